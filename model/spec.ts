@@ -1,0 +1,134 @@
+/**
+ * The stack spec: everything one `Pulumi.<stack>.yaml` says, parsed and validated (model/config.ts).
+ * Plain data, no Pulumi types: the renderers and the validator take it as it is, and `synth`
+ * builds it without the Pulumi engine. Secret values are never part of it: a secret is named
+ * here and delivered to the host as a separate 0640 file (see `SecretName`), so rendered
+ * config files hold no secret and can be shown, diffed and synthesized freely.
+ */
+import type { Duration } from "./duration";
+import type { JobName } from "./jobs";
+import type { Thresholds } from "../rules/config";
+
+/** The secrets a stack may hold, by their Pulumi config key. */
+export type SecretName = "smtpPassword" | "slackWebhookUrl" | "grafanaAdminPassword" | "grafanaSecretKey" | "mysqlExporterPassword" | "redisPassword";
+
+/** How a service's software gets onto the host. */
+export type InstallMethod = "package" | "upstream";
+
+export interface SshTargetSpec {
+  readonly kind: "ssh";
+  /** Address of the host (a name or IP). */
+  readonly host: string;
+  /** @default 22 */
+  readonly port: number;
+  /** Login user; root, or a user with passwordless sudo. @default "root" */
+  readonly user: string;
+  /** Path of the private key on the machine running Pulumi (the key itself may instead be the secret `sshPrivateKey`). */
+  readonly privateKeyPath?: string;
+}
+
+/** One scrape job as enabled in this stack. */
+export interface JobSettings {
+  readonly enabled: boolean;
+  /** host:port targets. @default ["127.0.0.1:<catalog port>"] */
+  readonly targets: readonly string[];
+}
+
+export interface EmailReceiverSpec {
+  readonly to: string;
+}
+
+export interface AlertmanagerSpec {
+  /** SMTP relay host:port. */
+  readonly smtpSmarthost: string;
+  readonly smtpFrom: string;
+  readonly smtpAuthUsername: string;
+  /** Addresses per receiver of the merged chapter config. */
+  readonly emails: {
+    readonly default: string;
+    readonly critical: string;
+    readonly database: string;
+    readonly business: string;
+  };
+  /** Slack channels per receiver. */
+  readonly slackChannels: {
+    readonly default: string;
+    readonly critical: string;
+    readonly contracts: string;
+  };
+  /** An extra webhook every alert is also sent to (tests use a local receiver). @default none */
+  readonly webhookUrl?: string;
+  /** @default "30s" */
+  readonly groupWait: Duration;
+  /** @default "5m" */
+  readonly groupInterval: Duration;
+  /** @default "4h" */
+  readonly repeatInterval: Duration;
+}
+
+export interface GrafanaSpec {
+  /** Public domain, as in the chapter. @default "winyx.jp" */
+  readonly domain: string;
+  /** Public URL Grafana is reached at, through the reverse proxy. @default "https://winyx.jp/grafana/" */
+  readonly rootUrl: string;
+  /** @default "admin" */
+  readonly adminUser: string;
+  /** Secure cookies; only true when users reach Grafana over https. @default true */
+  readonly cookieSecure: boolean;
+}
+
+export interface LoggingSpec {
+  /** Programs whose syslog lines go to their own file under /var/log/winyx. */
+  readonly programs: readonly { readonly name: string; readonly file: string }[];
+  /** Forward all syslog to this host:port over TCP; the chapter's placeholder is not a default. @default none */
+  readonly forwardTo?: string;
+  /** journald persistent storage cap. @default "1G" */
+  readonly journalMaxUse: string;
+  /** journald retention. @default "7day" */
+  readonly journalMaxRetention: string;
+}
+
+export interface BackupSpec {
+  /** Where the backups are. @default "/backup/winyx" */
+  readonly dir: string;
+  /** The kinds of backup and their file patterns. */
+  readonly kinds: readonly { readonly name: string; readonly pattern: string }[];
+  /** How often the freshness check runs. @default "5m" */
+  readonly checkEvery: Duration;
+}
+
+export interface ContractSpec {
+  /** The contracts folder watched for changes. @default "/var/www/winyx/contracts" */
+  readonly watchDir: string;
+}
+
+export interface StackSpec {
+  /** The Pulumi stack name. */
+  readonly stack: string;
+  /** External label `environment`. */
+  readonly environment: string;
+  /** External label `monitor`. @default "winyx-monitor" */
+  readonly monitorName: string;
+  readonly target: SshTargetSpec;
+  /** @default "package" */
+  readonly installMethod: InstallMethod;
+  /** Every catalog job, enabled or not. */
+  readonly jobs: Readonly<Record<JobName, JobSettings>>;
+  /** @default "15s" */
+  readonly scrapeInterval: Duration;
+  /** @default "15s" */
+  readonly evaluationInterval: Duration;
+  /** TSDB retention. @default "15d" */
+  readonly retention: Duration;
+  /** Alert thresholds, the defaults of rules/config.ts with this stack's overrides. */
+  readonly thresholds: Thresholds;
+  readonly alertmanager: AlertmanagerSpec;
+  readonly grafana: GrafanaSpec;
+  readonly logging: LoggingSpec;
+  readonly backups: BackupSpec;
+  readonly contracts: ContractSpec;
+  /** Which secrets the stack sets (their values stay in Pulumi). */
+  readonly secretsSet: readonly SecretName[];
+  /** Delete TSDB and Grafana data on destroy. @default false */
+  readonly purgeOnDestroy: boolean;
+}

@@ -1,0 +1,66 @@
+/**
+ * Every threshold and window the alerts use, in one object, each with the reason for its value.
+ * Rules interpolate these; nothing numeric is written inside a PromQL string. A stack overrides
+ * any of them under the config key `thresholds` (model/config.ts).
+ */
+import type { Duration } from "../model/duration";
+
+export interface Thresholds {
+  /** CPU busy percent per instance. Chapter: 80. */
+  readonly cpuBusyPercent: number;
+  /** Memory used percent per instance. Chapter: 85. */
+  readonly memoryUsedPercent: number;
+  /** Root file system used percent. Chapter: 80. */
+  readonly diskUsedPercent: number;
+  /** 5xx share of all HTTP requests, as a ratio. Chapter: 0.01 (1%). */
+  readonly httpErrorRatio: number;
+  /** p95 HTTP latency in seconds for the whole application. Chapter: 0.5. */
+  readonly httpP95Seconds: number;
+  /** Open MySQL connections. Chapter: 100. */
+  readonly mysqlConnections: number;
+  /** p95 latency in seconds per Go-Zero service. Chapter: 1000 ms. */
+  readonly goZeroP95Seconds: number;
+  /** 5xx share per Go-Zero service, as a ratio. Chapter: 0.05. */
+  readonly goZeroErrorRatio: number;
+  /** Failed RPC client calls per second per service. Chapter: 0.1. */
+  readonly rpcErrorsPerSecond: number;
+  /** Contract file changes per hour. Chapter: 10. */
+  readonly contractChangesPerHour: number;
+  /** Age of the newest backup, in hours. Chapter (monitor_backups.sh): 25. */
+  readonly backupMaxAgeHours: number;
+  /** Size of the newest backup, in MiB. Chapter (monitor_backups.sh): 10. */
+  readonly backupMinSizeMiB: number;
+  /** How long a resource condition must hold. Chapter: 5m. */
+  readonly resourceFor: Duration;
+  /** How long a service must be down. Chapter: 1m. */
+  readonly downFor: Duration;
+}
+
+export const defaultThresholds: Thresholds = {
+  // 80% sustained for 5m leaves headroom for a burst before requests queue.
+  cpuBusyPercent: 80,
+  // Above 85% the page cache shrinks and MySQL/Redis start to compete for memory.
+  memoryUsedPercent: 85,
+  // 80% gives a day or more to act at the chapter's log volumes (logrotate keeps 7-30 days).
+  diskUsedPercent: 80,
+  // The chapter's SLO line (component table: "エラー率 > 1%").
+  httpErrorRatio: 0.01,
+  // The chapter's application latency line.
+  httpP95Seconds: 0.5,
+  // The chapter's line; MySQL's default max_connections is 151.
+  mysqlConnections: 100,
+  // The chapter's Go-Zero line (1000 ms).
+  goZeroP95Seconds: 1,
+  // The chapter's Go-Zero line: per service, looser than the whole-application 1%.
+  goZeroErrorRatio: 0.05,
+  // The chapter's Go-Zero line.
+  rpcErrorsPerSecond: 0.1,
+  // The chapter's line: more than 10 changes an hour means a generator or a person is looping.
+  contractChangesPerHour: 10,
+  // Daily backups plus an hour of slack, from monitor_backups.sh.
+  backupMaxAgeHours: 25,
+  // From monitor_backups.sh: a smaller dump means a failed or empty backup.
+  backupMinSizeMiB: 10,
+  resourceFor: "5m",
+  downFor: "1m",
+};
