@@ -109,8 +109,10 @@ function editDistance(a: string, b: string): number {
 
 /** ` (did you mean "x"?)` when a known key is close, else the list of known keys. */
 function suggestion(key: string, known: readonly string[]): string {
-  const best = [...known].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
-  if (best !== undefined && editDistance(key, best) <= Math.max(2, Math.floor(best.length / 4))) return ` (did you mean "${best}"?)`;
+  const lower = key.toLowerCase();
+  const prefixed = key.length >= 3 ? known.find((k) => k.toLowerCase().startsWith(lower)) : undefined;
+  const best = prefixed ?? [...known].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
+  if (best !== undefined && (best === prefixed || editDistance(key, best) <= Math.max(2, Math.floor(best.length / 4)))) return ` (did you mean "${best}"?)`;
   return ` (known: ${known.join(", ")})`;
 }
 
