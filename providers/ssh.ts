@@ -1,0 +1,154 @@
+/**
+ * The SSH runner every dynamic provider uses.
+ *
+ * Dynamic providers are serialized by Pulumi's closure serializer and run in a separate process,
+ * so this module is plain functions that reach node builtins and `ssh2` through `require` inside
+ * their bodies (types only are imported). Connections are pooled on `globalThis`: every resource
+ * has its own deserialized copy of these functions, but they run in one provider process, and one
+ * connection per host is what sshd's MaxSessions/MaxStartups expect.
+ */
+import type { Client, ConnectConfig } from "ssh2";
+
+/** How to reach a host; a resource input (privateKey is a secret). */
+export interface SshConnection {
+  /** Address of the host. */
+  readonly host: string;
+  /** @default 22 */
+  readonly port?: number;
+  /** root, or a user with passwordless sudo. @default "root" */
+  readonly user?: string;
+  /** PEM/OpenSSH private key. */
+  readonly privateKey: string;
+  /** The host key's OpenSSH fingerprint (`SHA256:...`); when set, any other key is refused. @default not checked */
+  readonly hostKeyFingerprint?: string;
+}
+
+export interface RemoteResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** At most this many channels per connection at once (OpenSSH's MaxSessions defaults to 10). */
+const MAX_CHANNELS = 6;
+
+interface PooledConnection {
+  client: Promise<Client>;
+  active: number;
+  waiting: (() => void)[];
+}
+
+function connectionKey(conn: SshConnection): string {
+  return `${conn.user ?? "root"}@${conn.host}:${conn.port ?? 22}`;
+}
+
+function connectionPool(): Map<string, PooledConnection> {
+  const holder = globalThis as { __winyxSshPool?: Map<string, PooledConnection> };
+  holder.__winyxSshPool ??= new Map();
+  return holder.__winyxSshPool;
+}
+
+function openClient(conn: SshConnection, onGone: () => void): Promise<Client> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved in the provider process, see module comment
+  const ssh2 = require("ssh2") as typeof import("ssh2");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const crypto = require("node:crypto") as typeof import("node:crypto");
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    const config: ConnectConfig = {
+      host: conn.host,
+      port: conn.port ?? 22,
+      username: conn.user ?? "root",
+      privateKey: conn.privateKey,
+      readyTimeout: 30_000,
+      keepaliveInterval: 15_000,
+    };
+    const expected = conn.hostKeyFingerprint;
+    if (expected) {
+      config.hostVerifier = (key: Buffer) =>
+        `SHA256:${crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}` === expected;
+    }
+    client
+      .on("ready", () => resolve(client))
+      .on("error", (err: Error) => {
+        onGone();
+        reject(new Error(`ssh ${connectionKey(conn)}: ${err.message}`));
+      })
+      .on("close", onGone)
+      .connect(config);
+  });
+}
+
+function pooled(conn: SshConnection): PooledConnection {
+  const pool = connectionPool();
+  const key = connectionKey(conn);
+  let entry = pool.get(key);
+  if (!entry) {
+    const fresh: PooledConnection = { client: Promise.resolve(undefined as unknown as Client), active: 0, waiting: [] };
+    fresh.client = openClient(conn, () => {
+      if (pool.get(key) === fresh) pool.delete(key);
+    });
+    pool.set(key, fresh);
+    entry = fresh;
+  }
+  return entry;
+}
+
+/** Quotes one word for POSIX sh. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command line sent over SSH: the script runs under `sh -c`, through `sudo -n` when not root. */
+export function remoteCommandLine(conn: SshConnection, script: string): string {
+  const sh = `sh -c ${shellQuote(script)}`;
+  return (conn.user ?? "root") === "root" ? sh : `sudo -n ${sh}`;
+}
+
+/**
+ * Runs a shell script on the host. `stdin` is written to the script's standard input: file
+ * contents and secrets travel that way, never on a command line (visible in `ps` and logs).
+ */
+export async function runRemote(conn: SshConnection, script: string, stdin?: string): Promise<RemoteResult> {
+  const entry = pooled(conn);
+  if (entry.active >= MAX_CHANNELS) await new Promise<void>((wake) => entry.waiting.push(wake));
+  entry.active++;
+  try {
+    const client = await entry.client;
+    return await new Promise<RemoteResult>((resolve, reject) => {
+      client.exec(remoteCommandLine(conn, script), (err, stream) => {
+        if (err) return reject(new Error(`ssh ${connectionKey(conn)}: ${err.message}`));
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        stream.on("data", (d: Buffer) => out.push(d));
+        stream.stderr.on("data", (d: Buffer) => errOut.push(d));
+        stream.on("close", (code: number | null, signal?: string) =>
+          resolve({
+            code: code ?? (signal ? 128 : 255),
+            stdout: Buffer.concat(out).toString("utf8"),
+            stderr: Buffer.concat(errOut).toString("utf8"),
+          }),
+        );
+        stream.end(stdin ?? "");
+      });
+    });
+  } finally {
+    entry.active--;
+    entry.waiting.shift()?.();
+  }
+}
+
+/** Like runRemote, but a non-zero exit becomes an error that says what was being done. */
+export async function runRemoteOk(conn: SshConnection, what: string, script: string, stdin?: string): Promise<string> {
+  const result = await runRemote(conn, script, stdin);
+  if (result.code !== 0) {
+    const detail = (result.stderr || result.stdout).trim();
+    throw new Error(`${conn.host}: ${what} failed (exit ${result.code})${detail ? `:\n${detail}` : ""}`);
+  }
+  return result.stdout;
+}
+
+/** True when two connections reach the same host as the same user (a new key alone is not a new host). */
+export function sameHost(a: SshConnection, b: SshConnection): boolean {
+  return connectionKey(a) === connectionKey(b);
+}

@@ -1,0 +1,172 @@
+/**
+ * SystemdService: a unit's enabled/active state, and when it must reload or restart.
+ *
+ * read() asks systemd (`is-enabled`, `is-active`), so a stopped or disabled service is drift on
+ * `pulumi refresh` and the next `up` starts/enables it again. Config changes come in as
+ * `reloadTriggers` (file hashes): they `systemctl reload` (SIGHUP for Prometheus and Alertmanager,
+ * the process keeps running). Unit, drop-in or binary changes come in as `restartTriggers`: they
+ * daemon-reload and restart.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection } from "./ssh";
+
+export interface SystemdServiceInputs {
+  readonly connection: pulumi.Input<SshConnection>;
+  /** Full unit name, e.g. `prometheus.service` or `winyx-backup-monitor.timer`. */
+  readonly unit: string;
+  /** Started at boot. @default true */
+  readonly enabled?: boolean;
+  /** Running now. @default true */
+  readonly active?: boolean;
+  /** Name -> hash of config files the service re-reads on reload. A change reloads. @default {} */
+  readonly reloadTriggers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Name -> hash of the unit, drop-ins, binary, flags. A change restarts. @default {} */
+  readonly restartTriggers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Leave the unit running and enabled when the resource is deleted. @default false */
+  readonly keepOnDelete?: boolean;
+}
+
+export interface SystemdServiceProps {
+  readonly connection: SshConnection;
+  readonly unit: string;
+  readonly enabled: boolean;
+  readonly active: boolean;
+  readonly reloadTriggers: Record<string, string>;
+  readonly restartTriggers: Record<string, string>;
+  readonly keepOnDelete?: boolean;
+}
+
+/** The state: the props, with `enabled`/`active` as systemd reported them at the last up/refresh. */
+export type SystemdServiceState = SystemdServiceProps;
+
+const UNIT = /^[A-Za-z0-9@_.:-]+\.(service|timer|socket|path)$/;
+
+export function checkSystemdService(props: Partial<SystemdServiceProps>): [string, string][] {
+  if (typeof props.unit === "string" && !UNIT.test(props.unit)) return [["unit", `not a unit name: ${JSON.stringify(props.unit)}`]];
+  return [];
+}
+
+function sameRecord(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  const left = a ?? {};
+  const right = b ?? {};
+  const keys = new Set([...Object.keys(left), ...Object.keys(right)]);
+  for (const key of keys) if (left[key] !== right[key]) return false;
+  return true;
+}
+
+/** What the update must do, in order. */
+export type ServiceAction = "daemon-reload" | "enable" | "disable" | "start" | "stop" | "restart" | "reload";
+
+/** Plans an update from the state (possibly refreshed) to new inputs: restart beats reload beats nothing. */
+export function planServiceUpdate(olds: SystemdServiceState | undefined, news: SystemdServiceProps): ServiceAction[] {
+  const plan: ServiceAction[] = [];
+  const restart = olds === undefined || !sameRecord(olds.restartTriggers, news.restartTriggers);
+  if (restart) plan.push("daemon-reload");
+  if (olds === undefined || olds.enabled !== news.enabled) plan.push(news.enabled ? "enable" : "disable");
+  if (!news.active) {
+    if (olds === undefined || olds.active) plan.push("stop");
+  } else if (restart) {
+    // A fresh resource restarts too: a package may have started the service with its own config.
+    plan.push("restart");
+  } else if (!olds.active) {
+    plan.push("start");
+  } else if (!sameRecord(olds.reloadTriggers, news.reloadTriggers)) {
+    plan.push("reload");
+  }
+  return plan;
+}
+
+export function diffSystemdService(olds: SystemdServiceState, news: SystemdServiceProps): { changes: boolean; replaces: string[] } {
+  const replaces: string[] = [];
+  if (olds.unit !== news.unit) replaces.push("unit");
+  if (!sameHost(olds.connection, news.connection)) replaces.push("connection");
+  return { changes: replaces.length > 0 || planServiceUpdate(olds, news).length > 0, replaces };
+}
+
+/**
+ * The shell for a plan. After a start/restart it waits briefly and checks the unit is still
+ * active, so a service that dies on bad flags fails the deployment with its journal, instead of
+ * passing and failing silently later.
+ */
+export function actionScript(unit: string, plan: readonly ServiceAction[]): string {
+  const u = shellQuote(unit);
+  const lines = ["set -eu"];
+  for (const action of plan) {
+    if (action === "daemon-reload") lines.push("systemctl daemon-reload");
+    else lines.push(`systemctl ${action} ${u}`);
+  }
+  if (plan.some((a) => a === "start" || a === "restart" || a === "reload")) {
+    lines.push(
+      "sleep 2",
+      `if ! systemctl is-active --quiet ${u}; then journalctl -u ${u} -n 25 --no-pager >&2 || true; systemctl status ${u} --no-pager >&2 || true; exit 1; fi`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Prints is-enabled and is-active, one per line (they exit non-zero for "disabled"/"inactive"). */
+export function stateScript(unit: string): string {
+  const u = shellQuote(unit);
+  return `systemctl is-enabled ${u} 2>/dev/null || true\nsystemctl is-active ${u} 2>/dev/null || true\n`;
+}
+
+export function parseState(output: string): { enabled: boolean; active: boolean; exists: boolean } {
+  const [enabledState = "", activeState = ""] = output.trim().split("\n").map((l) => l.trim());
+  return {
+    // `static` units have no [Install]; `enabled-runtime`/`alias`/`indirect` still start at boot.
+    enabled: ["enabled", "enabled-runtime", "alias", "indirect", "static"].includes(enabledState),
+    active: ["active", "reloading", "activating"].includes(activeState),
+    exists: enabledState !== "" && enabledState !== "not-found",
+  };
+}
+
+function withDefaults(inputs: Partial<SystemdServiceProps>): SystemdServiceProps {
+  return { ...inputs, enabled: inputs.enabled ?? true, active: inputs.active ?? true, reloadTriggers: inputs.reloadTriggers ?? {}, restartTriggers: inputs.restartTriggers ?? {} } as SystemdServiceProps;
+}
+
+async function apply(olds: SystemdServiceState | undefined, news: SystemdServiceProps): Promise<SystemdServiceState> {
+  const plan = planServiceUpdate(olds, news);
+  if (plan.length > 0) await runRemoteOk(news.connection, `${plan.join(", ")} ${news.unit}`, actionScript(news.unit, plan));
+  return news;
+}
+
+export const systemdServiceProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: Partial<SystemdServiceProps>, news: Partial<SystemdServiceProps>) {
+    return { inputs: withDefaults(news), failures: checkSystemdService(news).map(([property, reason]) => ({ property, reason })) };
+  },
+
+  async diff(_id: string, olds: SystemdServiceState, news: SystemdServiceProps) {
+    return diffSystemdService(olds, news);
+  },
+
+  async create(inputs: SystemdServiceProps) {
+    return { id: `${inputs.connection.host}:${inputs.unit}`, outs: await apply(undefined, inputs) };
+  },
+
+  async update(_id: string, olds: SystemdServiceState, news: SystemdServiceProps) {
+    return { outs: await apply(olds, news) };
+  },
+
+  async read(id: string, props: SystemdServiceState) {
+    const state = parseState(await runRemoteOk(props.connection, `reading ${props.unit}`, stateScript(props.unit)));
+    if (!state.exists) return { id: "", props: {} };
+    return { id, props: { ...props, enabled: state.enabled, active: state.active } };
+  },
+
+  async delete(_id: string, props: SystemdServiceState) {
+    if (props.keepOnDelete) return;
+    // The unit may already be gone with its package: nothing to stop then.
+    await runRemote(props.connection, `systemctl disable --now ${shellQuote(props.unit)} 2>/dev/null || true`);
+  },
+};
+
+/** A systemd unit kept enabled/active as declared, reloaded or restarted when its triggers change. */
+export class SystemdService extends pulumi.dynamic.Resource {
+  declare public readonly unit: pulumi.Output<string>;
+  declare public readonly enabled: pulumi.Output<boolean>;
+  declare public readonly active: pulumi.Output<boolean>;
+
+  constructor(name: string, args: SystemdServiceInputs, opts?: pulumi.CustomResourceOptions) {
+    super(systemdServiceProvider, name, { ...args }, opts, "winyx", "SystemdService");
+  }
+}
