@@ -284,7 +284,7 @@ function parseJobs(r: ConfigReader, value: unknown): Record<JobName, JobSettings
       settings.targets === undefined
         ? [`127.0.0.1:${job.portNumber}`]
         : r.array(settings.targets, `${path}.targets`).map((t, i) => r.hostPort(t, `${path}.targets[${i}]`));
-    if (enabled && settings.targets !== undefined && targets.length === 0) r.fail(`${path}.targets`, "an enabled job needs at least one target");
+    if (enabled && Array.isArray(settings.targets) && targets.length === 0) r.fail(`${path}.targets`, "an enabled job needs at least one target");
     const duplicate = targets.find((t, i) => targets.indexOf(t) !== i);
     if (duplicate !== undefined) r.fail(`${path}.targets`, `target ${show(duplicate)} is listed twice`);
     out[job.name] = { enabled, targets };

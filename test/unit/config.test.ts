@@ -1,0 +1,240 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import yaml from "js-yaml";
+import { configFromStackFile, parseStackConfig, plainConfigKeys, SECRET_SET, secretKeys } from "../../model/config";
+import { allJobs } from "../../model/jobs";
+import { defaultThresholds } from "../../rules/config";
+import { ValidationError, ValidationErrors } from "../../validate/errors";
+
+const root = join(__dirname, "..", "..");
+
+/** A minimal valid config: only the required keys. */
+const minimal = (): Record<string, unknown> => ({
+  environment: "staging",
+  target: { host: "10.0.0.5" },
+  alertmanager: {
+    smtpSmarthost: "smtp.example.com:587",
+    smtpFrom: "alerts@example.com",
+    smtpAuthUsername: "alerts@example.com",
+    emails: { default: "a@example.com", critical: "b@example.com", database: "c@example.com", business: "d@example.com" },
+    slackChannels: { default: "#a", critical: "#b", contracts: "#c" },
+  },
+  logging: { programs: [{ name: "winyx-user-api", file: "/var/log/winyx/api/user-api.log" }] },
+  backups: { kinds: [{ name: "database", pattern: "db_backup_*.sql.gz" }] },
+});
+
+/** The messages of the ValidationErrors `fn` throws; fails when it throws nothing or something else. */
+function messages(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof ValidationErrors, `expected ValidationErrors, got ${String(e)}`);
+    assert.ok(e.errors.every((x) => x instanceof ValidationError));
+    return e.errors.map((x) => x.message);
+  }
+  assert.fail("expected a ValidationErrors");
+}
+
+function badConfig(patch: Record<string, unknown>): string[] {
+  return messages(() => parseStackConfig("test", { ...minimal(), ...patch }));
+}
+
+function stackFile(stack: string): Record<string, unknown> {
+  const file = yaml.load(readFileSync(join(root, `Pulumi.${stack}.yaml`), "utf8")) as { config: unknown };
+  return configFromStackFile(stack, file.config);
+}
+
+describe("parseStackConfig defaults", () => {
+  it("applies the @default values of model/spec.ts", () => {
+    const spec = parseStackConfig("staging", minimal());
+    assert.equal(spec.stack, "staging");
+    assert.equal(spec.monitorName, "winyx-monitor");
+    assert.deepEqual(spec.target, { kind: "ssh", host: "10.0.0.5", port: 22, user: "root" });
+    assert.equal(spec.installMethod, "package");
+    assert.equal(spec.scrapeInterval, "15s");
+    assert.equal(spec.evaluationInterval, "15s");
+    assert.equal(spec.retention, "15d");
+    assert.deepEqual(spec.thresholds, defaultThresholds);
+    assert.deepEqual([spec.alertmanager.groupWait, spec.alertmanager.groupInterval, spec.alertmanager.repeatInterval], ["30s", "5m", "4h"]);
+    assert.equal(spec.alertmanager.webhookUrl, undefined);
+    assert.deepEqual(spec.grafana, { domain: "winyx.jp", rootUrl: "https://winyx.jp/grafana/", adminUser: "admin", cookieSecure: true });
+    assert.equal(spec.logging.journalMaxUse, "1G");
+    assert.equal(spec.logging.journalMaxRetention, "7day");
+    assert.equal(spec.logging.forwardTo, undefined);
+    assert.equal(spec.backups.dir, "/backup/winyx");
+    assert.equal(spec.backups.checkEvery, "5m");
+    assert.equal(spec.contracts.watchDir, "/var/www/winyx/contracts");
+    assert.deepEqual(spec.secretsSet, []);
+    assert.equal(spec.purgeOnDestroy, false);
+  });
+
+  it("enables every built job on its catalog port and leaves planned jobs disabled", () => {
+    const spec = parseStackConfig("staging", minimal());
+    for (const job of allJobs) {
+      assert.deepEqual(spec.jobs[job.name as keyof typeof spec.jobs], { enabled: job.planned !== true, targets: [`127.0.0.1:${job.portNumber}`] }, job.name);
+    }
+  });
+
+  it("merges job and threshold overrides with the defaults", () => {
+    const spec = parseStackConfig("staging", {
+      ...minimal(),
+      jobs: { task_service: { enabled: true }, mysql: { targets: ["db1:9104", "db2:9104"] }, redis: { enabled: false } },
+      thresholds: { cpuBusyPercent: 90, downFor: "2m" },
+    });
+    assert.deepEqual(spec.jobs.task_service, { enabled: true, targets: ["127.0.0.1:9096"] });
+    assert.deepEqual(spec.jobs.mysql, { enabled: true, targets: ["db1:9104", "db2:9104"] });
+    assert.equal(spec.jobs.redis.enabled, false);
+    assert.deepEqual(spec.thresholds, { ...defaultThresholds, cpuBusyPercent: 90, downFor: "2m" });
+  });
+
+  it("accepts top-level values as the strings Pulumi stores them as", () => {
+    const spec = parseStackConfig("staging", { ...minimal(), purgeOnDestroy: "true", thresholds: { mysqlConnections: "120" } });
+    assert.equal(spec.purgeOnDestroy, true);
+    assert.equal(spec.thresholds.mysqlConnections, 120);
+  });
+
+  it("records which secrets are set, never their values", () => {
+    const spec = parseStackConfig("staging", { ...minimal(), smtpPassword: SECRET_SET, grafanaAdminPassword: SECRET_SET, redisPassword: "", sshPrivateKey: SECRET_SET });
+    assert.deepEqual(spec.secretsSet, ["grafanaAdminPassword", "smtpPassword"]);
+    assert.ok(!JSON.stringify(spec).includes(SECRET_SET));
+  });
+});
+
+describe("parseStackConfig errors name the key path and the bad value", () => {
+  it("a typo in a top-level key, with a suggestion", () => {
+    assert.deepEqual(badConfig({ scrapeIntervall: "30s" }), ['stack test: scrapeIntervall: unknown config key (did you mean "scrapeInterval"?)']);
+  });
+
+  it("a typo in a nested key", () => {
+    assert.deepEqual(badConfig({ grafana: { rooturl: "https://x/" } }), ['stack test: grafana.rooturl: unknown key (did you mean "rootUrl"?)']);
+  });
+
+  it("a wrong type", () => {
+    assert.deepEqual(badConfig({ target: "winyx.jp" }), ['stack test: target: expected an object, got a string "winyx.jp"', "stack test: target.host: is required"]);
+    assert.deepEqual(badConfig({ purgeOnDestroy: "yes" }), ['stack test: purgeOnDestroy: expected true or false, got a string "yes"']);
+    assert.deepEqual(badConfig({ jobs: { mysql: { targets: "localhost:9104" } } }), ['stack test: jobs.mysql.targets: expected a list, got a string "localhost:9104"']);
+  });
+
+  it("a bad duration", () => {
+    assert.deepEqual(badConfig({ retention: "15 days" }), ['stack test: retention: "15 days" is not a Prometheus duration (like "30s", "5m", "1h30m", "15d")']);
+  });
+
+  it("an unknown job name", () => {
+    const [error] = badConfig({ jobs: { "go-zero-api": { enabled: true } } });
+    assert.match(error ?? "", /^stack test: jobs\.go-zero-api: unknown key \(known: alertmanager, .*user_service_api/);
+  });
+
+  it("a port out of range", () => {
+    assert.deepEqual(badConfig({ target: { host: "a", port: 70000 } }), ["stack test: target.port: port 70000 is out of range (1-65535)"]);
+    assert.deepEqual(badConfig({ jobs: { mysql: { targets: ["localhost:0"] } } }), ['stack test: jobs.mysql.targets[0]: port 0 in "localhost:0" is out of range (1-65535)']);
+  });
+
+  it("a target that is not host:port", () => {
+    assert.deepEqual(badConfig({ jobs: { mysql: { targets: ["http://db:9104"] } } }), ['stack test: jobs.mysql.targets[0]: "http://db:9104" is not host:port']);
+  });
+
+  it("a negative threshold, an unknown threshold, a ratio given as a percent", () => {
+    assert.deepEqual(badConfig({ thresholds: { cpuBusyPercent: -5 } }), ["stack test: thresholds.cpuBusyPercent: must not be negative, got -5"]);
+    assert.deepEqual(badConfig({ thresholds: { cpuPercent: 90 } }).map((m) => m.split(" (")[0]), ["stack test: thresholds.cpuPercent: unknown key"]);
+    assert.deepEqual(badConfig({ thresholds: { httpErrorRatio: 1 + 0.5 } }), ["stack test: thresholds.httpErrorRatio: is a ratio (0-1, 0.01 = 1%), got 1.5"]);
+    assert.deepEqual(badConfig({ thresholds: { resourceFor: "5min" } }), ['stack test: thresholds.resourceFor: "5min" is not a Prometheus duration (like "30s", "5m", "1h30m", "15d")']);
+  });
+
+  it("a missing required key", () => {
+    const { alertmanager: _, ...rest } = minimal();
+    assert.deepEqual(
+      messages(() => parseStackConfig("test", rest)),
+      ["stack test: alertmanager: is required"],
+    );
+    assert.deepEqual(badConfig({ logging: {} }), ["stack test: logging.programs: is required"]);
+  });
+
+  it("a bad enum value, e-mail address and Slack channel", () => {
+    assert.deepEqual(badConfig({ installMethod: "apt" }), ['stack test: installMethod: "apt" is not one of "package", "upstream"']);
+    const alertmanager = { ...(minimal().alertmanager as object), smtpFrom: "alerts", slackChannels: { default: "alerts", critical: "#b", contracts: "#c" } };
+    assert.deepEqual(badConfig({ alertmanager }), [
+      'stack test: alertmanager.smtpFrom: "alerts" is not an e-mail address',
+      'stack test: alertmanager.slackChannels.default: "alerts" is not a Slack channel (#name)',
+    ]);
+  });
+
+  it("the chapter's secure cookies over plain http", () => {
+    assert.deepEqual(badConfig({ grafana: { rootUrl: "http://winyx.jp:3001/grafana/" } }), [
+      'stack test: grafana.cookieSecure: is true but grafana.rootUrl "http://winyx.jp:3001/grafana/" is plain http: browsers drop secure cookies and login fails',
+    ]);
+  });
+
+  it("duplicate program and backup names", () => {
+    const programs = [
+      { name: "api", file: "/var/log/a.log" },
+      { name: "api", file: "/var/log/b.log" },
+    ];
+    assert.deepEqual(badConfig({ logging: { programs } }), ['stack test: logging.programs[1].name: program "api" is listed twice']);
+  });
+
+  it("collects every error of a config in one throw", () => {
+    const errors = badConfig({ retention: "forever", installMethod: 3, jobs: { mysql: { enabled: "maybe" } } });
+    assert.equal(errors.length, 3);
+  });
+});
+
+describe("stack files", () => {
+  it("Pulumi.prod.yaml holds the chapter's production values", () => {
+    const spec = parseStackConfig("prod", stackFile("prod"));
+    assert.equal(spec.environment, "production");
+    assert.equal(spec.monitorName, "winyx-monitor");
+    assert.equal(spec.alertmanager.smtpSmarthost, "smtp.gmail.com:587");
+    assert.deepEqual(spec.alertmanager.emails, { default: "admin@winyx.jp", critical: "oncall@winyx.jp", database: "db-team@winyx.jp", business: "business@winyx.jp" });
+    assert.equal(spec.grafana.rootUrl, "https://winyx.jp/grafana/");
+    assert.deepEqual(
+      spec.backups.kinds.map((k) => k.pattern),
+      ["db_backup_*.sql.gz", "app_backup_*.tar.gz", "config_backup_*.tar.gz"],
+    );
+    assert.deepEqual(
+      allJobs.filter((j) => !spec.jobs[j.name as keyof typeof spec.jobs].enabled).map((j) => j.name),
+      ["goctl_generation", "message_service", "task_service"],
+    );
+  });
+
+  it("Pulumi.dev.yaml targets the local test host", () => {
+    const spec = parseStackConfig("dev", stackFile("dev"));
+    assert.deepEqual(spec.target, { kind: "ssh", host: "127.0.0.1", port: 2222, user: "root", privateKeyPath: ".testhosts/id_ed25519" });
+    assert.equal(spec.environment, "dev");
+    assert.match(spec.alertmanager.webhookUrl ?? "", /^http:\/\/127\.0\.0\.1:/);
+  });
+
+  it("configFromStackFile strips the namespace, hides secure values and skips other namespaces", () => {
+    const config = configFromStackFile("x", {
+      "winyx-monitoring:environment": "dev",
+      "winyx-monitoring:smtpPassword": { secure: "v1:abc" },
+      "command:timeout": "5",
+    });
+    assert.deepEqual(config, { environment: "dev", smtpPassword: SECRET_SET });
+  });
+
+  it("configFromStackFile rejects a secret stored in plain text", () => {
+    assert.deepEqual(
+      messages(() => configFromStackFile("x", { "winyx-monitoring:smtpPassword": "hunter2" })),
+      ["Pulumi.x.yaml: winyx-monitoring:smtpPassword: is a secret but stored in plain text; set it with: pulumi config set --secret smtpPassword"],
+    );
+  });
+
+  it("Pulumi.yaml declares every key with a description, and its defaults are parseStackConfig's", () => {
+    const project = yaml.load(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as {
+      name: string;
+      config: Record<string, { type: string; description?: string; default?: unknown }>;
+    };
+    assert.equal(project.name, "winyx-monitoring");
+    assert.deepEqual(Object.keys(project.config).sort(), [...plainConfigKeys, ...secretKeys].sort());
+    for (const [key, schema] of Object.entries(project.config)) {
+      assert.ok((schema.description ?? "").length > 10, `${key} has a description`);
+      assert.ok(["string", "integer", "boolean", "array", "object"].includes(schema.type), `${key} has a Pulumi config type`);
+    }
+    const defaults = Object.fromEntries(Object.entries(project.config).flatMap(([key, schema]) => (schema.default === undefined ? [] : [[key, schema.default]])));
+    const required = Object.keys(project.config).filter((key) => project.config[key]?.default === undefined);
+    assert.deepEqual(required.sort(), Object.keys(minimal()).sort());
+    assert.deepEqual(parseStackConfig("staging", { ...minimal(), ...defaults }), parseStackConfig("staging", minimal()));
+  });
+});
