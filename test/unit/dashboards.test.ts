@@ -8,6 +8,12 @@ const isRow = (p: Panel | RowPanel): p is RowPanel => p.type === "row";
 const panelsOf = (d: Dashboard): Panel[] => (d.panels ?? []).filter((p): p is Panel => !isRow(p));
 type Target = { expr?: string; refId?: string; datasource?: { uid?: string } };
 
+function byUid(uid: string) {
+  const found = dashboards.find((d) => d.uid === uid);
+  assert.ok(found, uid);
+  return found;
+}
+
 describe("dashboards", () => {
   it("have the stable uids the renderer and links use", () => {
     assert.deepEqual(
@@ -100,15 +106,13 @@ describe("dashboards", () => {
   });
 
   it("show ratios as 0..1 with the percent unit, not multiplied by 100", () => {
-    const overview = dashboards.find((d) => d.uid === "winyx-system-overview")?.build();
-    const errorPanel = panelsOf(overview ?? { schemaVersion: 0 }).find((p) => p.title === "エラー率");
+    const errorPanel = panelsOf(byUid("winyx-system-overview").build()).find((p) => p.title === "エラー率");
     assert.equal(errorPanel?.fieldConfig?.defaults?.unit, "percentunit");
     assert.doesNotMatch(((errorPanel?.targets ?? []) as Target[])[0]?.expr ?? "", /\* 100/);
   });
 
   it("compute the cache hit ratio from rates, not lifetime counters", () => {
-    const business = dashboards.find((d) => d.uid === "winyx-business-metrics");
-    const cache = business?.expressions().find((e) => e.panel === "キャッシュヒット率");
+    const cache = byUid("winyx-business-metrics").expressions().find((e) => e.panel === "キャッシュヒット率");
     assert.match(cache?.expr.text ?? "", /^sum\(rate\(cache_hits_total\{[^}]*\}\[5m\]\)\) \/ \(/);
   });
 });
