@@ -49,6 +49,13 @@ describe("alertmanager.yml with amtool", () => {
     assert.match(check.stdout, /- 1 templates/);
   });
 
+  it("passes amtool check-config as deployed, with the host paths", () => {
+    const file = join(dir, "host-paths.yml");
+    writeFileSync(file, renderAlertmanagerConfig(fixtureSpec()));
+    const check = amtool("check-config", file);
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+  });
+
   it("passes amtool check-config without the Slack and SMTP secrets", () => {
     const file = join(dir, "no-secrets.yml");
     writeFileSync(file, renderAlertmanagerConfig(fixtureSpec({ secretsSet: [] }), paths));
