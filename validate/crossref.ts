@@ -60,10 +60,11 @@ class ExpressionChecker {
     private readonly errors: ValidationError[],
   ) {}
 
-  check(object: string, field: string, expr: string): void {
+  /** `shown` is the expression as the user wrote it, when `expr` had Grafana variables replaced (same length). */
+  check(object: string, field: string, expr: string, shown: string = expr): void {
     const syntax = checkPromQL(expr);
     if (syntax !== undefined) {
-      this.errors.push(new ValidationError(object, field, `${syntax} in ${JSON.stringify(expr)}`));
+      this.errors.push(new ValidationError(object, field, `${syntax} in ${JSON.stringify(shown)}`));
       return;
     }
     for (const selector of selectors(expr)) {
@@ -198,7 +199,7 @@ function checkDashboards(inputs: ValidationInputs, checker: ExpressionChecker, e
     }
     for (const { panel, expr } of dashboard.expressions()) {
       const text = typeof expr === "string" ? expr : expr.text;
-      checker.check(`${object} panel ${JSON.stringify(panel)}`, "expr", withoutGrafanaVariables(text));
+      checker.check(`${object} panel ${JSON.stringify(panel)}`, "expr", withoutGrafanaVariables(text), text);
     }
     for (const ref of inputs.dashboardDatasourceUids[dashboard.uid] ?? []) {
       // Grafana's built-in pseudo datasources and template variables resolve at view time.
