@@ -1,0 +1,60 @@
+# Helpers shared by the scripts in scripts/ (sourced, bash): progress lines with timings, locks, the Docker engine.
+
+scripts_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo_dir=$(dirname "$scripts_dir")
+# shellcheck source=scripts/versions.sh
+source "$scripts_dir/versions.sh"
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# step TITLE COMMAND...: run one set-up step, saying what it does and how long it took.
+step() {
+  local title=$1 start=$EPOCHREALTIME
+  shift
+  log "==> $title"
+  "$@"
+  log "    $title: done in $(elapsed "$start")"
+}
+
+# elapsed START: seconds since START (an $EPOCHREALTIME value), to a tenth.
+elapsed() {
+  local us=$((${EPOCHREALTIME/./} - ${1/./}))
+  printf '%d.%ds' $((us / 1000000)) $((us % 1000000 / 100000))
+}
+
+# with_lock NAME COMMAND...: other clones and engineers share this machine's cache and Docker engine,
+# so steps that create shared things (the engine, the image) run one at a time.
+with_lock() {
+  local name=$1
+  shift
+  mkdir -p "$WINYX_CACHE_DIR/locks"
+  (
+    flock 9
+    "$@"
+  ) 9>"$WINYX_CACHE_DIR/locks/$name.lock"
+}
+
+docker_engine_up() { docker info >/dev/null 2>&1; }
+
+# Start dockerd in its own session (so it outlives this script and its process group), logging to
+# /var/log/dockerd.log, and wait until it answers. There is no systemd on these machines to do it.
+ensure_docker_engine() {
+  docker_engine_up && return 0
+  command -v dockerd >/dev/null || die "dockerd not found: run bash scripts/setup.sh"
+  with_lock docker-engine start_docker_engine
+}
+
+start_docker_engine() {
+  docker_engine_up && return 0
+  if ! pgrep -x dockerd >/dev/null; then
+    # fd 9 is the lock: dockerd must not inherit it, or the lock is held as long as the engine runs.
+    setsid -f dockerd >>/var/log/dockerd.log 2>&1 </dev/null 9>&-
+  fi
+  local tries
+  for ((tries = 0; tries < 120; tries++)); do
+    docker_engine_up && return 0
+    sleep 0.5
+  done
+  die "the Docker engine did not answer within 60s; see /var/log/dockerd.log"
+}

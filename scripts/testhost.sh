@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# Test hosts: Debian containers with systemd as PID 1 and sshd, reached over SSH on 127.0.0.1 like a real server.
+#
+#   testhost.sh build-image       build the image unless the cached one matches this recipe (content hash in its tag)
+#   testhost.sh image             print the image tag for this recipe
+#   testhost.sh start N           start N hosts on a new network; prints "NAME PORT NETWORK" per host once sshd answers
+#   testhost.sh start-dev         start (or keep) the dev host on 127.0.0.1:$TESTHOST_DEV_PORT, the main job's target
+#   testhost.sh stop [NAME...]    remove the named hosts (default: every test host but dev), then their empty networks
+#   testhost.sh ls                list test hosts
+#   testhost.sh key               print the private key path (generated on first use)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+key_dir="$repo_dir/.testhosts"
+key_path="$key_dir/id_ed25519"
+label=winyx.testhost
+
+# --- the machine's Debian mirror -------------------------------------------------------------------------------
+# Hosts use the same Debian mirror as this machine (the only one reachable), read from its apt sources.
+
+# The deb822 stanzas of the machine's Debian sources (signed by the Debian archive keyring): the hosts' apt sources.
+host_debian_sources() {
+  awk -v RS= -v ORS='\n\n' '/Signed-By: *\/usr\/share\/keyrings\/debian-archive-keyring\.gpg/ && !/Enabled: *no/' \
+    /etc/apt/sources.list.d/*.sources 2>/dev/null | sed '/^#/d'
+}
+
+# The archive URI serving the release suite itself, for debootstrap.
+debian_mirror() {
+  host_debian_sources | awk -v suite="$TESTHOST_DEBIAN_SUITE" '
+    /^URIs:/ { uri = $2 }
+    /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == suite) { print uri; exit } }'
+}
+
+# apt settings this machine needs for that mirror (for example no Valid-Until check on a snapshot), for the hosts too.
+host_apt_mirror_settings() {
+  cat /etc/apt/apt.conf.d/* 2>/dev/null | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy)' || true
+}
+
+# --- the image ------------------------------------------------------------------------------------------------
+# The tag is a hash of everything the image is made from (its settings, the build functions, the mirror), so a
+# changed recipe builds a new image and any other change to these scripts does not.
+image_tag() {
+  local hash
+  hash=$( {
+    declare -p "${!TESTHOST_DEBIAN@}" TESTHOST_BASE_PACKAGES TESTHOST_SERVICE_PACKAGES
+    declare -f build_image_locked configure_rootfs
+    host_debian_sources
+    host_apt_mirror_settings
+  } | sha256sum | cut -c1-12)
+  echo "$TESTHOST_IMAGE_REPO:$hash"
+}
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+build_image() {
+  ensure_docker_engine
+  local tag
+  tag=$(image_tag)
+  if image_exists "$tag"; then
+    log "test host image $tag is up to date"
+    return 0
+  fi
+  with_lock testhost-image build_image_locked "$tag"
+}
+
+build_image_locked() {
+  local tag=$1 mirror build_dir rootfs start=$EPOCHREALTIME
+  image_exists "$tag" && return 0
+  mirror=$(debian_mirror)
+  [ -n "$mirror" ] || die "no Debian mirror for $TESTHOST_DEBIAN_SUITE in /etc/apt/sources.list.d/*.sources"
+  build_dir="$WINYX_CACHE_DIR/testhost-build"
+  rootfs="$build_dir/rootfs"
+  rm -rf "$rootfs"
+  mkdir -p "$rootfs" "$WINYX_CACHE_DIR/debootstrap-debs"
+  local packages
+  packages=$(IFS=,; echo "${TESTHOST_BASE_PACKAGES[*]},${TESTHOST_SERVICE_PACKAGES[*]}")
+  log "debootstrap $TESTHOST_DEBIAN_SUITE from $mirror with $packages (log: $build_dir/debootstrap.log)"
+  debootstrap --variant=minbase --include="$packages" --cache-dir="$WINYX_CACHE_DIR/debootstrap-debs" \
+    "$TESTHOST_DEBIAN_SUITE" "$rootfs" "$mirror" >"$build_dir/debootstrap.log" 2>&1 ||
+    die "debootstrap failed; see $build_dir/debootstrap.log"
+  configure_rootfs "$rootfs"
+  log "importing $tag"
+  tar -C "$rootfs" --numeric-owner -c . |
+    docker import \
+      -c 'ENV container=docker' \
+      -c 'CMD ["/lib/systemd/systemd"]' \
+      -m "debootstrap $TESTHOST_DEBIAN_SUITE from $mirror" - "$tag" >/dev/null
+  rm -rf "$rootfs"
+  remove_other_images "$tag"
+  log "built $tag in $(elapsed "$start")"
+}
+
+configure_rootfs() {
+  local rootfs=$1
+  # apt: the machine's Debian sources and mirror settings. No package lists, as on a fresh cloud image: whoever
+  # installs runs apt-get update first (under 2 s from this mirror).
+  rm -f "$rootfs/etc/apt/sources.list"
+  host_debian_sources >"$rootfs/etc/apt/sources.list.d/debian.sources"
+  host_apt_mirror_settings >"$rootfs/etc/apt/apt.conf.d/99winyx-mirror"
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
+  # Every host gets its own identity at boot: an empty machine-id is filled by systemd, SSH host keys made before sshd.
+  : >"$rootfs/etc/machine-id"
+  rm -f "$rootfs/var/lib/dbus/machine-id" "$rootfs"/etc/ssh/ssh_host_*
+  mkdir -p "$rootfs/etc/systemd/system/ssh.service.d"
+  cat >"$rootfs/etc/systemd/system/ssh.service.d/host-keys.conf" <<'EOF'
+[Service]
+ExecStartPre=
+ExecStartPre=/usr/bin/ssh-keygen -A
+ExecStartPre=/usr/sbin/sshd -t
+EOF
+  # Units for hardware and consoles a container does not have; left alone they only fail and degrade the system.
+  local unit
+  for unit in getty@tty1.service console-getty.service systemd-remount-fs.service dev-hugepages.mount sys-kernel-debug.mount \
+    sys-kernel-tracing.mount sys-kernel-config.mount sys-fs-fuse-connections.mount; do
+    ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
+  done
+  # systemd in a container cannot combine ProtectProc=invisible with PrivateUsers= and User= ("Failed to set up user
+  # namespacing", systemd issue #29656); Debian's redis unit does, so it gets the default /proc view here.
+  mkdir -p "$rootfs/etc/systemd/system/redis-server.service.d"
+  printf '[Service]\nProtectProc=default\n' >"$rootfs/etc/systemd/system/redis-server.service.d/container.conf"
+}
+
+# Older images of this recipe are dead weight once a new one exists (kept if a container still uses them).
+remove_other_images() {
+  local keep=$1 image
+  docker image ls --format '{{.Repository}}:{{.Tag}}' "$TESTHOST_IMAGE_REPO" | while read -r image; do
+    [ "$image" = "$keep" ] || docker image rm "$image" >/dev/null 2>&1 || true
+  done
+}
+
+# --- hosts ----------------------------------------------------------------------------------------------------
+ensure_key() {
+  [ -f "$key_path" ] && return 0
+  mkdir -p "$key_dir"
+  chmod 700 "$key_dir"
+  (
+    flock 9
+    [ -f "$key_path" ] || ssh-keygen -q -t ed25519 -N '' -C winyx-testhost -f "$key_path"
+  ) 9>"$key_dir/.lock"
+}
+
+ssh_ok() {
+  ssh -q -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=2 \
+    -i "$key_path" -p "$1" root@127.0.0.1 true </dev/null 2>/dev/null
+}
+
+# create_host NAME NETWORK PUBLISH: create the container, put the public key in root's authorized_keys, start it.
+create_host() {
+  local name=$1 network=$2 publish=$3 tag keys
+  tag=$(image_tag)
+  docker create --name "$name" --hostname "$name" --label "$label=1" \
+    --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:rw --cgroupns=host \
+    --stop-signal SIGRTMIN+3 --network "$network" -p "127.0.0.1:$publish:22" "$tag" >/dev/null
+  keys=$(mktemp -d)
+  install -d -m 700 "$keys/.ssh"
+  install -m 600 "$key_path.pub" "$keys/.ssh/authorized_keys"
+  tar -C "$keys" --owner=0 --group=0 --numeric-owner -c .ssh | docker cp - "$name:/root"
+  rm -rf "$keys"
+  docker start "$name" >/dev/null
+}
+
+host_port() { docker port "$1" 22/tcp | sed -n 's/^127\.0\.0\.1://p' | head -n1; }
+
+# wait_for_ssh NAME...: until sshd in every host accepts our key (60 s each at most), then print "NAME PORT NETWORK".
+wait_for_ssh() {
+  local name port tries
+  for name in "$@"; do
+    port=$(host_port "$name")
+    for ((tries = 0; tries < 120; tries++)); do
+      ssh_ok "$port" && break
+      [ "$(docker inspect -f '{{.State.Running}}' "$name")" = true ] || die "test host $name stopped; docker logs $name"
+      sleep 0.5
+    done
+    ssh_ok "$port" || die "sshd in test host $name did not answer on 127.0.0.1:$port within 60s"
+    echo "$name $port $(docker inspect -f '{{range $net, $_ := .NetworkSettings.Networks}}{{$net}}{{end}}' "$name")"
+  done
+}
+
+ensure_network() {
+  docker network inspect "$1" >/dev/null 2>&1 || docker network create --label "$label=1" "$1" >/dev/null
+}
+
+# start N: hosts on a network of their own (they reach each other by name), ports chosen by Docker so that
+# several runs on this machine never collide.
+start_hosts() {
+  local count=${1:?usage: testhost.sh start N} run names=() i
+  [[ $count =~ ^[1-9][0-9]*$ ]] || die "start: N must be a positive number, not '$count'"
+  build_image
+  ensure_key
+  run=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+  ensure_network "${TESTHOST_CONTAINER_PREFIX}net-$run"
+  for ((i = 1; i <= count; i++)); do
+    names+=("${TESTHOST_CONTAINER_PREFIX}$run-$i")
+    create_host "${names[-1]}" "${TESTHOST_CONTAINER_PREFIX}net-$run" ""
+  done
+  wait_for_ssh "${names[@]}"
+}
+
+start_dev() {
+  local name="${TESTHOST_CONTAINER_PREFIX}$TESTHOST_DEV_NAME"
+  build_image
+  ensure_key
+  if [ "$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" != true ]; then
+    docker rm -f "$name" >/dev/null 2>&1 || true
+    ensure_network "${TESTHOST_CONTAINER_PREFIX}net-$TESTHOST_DEV_NAME"
+    create_host "$name" "${TESTHOST_CONTAINER_PREFIX}net-$TESTHOST_DEV_NAME" "$TESTHOST_DEV_PORT"
+  fi
+  wait_for_ssh "$name"
+  log "dev host: ssh -i $key_path -p $TESTHOST_DEV_PORT root@127.0.0.1"
+}
+
+stop_hosts() {
+  local names=("${@/#/$TESTHOST_CONTAINER_PREFIX}") networks
+  names=("${names[@]/#$TESTHOST_CONTAINER_PREFIX$TESTHOST_CONTAINER_PREFIX/$TESTHOST_CONTAINER_PREFIX}")
+  if [ ${#names[@]} -eq 0 ]; then
+    mapfile -t names < <(docker ps -a --filter "label=$label" --format '{{.Names}}' |
+      grep -vx "${TESTHOST_CONTAINER_PREFIX}$TESTHOST_DEV_NAME" || true)
+  fi
+  [ ${#names[@]} -gt 0 ] || return 0
+  networks=$(docker inspect -f '{{range $net, $_ := .NetworkSettings.Networks}}{{$net}}{{"\n"}}{{end}}' "${names[@]}" 2>/dev/null |
+    sort -u | grep "^$TESTHOST_CONTAINER_PREFIX" || true)
+  docker rm -f "${names[@]}" >/dev/null
+  local network
+  for network in $networks; do
+    # Another host of the same run may still be on it; the last one out removes it.
+    docker network rm "$network" >/dev/null 2>&1 || true
+  done
+}
+
+list_hosts() {
+  docker ps -a --filter "label=$label" --format 'table {{.Names}}\t{{.Status}}\t{{.Ports}}\t{{.Image}}'
+}
+
+case "${1:-}" in
+  build-image) build_image ;;
+  image) image_tag ;;
+  start) ensure_docker_engine && start_hosts "${2:-}" ;;
+  start-dev) start_dev ;;
+  stop) shift && ensure_docker_engine && stop_hosts "$@" ;;
+  ls) ensure_docker_engine && list_hosts ;;
+  key) ensure_key && echo "$key_path" ;;
+  *) sed -n '2,10s/^# \{0,1\}//p' "$0" >&2 && exit 2 ;;
+esac

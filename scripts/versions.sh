@@ -1,0 +1,35 @@
+# Versions and names pinned in one place. Sourced by every script in scripts/ (bash).
+# Changing this file changes the test host image's content hash, so the image is rebuilt.
+
+# Machine-kept cache shared by every clone on this machine (Pulumi builds, test host image inputs).
+WINYX_CACHE_DIR=${WINYX_CACHE_DIR:-/var/cache/winyx-monitoring}
+
+# Debian packages this machine needs (setup.sh installs them with apt-get).
+# prometheus / prometheus-alertmanager are here only for promtool / amtool.
+HOST_APT_PACKAGES=(docker.io debootstrap prometheus prometheus-alertmanager openssh-client iproute2 ca-certificates curl)
+
+# Go is not from apt: the toolchain the Pulumi builds use.
+GO_BIN_DIR=/usr/local/go/bin
+
+# Test hosts: a Debian release bootstrapped from this machine's own Debian mirror.
+TESTHOST_DEBIAN_SUITE=bookworm
+TESTHOST_IMAGE_REPO=winyx-testhost
+TESTHOST_CONTAINER_PREFIX=winyx-testhost-
+# What a bare server needs to be reached and managed like a real one (systemd as PID 1, sshd, apt over https).
+TESTHOST_BASE_PACKAGES=(systemd systemd-sysv dbus openssh-server sudo ca-certificates iproute2 procps curl)
+# What every end-to-end run would otherwise download again, and what the exporters watch.
+TESTHOST_SERVICE_PACKAGES=(mariadb-server redis-server nginx)
+# The main job's default target (Pulumi.dev.yaml): a long-lived host on 127.0.0.1:2222.
+TESTHOST_DEV_NAME=dev
+TESTHOST_DEV_PORT=2222
+
+# Pulumi, built from Go modules (scripts/build-pulumi.sh). The CLI and the SDK move together:
+# package.json pins @pulumi/pulumi to the same version, tools/*/go.mod require it; build-pulumi.sh
+# refuses to build when they disagree.
+PULUMI_VERSION=3.259.0
+# Pulumi's own install script is on the internet, unreachable here; set WINYX_ALLOW_PULUMI_DOWNLOAD=1
+# on a machine that can reach it to use it before falling back to building from Go modules.
+PULUMI_INSTALLER_URL=https://get.pulumi.com
+# The @pulumi/command plugin at the version package.json pins; built only if the module proxy serves it.
+PULUMI_COMMAND_VERSION=1.2.1
+PULUMI_COMMAND_COMMIT=7f3eb6f3b77c
