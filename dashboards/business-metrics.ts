@@ -10,7 +10,7 @@ import { PanelBuilder as GaugeBuilder } from "@grafana/grafana-foundation-sdk/ga
 import { PanelBuilder as StatBuilder } from "@grafana/grafana-foundation-sdk/stat";
 import { goZeroServices } from "../model/jobs";
 import { promql } from "../model/promql";
-import { defineDashboard, lowIsBad, query, rateWindow, ratioGauge, stat } from "./common";
+import { defineDashboard, query, rateWindow, ratioGauge, stat } from "./common";
 
 export function registrationsToday(): StatBuilder {
   return stat("新規登録数（24時間）", "short").withTarget(query(promql`sum(increase(user_registrations_total{${goZeroServices}}[24h]))`, "新規登録"));
@@ -26,7 +26,6 @@ export function loginsLastHour(): StatBuilder {
 
 export function cacheHitRatio(): GaugeBuilder {
   return ratioGauge("キャッシュヒット率")
-    .thresholds(lowIsBad(0.5, 0.8))
     .withTarget(
       query(
         promql`sum(rate(cache_hits_total{${goZeroServices}}[${rateWindow}])) / (sum(rate(cache_hits_total{${goZeroServices}}[${rateWindow}])) + sum(rate(cache_misses_total{${goZeroServices}}[${rateWindow}])))`,

@@ -46,8 +46,13 @@ export function query(expr: PromQL, legend: string): prometheus.DataqueryBuilder
   return new PromQLQueryBuilder(expr).legendFormat(legend);
 }
 
-export function timeseries(title: string, unit: string): TimeseriesBuilder {
-  return new TimeseriesBuilder()
+/**
+ * A time series panel. `alertAt` draws the line where the matching alert fires (the
+ * rules/config.ts default: a dashboard is the same file for every stack, so it cannot know a
+ * stack's override).
+ */
+export function timeseries(title: string, unit: string, alertAt?: number): TimeseriesBuilder {
+  const panel = new TimeseriesBuilder()
     .title(title)
     .datasource(prometheusDatasource)
     .unit(unit)
@@ -58,6 +63,15 @@ export function timeseries(title: string, unit: string): TimeseriesBuilder {
     .showPoints(common.VisibilityMode.Never)
     .legend(new common.VizLegendOptionsBuilder().showLegend(true).placement(common.LegendPlacement.Bottom).displayMode(common.LegendDisplayMode.List))
     .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending));
+  if (alertAt === undefined) return panel;
+  return panel
+    .thresholds(
+      new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([
+        { value: null, color: "green" },
+        { value: alertAt, color: "red" },
+      ]),
+    )
+    .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed));
 }
 
 /** Last value of each series, without a sparkline (a sparkline of a 24h increase recomputes it at every point). */
@@ -84,24 +98,6 @@ export function ratioGauge(title: string): GaugeBuilder {
     .height(8)
     .span(6)
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(["lastNotNull"]));
-}
-
-/** Thresholds from red (low) to green, for ratios where more is better. */
-export function lowIsBad(warnBelow: number, okFrom: number): dashboard.ThresholdsConfigBuilder {
-  return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([
-    { value: null, color: "red" },
-    { value: warnBelow, color: "orange" },
-    { value: okFrom, color: "green" },
-  ]);
-}
-
-/** Thresholds from green to red, for values where more is worse. */
-export function highIsBad(warnFrom: number, badFrom: number): dashboard.ThresholdsConfigBuilder {
-  return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([
-    { value: null, color: "green" },
-    { value: warnFrom, color: "orange" },
-    { value: badFrom, color: "red" },
-  ]);
 }
 
 /** A stat of a 0/1 `up`-style series: UP in green, DOWN in red. */

@@ -9,7 +9,8 @@ import { PanelBuilder as StatBuilder } from "@grafana/grafana-foundation-sdk/sta
 import { PanelBuilder as TimeseriesBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
 import { goZeroServices } from "../model/jobs";
 import { promql } from "../model/promql";
-import { defineDashboard, highIsBad, query, rateWindow, timeseries, upStat } from "./common";
+import { defaultThresholds } from "../rules/config";
+import { defineDashboard, query, rateWindow, timeseries, upStat } from "./common";
 
 export function servicesUp(): StatBuilder {
   return upStat("稼働状況").span(24).withTarget(query(promql`up{${goZeroServices}}`, "{{job}} {{instance}}"));
@@ -22,9 +23,8 @@ export function requestRate(): TimeseriesBuilder {
 }
 
 export function errorRatio(): TimeseriesBuilder {
-  return timeseries("5xx エラー率（サービス別）", "percentunit")
+  return timeseries("5xx エラー率（サービス別）", "percentunit", defaultThresholds.goZeroErrorRatio)
     .min(0)
-    .thresholds(highIsBad(0.01, 0.05))
     .withTarget(
       query(
         promql`sum by (service) (rate(http_requests_total{${goZeroServices}, status=~"5.."}[${rateWindow}])) / sum by (service) (rate(http_requests_total{${goZeroServices}}[${rateWindow}]))`,
@@ -34,9 +34,8 @@ export function errorRatio(): TimeseriesBuilder {
 }
 
 export function latencyP95(): TimeseriesBuilder {
-  return timeseries("レスポンスタイム P95（サービス別）", "s")
+  return timeseries("レスポンスタイム P95（サービス別）", "s", defaultThresholds.goZeroP95Seconds)
     .min(0)
-    .thresholds(highIsBad(0.5, 1))
     .withTarget(
       query(promql`histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket{${goZeroServices}}[${rateWindow}])))`, "{{service}}"),
     );

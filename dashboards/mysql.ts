@@ -3,6 +3,7 @@ import { PanelBuilder as StatBuilder } from "@grafana/grafana-foundation-sdk/sta
 import { PanelBuilder as TimeseriesBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
 import { jobs } from "../model/jobs";
 import { promql } from "../model/promql";
+import { defaultThresholds } from "../rules/config";
 import { defineDashboard, query, rateWindow, stat, timeseries, upStat } from "./common";
 
 /** `mysql_up` is whether the exporter reaches MySQL; `up` only whether Prometheus reaches the exporter. */
@@ -19,7 +20,7 @@ export function uptime(): StatBuilder {
 }
 
 export function connections(): TimeseriesBuilder {
-  return timeseries("接続数", "short")
+  return timeseries("接続数", "short", defaultThresholds.mysqlConnections)
     .min(0)
     .withTarget(query(promql`mysql_global_status_threads_connected{${jobs.mysql}}`, "接続中 {{instance}}"))
     .withTarget(query(promql`mysql_global_status_threads_running{${jobs.mysql}}`, "実行中 {{instance}}"))

@@ -4,7 +4,7 @@ import { PanelBuilder as StatBuilder } from "@grafana/grafana-foundation-sdk/sta
 import { PanelBuilder as TimeseriesBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
 import { jobs } from "../model/jobs";
 import { promql } from "../model/promql";
-import { defineDashboard, lowIsBad, query, rateWindow, ratioGauge, timeseries, upStat } from "./common";
+import { defineDashboard, query, rateWindow, ratioGauge, timeseries, upStat } from "./common";
 
 /** `redis_up` is whether the exporter reaches Redis; `up` only whether Prometheus reaches the exporter. */
 export function redisUp(): StatBuilder {
@@ -18,7 +18,6 @@ export function exporterUp(): StatBuilder {
 /** Hits over hits and misses in the last window, not since start (lifetime counters barely move). */
 export function keyspaceHitRatio(): GaugeBuilder {
   return ratioGauge("キースペースヒット率")
-    .thresholds(lowIsBad(0.5, 0.8))
     .withTarget(
       query(
         promql`sum(rate(redis_keyspace_hits_total{${jobs.redis}}[${rateWindow}])) / (sum(rate(redis_keyspace_hits_total{${jobs.redis}}[${rateWindow}])) + sum(rate(redis_keyspace_misses_total{${jobs.redis}}[${rateWindow}])))`,

@@ -8,21 +8,20 @@ import { PanelBuilder as TimeseriesBuilder } from "@grafana/grafana-foundation-s
 import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { goZeroServices, jobs } from "../model/jobs";
 import { promql } from "../model/promql";
-import { defineDashboard, highIsBad, query, rateWindow, timeseries } from "./common";
+import { defaultThresholds } from "../rules/config";
+import { defineDashboard, query, rateWindow, timeseries } from "./common";
 
 export function cpuUsage(): TimeseriesBuilder {
-  return timeseries("CPU使用率", "percent")
+  return timeseries("CPU使用率", "percent", defaultThresholds.cpuBusyPercent)
     .min(0)
     .max(100)
-    .thresholds(highIsBad(70, 80))
     .withTarget(query(promql`100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{${jobs.node}, mode="idle"}[${rateWindow}])))`, "{{instance}}"));
 }
 
 export function memoryUsage(): TimeseriesBuilder {
-  return timeseries("メモリ使用率", "percent")
+  return timeseries("メモリ使用率", "percent", defaultThresholds.memoryUsedPercent)
     .min(0)
     .max(100)
-    .thresholds(highIsBad(75, 85))
     .withTarget(query(promql`100 * (1 - node_memory_MemAvailable_bytes{${jobs.node}} / node_memory_MemTotal_bytes{${jobs.node}})`, "{{instance}}"));
 }
 
@@ -33,9 +32,8 @@ export function httpRequestRate(): TimeseriesBuilder {
 }
 
 export function httpErrorRatio(): TimeseriesBuilder {
-  return timeseries("エラー率", "percentunit")
+  return timeseries("エラー率", "percentunit", defaultThresholds.httpErrorRatio)
     .min(0)
-    .thresholds(highIsBad(0.005, 0.01))
     .withTarget(
       query(
         promql`sum(rate(http_requests_total{${goZeroServices}, status=~"5.."}[${rateWindow}])) / sum(rate(http_requests_total{${goZeroServices}}[${rateWindow}]))`,
@@ -45,7 +43,7 @@ export function httpErrorRatio(): TimeseriesBuilder {
 }
 
 export function httpLatencyP95(): TimeseriesBuilder {
-  return timeseries("レスポンスタイム（P95）", "s")
+  return timeseries("レスポンスタイム（P95）", "s", defaultThresholds.httpP95Seconds)
     .min(0)
     .withTarget(
       query(promql`histogram_quantile(0.95, sum by (le, endpoint) (rate(http_request_duration_seconds_bucket{${goZeroServices}}[${rateWindow}])))`, "{{endpoint}}"),
@@ -53,7 +51,7 @@ export function httpLatencyP95(): TimeseriesBuilder {
 }
 
 export function mysqlConnections(): TimeseriesBuilder {
-  return timeseries("データベース接続数", "short")
+  return timeseries("データベース接続数", "short", defaultThresholds.mysqlConnections)
     .min(0)
     .withTarget(query(promql`mysql_global_status_threads_connected{${jobs.mysql}}`, "MySQL接続数 {{instance}}"));
 }
