@@ -1,0 +1,28 @@
+/**
+ * The one place that says which files a stack renders and where they go: `renderStack` maps each
+ * relative path to its content. `synth` writes exactly this tree; the deploy components take their
+ * file contents from it, so what `synth` shows is what lands on the host.
+ */
+import type { StackSpec } from "../model/spec";
+import { renderAlertmanagerConfig, renderAlertmanagerTemplates } from "./alertmanager";
+import { renderGrafanaFiles } from "./grafana";
+import { renderLoggingFiles } from "./logging";
+
+/** Every rendered file of the stack by relative path (`prometheus/`, `alertmanager/`, `grafana/`, `logging/`), sorted by path. */
+export function renderStack(spec: StackSpec): Record<string, string> {
+  const files = new Map<string, string>();
+  const add = (dir: string, rendered: Record<string, string>) => {
+    for (const [path, content] of Object.entries(rendered)) {
+      const full = `${dir}/${path}`;
+      if (files.has(full)) throw new Error(`renderStack: two renderers produce ${full}`);
+      if (!content.endsWith("\n")) throw new Error(`renderStack: ${full} does not end with a newline`);
+      files.set(full, content);
+    }
+  };
+  add("alertmanager", { "alertmanager.yml": renderAlertmanagerConfig(spec) });
+  add("alertmanager/templates", renderAlertmanagerTemplates());
+  add("grafana", renderGrafanaFiles(spec));
+  // Keyed by host path (/etc/rsyslog.d/...): kept whole under logging/ so the tree shows where each goes.
+  add("logging", Object.fromEntries(Object.entries(renderLoggingFiles(spec)).map(([hostPath, content]) => [hostPath.replace(/^\/+/, ""), content])));
+  return Object.fromEntries([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
