@@ -184,17 +184,21 @@ ensure_network() {
 # start N: hosts on a network of their own (they reach each other by name), ports chosen by Docker so that
 # several runs on this machine never collide.
 start_hosts() {
-  local count=${1:?usage: testhost.sh start N} run names=() i
+  local count=${1:?usage: testhost.sh start N} run i
   [[ $count =~ ^[1-9][0-9]*$ ]] || die "start: N must be a positive number, not '$count'"
   build_image
   ensure_key
   run=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
   ensure_network "${TESTHOST_CONTAINER_PREFIX}net-$run"
+  # A start that fails half-way leaves nothing behind.
+  starting=()
+  trap 'remove_hosts "${starting[@]}"; docker network rm "${TESTHOST_CONTAINER_PREFIX}net-$run" >/dev/null 2>&1 || true' EXIT
   for ((i = 1; i <= count; i++)); do
-    names+=("${TESTHOST_CONTAINER_PREFIX}$run-$i")
-    create_host "${names[-1]}" "${TESTHOST_CONTAINER_PREFIX}net-$run" ""
+    starting+=("${TESTHOST_CONTAINER_PREFIX}$run-$i")
+    create_host "${starting[-1]}" "${TESTHOST_CONTAINER_PREFIX}net-$run" ""
   done
-  wait_for_ssh "${names[@]}"
+  wait_for_ssh "${starting[@]}"
+  trap - EXIT
 }
 
 start_dev() {
@@ -210,18 +214,23 @@ start_dev() {
   log "dev host: ssh -i $key_path -p $TESTHOST_DEV_PORT root@127.0.0.1"
 }
 
+# stop [NAME...]: the named hosts ("dev" or a full container name), by default every test host but dev.
 stop_hosts() {
-  local names=("${@/#/$TESTHOST_CONTAINER_PREFIX}") networks
+  local names=("${@/#/$TESTHOST_CONTAINER_PREFIX}")
   names=("${names[@]/#$TESTHOST_CONTAINER_PREFIX$TESTHOST_CONTAINER_PREFIX/$TESTHOST_CONTAINER_PREFIX}")
   if [ ${#names[@]} -eq 0 ]; then
     mapfile -t names < <(docker ps -a --filter "label=$label" --format '{{.Names}}' |
       grep -vx "${TESTHOST_CONTAINER_PREFIX}$TESTHOST_DEV_NAME" || true)
   fi
-  [ ${#names[@]} -gt 0 ] || return 0
-  networks=$(docker inspect -f '{{range $net, $_ := .NetworkSettings.Networks}}{{$net}}{{"\n"}}{{end}}' "${names[@]}" 2>/dev/null |
+  [ ${#names[@]} -eq 0 ] || remove_hosts "${names[@]}"
+}
+
+# remove_hosts NAME...: remove the containers (gone already is fine), then their networks once empty.
+remove_hosts() {
+  local networks network
+  networks=$(docker inspect -f '{{range $net, $_ := .NetworkSettings.Networks}}{{$net}}{{"\n"}}{{end}}' "$@" 2>/dev/null |
     sort -u | grep "^$TESTHOST_CONTAINER_PREFIX" || true)
-  docker rm -f "${names[@]}" >/dev/null
-  local network
+  docker rm -f "$@" >/dev/null 2>&1 || true
   for network in $networks; do
     # Another host of the same run may still be on it; the last one out removes it.
     docker network rm "$network" >/dev/null 2>&1 || true

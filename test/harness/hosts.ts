@@ -1,0 +1,88 @@
+// Test hosts for end-to-end tests: Debian 12 containers with systemd as PID 1 and sshd, reached over SSH on
+// 127.0.0.1 like a real server. scripts/testhost.sh builds and starts them; this module is its API for tests.
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+
+const repoRoot = join(__dirname, "..", "..");
+const testhostScript = join(repoRoot, "scripts", "testhost.sh");
+
+export interface ExecResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface TestHost {
+  /** Container name; also the host's DNS name for the other hosts started with it (they share `network`). */
+  readonly name: string;
+  /** Docker network of the hosts started together. */
+  readonly network: string;
+  readonly host: "127.0.0.1";
+  /** Port on 127.0.0.1 forwarded to the host's sshd. */
+  readonly sshPort: number;
+  readonly user: "root";
+  /** ed25519 key authorized for root on every test host (under .testhosts/, generated once). */
+  readonly privateKeyPath: string;
+  /** Runs `bash -c cmd` in the host as root through `docker exec`, for assertions; never throws on a non-zero exit. */
+  exec(cmd: string): Promise<ExecResult>;
+  /** Removes the host (and its network once empty). */
+  stop(): Promise<void>;
+}
+
+/** Hosts this process started and has not stopped yet: stopAllHosts() removes these, never another run's. */
+const running = new Map<string, TestHost>();
+
+function run(file: string, args: readonly string[]): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== "number") {
+        reject(error);
+        return;
+      }
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function testhost(...args: string[]): Promise<string> {
+  const result = await run("bash", [testhostScript, ...args]);
+  if (result.code !== 0) {
+    throw new Error(`scripts/testhost.sh ${args.join(" ")} failed (exit ${result.code}):\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+/**
+ * Starts `count` hosts on a network of their own and resolves once sshd in each accepts the key.
+ * Builds the image first if this recipe's image is not cached (about a minute, once).
+ */
+export async function startHosts(count: number): Promise<TestHost[]> {
+  const privateKeyPath = (await testhost("key")).trim();
+  const lines = (await testhost("start", String(count))).trim().split("\n");
+  return lines.map((line) => {
+    const [name, port, network] = line.split(" ");
+    if (!name || !port || !network) throw new Error(`scripts/testhost.sh start: unexpected line "${line}"`);
+    const host: TestHost = {
+      name,
+      network,
+      host: "127.0.0.1",
+      sshPort: Number(port),
+      user: "root",
+      privateKeyPath,
+      exec: (cmd) => run("docker", ["exec", name, "bash", "-c", cmd]),
+      stop: async () => {
+        running.delete(name);
+        await testhost("stop", name);
+      },
+    };
+    running.set(name, host);
+    return host;
+  });
+}
+
+/** Removes every host this process started. */
+export async function stopAllHosts(): Promise<void> {
+  const names = [...running.keys()];
+  running.clear();
+  if (names.length > 0) await testhost("stop", ...names);
+}
