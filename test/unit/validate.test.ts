@@ -7,7 +7,12 @@ import type { AlertRule, RecordingRule, RuleGroup } from "../../model/rules";
 import type { StackSpec } from "../../model/spec";
 import { crossrefErrors, validateStack, type DashboardInput, type ValidationInputs } from "../../validate/crossref";
 import { ValidationErrors } from "../../validate/errors";
+import { validateAll, validationInputs } from "../../validate/index";
 import { checkPromQL, jobMatchers, metricNames, selectors } from "../../validate/promql";
+import { configFromStackFile, parseStackConfig } from "../../model/config";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import yaml from "js-yaml";
 import { fixtureSpec, fixtureSpecPlannedOff } from "../fixtures/spec";
 
 /** A PromQL expression written as plain text, as a hand-written (or chapter-copied) rule would be. */
@@ -160,6 +165,30 @@ describe("validate/crossref: one clear error per class of mistake", () => {
       () => validateStack(fixtureSpec(), inputs),
       (e: unknown) => e instanceof ValidationErrors && e.errors.length === 2 && e.message.split("\n").length === 2,
     );
+  });
+});
+
+describe("validateAll on the real model", () => {
+  const stackSpec = (stack: string) =>
+    parseStackConfig(stack, configFromStackFile(stack, (yaml.load(readFileSync(join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8")) as { config: unknown }).config));
+
+  for (const [name, spec] of [
+    ["Pulumi.prod.yaml", () => stackSpec("prod")],
+    ["Pulumi.dev.yaml", () => stackSpec("dev")],
+    ["the fixture with every planned job enabled", () => fixtureSpec()],
+  ] as const) {
+    it(`finds nothing wrong in ${name}`, () => {
+      const s = spec();
+      const inputs = validationInputs(s);
+      assert.ok(inputs.ruleGroups.length > 0 && inputs.dashboards.length > 0 && inputs.datasourceUids.length > 0, "the checks see real rules, dashboards and datasources");
+      assert.deepEqual(crossrefErrors(s, inputs).map((e) => e.message), []);
+    });
+  }
+
+  it("fails the real stack with the chapter's port plan", () => {
+    const spec = fixtureSpecPlannedOff();
+    const chapter = { ...spec, jobs: { ...spec.jobs, prometheus: { enabled: true, targets: ["localhost:9091"] } } };
+    assert.throws(() => validateAll(chapter), /jobs\.prometheus\.targets\[0\]: port 9091 of "localhost:9091" is reserved for pushgateway/);
   });
 });
 

@@ -1,0 +1,92 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+
+const root = join(__dirname, "..", "..");
+
+function synth(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "synth/cli.ts", ...args], { cwd: root, encoding: "utf8" });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Every file under `dir` by relative path, with its bytes. */
+function tree(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const full = join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else out.set(relative(dir, full), readFileSync(full));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe("synth", () => {
+  const work = mkdtempSync(join(tmpdir(), "winyx-synth-"));
+  process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+
+  for (const stack of ["prod", "dev"]) {
+    it(`renders stack ${stack} byte-identically twice, in the fixed layout`, () => {
+      const first = synth("--stack", stack, "--out", join(work, `${stack}-a`));
+      const second = synth("--stack", stack, "--out", join(work, `${stack}-b`));
+      assert.equal(first.status, 0, first.stderr);
+      assert.equal(second.status, 0, second.stderr);
+      const a = tree(join(work, `${stack}-a`));
+      const b = tree(join(work, `${stack}-b`));
+      assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+      for (const [path, bytes] of a) assert.ok(bytes.equals(b.get(path) as Buffer), `${path} differs between two synths`);
+      for (const path of ["alertmanager/alertmanager.yml", "alertmanager/templates/custom.tmpl", "grafana/grafana.ini", "grafana/provisioning/datasources/winyx.yaml"]) {
+        assert.ok(a.has(path), `${path} is rendered`);
+      }
+    });
+  }
+
+  it("replaces the previous output, removing files it no longer renders", () => {
+    const out = join(work, "replace");
+    assert.equal(synth("--stack", "prod", "--out", out).status, 0);
+    writeFileSync(join(out, "grafana", "dashboards", "stale.json"), "{}\n");
+    assert.equal(synth("--stack", "prod", "--out", out).status, 0);
+    assert.ok(!existsSync(join(out, "grafana", "dashboards", "stale.json")));
+    assert.deepEqual(readdirSync(work).filter((name) => name.includes(".synth-")), [], "no staging directory is left behind");
+  });
+
+  it("exits 1 on an invalid stack file, names every problem and writes nothing", () => {
+    const file = join(work, "Pulumi.broken.yaml");
+    const prod = readFileSync(join(root, "Pulumi.prod.yaml"), "utf8");
+    writeFileSync(file, prod.replace("winyx-monitoring:retention: 15d", "winyx-monitoring:retention: 15 days\n  winyx-monitoring:scrapeIntervall: 30s"));
+    const out = join(work, "broken");
+    const result = synth("--stack", "broken", "--config-file", file, "--out", out);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /stack broken: retention: "15 days" is not a Prometheus duration/);
+    assert.match(result.stderr, /stack broken: scrapeIntervall: unknown config key \(did you mean "scrapeInterval"\?\)/);
+    assert.equal(result.stdout, "");
+    assert.ok(!existsSync(out));
+  });
+
+  it("never writes a secret: secure values only count as set", () => {
+    const file = join(work, "Pulumi.withsecret.yaml");
+    const prod = readFileSync(join(root, "Pulumi.prod.yaml"), "utf8");
+    writeFileSync(file, `${prod}  winyx-monitoring:slackWebhookUrl:\n    secure: v1:c2VjcmV0LWNpcGhlcnRleHQ=\n`);
+    const out = join(work, "withsecret");
+    const result = synth("--stack", "withsecret", "--config-file", file, "--out", out);
+    assert.equal(result.status, 0, result.stderr);
+    const files = tree(out);
+    assert.ok(![...files.values()].some((bytes) => bytes.includes("c2VjcmV0LWNpcGhlcnRleHQ=")));
+    assert.match(files.get("alertmanager/alertmanager.yml")?.toString() ?? "", /slack_api_url_file: \/etc\/prometheus\/secrets\/slack_webhook_url/);
+  });
+
+  it("refuses to replace a directory it did not write", () => {
+    const out = join(work, "foreign");
+    mkdirSync(out);
+    writeFileSync(join(out, "notes.txt"), "mine\n");
+    const result = synth("--stack", "prod", "--out", out);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /is not empty and was not written by synth/);
+    assert.deepEqual(readdirSync(out), ["notes.txt"]);
+  });
+});
