@@ -2,6 +2,9 @@
  * Every threshold and window the alerts use, in one object, each with the reason for its value.
  * Rules interpolate these; nothing numeric is written inside a PromQL string. A stack overrides
  * any of them under the config key `thresholds` (model/config.ts).
+ *
+ * Not thresholds, so written literally: comparisons of 0/1 series with their two states
+ * (`up == 0`, `mysql_up == 0`, a 0/1 gauge `== 1`) and "any increase" (`> 0`).
  */
 import type { Duration } from "../model/duration";
 
@@ -30,6 +33,10 @@ export interface Thresholds {
   readonly backupMaxAgeHours: number;
   /** Size of the newest backup, in MiB. Chapter (monitor_backups.sh): 10. */
   readonly backupMinSizeMiB: number;
+  /** How long the checker may find no backup metrics at all before BackupMissing fires. */
+  readonly backupMissingFor: Duration;
+  /** The window a failed goctl generation is reported for. Chapter: 10m. */
+  readonly generationFailureWindow: Duration;
   /** How long a resource condition must hold. Chapter: 5m. */
   readonly resourceFor: Duration;
   /** How long a service must be down. Chapter: 1m. */
@@ -61,6 +68,17 @@ export const defaultThresholds: Thresholds = {
   backupMaxAgeHours: 25,
   // From monitor_backups.sh: a smaller dump means a failed or empty backup.
   backupMinSizeMiB: 10,
+  // Three runs of the 5-minute backup check: one slow or skipped run does not page.
+  backupMissingFor: "15m",
+  // The chapter's window: a failed generation stays visible for ten minutes, then resolves.
+  generationFailureWindow: "10m",
+  // The chapter's value: long enough to ride out a deploy or a cron burst.
   resourceFor: "5m",
+  // The chapter's value: four failed scrapes at 15s, so one lost scrape does not page.
   downFor: "1m",
 };
+
+/** A percentage threshold as the ratio the expressions compute (80 -> 0.8), without float noise. */
+export function ratioOfPercent(percent: number): number {
+  return Number((percent / 100).toPrecision(12));
+}

@@ -1,0 +1,236 @@
+/**
+ * Helpers for the promtool unit tests written beside each alert.
+ *
+ * The tests are derived from the thresholds they test (a stack may override any threshold, and its
+ * rendered tests must still hold), so the expected annotations are computed here: the same float
+ * operations PromQL performs on the synthetic series, then Prometheus' template functions
+ * (`humanize`, `humanizePercentage`, ...) re-implemented with Go's `%.4g` formatting. promtool
+ * compares the strings exactly, so `npm run test:validate` proves these replicas right.
+ */
+import { durationSeconds, type Duration } from "../model/duration";
+import type { TestSeries } from "../model/rules";
+
+/** Go's `fmt.Sprintf("%.4g", v)`. */
+export function goG4(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (!Number.isFinite(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (v === 0) return "0";
+  const [mantissa = "", exponentText = ""] = v.toExponential(3).split("e");
+  const exponent = Number(exponentText);
+  if (exponent < -4 || exponent >= 4) {
+    return `${stripZeros(mantissa)}e${exponent < 0 ? "-" : "+"}${String(Math.abs(exponent)).padStart(2, "0")}`;
+  }
+  return stripZeros(v.toFixed(3 - exponent));
+}
+
+function stripZeros(fixed: string): string {
+  return fixed.includes(".") ? fixed.replace(/0+$/, "").replace(/\.$/, "") : fixed;
+}
+
+/** Prometheus' `humanizePercentage`: a ratio shown as a percentage. */
+export function humanizePercentage(ratio: number): string {
+  return `${goG4(ratio * 100)}%`;
+}
+
+/** Prometheus' `humanize`: SI prefixes (k, M, ... and m, u, ...). */
+export function humanize(v: number): string {
+  if (v === 0 || !Number.isFinite(v)) return goG4(v);
+  let value = v;
+  let prefix = "";
+  if (Math.abs(value) >= 1) {
+    for (const p of ["k", "M", "G", "T", "P", "E", "Z", "Y"]) {
+      if (Math.abs(value) < 1000) break;
+      prefix = p;
+      value /= 1000;
+    }
+  } else {
+    for (const p of ["m", "u", "n", "p", "f", "a", "z", "y"]) {
+      if (Math.abs(value) >= 1) break;
+      prefix = p;
+      value *= 1000;
+    }
+  }
+  return `${goG4(value)}${prefix}`;
+}
+
+/** Prometheus' `humanize1024`: binary prefixes (ki, Mi, ...). */
+export function humanize1024(v: number): string {
+  if (Math.abs(v) <= 1 || !Number.isFinite(v)) return goG4(v);
+  let value = v;
+  let prefix = "";
+  for (const p of ["ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"]) {
+    if (Math.abs(value) < 1024) break;
+    prefix = p;
+    value /= 1024;
+  }
+  return `${goG4(value)}${prefix}`;
+}
+
+/** Prometheus' `humanizeDuration`: `1d 2h 0m 0s`, `2m 5s`, `2.425s`, `487.5ms`. */
+export function humanizeDuration(seconds: number): string {
+  if (seconds === 0 || !Number.isFinite(seconds)) return seconds === 0 ? "0s" : goG4(seconds);
+  if (seconds < 0) throw new Error(`humanizeDuration replica covers positive durations, got ${seconds}`);
+  if (seconds >= 1) {
+    const whole = Math.trunc(seconds);
+    const s = whole % 60;
+    const m = Math.trunc(whole / 60) % 60;
+    const h = Math.trunc(whole / 3600) % 24;
+    const d = Math.trunc(whole / 86400);
+    if (d !== 0) return `${d}d ${h}h ${m}m ${s}s`;
+    if (h !== 0) return `${h}h ${m}m ${s}s`;
+    if (m !== 0) return `${m}m ${s}s`;
+    return `${goG4(seconds)}s`;
+  }
+  let value = seconds;
+  let prefix = "";
+  for (const p of ["m", "u", "n", "p", "f", "a", "z", "y"]) {
+    if (value >= 1) break;
+    prefix = p;
+    value *= 1000;
+  }
+  return `${goG4(value)}${prefix}s`;
+}
+
+/** Go's `printf "%.2f"` (inputs are chosen away from rounding ties). */
+export function fixed2(v: number): string {
+  return v.toFixed(2);
+}
+
+/** A phase of a synthetic series: `steps` samples after the previous phase. */
+export interface Phase {
+  readonly steps: number;
+  /** Counter increase per sample (counters) or the value (gauges). Multiples of 1/4 keep the sums exact. */
+  readonly value: number;
+}
+
+/**
+ * A counter in promtool's expanding notation, starting at 0: the first phase also writes the
+ * sample at time 0, so a phase of `steps` ends at sample index `steps` (`0+6x20 126+12x19`).
+ */
+export function counter(...phases: readonly Phase[]): string {
+  let total = 0;
+  const parts: string[] = [];
+  phases.forEach((phase, i) => {
+    exactQuarter(phase.value);
+    const start = i === 0 ? 0 : total + phase.value;
+    const count = i === 0 ? phase.steps : phase.steps - 1;
+    parts.push(`${start}+${phase.value}x${count}`);
+    total = start + phase.value * count;
+  });
+  return parts.join(" ");
+}
+
+/** A phase of a gauge; `null` leaves the samples out (the series is gone, as after a failed scrape). */
+export interface GaugePhase {
+  readonly steps: number;
+  readonly value: number | null;
+}
+
+/** A gauge in promtool's notation: each phase holds its value for `steps` samples (the first also at time 0). */
+export function gauge(...phases: readonly GaugePhase[]): string {
+  return phases
+    .map((phase, i) => {
+      if (phase.value === null) return `_x${i === 0 ? phase.steps + 1 : phase.steps}`;
+      return `${phase.value}x${i === 0 ? phase.steps : phase.steps - 1}`;
+    })
+    .join(" ");
+}
+
+/** Whole minutes of a duration, rounded up: test timelines are laid out in one-minute samples. */
+export function minutes(duration: Duration): number {
+  return Math.ceil(durationSeconds(duration) / 60);
+}
+
+/** `n` minutes as an eval time. */
+export function at(n: number): Duration {
+  return `${n}m`;
+}
+
+/**
+ * What `rate(c[w])` returns for a counter growing `perStep` per sample, when the window holds only
+ * that phase and its ends fall on samples: the increase over the window divided by its length.
+ * (Prometheus 2.x extrapolation is then a factor of exactly 1.)
+ */
+export function steadyRate(perStep: number, stepSeconds: number, windowSeconds: number): number {
+  const samples = windowSeconds / stepSeconds;
+  return (perStep * samples) / windowSeconds;
+}
+
+/** `histogram_quantile(q, ...)` when every observation of the window fell in the bucket (lower, upper]. */
+export function singleBucketQuantile(q: number, lower: number, upper: number, rate: number): number {
+  return lower + (upper - lower) * ((q * rate) / rate);
+}
+
+/** Rounds to a multiple of 1/4, so promtool's repeated additions stay exact. */
+export function quarter(v: number): number {
+  return Math.round(v * 4) / 4;
+}
+
+function exactQuarter(v: number): void {
+  if (quarter(v) !== v) throw new Error(`series step ${v} is not a multiple of 1/4; sums would be inexact`);
+}
+
+/**
+ * Throws when a test scenario derived from the thresholds does not straddle them (possible only
+ * for extreme stack overrides): better a clear error at synth time than a test that proves nothing.
+ */
+export function requireScenario(alert: string, straddlesThreshold: boolean): void {
+  if (!straddlesThreshold) noScenario(alert);
+}
+
+function noScenario(alert: string): never {
+  throw new Error(`alert ${alert}: tests: the thresholds leave no room for a quiet and a firing case`);
+}
+
+/** The Go client's default histogram buckets, which the chapter's metrics package uses. */
+const defaultBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+/**
+ * Latency histogram series for a quantile threshold: `phase` minutes of requests in the bucket just
+ * below the threshold, then `phase` minutes in the bucket just above it, 60 requests a minute.
+ */
+export function latencyScenario(alert: string, threshold: number, quantile: number, labels: string, phase: number) {
+  const quietUpper = [...defaultBuckets].reverse().find((b) => b <= threshold);
+  const quietLower = defaultBuckets.filter((b) => quietUpper !== undefined && b < quietUpper).pop() ?? 0;
+  const firingLower = defaultBuckets.find((b) => b >= threshold);
+  const firingUpper = defaultBuckets.find((b) => firingLower !== undefined && b > firingLower);
+  if (quietUpper === undefined || firingLower === undefined || firingUpper === undefined) {
+    return noScenario(alert);
+  }
+  const perMinute = 60;
+  const rate = steadyRate(perMinute, 60, 300);
+  const quietValue = singleBucketQuantile(quantile, quietLower, quietUpper, rate);
+  const firingValue = singleBucketQuantile(quantile, firingLower, firingUpper, rate);
+  requireScenario(alert, quietValue <= threshold && firingValue > threshold);
+  const bounds = [...new Set([quietLower, quietUpper, firingLower, firingUpper])].filter((b) => b > 0).sort((a, b) => a - b);
+  const series: TestSeries[] = [...bounds, Infinity].map((le) => ({
+    series: `http_request_duration_seconds_bucket{${labels}, le="${le === Infinity ? "+Inf" : le}"}`,
+    values: counter({ steps: phase, value: le >= quietUpper ? perMinute : 0 }, { steps: phase, value: le >= firingUpper ? perMinute : 0 }),
+  }));
+  return { series, firingValue };
+}
+
+/**
+ * Request counters for an error-ratio threshold: 600 requests a minute, `phase` minutes at half
+ * the threshold, then `phase` minutes well above it.
+ */
+export function errorRatioScenario(alert: string, threshold: number, labels: string, phase: number) {
+  const perMinute = 600;
+  const errorsQuiet = Math.floor((perMinute * threshold) / 2);
+  const errorsFiring = Math.ceil(perMinute * Math.min(2 * threshold, (1 + threshold) / 2));
+  const ratio = (errors: number) => steadyRate(errors, 60, 300) / (steadyRate(perMinute - errors, 60, 300) + steadyRate(errors, 60, 300));
+  requireScenario(alert, ratio(errorsQuiet) <= threshold && ratio(errorsFiring) > threshold);
+  const series: TestSeries[] = [
+    { series: `http_requests_total{${labels}, status="200"}`, values: counter({ steps: phase, value: perMinute - errorsQuiet }, { steps: phase, value: perMinute - errorsFiring }) },
+    { series: `http_requests_total{${labels}, status="500"}`, values: counter({ steps: phase, value: errorsQuiet }, { steps: phase, value: errorsFiring }) },
+  ];
+  return { series, firingValue: ratio(errorsFiring) };
+}
+
+/**
+ * Minutes of each phase of a quiet-then-firing timeline for alerts held `for` a while: the rate
+ * window (5m) and the hold time both fit inside the firing phase, with room to spare.
+ */
+export function phaseMinutes(forDuration: Duration): number {
+  return minutes(forDuration) + 15;
+}
