@@ -1,0 +1,280 @@
+/** Chapter 5.5.1 「Go-Zero サービス監視アラート」 (group go_zero_services): per-service alerts and the contract pipeline. */
+import { goZeroServices, jobs } from "../model/jobs";
+import { promql, type PromQL } from "../model/promql";
+import type { AlertRule, RuleGroup } from "../model/rules";
+import type { Thresholds } from "./config";
+import { latencyQuantile, rateWindow, recorded } from "./recording";
+import {
+  at,
+  counter,
+  errorRatioScenario,
+  fixed2,
+  gauge,
+  humanizeDuration,
+  humanizePercentage,
+  latencyScenario,
+  minutes,
+  phaseMinutes,
+  quarter,
+  requireScenario,
+  steadyRate,
+} from "./testing";
+
+const api = { job: "user_service_api", instance: "host1:9101", service: "user_service_api" };
+const rpc = { job: "user_service_rpc", instance: "host1:9092", service: "user_service_rpc" };
+const apiSelector = `job="${api.job}", instance="${api.instance}", service="${api.service}"`;
+
+/** The chapter's `service: "{{ $labels.service }}"`, kept so routes can rely on the label being there. */
+const serviceLabel = { service: "{{ $labels.service }}" };
+
+/**
+ * The Pushgateway is scraped with honor_labels, so pushed series keep the job they were pushed under
+ * (`breaking_changes`): no `job="pushgateway"` matcher can select them. This part adds no text, only
+ * the dependency, so the alert is dropped in a stack that does not scrape the Pushgateway.
+ */
+const pushedThroughPushgateway: PromQL = Object.freeze({ text: "", jobs: [jobs.pushgateway.name] });
+
+function serviceDown(t: Thresholds): AlertRule {
+  const hold = minutes(t.downFor);
+  const series = (s: typeof api) => `up{job="${s.job}", instance="${s.instance}", service="${s.service}"}`;
+  return {
+    alert: "GoZeroServiceDown",
+    // The chapter's `job=~".*_service.*"`, as the explicit set of Go-Zero service jobs.
+    expr: promql`up{${goZeroServices}} == 0`,
+    for: t.downFor,
+    severity: "critical",
+    component: "application",
+    labels: serviceLabel,
+    summary: "Go-Zero service {{ $labels.service }} is down",
+    description: `Service {{ $labels.service }} ({{ $labels.instance }}) has been down for more than ${t.downFor}`,
+    tests: [
+      {
+        name: `only the stopped service fires, after ${t.downFor}`,
+        series: [
+          { series: series(api), values: gauge({ steps: 20 + hold, value: 1 }) },
+          { series: series(rpc), values: gauge({ steps: 10, value: 1 }, { steps: 10 + hold, value: 0 }) },
+        ],
+        quietAt: [at(10), at(10 + hold)],
+        firesAt: [
+          {
+            at: at(20 + hold),
+            alerts: [
+              {
+                labels: { severity: "critical", component: "application", ...rpc },
+                annotations: {
+                  summary: `Go-Zero service ${rpc.service} is down`,
+                  description: `Service ${rpc.service} (${rpc.instance}) has been down for more than ${t.downFor}`,
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function highLatency(t: Thresholds): AlertRule {
+  const phase = phaseMinutes(t.resourceFor);
+  const { series, firingValue } = latencyScenario("GoZeroHighLatency", t.goZeroP95Seconds, latencyQuantile, `${apiSelector}, method="GET", endpoint="/api/users"`, phase);
+  return {
+    alert: "GoZeroHighLatency",
+    // Seconds and 1s: the chapter's `http_request_duration_ms_bucket` and `> 1000` matched no metric.
+    expr: promql`${recorded.httpP95} > ${t.goZeroP95Seconds}`,
+    for: t.resourceFor,
+    severity: "warning",
+    component: "application",
+    labels: serviceLabel,
+    summary: "High latency in {{ $labels.service }}",
+    description: `95th percentile latency is {{ $value | humanizeDuration }} for service {{ $labels.service }} (threshold ${humanizeDuration(t.goZeroP95Seconds)})`,
+    tests: [
+      {
+        name: `quiet below ${t.goZeroP95Seconds}s, fires after ${t.resourceFor} above it`,
+        series,
+        quietAt: [at(phase)],
+        firesAt: [
+          {
+            at: at(2 * phase),
+            alerts: [
+              {
+                labels: { severity: "warning", component: "application", job: api.job, service: api.service },
+                annotations: {
+                  summary: `High latency in ${api.service}`,
+                  description: `95th percentile latency is ${humanizeDuration(firingValue)} for service ${api.service} (threshold ${humanizeDuration(t.goZeroP95Seconds)})`,
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function highErrorRate(t: Thresholds): AlertRule {
+  const hold = "3m";
+  const phase = phaseMinutes(hold);
+  const { series, firingValue } = errorRatioScenario("GoZeroHighErrorRate", t.goZeroErrorRatio, `${apiSelector}, method="GET", endpoint="/api/users"`, phase);
+  return {
+    alert: "GoZeroHighErrorRate",
+    // 5xx over all requests: the chapter's `http_request_errors_total` exists nowhere.
+    expr: promql`${recorded.httpErrorRatio} > ${t.goZeroErrorRatio}`,
+    // The chapter's hold time: shorter than the whole-application alert's, as it is per service.
+    for: hold,
+    severity: "warning",
+    component: "application",
+    labels: serviceLabel,
+    summary: "High error rate in {{ $labels.service }}",
+    description: `Error rate is {{ $value | humanizePercentage }} for service {{ $labels.service }} (threshold ${humanizePercentage(t.goZeroErrorRatio)})`,
+    tests: [
+      {
+        name: `quiet at half of ${humanizePercentage(t.goZeroErrorRatio)}, fires after ${hold} above it`,
+        series,
+        quietAt: [at(phase)],
+        firesAt: [
+          {
+            at: at(2 * phase),
+            alerts: [
+              {
+                labels: { severity: "warning", component: "application", job: api.job, service: api.service },
+                annotations: {
+                  summary: `High error rate in ${api.service}`,
+                  description: `Error rate is ${humanizePercentage(firingValue)} for service ${api.service} (threshold ${humanizePercentage(t.goZeroErrorRatio)})`,
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function rpcErrors(t: Thresholds): AlertRule {
+  const hold = "2m";
+  const phase = phaseMinutes(hold);
+  const quietPerMinute = quarter((60 * t.rpcErrorsPerSecond) / 2);
+  const firingPerMinute = Math.ceil(60 * 2 * t.rpcErrorsPerSecond);
+  const firingRate = steadyRate(firingPerMinute, 60, 300);
+  requireScenario("GoZeroRPCConnectionError", steadyRate(quietPerMinute, 60, 300) <= t.rpcErrorsPerSecond && firingRate > t.rpcErrorsPerSecond);
+  const call = `${apiSelector}, method="/user.User/GetUser"`;
+  return {
+    alert: "GoZeroRPCConnectionError",
+    // go-zero's client interceptor counts every call by its numeric gRPC code ("0" is OK); the
+    // chapter's `grpc_client_conn_errors_total` exists nowhere.
+    expr: promql`sum by (job, service) (rate(rpc_client_requests_code_total{${goZeroServices}, code!="0"}[${rateWindow}])) > ${t.rpcErrorsPerSecond}`,
+    for: hold,
+    severity: "warning",
+    component: "application",
+    labels: serviceLabel,
+    summary: "RPC call errors in {{ $labels.service }}",
+    description: `Failed RPC client calls (non-OK gRPC codes): {{ $value | printf "%.2f" }}/s in service {{ $labels.service }} (threshold ${t.rpcErrorsPerSecond}/s)`,
+    tests: [
+      {
+        name: `quiet at half of ${t.rpcErrorsPerSecond}/s failed calls, fires after ${hold} above it`,
+        series: [
+          { series: `rpc_client_requests_code_total{${call}, code="0"}`, values: counter({ steps: 2 * phase, value: 600 }) },
+          // code 14 is Unavailable: the connection errors the chapter meant.
+          { series: `rpc_client_requests_code_total{${call}, code="14"}`, values: counter({ steps: phase, value: quietPerMinute }, { steps: phase, value: firingPerMinute }) },
+        ],
+        quietAt: [at(phase)],
+        firesAt: [
+          {
+            at: at(2 * phase),
+            alerts: [
+              {
+                labels: { severity: "warning", component: "application", job: api.job, service: api.service },
+                annotations: {
+                  summary: `RPC call errors in ${api.service}`,
+                  description: `Failed RPC client calls (non-OK gRPC codes): ${fixed2(firingRate)}/s in service ${api.service} (threshold ${t.rpcErrorsPerSecond}/s)`,
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function breakingChanges(): AlertRule {
+  const pushed = (service: string) => `api_breaking_changes_detected{job="breaking_changes", service="${service}"}`;
+  return {
+    alert: "ContractBreakingChanges",
+    // A 0/1 gauge per service: the chapter pushed "counters" that were really gauges set to 1.
+    expr: promql`api_breaking_changes_detected${pushedThroughPushgateway} == 1`,
+    for: "0s",
+    severity: "critical",
+    component: "contracts",
+    labels: serviceLabel,
+    summary: "Breaking changes detected in {{ $labels.service }}",
+    description: "API breaking changes detected in service {{ $labels.service }}",
+    tests: [
+      {
+        name: "fires at once for the service whose last check found breaking changes",
+        series: [
+          { series: pushed("user_service_api"), values: gauge({ steps: 10, value: 0 }, { steps: 10, value: 1 }) },
+          { series: pushed("user_service_rpc"), values: gauge({ steps: 20, value: 0 }) },
+        ],
+        quietAt: [at(10)],
+        firesAt: [
+          {
+            at: at(11),
+            alerts: [
+              {
+                labels: { severity: "critical", component: "contracts", job: "breaking_changes", service: "user_service_api" },
+                annotations: { summary: "Breaking changes detected in user_service_api", description: "API breaking changes detected in service user_service_api" },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function generationFailure(t: Thresholds): AlertRule {
+  const window = minutes(t.generationFailureWindow);
+  const generator = `job="goctl_generation", instance="host1:9095", service="user_service_api", type="api"`;
+  const failedAt = 11;
+  return {
+    alert: "GoZeroGenerationFailure",
+    expr: promql`increase(goctl_generation_total{${jobs.goctl_generation}, status="failure"}[${t.generationFailureWindow}]) > 0`,
+    for: "0s",
+    severity: "warning",
+    component: "contracts",
+    labels: serviceLabel,
+    summary: "Code generation failure in {{ $labels.service }}",
+    description: "goctl generation failed for {{ $labels.type }} in service {{ $labels.service }}",
+    tests: [
+      {
+        name: `fires after a failed generation, resolves ${t.generationFailureWindow} later; successes never fire`,
+        series: [
+          { series: `goctl_generation_total{${generator}, status="success"}`, values: counter({ steps: failedAt + window + 5, value: 1 }) },
+          { series: `goctl_generation_total{${generator}, status="failure"}`, values: counter({ steps: failedAt - 1, value: 0 }, { steps: 1, value: 1 }, { steps: window + 5, value: 0 }) },
+        ],
+        quietAt: [at(failedAt - 1), at(failedAt + window + 1)],
+        firesAt: [
+          {
+            at: at(failedAt + Math.floor(window / 2)),
+            alerts: [
+              {
+                labels: { severity: "warning", component: "contracts", job: "goctl_generation", instance: "host1:9095", service: "user_service_api", type: "api", status: "failure" },
+                annotations: { summary: "Code generation failure in user_service_api", description: "goctl generation failed for api in service user_service_api" },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export function goZeroGroup(t: Thresholds): RuleGroup {
+  return {
+    name: "go_zero_services",
+    title: "go_zero_services (5.5.1 Go-Zero サービス監視アラート)",
+    interval: "30s",
+    rules: [serviceDown(t), highLatency(t), highErrorRate(t), rpcErrors(t), breakingChanges(), generationFailure(t)],
+  };
+}
