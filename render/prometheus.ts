@@ -1,0 +1,55 @@
+/**
+ * The stack spec -> prometheus.yml.
+ *
+ * The file lives at /etc/prometheus/prometheus.yml; `rule_files: [rules/*.yml]` is resolved
+ * relative to it, so the rule files of render/rules.ts go to /etc/prometheus/rules/.
+ */
+import { allJobs, type JobHandle, type JobName } from "../model/jobs";
+import { ports } from "../model/ports";
+import type { StackSpec } from "../model/spec";
+import { toYaml } from "./yaml";
+
+/** Where the rule files are, relative to the folder of prometheus.yml. */
+export const ruleFilesGlob = "rules/*.yml";
+
+function scrapeConfig(spec: StackSpec, job: JobHandle): Record<string, unknown> {
+  const settings = spec.jobs[job.name as JobName];
+  return {
+    job_name: job.name,
+    honor_labels: job.honorLabels ?? false,
+    metrics_path: job.metricsPath ?? "/metrics",
+    scrape_interval: job.scrapeInterval ?? spec.scrapeInterval,
+    static_configs: [
+      {
+        targets: [...settings.targets],
+        // A static label, not the chapter's relabel of __address__ into a constant: same result, less to read.
+        ...(job.serviceLabel === undefined ? {} : { labels: { service: job.serviceLabel } }),
+      },
+    ],
+  };
+}
+
+/**
+ * prometheus.yml: one scrape config per enabled job, in catalog (name) order. The chapter's node
+ * relabel (`instance` -> "winyx-server" for every target) is not kept: the default `instance`
+ * (host:port) stays unique when there is more than one host, where a constant would merge hosts.
+ */
+export function renderPrometheusConfig(spec: StackSpec): string {
+  const enabled = allJobs.filter((job) => spec.jobs[job.name as JobName].enabled);
+  const config = {
+    global: {
+      scrape_interval: spec.scrapeInterval,
+      evaluation_interval: spec.evaluationInterval,
+      external_labels: { monitor: spec.monitorName, environment: spec.environment },
+    },
+    alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${ports.alertmanager}`] }] }] },
+    rule_files: [ruleFilesGlob],
+    scrape_configs: enabled.map((job) => scrapeConfig(spec, job)),
+  };
+  const disabled = allJobs.filter((job) => !spec.jobs[job.name as JobName].enabled).map((job) => job.name);
+  return (
+    `# Prometheus configuration of stack "${spec.stack}", rendered by winyx-monitoring (render/prometheus.ts): edit the stack config, not this file.\n` +
+    `# Not scraped in this stack: ${disabled.length === 0 ? "none" : disabled.join(", ")}.\n` +
+    toYaml(config)
+  );
+}
