@@ -502,3 +502,31 @@ export function configFromStackFile(stack: string, fileConfig: unknown): Record<
   return out;
 }
 
+
+/**
+ * The config map of a running Pulumi program (`pulumi.runtime.allConfig()`: full keys, every value
+ * a string, objects as JSON) as parseStackConfig wants it. Secret keys become SECRET_SET when they
+ * hold a value, so their decrypted values go no further than this function.
+ */
+export function configFromPulumi(all: Readonly<Record<string, string>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const prefix = `${projectName}:`;
+  for (const [fullKey, value] of Object.entries(all)) {
+    if (!fullKey.startsWith(prefix)) continue;
+    const key = fullKey.slice(prefix.length);
+    if (secretKeys.includes(key)) {
+      out[key] = isSet(value) ? SECRET_SET : value;
+      continue;
+    }
+    let parsed: unknown = value;
+    if (/^\s*[[{]/.test(value)) {
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        // Left as the string: parseStackConfig reports it as the wrong type, naming the key.
+      }
+    }
+    out[key] = parsed;
+  }
+  return out;
+}

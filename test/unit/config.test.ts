@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import yaml from "js-yaml";
-import { configFromStackFile, parseStackConfig, plainConfigKeys, SECRET_SET, secretKeys } from "../../model/config";
+import { configFromPulumi, configFromStackFile, parseStackConfig, plainConfigKeys, SECRET_SET, secretKeys } from "../../model/config";
 import { allJobs } from "../../model/jobs";
 import { defaultThresholds } from "../../rules/config";
 import { ValidationError, ValidationErrors } from "../../validate/errors";
@@ -212,6 +212,27 @@ describe("stack files", () => {
       "command:timeout": "5",
     });
     assert.deepEqual(config, { environment: "dev", smtpPassword: SECRET_SET });
+  });
+
+  it("configFromPulumi reads the engine's string map: JSON objects parsed, secrets replaced by the marker", () => {
+    const config = configFromPulumi({
+      "winyx-monitoring:environment": "production",
+      "winyx-monitoring:target": '{"host":"winyx.jp","port":22}',
+      "winyx-monitoring:purgeOnDestroy": "false",
+      "winyx-monitoring:grafanaAdminPassword": "s3cret",
+      "winyx-monitoring:redisPassword": "",
+      "aws:region": "ap-northeast-1",
+    });
+    assert.deepEqual(config, {
+      environment: "production",
+      target: { host: "winyx.jp", port: 22 },
+      purgeOnDestroy: "false",
+      grafanaAdminPassword: SECRET_SET,
+      redisPassword: "",
+    });
+    const spec = parseStackConfig("prod", { ...minimal(), ...config });
+    assert.deepEqual(spec.secretsSet, ["grafanaAdminPassword"]);
+    assert.equal(spec.purgeOnDestroy, false);
   });
 
   it("configFromStackFile rejects a secret stored in plain text", () => {
