@@ -7,6 +7,8 @@ import type { StackSpec } from "../model/spec";
 import { renderAlertmanagerConfig, renderAlertmanagerTemplates } from "./alertmanager";
 import { renderGrafanaFiles } from "./grafana";
 import { renderLoggingFiles } from "./logging";
+import { renderPrometheusConfig } from "./prometheus";
+import { renderRuleFiles, renderRuleTests } from "./rules";
 
 /** Every rendered file of the stack by relative path (`prometheus/`, `alertmanager/`, `grafana/`, `logging/`), sorted by path. */
 export function renderStack(spec: StackSpec): Record<string, string> {
@@ -19,6 +21,10 @@ export function renderStack(spec: StackSpec): Record<string, string> {
       files.set(full, content);
     }
   };
+  add("prometheus", { "prometheus.yml": renderPrometheusConfig(spec) });
+  // The rule files sit beside prometheus.yml (its `rule_files: [rules/*.yml]`), their tests in rules/tests/.
+  add("prometheus/rules", renderRuleFiles(spec));
+  add("prometheus/rules", renderRuleTests(spec));
   add("alertmanager", { "alertmanager.yml": renderAlertmanagerConfig(spec) });
   add("alertmanager/templates", renderAlertmanagerTemplates());
   add("grafana", renderGrafanaFiles(spec));

@@ -40,7 +40,17 @@ describe("synth", () => {
       const b = tree(join(work, `${stack}-b`));
       assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
       for (const [path, bytes] of a) assert.ok(bytes.equals(b.get(path) as Buffer), `${path} differs between two synths`);
-      for (const path of ["alertmanager/alertmanager.yml", "alertmanager/templates/custom.tmpl", "grafana/grafana.ini", "grafana/provisioning/datasources/winyx.yaml"]) {
+      for (const path of [
+        "prometheus/prometheus.yml",
+        "prometheus/rules/system.yml",
+        "prometheus/rules/tests/system_test.yml",
+        "alertmanager/alertmanager.yml",
+        "alertmanager/templates/custom.tmpl",
+        "grafana/grafana.ini",
+        "grafana/provisioning/datasources/winyx.yaml",
+        "grafana/dashboards/winyx-system-overview.json",
+        "logging/etc/systemd/journald.conf.d/winyx.conf",
+      ]) {
         assert.ok(a.has(path), `${path} is rendered`);
       }
     });
