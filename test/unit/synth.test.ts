@@ -50,6 +50,7 @@ describe("synth", () => {
         "grafana/provisioning/datasources/winyx.yaml",
         "grafana/dashboards/winyx-system-overview.json",
         "logging/etc/systemd/journald.conf.d/winyx.conf",
+        "monitors/etc/systemd/system/winyx-backup-monitor.timer",
       ]) {
         assert.ok(a.has(path), `${path} is rendered`);
       }
