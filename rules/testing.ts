@@ -10,17 +10,34 @@
 import { durationSeconds, type Duration } from "../model/duration";
 import type { TestSeries } from "../model/rules";
 
-/** Go's `fmt.Sprintf("%.4g", v)`. */
+/**
+ * Go's `fmt.Sprintf("%.4g", v)`: four significant digits, ties rounded to even (JavaScript's
+ * toPrecision rounds them up), trailing zeros dropped, exponent form below 1e-4 and from 1e4.
+ */
 export function goG4(v: number): string {
   if (Number.isNaN(v)) return "NaN";
   if (!Number.isFinite(v)) return v > 0 ? "+Inf" : "-Inf";
   if (v === 0) return "0";
-  const [mantissa = "", exponentText = ""] = v.toExponential(3).split("e");
-  const exponent = Number(exponentText);
-  if (exponent < -4 || exponent >= 4) {
-    return `${stripZeros(mantissa)}e${exponent < 0 ? "-" : "+"}${String(Math.abs(exponent)).padStart(2, "0")}`;
+  // 100 significant digits: the exact decimal expansion of any value a tie can happen at.
+  const [mantissa = "", exponentText = ""] = Math.abs(v).toExponential(99).split("e");
+  const digits = mantissa.replace(".", "");
+  let exponent = Number(exponentText);
+  let kept = Number(digits.slice(0, 4));
+  const rest = digits.slice(4);
+  const tie = rest[0] === "5" && !/[1-9]/.test(rest.slice(1));
+  if (rest[0]! > "5" || (rest[0] === "5" && !tie) || (tie && kept % 2 === 1)) kept += 1;
+  if (kept === 10000) {
+    kept = 1000;
+    exponent += 1;
   }
-  return stripZeros(v.toFixed(3 - exponent));
+  const sign = v < 0 ? "-" : "";
+  const significant = String(kept);
+  if (exponent < -4 || exponent >= 4) {
+    const exponentPart = `e${exponent < 0 ? "-" : "+"}${String(Math.abs(exponent)).padStart(2, "0")}`;
+    return `${sign}${stripZeros(`${significant[0]}.${significant.slice(1)}`)}${exponentPart}`;
+  }
+  const fixed = exponent >= 3 ? significant : exponent >= 0 ? `${significant.slice(0, exponent + 1)}.${significant.slice(exponent + 1)}` : `0.${"0".repeat(-exponent - 1)}${significant}`;
+  return sign + stripZeros(fixed);
 }
 
 function stripZeros(fixed: string): string {
