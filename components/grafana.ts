@@ -1,0 +1,105 @@
+/**
+ * Grafana on the host: grafana.ini, provisioning and dashboards from render/grafana.ts, the admin
+ * password and secret key as 0640 root:grafana files (grafana.ini reads them with `$__file{}`),
+ * and Grafana's own APT repository with a signed-by keyring.
+ *
+ * Debian does not package Grafana and its repository is unreachable from the test machines, so
+ * the package install and the service sit behind `installPackage`; without it everything else
+ * (files, users, repository entry) is still deployed and checked.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ports } from "../model/ports";
+import { AptPackages } from "../providers/aptPackages";
+import type { RemoteFile } from "../providers/remoteFile";
+import { SystemdService } from "../providers/systemdService";
+import { aptSourcePath, grafanaRepository, renderAptSource } from "../render/apt";
+import { grafanaDashboardsDir, grafanaSecretsDir } from "../render/grafana";
+import { dropInPath, hardeningLines } from "../render/systemd";
+import { fileHashes, hostFile, roleFromFileName, systemUser, type HostComponentArgs } from "./common";
+
+export interface GrafanaArgs extends HostComponentArgs {
+  /** render/grafana.ts renderGrafanaFiles: `grafana.ini`, `provisioning/...`, `dashboards/<uid>.json`. */
+  readonly files: Readonly<Record<string, string>>;
+  readonly adminPassword?: pulumi.Input<string>;
+  readonly secretKey?: pulumi.Input<string>;
+  /** Install the `grafana` package from apt.grafana.com and run it. @default true */
+  readonly installPackage?: boolean;
+  /** Grafana's repository signing key (armored), written to the keyring Signed-By names. Required with installPackage. */
+  readonly repositoryKey?: string;
+}
+
+/** Where a renderGrafanaFiles path goes on the host. */
+export function grafanaHostPath(file: string): string {
+  if (file.startsWith("dashboards/")) return `${grafanaDashboardsDir}/${file.slice("dashboards/".length)}`;
+  return `/etc/grafana/${file}`;
+}
+
+export function renderGrafanaDropIn(): string {
+  return [
+    "# Grafana: managed by winyx-monitoring (Pulumi); hardening on top of the package's unit.",
+    "[Service]",
+    ...hardeningLines({ readWritePaths: ["/var/lib/grafana", "/var/log/grafana"] }),
+    "",
+  ].join("\n");
+}
+
+export class Grafana extends pulumi.ComponentResource {
+  public readonly files: Readonly<Record<string, RemoteFile>>;
+  public readonly service?: SystemdService;
+  public readonly url: string;
+
+  constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("winyx:monitoring:Grafana", name, args, opts);
+    const installPackage = args.installPackage ?? true;
+    if (installPackage && !args.repositoryKey) throw new Error(`Grafana ${name}: installPackage is true but repositoryKey is not set (the keyring Signed-By needs it)`);
+    const c = args.connection;
+    const ready: pulumi.Resource[] = [];
+    if (installPackage) {
+      const key = hostFile(this, name, "apt-key", { connection: c, path: grafanaRepository.keyring, content: args.repositoryKey as string, mode: "0644" });
+      const source = hostFile(this, name, "apt-source", { connection: c, path: aptSourcePath(grafanaRepository), content: renderAptSource(grafanaRepository), mode: "0644" }, [key]);
+      ready.push(new AptPackages(`${name}-packages`, { connection: c, packages: ["grafana"], purgeOnDelete: args.spec.purgeOnDestroy }, { parent: this, dependsOn: [source] }));
+    } else {
+      // The package would create this user; without it the files still need their group.
+      ready.push(systemUser(this, name, c, "grafana", "Grafana"));
+    }
+    const secrets: Record<string, RemoteFile> = {};
+    for (const [file, value] of [["admin_password", args.adminPassword], ["secret_key", args.secretKey]] as const) {
+      if (value === undefined) continue;
+      secrets[`secrets/${file}`] = hostFile(this, name, `secret-${roleFromFileName(file)}`, {
+        connection: c,
+        path: `${grafanaSecretsDir}/${file}`,
+        content: pulumi.secret(value),
+        mode: "0640",
+        owner: "root",
+        group: "grafana",
+      }, ready);
+    }
+    const rendered = Object.fromEntries(
+      Object.keys(args.files)
+        .sort()
+        .map((file) => [
+          file,
+          hostFile(this, name, roleFromFileName(file), {
+            connection: c,
+            path: grafanaHostPath(file),
+            content: args.files[file] as string,
+            // grafana.ini names secret files only, but stays unreadable to other users like the package's.
+            ...(file === "grafana.ini" ? { mode: "0640", owner: "root", group: "grafana" } : { mode: "0644" }),
+          }, ready),
+        ]),
+    );
+    this.files = { ...rendered, ...secrets };
+    if (installPackage) {
+      const dropIn = hostFile(this, name, "dropin", { connection: c, path: dropInPath("grafana-server.service"), content: renderGrafanaDropIn(), mode: "0644" }, ready);
+      // Grafana reads its ini, secrets and datasources only at start; dashboards are polled by the provider.
+      const restartFiles = Object.fromEntries(Object.entries(this.files).filter(([file]) => !file.startsWith("dashboards/")));
+      this.service = new SystemdService(
+        `${name}-service`,
+        { connection: c, unit: "grafana-server.service", restartTriggers: fileHashes({ ...restartFiles, dropin: dropIn }) },
+        { parent: this, dependsOn: [dropIn, ...Object.values(this.files)] },
+      );
+    }
+    this.url = args.spec.grafana.rootUrl || `http://127.0.0.1:${ports.grafana}/`;
+    this.registerOutputs({ url: this.url, files: Object.keys(this.files) });
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The whole Winyx monitoring stack on one host, from a validated StackSpec: a component per
+ * enabled service, fed the files of render/index.ts `renderStack`, so what `synth` shows is what
+ * lands on the host.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { SecretName, StackSpec } from "../model/spec";
+import type { SshConnection } from "../providers/ssh";
+import { renderStack } from "../render/index";
+import { Alertmanager } from "./alertmanager";
+import { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
+import { Grafana } from "./grafana";
+import { HostLogging } from "./hostLogging";
+import { BackupMonitor, ContractMonitor } from "./monitors";
+import { Prometheus } from "./prometheus";
+
+export interface MonitoringStackArgs {
+  readonly spec: StackSpec;
+  /** The monitoring host; privateKey secret. */
+  readonly connection: pulumi.Input<SshConnection>;
+  /** The secrets the stack sets (spec.secretsSet), as secret Outputs. @default {} */
+  readonly secrets?: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>;
+  /** Rendered files by relative path. @default renderStack(spec) */
+  readonly files?: Readonly<Record<string, string>>;
+  /** Install and run Grafana from its APT repository (unreachable from test machines). @default true */
+  readonly grafanaInstallPackage?: boolean;
+  /** Grafana's repository signing key (armored); required when grafanaInstallPackage. @default none */
+  readonly grafanaRepositoryKey?: string;
+}
+
+/** The files under `dir/` (one level, or all levels with `deep`), keyed by the rest of the path. */
+export function filesUnder(files: Readonly<Record<string, string>>, dir: string, deep = false): Record<string, string> {
+  const prefix = `${dir}/`;
+  return Object.fromEntries(
+    Object.entries(files)
+      .filter(([path]) => path.startsWith(prefix) && (deep || !path.slice(prefix.length).includes("/")))
+      .map(([path, content]) => [path.slice(prefix.length), content]),
+  );
+}
+
+function required(files: Readonly<Record<string, string>>, path: string): string {
+  const content = files[path];
+  if (content === undefined) throw new Error(`MonitoringStack: rendered files have no ${path}`);
+  return content;
+}
+
+export class MonitoringStack extends pulumi.ComponentResource {
+  public readonly prometheus?: Prometheus;
+  public readonly alertmanager?: Alertmanager;
+  public readonly grafana: Grafana;
+  public readonly prometheusUrl?: string;
+  public readonly alertmanagerUrl?: string;
+  public readonly grafanaUrl: string;
+
+  constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("winyx:monitoring:MonitoringStack", name, {}, opts);
+    const { spec, connection } = args;
+    const secrets = args.secrets ?? {};
+    const files = args.files ?? renderStack(spec);
+    const host = { connection, spec };
+    const child = { parent: this };
+    const enabled = (job: keyof StackSpec["jobs"]) => spec.jobs[job].enabled;
+
+    const nodeExporter = enabled("node") ? new NodeExporter(`${name}-node-exporter`, host, child) : undefined;
+    if (enabled("mysql")) new MysqlExporter(`${name}-mysql-exporter`, { ...host, password: secrets.mysqlExporterPassword }, child);
+    if (enabled("redis")) new RedisExporter(`${name}-redis-exporter`, { ...host, password: secrets.redisPassword }, child);
+    if (enabled("nginx")) new NginxExporter(`${name}-nginx-exporter`, host, child);
+    if (enabled("pushgateway")) new Pushgateway(`${name}-pushgateway`, host, child);
+
+    if (enabled("alertmanager")) {
+      this.alertmanager = new Alertmanager(
+        `${name}-alertmanager`,
+        {
+          ...host,
+          config: required(files, "alertmanager/alertmanager.yml"),
+          templates: filesUnder(files, "alertmanager/templates"),
+          smtpPassword: secrets.smtpPassword,
+          slackWebhookUrl: secrets.slackWebhookUrl,
+        },
+        child,
+      );
+      this.alertmanagerUrl = this.alertmanager.url;
+    }
+    if (enabled("prometheus")) {
+      this.prometheus = new Prometheus(
+        `${name}-prometheus`,
+        // Only the rule files: their promtool tests (prometheus/rules/tests/) stay off the host.
+        { ...host, config: required(files, "prometheus/prometheus.yml"), ruleFiles: filesUnder(files, "prometheus/rules") },
+        // Prometheus sends to Alertmanager: start it once Alertmanager is up.
+        { ...child, dependsOn: this.alertmanager ? [this.alertmanager] : [] },
+      );
+      this.prometheusUrl = this.prometheus.url;
+    }
+
+    this.grafana = new Grafana(
+      `${name}-grafana`,
+      {
+        ...host,
+        files: filesUnder(files, "grafana", true),
+        adminPassword: secrets.grafanaAdminPassword,
+        secretKey: secrets.grafanaSecretKey,
+        installPackage: args.grafanaInstallPackage ?? true,
+        repositoryKey: args.grafanaRepositoryKey,
+      },
+      child,
+    );
+    this.grafanaUrl = this.grafana.url;
+
+    new HostLogging(`${name}-logging`, host, child);
+    // Both write to node exporter's textfile directory, which its package creates.
+    if (nodeExporter) {
+      new BackupMonitor(`${name}-backup-monitor`, host, { ...child, dependsOn: [nodeExporter] });
+      new ContractMonitor(`${name}-contract-monitor`, host, { ...child, dependsOn: [nodeExporter] });
+    }
+    this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl });
+  }
+}

@@ -1,0 +1,49 @@
+/** The backup freshness check and the contract change monitor, feeding node exporter's textfile collector. */
+import * as pulumi from "@pulumi/pulumi";
+import { AptPackages } from "../providers/aptPackages";
+import { SystemdService } from "../providers/systemdService";
+import { monitorPaths, monitorUnits, renderBackupScript, renderBackupTimer, renderBackupUnit, renderContractScript, renderContractUnit } from "../render/monitors";
+import { fileHashes, hostFile, type HostComponentArgs } from "./common";
+
+/** `winyx_backup_*{kind}` every `backups.checkEvery`, from a oneshot service and its timer. */
+export class BackupMonitor extends pulumi.ComponentResource {
+  public readonly timer: SystemdService;
+
+  constructor(name: string, args: HostComponentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("winyx:monitoring:BackupMonitor", name, args, opts);
+    const c = args.connection;
+    const files = {
+      script: hostFile(this, name, "script", { connection: c, path: monitorPaths.backupScript, content: renderBackupScript(args.spec), mode: "0755", validate: "bash -n {}" }),
+      unit: hostFile(this, name, "unit", { connection: c, path: monitorPaths.backupUnit, content: renderBackupUnit(), mode: "0644" }),
+      timerUnit: hostFile(this, name, "timer-unit", { connection: c, path: monitorPaths.backupTimer, content: renderBackupTimer(args.spec), mode: "0644" }),
+    };
+    // The script runs afresh each time: only the units need the timer restarted.
+    this.timer = new SystemdService(
+      `${name}-timer`,
+      { connection: c, unit: monitorUnits.backupTimer, restartTriggers: fileHashes({ unit: files.unit, timerUnit: files.timerUnit }) },
+      { parent: this, dependsOn: Object.values(files) },
+    );
+    this.registerOutputs({ timer: this.timer.active });
+  }
+}
+
+/** `contract_file_changes_total{service,file_type,event}` from inotifywait on the contracts folder. */
+export class ContractMonitor extends pulumi.ComponentResource {
+  public readonly service: SystemdService;
+
+  constructor(name: string, args: HostComponentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("winyx:monitoring:ContractMonitor", name, args, opts);
+    const c = args.connection;
+    const packages = new AptPackages(`${name}-packages`, { connection: c, packages: ["inotify-tools"] }, { parent: this });
+    const files = {
+      script: hostFile(this, name, "script", { connection: c, path: monitorPaths.contractScript, content: renderContractScript(args.spec), mode: "0755", validate: "bash -n {}" }),
+      unit: hostFile(this, name, "unit", { connection: c, path: monitorPaths.contractUnit, content: renderContractUnit(), mode: "0644" }),
+    };
+    this.service = new SystemdService(
+      `${name}-service`,
+      { connection: c, unit: monitorUnits.contractService, restartTriggers: fileHashes(files) },
+      { parent: this, dependsOn: [packages, ...Object.values(files)] },
+    );
+    this.registerOutputs({ active: this.service.active });
+  }
+}

@@ -1,0 +1,54 @@
+/** Prometheus on the host: Debian's package, our prometheus.yml and rule files, validated by promtool before they go live. */
+import * as pulumi from "@pulumi/pulumi";
+import { ports } from "../model/ports";
+import type { RemoteFile } from "../providers/remoteFile";
+import type { SystemdService } from "../providers/systemdService";
+import { hostPaths } from "../render/systemd";
+import { hostFile, packagedBase, packagedService, roleFromFileName, type HostComponentArgs } from "./common";
+
+export interface PrometheusArgs extends HostComponentArgs {
+  /** prometheus.yml, rendered. */
+  readonly config: string;
+  /** Rule files by file name (`<group>.yml`), rendered; written to /etc/prometheus/rules. */
+  readonly ruleFiles: Readonly<Record<string, string>>;
+}
+
+export class Prometheus extends pulumi.ComponentResource {
+  public readonly config: RemoteFile;
+  public readonly ruleFiles: Readonly<Record<string, RemoteFile>>;
+  public readonly service: SystemdService;
+  /** As seen from the host (Prometheus listens on loopback). */
+  public readonly url: string;
+
+  constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("winyx:monitoring:Prometheus", name, args, opts);
+    // The TSDB under /var/lib/prometheus survives a destroy unless the stack says purge.
+    const base = packagedBase(this, name, { ...args, service: "prometheus", purgeOnDelete: args.spec.purgeOnDestroy });
+    this.ruleFiles = Object.fromEntries(
+      Object.keys(args.ruleFiles)
+        .sort()
+        .map((file) => [
+          file,
+          hostFile(this, name, `rules-${roleFromFileName(file)}`, {
+            connection: args.connection,
+            path: `${hostPaths.prometheusRulesDir}/${file}`,
+            content: args.ruleFiles[file] as string,
+            mode: "0644",
+            validate: "promtool check rules {}",
+          }, base.ready),
+        ]),
+    );
+    // promtool check config also loads the rule files: they go live first.
+    this.config = hostFile(
+      this,
+      name,
+      "config",
+      { connection: args.connection, path: hostPaths.prometheusConfig, content: args.config, mode: "0644", validate: "promtool check config {}" },
+      [...base.ready, ...Object.values(this.ruleFiles)],
+    );
+    const reloadFiles = { config: this.config, ...Object.fromEntries(Object.entries(this.ruleFiles).map(([file, f]) => [`rules/${file}`, f])) };
+    this.service = packagedService(this, name, { ...args, service: "prometheus", base, reloadFiles }).service;
+    this.url = `http://127.0.0.1:${ports.prometheus}/`;
+    this.registerOutputs({ url: this.url, configSha256: this.config.sha256, active: this.service.active });
+  }
+}
