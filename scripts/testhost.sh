@@ -205,7 +205,11 @@ start_dev() {
   local name="${TESTHOST_CONTAINER_PREFIX}$TESTHOST_DEV_NAME"
   build_image
   ensure_key
-  if [ "$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" != true ]; then
+  if [ "$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" = true ]; then
+    # Kept as it is (with what was deployed on it); a clone with its own key is let in too.
+    docker exec "$name" sh -c 'grep -qxF "$1" /root/.ssh/authorized_keys || echo "$1" >>/root/.ssh/authorized_keys' \
+      sh "$(cat "$key_path.pub")"
+  else
     docker rm -f "$name" >/dev/null 2>&1 || true
     ensure_network "${TESTHOST_CONTAINER_PREFIX}net-$TESTHOST_DEV_NAME"
     create_host "$name" "${TESTHOST_CONTAINER_PREFIX}net-$TESTHOST_DEV_NAME" "$TESTHOST_DEV_PORT"
