@@ -167,6 +167,6 @@ export class SystemdService extends pulumi.dynamic.Resource {
   declare public readonly active: pulumi.Output<boolean>;
 
   constructor(name: string, args: SystemdServiceInputs, opts?: pulumi.CustomResourceOptions) {
-    super(systemdServiceProvider, name, { ...args }, opts, "winyx", "SystemdService");
+    super(systemdServiceProvider, name, { enabled: undefined, active: undefined, ...args }, opts, "winyx", "SystemdService");
   }
 }
