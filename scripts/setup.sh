@@ -27,15 +27,14 @@ apt_packages() {
 
 install_apt_packages() {
   # Without systemd, package scripts start services through invoke-rc.d; a policy-rc.d that says "no" stops that.
-  local own_policy=false
+  # Ours goes when with_lock's subshell exits, whether apt-get succeeded or not.
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
     chmod +x /usr/sbin/policy-rc.d
-    own_policy=true
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   DEBIAN_FRONTEND=noninteractive apt-get -q update
   DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "$@"
-  if $own_policy; then rm -f /usr/sbin/policy-rc.d; fi
 }
 
 # npm ci replaces node_modules wholesale, so it runs only when node_modules does not match package-lock.json

@@ -6,7 +6,7 @@ WINYX_CACHE_DIR=${WINYX_CACHE_DIR:-/var/cache/winyx-monitoring}
 
 # Debian packages this machine needs (setup.sh installs them with apt-get).
 # prometheus / prometheus-alertmanager are here only for promtool / amtool.
-HOST_APT_PACKAGES=(docker.io debootstrap prometheus prometheus-alertmanager openssh-client iproute2 ca-certificates curl)
+HOST_APT_PACKAGES=(docker.io debootstrap prometheus prometheus-alertmanager openssh-client iproute2 procps ca-certificates curl)
 
 # Go is not from apt: the toolchain the Pulumi builds use.
 GO_BIN_DIR=/usr/local/go/bin
