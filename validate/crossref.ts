@@ -126,7 +126,7 @@ class ExpressionChecker {
       if (!this.recordNames.has(metric)) this.errors.push(new ValidationError(object, field, `metric "${metric}" looks like a recording rule but no recording rule records it`));
       return;
     }
-    const exporters = (names: readonly string[]) => names.filter((name) => exports(catalog.get(name), metric));
+    const exporters = (names: readonly string[]) => names.filter((name) => exportsMetric(catalog.get(name), metric));
     if (selected !== undefined) {
       // Jobs whose exports are not knowable are not checked.
       if (selected.some((name) => (catalog.get(name)?.exports ?? []).length === 0)) return;
@@ -151,12 +151,12 @@ class ExpressionChecker {
   }
 }
 
-function exports(job: JobHandle | undefined, metric: string): boolean {
+function exportsMetric(job: JobHandle | undefined, metric: string): boolean {
   return (job?.exports ?? []).some((prefix) => metric.startsWith(prefix));
 }
 
 function whoExports(metric: string): string {
-  const jobs = allJobs.filter((j) => exports(j, metric)).map((j) => j.name);
+  const jobs = allJobs.filter((j) => exportsMetric(j, metric)).map((j) => j.name);
   return jobs.length === 0 ? " (no scrape job exports it)" : ` (exported by ${jobs.join(", ")})`;
 }
 
