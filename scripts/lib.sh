@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the scripts in scripts/ (sourced, bash): progress lines with timings, locks, the Docker engine.
 
 scripts_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -9,7 +9,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Node 22 from node_modules first on PATH, the Pulumi CLI built by setup.sh, local state, no downloads.
 source "$scripts_dir/env.sh"
-cd "$repo_dir"
+cd "$repo_dir" || exit 1
 
 all_tiers=(lint unit validate e2e)
 tiers=("${@:-${all_tiers[@]}}")
@@ -29,5 +29,5 @@ for tier in "${tiers[@]}"; do
   fi
 done
 
-log "==> tiers: $(IFS=,; echo "${summary[*]}" | sed 's/,/, /g')"
+log "==> tiers: ${summary[0]}$(printf ', %s' "${summary[@]:1}")"
 [ ${#failed[@]} -eq 0 ] || die "failed tiers: ${failed[*]}"
