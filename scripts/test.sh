@@ -29,5 +29,6 @@ for tier in "${tiers[@]}"; do
   fi
 done
 
-log "==> tiers: ${summary[0]}$(printf ', %s' "${summary[@]:1}")"
+report=${summary[*]/%/,}
+log "==> tiers: ${report%,}"
 [ ${#failed[@]} -eq 0 ] || die "failed tiers: ${failed[*]}"
