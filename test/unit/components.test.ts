@@ -1,0 +1,226 @@
+// The deploy components under Pulumi mocks: which children they create, under which parent and name,
+// with which inputs (validators, modes, owners, triggers), and that secrets stay secret.
+import { before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { fixtureSpec } from "../fixtures/spec";
+import type { StackSpec } from "../../model/spec";
+import { Grafana } from "../../components/grafana";
+import { MonitoringStack } from "../../components/monitoringStack";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+interface Child {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  /** Type of the parent, from the URN's type chain. */
+  readonly parentType: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+
+pulumi.runtime.setMocks(
+  {
+    newResource: (args) => {
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+      return { id: `${args.name}-id`, state: { ...args.inputs, sha256: "0".repeat(64), installed: {} } };
+    },
+    call: () => ({}),
+  },
+  "winyx-monitoring",
+  "unit",
+  false,
+);
+
+function isSecret(value: unknown): boolean {
+  return typeof value === "object" && value !== null && SECRET_SIG in value;
+}
+
+function plain(value: unknown): unknown {
+  return isSecret(value) ? (value as { value: unknown }).value : value;
+}
+
+/** Waits until no more resources register, then lists them with their parents (from the mock monitor's URNs). */
+async function settle(): Promise<Child[]> {
+  // Dynamic resources register after their provider is serialized: wait for a quiet second.
+  let count = -1;
+  let quiet = 0;
+  while (quiet < 5) {
+    quiet = count === registered.length && count > 0 ? quiet + 1 : 0;
+    count = registered.length;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const monitor = pulumi.runtime.getMonitor() as unknown as { getRegisteredResources(): Map<string, unknown> };
+  return [...monitor.getRegisteredResources().keys()].map((urn) => {
+    const [, , chain = "", name = ""] = urn.split("::");
+    const types = chain.split("$");
+    const entry = registered.find((r) => r.name === name && r.type === types[types.length - 1]);
+    return { urn, type: types[types.length - 1] ?? "", name, parentType: types[types.length - 2] ?? "", inputs: entry?.inputs ?? {} };
+  });
+}
+
+const REMOTE_FILE = "pulumi-nodejs:dynamic/winyx:RemoteFile";
+const SERVICE = "pulumi-nodejs:dynamic/winyx:SystemdService";
+const PACKAGES = "pulumi-nodejs:dynamic/winyx:AptPackages";
+
+const secretValues = {
+  smtpPassword: "smtp-pass-Xy1",
+  slackWebhookUrl: "https://hooks.slack.example/T0/B0/xyz",
+  grafanaAdminPassword: "grafana-admin-pw-7",
+  grafanaSecretKey: "grafana-secret-key-9",
+  mysqlExporterPassword: "mysql-exp-pw'\"\\",
+} as const;
+
+describe("MonitoringStack under mocks", () => {
+  let children: Child[] = [];
+  const files = (): Child[] => children.filter((c) => c.type === REMOTE_FILE);
+  const fileAt = (path: string): Child => {
+    const found = files().find((f) => f.inputs.path === path);
+    assert.ok(found, `no RemoteFile for ${path}`);
+    return found;
+  };
+
+  before(async () => {
+    const spec: StackSpec = fixtureSpec();
+    new MonitoringStack("winyx", {
+      spec,
+      connection: { host: "10.0.0.5", port: 22, user: "root", privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----") },
+      secrets: Object.fromEntries(Object.entries(secretValues).map(([k, v]) => [k, pulumi.secret(v)])),
+      grafanaInstallPackage: false,
+    });
+    children = await settle();
+  });
+
+  it("creates one component per enabled service, each a child of the stack", () => {
+    const components = children.filter((c) => c.type.startsWith("winyx:monitoring:") && c.type !== "winyx:monitoring:MonitoringStack");
+    assert.deepEqual(
+      components.map((c) => `${c.type} ${c.name}`).sort(),
+      [
+        "winyx:monitoring:Alertmanager winyx-alertmanager",
+        "winyx:monitoring:BackupMonitor winyx-backup-monitor",
+        "winyx:monitoring:ContractMonitor winyx-contract-monitor",
+        "winyx:monitoring:Grafana winyx-grafana",
+        "winyx:monitoring:HostLogging winyx-logging",
+        "winyx:monitoring:MysqlExporter winyx-mysql-exporter",
+        "winyx:monitoring:NginxExporter winyx-nginx-exporter",
+        "winyx:monitoring:NodeExporter winyx-node-exporter",
+        "winyx:monitoring:Prometheus winyx-prometheus",
+        "winyx:monitoring:Pushgateway winyx-pushgateway",
+        "winyx:monitoring:RedisExporter winyx-redis-exporter",
+      ],
+    );
+    for (const c of components) assert.equal(c.parentType, "winyx:monitoring:MonitoringStack", c.urn);
+  });
+
+  it("names every host resource after its component, and parents it to that component", () => {
+    const hostResources = children.filter((c) => c.type.startsWith("pulumi-nodejs:dynamic/winyx:"));
+    assert.ok(hostResources.length > 30, `only ${hostResources.length} host resources`);
+    for (const r of hostResources) {
+      const parent = children.find((c) => c.type === r.parentType && r.name.startsWith(`${c.name}-`));
+      assert.ok(parent, `${r.name} (${r.type}) is not named after its parent ${r.parentType}`);
+    }
+  });
+
+  it("validates prometheus.yml with promtool check config and each rule file with promtool check rules", () => {
+    const config = fileAt("/etc/prometheus/prometheus.yml");
+    assert.equal(config.name, "winyx-prometheus-config");
+    assert.equal(config.parentType, "winyx:monitoring:Prometheus");
+    assert.equal(config.inputs.validate, "promtool check config {}");
+    const rules = files().filter((f) => String(f.inputs.path).startsWith("/etc/prometheus/rules/"));
+    assert.ok(rules.length > 0);
+    for (const rule of rules) {
+      assert.equal(rule.inputs.validate, "promtool check rules {}", rule.name);
+      assert.match(String(rule.inputs.path), /^\/etc\/prometheus\/rules\/[a-z0-9_]+\.yml$/, "promtool test files stay off the host");
+    }
+  });
+
+  it("validates alertmanager.yml with amtool before it goes live", () => {
+    const config = fileAt("/etc/prometheus/alertmanager.yml");
+    assert.equal(config.inputs.validate, "amtool check-config {}");
+    assert.equal(config.parentType, "winyx:monitoring:Alertmanager");
+  });
+
+  it("writes every secret as a secret input to a 0640/0600 file readable only by its service's group", () => {
+    const expected: Record<string, { mode: string; group: string }> = {
+      "/etc/prometheus/secrets/smtp_password": { mode: "0640", group: "alertmanager" },
+      "/etc/prometheus/secrets/slack_webhook_url": { mode: "0640", group: "alertmanager" },
+      "/etc/grafana/secrets/admin_password": { mode: "0640", group: "grafana" },
+      "/etc/grafana/secrets/secret_key": { mode: "0640", group: "grafana" },
+      "/etc/prometheus/secrets/mysqld_exporter.my.cnf": { mode: "0640", group: "mysqld-exporter" },
+      "/etc/prometheus/secrets/mysqld_exporter.sql": { mode: "0600", group: "root" },
+    };
+    for (const [path, { mode, group }] of Object.entries(expected)) {
+      const file = fileAt(path);
+      assert.ok(isSecret(file.inputs.content), `${path}: content is not secret`);
+      assert.equal(file.inputs.mode, mode, path);
+      assert.equal(file.inputs.group ?? "root", group, path);
+      assert.equal(file.inputs.owner ?? "root", "root", path);
+    }
+    assert.equal(plain(fileAt("/etc/prometheus/secrets/smtp_password").inputs.content), secretValues.smtpPassword);
+  });
+
+  it("keeps secret values out of every file that is not itself secret, and the SSH key secret", () => {
+    for (const file of files()) {
+      if (isSecret(file.inputs.content)) continue;
+      for (const value of Object.values(secretValues)) assert.ok(!String(file.inputs.content).includes(value), `${file.inputs.path} contains a secret`);
+    }
+    for (const r of children.filter((c) => c.type.startsWith("pulumi-nodejs:dynamic/winyx:"))) {
+      assert.ok(isSecret(r.inputs.connection), `${r.name}: connection (with the private key) is not secret`);
+    }
+  });
+
+  it("reloads Prometheus on config and rule changes and restarts it only for the drop-in or package", () => {
+    const service = children.find((c) => c.type === SERVICE && c.name === "winyx-prometheus-service");
+    assert.ok(service);
+    assert.equal(service.inputs.unit, "prometheus.service");
+    const reload = Object.keys(plain(service.inputs.reloadTriggers) as object);
+    assert.ok(reload.includes("config") && reload.some((k) => k.startsWith("rules/")), `reload triggers: ${reload}`);
+    assert.deepEqual(Object.keys(plain(service.inputs.restartTriggers) as object).sort(), ["dropin", "packages"]);
+  });
+
+  it("restarts exporters that cannot reload when their credentials change", () => {
+    const mysql = children.find((c) => c.type === SERVICE && c.name === "winyx-mysql-exporter-service");
+    assert.ok(mysql);
+    assert.deepEqual(plain(mysql.inputs.reloadTriggers), {});
+    assert.deepEqual(Object.keys(plain(mysql.inputs.restartTriggers) as object).sort(), ["dbUser", "dropin", "myCnf", "packages"]);
+  });
+
+  it("installs Debian packages per service and purges Prometheus' TSDB only when the stack says so", () => {
+    const packages = children.filter((c) => c.type === PACKAGES).map((c) => `${c.name}: ${(c.inputs.packages as string[]).join(" ")}`);
+    assert.ok(packages.includes("winyx-prometheus-packages: prometheus"), packages.join("\n"));
+    assert.ok(packages.includes("winyx-node-exporter-packages: prometheus-node-exporter"));
+    assert.ok(packages.includes("winyx-contract-monitor-packages: inotify-tools"));
+    const prometheus = children.find((c) => c.name === "winyx-prometheus-packages");
+    assert.equal(prometheus?.inputs.purgeOnDelete, false);
+  });
+
+  it("with installPackage off, deploys Grafana's files and user but no package, repository or service", () => {
+    assert.ok(!children.some((c) => c.name === "winyx-grafana-packages" || c.name === "winyx-grafana-service" || c.name === "winyx-grafana-apt-source"));
+    assert.equal(fileAt("/etc/sysusers.d/winyx-grafana.conf").parentType, "winyx:monitoring:Grafana");
+    const ini = fileAt("/etc/grafana/grafana.ini");
+    assert.deepEqual([ini.inputs.mode, ini.inputs.group], ["0640", "grafana"]);
+    assert.ok(files().some((f) => String(f.inputs.path).startsWith("/var/lib/grafana/dashboards/winyx/") && String(f.inputs.path).endsWith(".json")));
+  });
+
+  it("runs each packaged service under its own sysusers.d user (Prometheus keeps Debian's)", () => {
+    const users = files()
+      .filter((f) => String(f.inputs.path).startsWith("/etc/sysusers.d/"))
+      .map((f) => String(f.inputs.path));
+    for (const user of ["alertmanager", "node-exporter", "mysqld-exporter", "redis-exporter", "nginx-exporter", "pushgateway"]) {
+      assert.ok(users.includes(`/etc/sysusers.d/winyx-${user}.conf`), user);
+    }
+    const dropIn = fileAt("/etc/systemd/system/prometheus-node-exporter.service.d/winyx.conf");
+    assert.match(String(dropIn.inputs.content), /^User=node-exporter$/m);
+  });
+});
+
+describe("Grafana args", () => {
+  it("refuses installPackage without the repository key, naming both fields", () => {
+    assert.throws(
+      () => new Grafana("g", { connection: { host: "h", privateKey: "k" }, spec: fixtureSpec(), files: {}, installPackage: true }),
+      /installPackage is true but repositoryKey is not set/,
+    );
+  });
+});

@@ -1,0 +1,119 @@
+// The dynamic providers' decisions, without a host: diffs, update plans, and the shell they would run.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { checkRemoteFile, diffRemoteFile, fillTemplate, normalizeMode, parseStat, sha256Hex, writeScript, type RemoteFileProps } from "../../providers/remoteFile";
+import { actionScript, diffSystemdService, parseState, planServiceUpdate, type SystemdServiceProps } from "../../providers/systemdService";
+import { checkAptPackages, diffAptPackages, installScript, packagesToInstall, parseQuery } from "../../providers/aptPackages";
+import { remoteCommandLine, shellQuote } from "../../providers/ssh";
+
+const connection = { host: "10.0.0.5", port: 22, user: "root", privateKey: "KEY" };
+
+describe("RemoteFile", () => {
+  const file: RemoteFileProps = { connection, path: "/etc/prometheus/prometheus.yml", content: "global: {}\n", mode: "0644", owner: "root", group: "root", validate: "promtool check config {}" };
+  const state = { ...file, content: undefined, sha256: sha256Hex(file.content) };
+
+  it("sees no change when the host has the same content, and one change after a hand edit", () => {
+    assert.deepEqual(diffRemoteFile(state, file), { changes: false, replaces: [] });
+    assert.deepEqual(diffRemoteFile({ ...state, sha256: sha256Hex("edited by hand\n") }, file), { changes: true, replaces: [] });
+    assert.deepEqual(diffRemoteFile({ ...state, mode: "644" }, file), { changes: false, replaces: [] }, "stat's 644 is 0644");
+    assert.deepEqual(diffRemoteFile({ ...state, owner: "prometheus" }, file), { changes: true, replaces: [] });
+  });
+
+  it("replaces the file when its path or host changes, not when the key is rotated", () => {
+    assert.deepEqual(diffRemoteFile(state, { ...file, path: "/etc/other.yml" }).replaces, ["path"]);
+    assert.deepEqual(diffRemoteFile(state, { ...file, connection: { ...connection, host: "10.0.0.6" } }).replaces, ["connection"]);
+    assert.deepEqual(diffRemoteFile(state, { ...file, connection: { ...connection, privateKey: "NEW" } }), { changes: false, replaces: [] });
+  });
+
+  it("writes to a temporary file beside the target, validates it, then renames; content never on the command line", () => {
+    const { content: _content, ...rest } = file;
+    const script = writeScript(rest);
+    assert.ok(!script.includes(file.content));
+    const lines = script.split("\n");
+    const at = (needle: string) => lines.findIndex((l) => l.includes(needle));
+    assert.ok(script.includes("t='/etc/prometheus/prometheus.yml.winyx-tmp'"));
+    assert.ok(at("umask 077 && cat >") < at("promtool check config '/etc/prometheus/prometheus.yml.winyx-tmp'"));
+    assert.ok(at("promtool check config") < at('mv -f "$t" "$p"'));
+    assert.match(script, /exit 65; fi/);
+  });
+
+  it("quotes paths in command templates", () => {
+    assert.equal(fillTemplate("amtool check-config {}", "/etc/a b'c"), "amtool check-config '/etc/a b'\\''c'");
+  });
+
+  it("checks inputs before anything runs", () => {
+    assert.deepEqual(checkRemoteFile({ path: "etc/x", mode: "rw-r--r--", owner: "root;rm", validate: "promtool check config" }).map(([f]) => f), ["path", "mode", "owner", "validate"]);
+    assert.deepEqual(checkRemoteFile(file), []);
+  });
+
+  it("reads mode, owner and hash back, or absence", () => {
+    assert.deepEqual(parseStat(`640 root alertmanager ${"a".repeat(64)}\n`), { mode: "0640", owner: "root", group: "alertmanager", sha256: "a".repeat(64) });
+    assert.equal(parseStat("absent\n"), undefined);
+    assert.equal(normalizeMode("0640"), "0640");
+    assert.equal(normalizeMode("755"), "0755");
+  });
+});
+
+describe("SystemdService", () => {
+  const svc: SystemdServiceProps = { connection, unit: "prometheus.service", enabled: true, active: true, reloadTriggers: { config: "a" }, restartTriggers: { dropin: "d" } };
+
+  it("reloads on a config change, restarts only on a unit or package change", () => {
+    assert.deepEqual(planServiceUpdate(svc, { ...svc, reloadTriggers: { config: "b" } }), ["reload"]);
+    assert.deepEqual(planServiceUpdate(svc, { ...svc, restartTriggers: { dropin: "e" } }), ["daemon-reload", "restart"]);
+    assert.deepEqual(planServiceUpdate(svc, { ...svc, reloadTriggers: { config: "b" }, restartTriggers: { dropin: "e" } }), ["daemon-reload", "restart"]);
+    assert.deepEqual(planServiceUpdate(svc, svc), []);
+  });
+
+  it("starts and enables a service found stopped and disabled (drift), without reloading it", () => {
+    assert.deepEqual(planServiceUpdate({ ...svc, active: false, enabled: false }, { ...svc, reloadTriggers: { config: "b" } }), ["enable", "start"]);
+    assert.equal(diffSystemdService({ ...svc, active: false }, svc).changes, true);
+  });
+
+  it("restarts on create: a package may have started the service with its own config", () => {
+    assert.deepEqual(planServiceUpdate(undefined, svc), ["daemon-reload", "enable", "restart"]);
+  });
+
+  it("checks the unit is still active after starting it", () => {
+    const script = actionScript("prometheus.service", ["reload"]);
+    assert.ok(script.includes("systemctl reload 'prometheus.service'"));
+    assert.ok(script.includes("systemctl is-active --quiet 'prometheus.service'"));
+  });
+
+  it("reads systemd's states", () => {
+    assert.deepEqual(parseState("enabled\nactive\n"), { enabled: true, active: true, exists: true });
+    assert.deepEqual(parseState("disabled\ninactive\n"), { enabled: false, active: false, exists: true });
+    assert.equal(parseState("not-found\ninactive\n").exists, false);
+  });
+});
+
+describe("AptPackages", () => {
+  it("installs what is missing or at another pinned version", () => {
+    assert.deepEqual(packagesToInstall(["prometheus", "prometheus-node-exporter=1.5.0-1+b6", "inotify-tools"], { prometheus: "2.42.0+ds-5+b5", "prometheus-node-exporter": "1.4.0-1" }), [
+      "prometheus-node-exporter=1.5.0-1+b6",
+      "inotify-tools",
+    ]);
+  });
+
+  it("sees a package removed by hand as a change", () => {
+    const state = { connection, packages: ["prometheus"], installed: {}, installedHere: ["prometheus"] };
+    assert.equal(diffAptPackages(state, { connection, packages: ["prometheus"] }).changes, true);
+    assert.equal(diffAptPackages({ ...state, installed: { prometheus: "2.42" } }, { connection, packages: ["prometheus"] }).changes, false);
+  });
+
+  it("denies service starts during install and keeps conffiles, non-interactively", () => {
+    const script = installScript(["prometheus"]);
+    for (const part of ["DEBIAN_FRONTEND=noninteractive", "exit 101", "/usr/sbin/policy-rc.d", "--force-confold", "flock 9", "--no-install-recommends"]) assert.ok(script.includes(part), part);
+  });
+
+  it("parses dpkg-query and rejects bad names", () => {
+    assert.deepEqual(parseQuery("prometheus\t2.42.0+ds-5+b5\n"), { prometheus: "2.42.0+ds-5+b5" });
+    assert.deepEqual(checkAptPackages({ packages: ["ok-name", "bad name", "x=1.0;rm"] }).length, 2);
+  });
+});
+
+describe("ssh", () => {
+  it("runs scripts under sh -c, through sudo -n for other users", () => {
+    assert.equal(remoteCommandLine(connection, "echo 'hi'"), `sh -c ${shellQuote("echo 'hi'")}`);
+    assert.equal(remoteCommandLine({ ...connection, user: "deploy" }, "true"), "sudo -n sh -c 'true'");
+  });
+});

@@ -1,0 +1,115 @@
+// render/systemd.ts, render/logging.ts, render/monitors.ts: deterministic, hardened, the chapter's values where they were right.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { fixtureSpec } from "../fixtures/spec";
+import { packagedServices, renderServiceDropIn, renderSysusers, serviceFlags, systemdQuote, type PackagedServiceName } from "../../render/systemd";
+import { parseForwardTo, renderJournaldConfig, renderLogrotateConfig, renderLoggingFiles, renderRsyslogConfig } from "../../render/logging";
+import { renderBackupScript, renderBackupUnit, renderContractScript, renderContractUnit } from "../../render/monitors";
+
+const names = Object.keys(packagedServices) as PackagedServiceName[];
+
+describe("render/systemd", () => {
+  it("renders byte-identical drop-ins for the same spec", () => {
+    for (const name of names) assert.equal(renderServiceDropIn(fixtureSpec(), name), renderServiceDropIn(fixtureSpec(), name), name);
+  });
+
+  it("hardens every packaged service and runs it as its own user", () => {
+    const users = new Set<string>();
+    for (const name of names) {
+      const dropIn = renderServiceDropIn(fixtureSpec(), name);
+      for (const line of ["NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "CapabilityBoundingSet=", "EnvironmentFile=", "ExecStart="]) {
+        assert.match(dropIn, new RegExp(`^${line}$`, "m"), `${name}: ${line}`);
+      }
+      assert.match(dropIn, /^ProtectHome=(yes|read-only)$/m, name);
+      assert.match(dropIn, new RegExp(`^User=${packagedServices[name].user}$`, "m"));
+      users.add(packagedServices[name].user);
+    }
+    assert.equal(users.size, names.length, "two services share a user");
+  });
+
+  it("binds every service to loopback on its port from model/ports.ts", () => {
+    assert.ok(serviceFlags(fixtureSpec(), "prometheus").includes("--web.listen-address=127.0.0.1:9090"));
+    assert.ok(serviceFlags(fixtureSpec(), "nodeExporter").includes("--web.listen-address=127.0.0.1:9100"));
+    assert.ok(serviceFlags(fixtureSpec(), "redisExporter").includes("-web.listen-address=127.0.0.1:9121"));
+    assert.ok(serviceFlags(fixtureSpec(), "alertmanager").includes("--cluster.listen-address="));
+  });
+
+  it("passes the chapter's node exporter collector flags under their 1.5.0 names, escaped for systemd", () => {
+    const dropIn = renderServiceDropIn(fixtureSpec(), "nodeExporter");
+    assert.ok(dropIn.includes('"--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run)($$|/)"'), dropIn);
+    assert.ok(dropIn.includes('"--collector.netdev.device-exclude=^(veth|docker|lo).*"'));
+    assert.ok(dropIn.includes('"--collector.diskstats.device-exclude=^(ram|loop|fd)\\\\d+$$"'), "device-exclude, not the old ignored-devices");
+    assert.ok(dropIn.includes("--collector.textfile.directory=/var/lib/prometheus/node-exporter"));
+  });
+
+  it("quotes ExecStart words so systemd expands neither variables nor specifiers", () => {
+    assert.equal(systemdQuote("--flag=value"), "--flag=value");
+    assert.equal(systemdQuote("a b"), '"a b"');
+    assert.equal(systemdQuote('x"$HOME%h\\d'), '"x\\"$$HOME%%h\\\\d"');
+  });
+
+  it("declares system users with no login shell or home for systemd-sysusers", () => {
+    assert.equal(renderSysusers("node-exporter", "Prometheus node exporter"), '# Managed by winyx-monitoring.\nu node-exporter - "Prometheus node exporter" - -\n');
+  });
+
+  it("confines the monitors: no network, read-only system except the textfile directory", () => {
+    for (const unit of [renderBackupUnit(), renderContractUnit()]) {
+      assert.match(unit, /^PrivateNetwork=yes$/m);
+      assert.match(unit, /^ReadWritePaths=\/var\/lib\/prometheus\/node-exporter$/m);
+      assert.match(unit, /^CapabilityBoundingSet=CAP_DAC_READ_SEARCH$/m);
+    }
+  });
+});
+
+describe("render/logging", () => {
+  it("is deterministic and ends every file with a newline", () => {
+    const a = renderLoggingFiles(fixtureSpec());
+    assert.deepEqual(a, renderLoggingFiles(fixtureSpec()));
+    for (const [path, content] of Object.entries(a)) assert.ok(content.endsWith("\n"), path);
+  });
+
+  it("routes each program to its own 0640 file and forwards nothing unless forwardTo is set", () => {
+    const conf = renderRsyslogConfig(fixtureSpec());
+    assert.ok(conf.includes('if $programname == "winyx-user-api" then {'));
+    assert.ok(conf.includes('file="/var/log/winyx/api/user-api.log" fileCreateMode="0640"'));
+    assert.ok(!conf.includes("omfwd") && !conf.includes("@@"));
+  });
+
+  it("forwards everything over TCP before the per-program stops when forwardTo is set", () => {
+    const spec = fixtureSpec();
+    const conf = renderRsyslogConfig({ ...spec, logging: { ...spec.logging, forwardTo: "logs.internal:6514" } });
+    assert.ok(conf.indexOf('target="logs.internal" port="6514" protocol="tcp"') < conf.indexOf("stop"));
+    assert.throws(() => parseForwardTo("logs.internal"), /expected host:port/);
+  });
+
+  it("keeps the chapter's journald values with the stack's use and retention", () => {
+    const conf = renderJournaldConfig(fixtureSpec());
+    for (const line of ["Storage=persistent", "SystemMaxUse=1G", "SystemKeepFree=100M", "SystemMaxFileSize=100M", "MaxRetentionSec=7day", "RateLimitIntervalSec=30s", "RateLimitBurst=10000", "ForwardToSyslog=yes"]) {
+      assert.match(conf, new RegExp(`^${line}$`, "m"), line);
+    }
+  });
+
+  it("rotates each log directory with 0640 files and makes rsyslog reopen them, leaving nginx to its package", () => {
+    const conf = renderLogrotateConfig(fixtureSpec());
+    assert.deepEqual([...conf.matchAll(/^(\S+) \{$/gm)].map((m) => m[1]), ["/var/log/winyx/api/*.log", "/var/log/winyx/frontend/*.log", "/var/log/winyx/rpc/*.log"]);
+    assert.ok(!conf.includes("0644") && !conf.includes("/var/log/nginx"));
+    assert.equal(conf.match(/create 0640/g)?.length, 3);
+    assert.equal(conf.match(/rsyslog-rotate/g)?.length, 3);
+  });
+});
+
+describe("render/monitors", () => {
+  it("writes the metric names the alerts use, atomically", () => {
+    const backup = renderBackupScript(fixtureSpec());
+    for (const metric of ["winyx_backup_last_success_timestamp_seconds{kind=", "winyx_backup_size_bytes{kind="]) assert.ok(backup.includes(metric), metric);
+    assert.ok(backup.includes('mv -f "$tmp" "$out"'));
+    const contract = renderContractScript(fixtureSpec());
+    assert.ok(contract.includes("# TYPE contract_file_changes_total counter"));
+    assert.ok(contract.includes('key="service=\\"$(label "$service")\\",file_type=\\"$(label "$file_type")\\",event=\\"$(label "$event")\\""'));
+  });
+
+  it("refuses backup kinds that can't be label values", () => {
+    const spec = fixtureSpec();
+    assert.throws(() => renderBackupScript({ ...spec, backups: { ...spec.backups, kinds: [{ name: 'db"x', pattern: "*.gz" }] } }), /backups.kinds\[0\].name/);
+  });
+});
