@@ -159,6 +159,22 @@ describe("validate/crossref: one clear error per class of mistake", () => {
     );
   });
 
+  it("a dashboard panel built only on disabled jobs is no error (it shows no data); the same query as text still is", () => {
+    const d: DashboardInput = {
+      uid: "winyx-test",
+      title: "t",
+      jobs: [],
+      expressions: () => [
+        { panel: "Tasks", expr: promql`rate(http_requests_total{${jobs.task_service}}[5m])` },
+        { panel: "Typed", expr: 'rate(http_requests_total{job="task_service"}[5m])' },
+      ],
+    };
+    assert.deepEqual(
+      errors({ dashboards: [d] }).filter((m) => m.includes("job matcher")),
+      ['dashboard winyx-test panel "Typed": expr: job matcher job="task_service": job "task_service" is disabled in stack fixture (jobs.task_service.enabled: false), so nothing is scraped for it'],
+    );
+  });
+
   it("collects every failure and throws them together", () => {
     const inputs = { ...emptyInputs, ruleGroups: [group("g", alert("A", text("rate(x[5m]")), alert("B", text('up{job="nope"}')))] };
     assert.throws(
@@ -184,6 +200,12 @@ describe("validateAll on the real model", () => {
       assert.deepEqual(crossrefErrors(s, inputs).map((e) => e.message), []);
     });
   }
+
+  it("finds nothing wrong in a stack without the Go-Zero services (a host that runs only the exporters)", () => {
+    const spec = fixtureSpecPlannedOff();
+    const s = { ...spec, jobs: { ...spec.jobs, user_service_api: { enabled: false, targets: [] }, user_service_rpc: { enabled: false, targets: [] } } };
+    assert.deepEqual(crossrefErrors(s, validationInputs(s)).map((e) => e.message), []);
+  });
 
   it("fails the real stack with the chapter's port plan", () => {
     const spec = fixtureSpecPlannedOff();
