@@ -5,7 +5,8 @@
 #   testhost.sh image             print the image tag for this recipe
 #   testhost.sh start N           start N hosts on a new network; prints "NAME PORT NETWORK" per host once sshd answers
 #   testhost.sh start-dev         start (or keep) the dev host on 127.0.0.1:$TESTHOST_DEV_PORT, the main job's target
-#   testhost.sh stop [NAME...]    remove the named hosts (default: every test host but dev), then their empty networks
+#   testhost.sh stop NAME...      remove the named hosts ("dev" or full names), then their networks once empty
+#   testhost.sh stop --all        remove every test host but dev: other runs' too (hosts of tests still running)
 #   testhost.sh ls                list test hosts
 #   testhost.sh key               print the private key path (generated on first use)
 set -euo pipefail
@@ -218,13 +219,16 @@ start_dev() {
   log "dev host: ssh -i $key_path -p $TESTHOST_DEV_PORT root@127.0.0.1"
 }
 
-# stop [NAME...]: the named hosts ("dev" or a full container name), by default every test host but dev.
 stop_hosts() {
-  local names=("${@/#/$TESTHOST_CONTAINER_PREFIX}")
-  names=("${names[@]/#$TESTHOST_CONTAINER_PREFIX$TESTHOST_CONTAINER_PREFIX/$TESTHOST_CONTAINER_PREFIX}")
-  if [ ${#names[@]} -eq 0 ]; then
+  [ $# -gt 0 ] || die "stop: name the hosts, or --all for every test host but dev"
+  local names
+  if [ "$1" = --all ]; then
     mapfile -t names < <(docker ps -a --filter "label=$label" --format '{{.Names}}' |
       grep -vx "${TESTHOST_CONTAINER_PREFIX}$TESTHOST_DEV_NAME" || true)
+  else
+    # "dev" and "winyx-testhost-dev" name the same host.
+    names=("${@/#/$TESTHOST_CONTAINER_PREFIX}")
+    names=("${names[@]/#$TESTHOST_CONTAINER_PREFIX$TESTHOST_CONTAINER_PREFIX/$TESTHOST_CONTAINER_PREFIX}")
   fi
   [ ${#names[@]} -eq 0 ] || remove_hosts "${names[@]}"
 }
@@ -253,5 +257,5 @@ case "${1:-}" in
   stop) shift && ensure_docker_engine && stop_hosts "$@" ;;
   ls) ensure_docker_engine && list_hosts ;;
   key) ensure_key && echo "$key_path" ;;
-  *) sed -n '2,10s/^# \{0,1\}//p' "$0" >&2 && exit 2 ;;
+  *) sed -n '2,11s/^# \{0,1\}//p' "$0" >&2 && exit 2 ;;
 esac
