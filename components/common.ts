@@ -7,14 +7,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../model/spec";
 import { AptPackages } from "../providers/aptPackages";
 import { RemoteFile, type RemoteFileInputs } from "../providers/remoteFile";
-import type { SshConnection } from "../providers/ssh";
+import type { SshConnectionInput } from "../providers/ssh";
 import { SystemdService } from "../providers/systemdService";
 import { dropInPath, packagedServices, renderServiceDropIn, renderSysusers, sysusersPath, type DropInOptions, type PackagedServiceName } from "../render/systemd";
 
 /** The args every host component takes. */
 export interface HostComponentArgs {
   /** The host, reached over SSH; its privateKey is a secret. */
-  readonly connection: pulumi.Input<SshConnection>;
+  readonly connection: SshConnectionInput;
   /** The validated stack spec. */
   readonly spec: StackSpec;
 }
@@ -24,7 +24,7 @@ export function hostFile(
   parent: pulumi.Resource,
   name: string,
   role: string,
-  args: Omit<RemoteFileInputs, "connection"> & { readonly connection: pulumi.Input<SshConnection> },
+  args: Omit<RemoteFileInputs, "connection"> & { readonly connection: SshConnectionInput },
   dependsOn: pulumi.Input<pulumi.Resource>[] = [],
 ): RemoteFile {
   return new RemoteFile(`${name}-${role}`, args, { parent, dependsOn });
@@ -36,7 +36,7 @@ export function roleFromFileName(fileName: string): string {
 }
 
 /** A nologin system user with a same-named group, declared in sysusers.d and created by systemd-sysusers. */
-export function systemUser(parent: pulumi.Resource, name: string, connection: pulumi.Input<SshConnection>, user: string, description: string): RemoteFile {
+export function systemUser(parent: pulumi.Resource, name: string, connection: SshConnectionInput, user: string, description: string): RemoteFile {
   return hostFile(parent, name, "user", {
     connection,
     path: sysusersPath(user),

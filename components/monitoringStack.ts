@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { SecretName, StackSpec } from "../model/spec";
-import type { SshConnection } from "../providers/ssh";
+import type { SshConnectionInput } from "../providers/ssh";
 import { renderStack } from "../render/index";
 import { Alertmanager } from "./alertmanager";
 import { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
@@ -17,7 +17,7 @@ import { Prometheus } from "./prometheus";
 export interface MonitoringStackArgs {
   readonly spec: StackSpec;
   /** The monitoring host; privateKey secret. */
-  readonly connection: pulumi.Input<SshConnection>;
+  readonly connection: SshConnectionInput;
   /** The secrets the stack sets (spec.secretsSet), as secret Outputs. @default {} */
   readonly secrets?: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>;
   /** Rendered files by relative path. @default renderStack(spec) */

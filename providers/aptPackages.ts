@@ -11,10 +11,10 @@
  * before stays.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { runRemoteOk, sameHost, shellQuote, type SshConnection } from "./ssh";
+import { runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
 export interface AptPackagesInputs {
-  readonly connection: pulumi.Input<SshConnection>;
+  readonly connection: SshConnectionInput;
   /** `name` or `name=version` (pinned). */
   readonly packages: readonly string[];
   /** Purge (config and data of the packages too) instead of remove on delete. @default false */

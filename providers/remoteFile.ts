@@ -8,11 +8,11 @@
  * command line.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection } from "./ssh";
+import { runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
 export interface RemoteFileInputs {
   /** The host. */
-  readonly connection: pulumi.Input<SshConnection>;
+  readonly connection: SshConnectionInput;
   /** Absolute path of the file. */
   readonly path: string;
   /** The whole file; may be a secret Output. */

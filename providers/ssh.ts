@@ -7,6 +7,7 @@
  * has its own deserialized copy of these functions, but they run in one provider process, and one
  * connection per host is what sshd's MaxSessions/MaxStartups expect.
  */
+import type { Input } from "@pulumi/pulumi";
 import type { Client, ConnectConfig } from "ssh2";
 
 /** How to reach a host; a resource input (privateKey is a secret). */
@@ -22,6 +23,9 @@ export interface SshConnection {
   /** The host key's OpenSSH fingerprint (`SHA256:...`); when set, any other key is refused. @default not checked */
   readonly hostKeyFingerprint?: string;
 }
+
+/** A connection as resource input: the whole object or any field may be an Output (the key is a secret one). */
+export type SshConnectionInput = Input<{ readonly [K in keyof SshConnection]: Input<SshConnection[K]> }>;
 
 export interface RemoteResult {
   readonly code: number;

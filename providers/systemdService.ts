@@ -8,10 +8,10 @@
  * daemon-reload and restart.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection } from "./ssh";
+import { runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
 export interface SystemdServiceInputs {
-  readonly connection: pulumi.Input<SshConnection>;
+  readonly connection: SshConnectionInput;
   /** Full unit name, e.g. `prometheus.service` or `winyx-backup-monitor.timer`. */
   readonly unit: string;
   /** Started at boot. @default true */
