@@ -34,8 +34,8 @@ test("a test host runs systemd and sshd, answers over ssh, and is gone once stop
   assert.ok(host);
 
   assert.equal(await ssh(host, "cat /proc/1/comm"), "systemd");
-  // `is-system-running --wait` waits for boot to finish; it exits non-zero when degraded, which we accept.
-  const state = await ssh(host, "systemctl is-system-running --wait || true");
+  // `--wait` waits (here at most 60 s) for boot to finish; it exits non-zero when degraded, which we accept.
+  const state = await ssh(host, "timeout 60 systemctl is-system-running --wait || true");
   assert.match(state, /^(running|degraded)$/);
   assert.equal(await ssh(host, "systemctl is-active ssh"), "active");
   assert.equal((await host.exec("hostname")).stdout.trim(), host.name);
