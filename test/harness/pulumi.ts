@@ -89,12 +89,13 @@ export interface TestStack {
 }
 
 export class PulumiError extends Error {
-  constructor(
-    message: string,
-    readonly result: Omit<OperationResult, "changedSteps"> & { readonly code: number },
-  ) {
+  /** What the CLI printed and the engine reported; not enumerable, so a failing test prints the message only. */
+  declare readonly result: Omit<OperationResult, "changedSteps"> & { readonly code: number };
+
+  constructor(message: string, result: Omit<OperationResult, "changedSteps"> & { readonly code: number }) {
     super(message);
     this.name = "PulumiError";
+    Object.defineProperty(this, "result", { value: result, enumerable: false });
   }
 }
 
@@ -356,7 +357,10 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
     const command = `pulumi ${args.join(" ")}`;
     const result = { command, durationMs: run.durationMs, stdout: run.stdout, stderr: run.stderr, ...parsed };
     if (run.code !== 0) {
-      const errors = parsed.diagnostics.filter((d) => d.severity.startsWith("error")).map((d) => (d.urn ? `${d.urn.slice(d.urn.lastIndexOf("::") + 2)}: ${d.message}` : d.message));
+      // The program's exceptions come with an inspected stack and fields: their first lines say what failed.
+      const errors = parsed.diagnostics
+        .filter((d) => d.severity.startsWith("error"))
+        .map((d) => `${d.urn ? `${d.urn.slice(d.urn.lastIndexOf("::") + 2)}: ` : ""}${d.message.split("\n").slice(0, 25).join("\n")}`);
       const failedSteps = parsed.steps.filter((s) => s.failed);
       throw new PulumiError(
         `${command} failed (exit ${run.code}) after ${(run.durationMs / 1000).toFixed(1)}s` +

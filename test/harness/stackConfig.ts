@@ -1,0 +1,43 @@
+// Stack config for end-to-end tests: the dev stack's values (Pulumi.dev.yaml) aimed at a test host, with a
+// test's overrides, and the StackSpec the program will build from it (to know what to expect on the host).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import yaml from "js-yaml";
+import { allJobs, type JobName } from "../../model/jobs";
+import { configFromStackFile, parseStackConfig, SECRET_SET } from "../../model/config";
+import type { StackSpec } from "../../model/spec";
+import type { TestHost } from "./hosts";
+
+const repoRoot = join(__dirname, "..", "..");
+
+/** Config keys index.ts reads for the deployment only (not part of the StackSpec). */
+const deployOnlyKeys = ["grafanaInstallPackage", "grafanaRepositoryKeyPath"];
+
+/**
+ * The dev stack's plain config with `target` set to the test host and Grafana's package left out
+ * (Grafana's APT repository is unreachable from these machines; its files are still deployed).
+ * `overrides` replace whole top-level keys.
+ */
+export function devLikeConfig(host: TestHost, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const file = yaml.load(readFileSync(join(repoRoot, "Pulumi.dev.yaml"), "utf8")) as { config?: unknown };
+  const dev = configFromStackFile("dev", file.config);
+  // Secrets of the dev file (none today) would arrive as SECRET_SET stand-ins: tests set their own.
+  const plain = Object.fromEntries(Object.entries(dev).filter(([, value]) => value !== SECRET_SET));
+  return {
+    ...plain,
+    target: { host: host.host, port: host.sshPort, user: host.user, privateKeyPath: host.privateKeyPath },
+    grafanaInstallPackage: false,
+    ...overrides,
+  };
+}
+
+/** The spec the program builds from this config (secrets as set/unset only), for expected values. */
+export function specOf(stack: string, config: Record<string, unknown>, secrets: Record<string, string> = {}): StackSpec {
+  const plain = Object.fromEntries(Object.entries(config).filter(([key]) => !deployOnlyKeys.includes(key)));
+  return parseStackConfig(stack, { ...plain, ...Object.fromEntries(Object.keys(secrets).map((key) => [key, SECRET_SET])) });
+}
+
+/** `jobs` config with only the named jobs enabled. */
+export function onlyJobs(enabled: readonly JobName[]): Record<string, { enabled: boolean }> {
+  return Object.fromEntries(allJobs.map((job) => [job.name, { enabled: (enabled as readonly string[]).includes(job.name) }]));
+}
