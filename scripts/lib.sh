@@ -49,6 +49,10 @@ ensure_docker_engine() {
 start_docker_engine() {
   docker_engine_up && return 0
   if ! pgrep -x dockerd >/dev/null; then
+    # Pid files left by an engine that was killed name pids another process may have now, and then dockerd
+    # refuses to start ("pid file found") or waits on a containerd that is not there.
+    rm -f /var/run/docker.pid
+    pgrep -x containerd >/dev/null || rm -f /var/run/docker/containerd/containerd.pid
     # fd 9 is the lock: dockerd must not inherit it, or the lock is held as long as the engine runs.
     setsid -f dockerd >>/var/log/dockerd.log 2>&1 </dev/null 9>&-
   fi
