@@ -252,7 +252,7 @@ list_hosts() {
 case "${1:-}" in
   build-image) build_image ;;
   image) image_tag ;;
-  start) ensure_docker_engine && start_hosts "${2:-}" ;;
+  start) start_hosts "${2:-}" ;;
   start-dev) start_dev ;;
   stop) shift && ensure_docker_engine && stop_hosts "$@" ;;
   ls) ensure_docker_engine && list_hosts ;;
