@@ -30,69 +30,102 @@ export class NodeExporter extends PackagedExporter {
 
 export interface MysqlExporterArgs extends HostComponentArgs {
   /**
-   * Password of the MariaDB/MySQL user `mysqld_exporter`. Without one the user authenticates by
-   * unix socket as the OS user the exporter runs as, and no password exists at all. @default none
+   * Password of the database user `mysqld_exporter` (mysqld_exporter 0.14 refuses a my.cnf
+   * without one, and its Go driver can't use MariaDB's unix_socket login instead). Without it the
+   * host generates one on first deploy and keeps it only in my.cnf: never in Pulumi's state. @default generated on the host
    */
   readonly password?: pulumi.Input<string>;
 }
 
-/**
- * The database user the exporter logs in as: `mysqld_exporter` with a password, or, without one,
- * the OS user itself through MariaDB's unix_socket plugin (MariaDB only; MySQL needs the password).
- */
-export function mysqlExporterDbUser(password: string | undefined): string {
-  return password === undefined ? packagedServices.mysqlExporter.user : "mysqld_exporter";
-}
+/** The database user the exporter logs in as. */
+export const mysqlExporterDbUser = "mysqld_exporter";
 
 function sqlString(value: string): string {
   return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
 
+/** mysqld_exporter's INI parser strips surrounding quotes but unescapes nothing: refuse what it would misread. */
 function cnfString(value: string): string {
-  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  if (/["\\\n\r]/.test(value)) throw new Error('mysqlExporterPassword: must not contain ", \\ or line breaks (mysqld_exporter cannot read them from my.cnf)');
+  return `"${value}"`;
 }
 
 /** The SQL creating (or re-keying) the exporter's database user with the grants it needs. */
-export function mysqlExporterGrants(password: string | undefined): string {
-  const account = `${sqlString(mysqlExporterDbUser(password))}@'localhost'`;
-  const auth = password === undefined ? "IDENTIFIED VIA unix_socket" : `IDENTIFIED BY ${sqlString(password)}`;
+export function mysqlExporterGrants(password: string): string {
+  const account = `${sqlString(mysqlExporterDbUser)}@'localhost'`;
   return [
-    "-- Managed by winyx-monitoring: the mysqld_exporter login (chapter 5.1.2 MySQL monitoring).",
-    `CREATE USER IF NOT EXISTS ${account} ${auth} WITH MAX_USER_CONNECTIONS 3;`,
-    `ALTER USER ${account} ${auth};`,
+    "-- Managed by winyx-monitoring: the mysqld_exporter login.",
+    `CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY ${sqlString(password)} WITH MAX_USER_CONNECTIONS 3;`,
+    `ALTER USER ${account} IDENTIFIED BY ${sqlString(password)};`,
     `GRANT PROCESS, REPLICATION CLIENT, SELECT ON *.* TO ${account};`,
     "",
   ].join("\n");
 }
 
-export function mysqlExporterMyCnf(password: string | undefined): string {
-  const lines = ["[client]", `user=${mysqlExporterDbUser(password)}`, "socket=/run/mysqld/mysqld.sock"];
-  if (password !== undefined) lines.push(`password=${cnfString(password)}`);
-  return lines.join("\n") + "\n";
+export function mysqlExporterMyCnf(password: string): string {
+  return ["[client]", `user=${mysqlExporterDbUser}`, `password=${cnfString(password)}`, "socket=/run/mysqld/mysqld.sock", ""].join("\n");
 }
 
-/** mysqld_exporter with its own database user; the password (if any) only in 0640 files. */
+/**
+ * Creates the exporter's login with a password made on the host, kept from the existing my.cnf on
+ * later runs; the password travels only through a here-document into mysql, never argv.
+ */
+export function renderMysqlLoginScript(): string {
+  const cnf = hostPaths.mysqlExporterMyCnf;
+  return `#!/bin/bash
+# mysqld_exporter's database login with a password generated on this host: managed by winyx-monitoring.
+set -euo pipefail
+cnf=${cnf}
+pw=$(sed -n 's/^password="\\([A-Za-z0-9]*\\)"$/\\1/p' "$cnf" 2>/dev/null || true)
+[ -n "$pw" ] || pw=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \\n')
+mysql --protocol=socket <<SQL
+CREATE USER IF NOT EXISTS '${mysqlExporterDbUser}'@'localhost' IDENTIFIED BY '$pw' WITH MAX_USER_CONNECTIONS 3;
+ALTER USER '${mysqlExporterDbUser}'@'localhost' IDENTIFIED BY '$pw';
+GRANT PROCESS, REPLICATION CLIENT, SELECT ON *.* TO '${mysqlExporterDbUser}'@'localhost';
+SQL
+mkdir -p "$(dirname "$cnf")"
+tmp="$cnf.winyx-tmp"
+(umask 077 && printf '[client]\\nuser=${mysqlExporterDbUser}\\npassword="%s"\\nsocket=/run/mysqld/mysqld.sock\\n' "$pw" > "$tmp")
+chown root:${packagedServices.mysqlExporter.user} "$tmp"
+chmod 0640 "$tmp"
+mv -f "$tmp" "$cnf"
+`;
+}
+
+/** mysqld_exporter with its own database user; the password only in a 0640 my.cnf and a root-only SQL file. */
 export class MysqlExporter extends PackagedExporter {
   constructor(name: string, args: MysqlExporterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:MysqlExporter", name, args, opts);
-    const osUser = packagedServices.mysqlExporter.user;
-    const password = args.password === undefined ? undefined : pulumi.secret(args.password);
-    const content = (render: (p: string | undefined) => string) => (password === undefined ? render(undefined) : password.apply(render));
+    if (args.password === undefined) {
+      this.deploy(name, args, "mysqlExporter", (base) => {
+        const login = hostFile(this, name, "db-login", {
+          connection: args.connection,
+          path: `${hostPaths.winyxLibexec}/mysqld-exporter-login.sh`,
+          content: renderMysqlLoginScript(),
+          mode: "0700",
+          validate: "bash -n {}",
+          postChange: "{}",
+        }, base.ready);
+        return { restartFiles: { login } };
+      });
+      return;
+    }
+    const password = pulumi.secret(args.password);
     this.deploy(name, args, "mysqlExporter", (base) => {
       const grants = hostFile(this, name, "db-user", {
         connection: args.connection,
         path: `${hostPaths.prometheusSecretsDir}/mysqld_exporter.sql`,
-        content: content(mysqlExporterGrants),
+        content: password.apply(mysqlExporterGrants),
         mode: "0600",
         postChange: "mysql --protocol=socket < {}",
       }, base.ready);
       const myCnf = hostFile(this, name, "my-cnf", {
         connection: args.connection,
         path: hostPaths.mysqlExporterMyCnf,
-        content: content(mysqlExporterMyCnf),
+        content: password.apply(mysqlExporterMyCnf),
         mode: "0640",
         owner: "root",
-        group: osUser,
+        group: packagedServices.mysqlExporter.user,
       }, [...base.ready, grants]);
       return { restartFiles: { myCnf, dbUser: grants } };
     });

@@ -7,6 +7,7 @@ import { fixtureSpec } from "../fixtures/spec";
 import type { StackSpec } from "../../model/spec";
 import { Grafana } from "../../components/grafana";
 import { MonitoringStack } from "../../components/monitoringStack";
+import { MysqlExporter } from "../../components/exporters";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -70,7 +71,7 @@ const secretValues = {
   slackWebhookUrl: "https://hooks.slack.example/T0/B0/xyz",
   grafanaAdminPassword: "grafana-admin-pw-7",
   grafanaSecretKey: "grafana-secret-key-9",
-  mysqlExporterPassword: "mysql-exp-pw'\"\\",
+  mysqlExporterPassword: "mysql-exp-pw'x",
 } as const;
 
 describe("MonitoringStack under mocks", () => {
@@ -213,6 +214,21 @@ describe("MonitoringStack under mocks", () => {
     }
     const dropIn = fileAt("/etc/systemd/system/prometheus-node-exporter.service.d/winyx.conf");
     assert.match(String(dropIn.inputs.content), /^User=node-exporter$/m);
+  });
+});
+
+describe("MysqlExporter without a password secret", () => {
+  it("has the host generate the password: a login script run on change, no secret in Pulumi", async () => {
+    const before = registered.length;
+    new MysqlExporter("solo", { connection: { host: "h", privateKey: pulumi.secret("k") }, spec: fixtureSpec() });
+    const mine = (await settle()).filter((c) => c.name.startsWith("solo-"));
+    assert.ok(registered.length > before);
+    const login = mine.find((c) => c.name === "solo-db-login");
+    assert.ok(login);
+    assert.deepEqual([login.inputs.mode, login.inputs.postChange, isSecret(login.inputs.content)], ["0700", "{}", false]);
+    assert.ok(!mine.some((c) => c.inputs.path === "/etc/prometheus/secrets/mysqld_exporter.my.cnf"), "my.cnf is the host's, not a managed file");
+    const service = mine.find((c) => c.name === "solo-service");
+    assert.deepEqual(Object.keys(plain(service?.inputs.restartTriggers) as object).sort(), ["dropin", "login", "packages"]);
   });
 });
 
