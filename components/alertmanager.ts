@@ -28,7 +28,7 @@ export class Alertmanager extends pulumi.ComponentResource {
   public readonly url: string;
 
   constructor(name: string, args: AlertmanagerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("winyx:monitoring:Alertmanager", name, args, opts);
+    super("winyx:monitoring:Alertmanager", name, {}, opts);
     const base = packagedBase(this, name, { ...args, service: "alertmanager", purgeOnDelete: args.spec.purgeOnDestroy });
     const group = packagedServices.alertmanager.user;
     const secrets: Record<string, RemoteFile> = {};

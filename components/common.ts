@@ -2,6 +2,10 @@
  * What every host component is built from: packages, a system user, files, a hardened drop-in,
  * and the service. Plain functions the component classes call, each child `{ parent }` and named
  * `${name}-<role>`.
+ *
+ * Components register `{}` as their inputs, not their args: the args carry the whole StackSpec,
+ * and recording it would show every component as updated on any config change (and store it
+ * eleven times); what happens on the host is in the children's inputs.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../model/spec";
@@ -48,9 +52,12 @@ export function systemUser(parent: pulumi.Resource, name: string, connection: Ss
   });
 }
 
-/** The triggers record of some files: role -> sha256. */
-export function fileHashes(files: Readonly<Record<string, RemoteFile>>): pulumi.Output<Record<string, string>> {
-  return pulumi.all(Object.fromEntries(Object.entries(files).map(([role, file]) => [role, file.sha256]))) as pulumi.Output<Record<string, string>>;
+/**
+ * The triggers record of some files: role -> `<generation>:<sha256>`. The generation changes with
+ * every write, so a file put back after a hand edit reloads its service too.
+ */
+export function fileTriggers(files: Readonly<Record<string, RemoteFile>>): pulumi.Output<Record<string, string>> {
+  return pulumi.all(Object.fromEntries(Object.entries(files).map(([role, file]) => [role, pulumi.interpolate`${file.generation}:${file.sha256}`]))) as pulumi.Output<Record<string, string>>;
 }
 
 export interface PackagedBaseArgs extends HostComponentArgs {
@@ -111,8 +118,8 @@ export function packagedService(parent: pulumi.Resource, name: string, args: Pac
     {
       connection: args.connection,
       unit: info.unit,
-      reloadTriggers: info.reloadable ? fileHashes(reloadFiles) : {},
-      restartTriggers: pulumi.all([fileHashes(restartFiles), args.base.packages.installed]).apply(([hashes, installed]) => ({
+      reloadTriggers: info.reloadable ? fileTriggers(reloadFiles) : {},
+      restartTriggers: pulumi.all([fileTriggers(restartFiles), args.base.packages.installed]).apply(([hashes, installed]) => ({
         ...hashes,
         packages: Object.entries(installed ?? {})
           .map(([p, v]) => `${p}=${v}`)

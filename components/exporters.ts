@@ -23,7 +23,7 @@ export class NodeExporter extends PackagedExporter {
   public readonly textfileDir = hostPaths.textfileDir;
 
   constructor(name: string, args: HostComponentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("winyx:monitoring:NodeExporter", name, args, opts);
+    super("winyx:monitoring:NodeExporter", name, {}, opts);
     this.deploy(name, args, "nodeExporter");
   }
 }
@@ -95,7 +95,7 @@ mv -f "$tmp" "$cnf"
 /** mysqld_exporter with its own database user; the password only in a 0640 my.cnf and a root-only SQL file. */
 export class MysqlExporter extends PackagedExporter {
   constructor(name: string, args: MysqlExporterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("winyx:monitoring:MysqlExporter", name, args, opts);
+    super("winyx:monitoring:MysqlExporter", name, {}, opts);
     if (args.password === undefined) {
       this.deploy(name, args, "mysqlExporter", (base) => {
         const login = hostFile(this, name, "db-login", {
@@ -140,7 +140,7 @@ export interface RedisExporterArgs extends HostComponentArgs {
 /** redis_exporter; the password (if any) in a root-only EnvironmentFile systemd reads before dropping privileges. */
 export class RedisExporter extends PackagedExporter {
   constructor(name: string, args: RedisExporterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("winyx:monitoring:RedisExporter", name, args, opts);
+    super("winyx:monitoring:RedisExporter", name, {}, opts);
     const password = args.password;
     this.deploy(name, args, "redisExporter", (base) => {
       if (password === undefined) return {};
@@ -175,7 +175,7 @@ export function renderNginxStubStatus(): string {
 /** nginx-prometheus-exporter, with the stub_status endpoint it reads. */
 export class NginxExporter extends PackagedExporter {
   constructor(name: string, args: HostComponentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("winyx:monitoring:NginxExporter", name, args, opts);
+    super("winyx:monitoring:NginxExporter", name, {}, opts);
     this.deploy(name, args, "nginxExporter", (base) => {
       // nginx -t checks the whole live config, so the reload only happens when it passes.
       const stubStatus = hostFile(this, name, "stub-status", {
@@ -193,7 +193,7 @@ export class NginxExporter extends PackagedExporter {
 /** The Pushgateway the chapter's contract scripts push to (breaking-change gauges). */
 export class Pushgateway extends PackagedExporter {
   constructor(name: string, args: HostComponentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("winyx:monitoring:Pushgateway", name, args, opts);
+    super("winyx:monitoring:Pushgateway", name, {}, opts);
     this.deploy(name, args, "pushgateway");
   }
 }

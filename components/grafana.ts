@@ -15,7 +15,7 @@ import { SystemdService } from "../providers/systemdService";
 import { aptSourcePath, grafanaRepository, renderAptSource } from "../render/apt";
 import { grafanaDashboardsDir, grafanaSecretsDir } from "../render/grafana";
 import { dropInPath, hardeningLines } from "../render/systemd";
-import { fileHashes, hostFile, roleFromFileName, systemUser, type HostComponentArgs } from "./common";
+import { fileTriggers, hostFile, roleFromFileName, systemUser, type HostComponentArgs } from "./common";
 
 export interface GrafanaArgs extends HostComponentArgs {
   /** render/grafana.ts renderGrafanaFiles: `grafana.ini`, `provisioning/...`, `dashboards/<uid>.json`. */
@@ -49,7 +49,7 @@ export class Grafana extends pulumi.ComponentResource {
   public readonly url: string;
 
   constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("winyx:monitoring:Grafana", name, args, opts);
+    super("winyx:monitoring:Grafana", name, {}, opts);
     const installPackage = args.installPackage ?? true;
     if (installPackage && !args.repositoryKey) throw new Error(`Grafana ${name}: installPackage is true but repositoryKey is not set (the keyring Signed-By needs it)`);
     const c = args.connection;
@@ -95,7 +95,7 @@ export class Grafana extends pulumi.ComponentResource {
       const restartFiles = Object.fromEntries(Object.entries(this.files).filter(([file]) => !file.startsWith("dashboards/")));
       this.service = new SystemdService(
         `${name}-service`,
-        { connection: c, unit: "grafana-server.service", restartTriggers: fileHashes({ ...restartFiles, dropin: dropIn }) },
+        { connection: c, unit: "grafana-server.service", restartTriggers: fileTriggers({ ...restartFiles, dropin: dropIn }) },
         { parent: this, dependsOn: [dropIn, ...Object.values(this.files)] },
       );
     }

@@ -4,7 +4,7 @@ import { AptPackages } from "../providers/aptPackages";
 import type { RemoteFile } from "../providers/remoteFile";
 import { SystemdService } from "../providers/systemdService";
 import { loggingPaths, renderJournaldConfig, renderLogrotateConfig, renderRsyslogConfig } from "../render/logging";
-import { fileHashes, hostFile, type HostComponentArgs } from "./common";
+import { fileTriggers, hostFile, type HostComponentArgs } from "./common";
 
 export class HostLogging extends pulumi.ComponentResource {
   public readonly rsyslog: RemoteFile;
@@ -13,7 +13,7 @@ export class HostLogging extends pulumi.ComponentResource {
   public readonly rsyslogService: SystemdService;
 
   constructor(name: string, args: HostComponentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("winyx:monitoring:HostLogging", name, args, opts);
+    super("winyx:monitoring:HostLogging", name, {}, opts);
     const c = args.connection;
     // Ubuntu has both already (and keeps them on destroy); minimal Debian images have neither.
     const packages = new AptPackages(`${name}-packages`, { connection: c, packages: ["logrotate", "rsyslog"] }, { parent: this });
@@ -42,7 +42,7 @@ export class HostLogging extends pulumi.ComponentResource {
     // rsyslog only reopens files on SIGHUP; new rules need a restart.
     this.rsyslogService = new SystemdService(
       `${name}-rsyslog-service`,
-      { connection: c, unit: "rsyslog.service", restartTriggers: fileHashes({ rsyslog: this.rsyslog }), keepOnDelete: true },
+      { connection: c, unit: "rsyslog.service", restartTriggers: fileTriggers({ rsyslog: this.rsyslog }), keepOnDelete: true },
       { parent: this, dependsOn: [this.rsyslog] },
     );
     this.registerOutputs({ rsyslog: this.rsyslog.sha256, journald: this.journald.sha256, logrotate: this.logrotate.sha256 });

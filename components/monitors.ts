@@ -3,14 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { AptPackages } from "../providers/aptPackages";
 import { SystemdService } from "../providers/systemdService";
 import { monitorPaths, monitorUnits, renderBackupScript, renderBackupTimer, renderBackupUnit, renderContractScript, renderContractUnit } from "../render/monitors";
-import { fileHashes, hostFile, type HostComponentArgs } from "./common";
+import { fileTriggers, hostFile, type HostComponentArgs } from "./common";
 
 /** `winyx_backup_*{kind}` every `backups.checkEvery`, from a oneshot service and its timer. */
 export class BackupMonitor extends pulumi.ComponentResource {
   public readonly timer: SystemdService;
 
   constructor(name: string, args: HostComponentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("winyx:monitoring:BackupMonitor", name, args, opts);
+    super("winyx:monitoring:BackupMonitor", name, {}, opts);
     const c = args.connection;
     const files = {
       script: hostFile(this, name, "script", { connection: c, path: monitorPaths.backupScript, content: renderBackupScript(args.spec), mode: "0755", validate: "bash -n {}" }),
@@ -20,7 +20,7 @@ export class BackupMonitor extends pulumi.ComponentResource {
     // The script runs afresh each time: only the units need the timer restarted.
     this.timer = new SystemdService(
       `${name}-timer`,
-      { connection: c, unit: monitorUnits.backupTimer, restartTriggers: fileHashes({ unit: files.unit, timerUnit: files.timerUnit }) },
+      { connection: c, unit: monitorUnits.backupTimer, restartTriggers: fileTriggers({ unit: files.unit, timerUnit: files.timerUnit }) },
       { parent: this, dependsOn: Object.values(files) },
     );
     this.registerOutputs({ timer: this.timer.active });
@@ -32,7 +32,7 @@ export class ContractMonitor extends pulumi.ComponentResource {
   public readonly service: SystemdService;
 
   constructor(name: string, args: HostComponentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("winyx:monitoring:ContractMonitor", name, args, opts);
+    super("winyx:monitoring:ContractMonitor", name, {}, opts);
     const c = args.connection;
     const packages = new AptPackages(`${name}-packages`, { connection: c, packages: ["inotify-tools"] }, { parent: this });
     const files = {
@@ -41,7 +41,7 @@ export class ContractMonitor extends pulumi.ComponentResource {
     };
     this.service = new SystemdService(
       `${name}-service`,
-      { connection: c, unit: monitorUnits.contractService, restartTriggers: fileHashes(files) },
+      { connection: c, unit: monitorUnits.contractService, restartTriggers: fileTriggers(files) },
       { parent: this, dependsOn: [packages, ...Object.values(files)] },
     );
     this.registerOutputs({ active: this.service.active });

@@ -21,7 +21,7 @@ export class Prometheus extends pulumi.ComponentResource {
   public readonly url: string;
 
   constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("winyx:monitoring:Prometheus", name, args, opts);
+    super("winyx:monitoring:Prometheus", name, {}, opts);
     // The TSDB under /var/lib/prometheus survives a destroy unless the stack says purge.
     const base = packagedBase(this, name, { ...args, service: "prometheus", purgeOnDelete: args.spec.purgeOnDestroy });
     this.ruleFiles = Object.fromEntries(

@@ -52,6 +52,11 @@ export interface RemoteFileProps {
 export interface RemoteFileState extends Omit<RemoteFileProps, "content"> {
   /** sha256 (hex) of the file on the host. */
   readonly sha256: string;
+  /**
+   * How many times this resource wrote the file. Services take it as their trigger, so a file put
+   * back after a hand edit reloads the service too (the edit may have been loaded already).
+   */
+  readonly generation: number;
 }
 
 const NAME = /^[a-z_][a-z0-9_-]*\$?$/;
@@ -147,7 +152,7 @@ export function diffRemoteFile(olds: RemoteFileState, news: RemoteFileProps): { 
   return { changes, replaces };
 }
 
-async function install(props: RemoteFileProps): Promise<RemoteFileState> {
+async function install(props: RemoteFileProps, generation: number): Promise<RemoteFileState> {
   const { content, ...rest } = props;
   const result = await runRemote(props.connection, writeScript(rest), content);
   if (result.code === VALIDATION_FAILED) {
@@ -157,7 +162,7 @@ async function install(props: RemoteFileProps): Promise<RemoteFileState> {
   const printed = result.stdout.trim().split("\n");
   const sha256 = printed[printed.length - 1] ?? "";
   if (sha256 !== sha256Hex(content)) throw new Error(`${props.connection.host}: ${props.path}: written file has sha256 ${sha256}, expected ${sha256Hex(content)}`);
-  return { ...rest, sha256 };
+  return { ...rest, sha256, generation };
 }
 
 export const remoteFileProvider: pulumi.dynamic.ResourceProvider = {
@@ -171,12 +176,12 @@ export const remoteFileProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: RemoteFileProps) {
-    const outs = await install(inputs);
+    const outs = await install(inputs, 1);
     return { id: `${inputs.connection.host}:${inputs.path}`, outs };
   },
 
-  async update(_id: string, _olds: RemoteFileState, news: RemoteFileProps) {
-    return { outs: await install(news) };
+  async update(_id: string, olds: RemoteFileState, news: RemoteFileProps) {
+    return { outs: await install(news, (olds.generation ?? 0) + 1) };
   },
 
   async read(id: string, props: RemoteFileState) {
@@ -201,12 +206,14 @@ export class RemoteFile extends pulumi.dynamic.Resource {
   /** sha256 of the file's content, as on the host at the last up/refresh. */
   declare public readonly sha256: pulumi.Output<string>;
   declare public readonly path: pulumi.Output<string>;
+  /** Incremented by every write: what services reload or restart on. */
+  declare public readonly generation: pulumi.Output<number>;
 
   constructor(name: string, args: RemoteFileInputs, opts?: pulumi.CustomResourceOptions) {
     super(
       remoteFileProvider,
       name,
-      { ...args, sha256: undefined },
+      { ...args, sha256: undefined, generation: undefined },
       // Secrets arrive as Outputs (config.requireSecret); rendered files are plain strings.
       pulumi.Output.isInstance(args.content) ? pulumi.mergeOptions(opts, { additionalSecretOutputs: ["sha256"] }) : opts,
       "winyx",

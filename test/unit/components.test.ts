@@ -26,7 +26,7 @@ pulumi.runtime.setMocks(
   {
     newResource: (args) => {
       registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-      return { id: `${args.name}-id`, state: { ...args.inputs, sha256: "0".repeat(64), installed: {} } };
+      return { id: `${args.name}-id`, state: { ...args.inputs, sha256: "0".repeat(64), generation: 1, installed: {} } };
     },
     call: () => ({}),
   },

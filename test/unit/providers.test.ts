@@ -10,7 +10,8 @@ const connection = { host: "10.0.0.5", port: 22, user: "root", privateKey: "KEY"
 
 describe("RemoteFile", () => {
   const file: RemoteFileProps = { connection, path: "/etc/prometheus/prometheus.yml", content: "global: {}\n", mode: "0644", owner: "root", group: "root", validate: "promtool check config {}" };
-  const state = { ...file, content: undefined, sha256: sha256Hex(file.content) };
+  const { content: _content, ...withoutContent } = file;
+  const state = { ...withoutContent, sha256: sha256Hex(file.content), generation: 1 };
 
   it("sees no change when the host has the same content, and one change after a hand edit", () => {
     assert.deepEqual(diffRemoteFile(state, file), { changes: false, replaces: [] });
@@ -26,8 +27,7 @@ describe("RemoteFile", () => {
   });
 
   it("writes to a temporary file beside the target, validates it, then renames; content never on the command line", () => {
-    const { content: _content, ...rest } = file;
-    const script = writeScript(rest);
+    const script = writeScript(withoutContent);
     assert.ok(!script.includes(file.content));
     const lines = script.split("\n");
     const at = (needle: string) => lines.findIndex((l) => l.includes(needle));
