@@ -34,7 +34,9 @@ export interface RemoteResult {
 }
 
 /** At most this many channels per connection at once (OpenSSH's MaxSessions defaults to 10). */
-const MAX_CHANNELS = 6;
+const MAX_CHANNELS = 4;
+/** sshd may still count a just-closed session: a refused channel is retried this many times. */
+const CHANNEL_RETRIES = 5;
 
 interface PooledConnection {
   client: Promise<Client>;
@@ -115,31 +117,45 @@ export function remoteCommandLine(conn: SshConnection, script: string): string {
  */
 export async function runRemote(conn: SshConnection, script: string, stdin?: string): Promise<RemoteResult> {
   const entry = pooled(conn);
+  // A freed slot is handed to the next waiter directly, so no newcomer can overtake it.
   if (entry.active >= MAX_CHANNELS) await new Promise<void>((wake) => entry.waiting.push(wake));
-  entry.active++;
+  else entry.active++;
   try {
     const client = await entry.client;
-    return await new Promise<RemoteResult>((resolve, reject) => {
-      client.exec(remoteCommandLine(conn, script), (err, stream) => {
-        if (err) return reject(new Error(`ssh ${connectionKey(conn)}: ${err.message}`));
-        const out: Buffer[] = [];
-        const errOut: Buffer[] = [];
-        stream.on("data", (d: Buffer) => out.push(d));
-        stream.stderr.on("data", (d: Buffer) => errOut.push(d));
-        stream.on("close", (code: number | null, signal?: string) =>
-          resolve({
-            code: code ?? (signal ? 128 : 255),
-            stdout: Buffer.concat(out).toString("utf8"),
-            stderr: Buffer.concat(errOut).toString("utf8"),
-          }),
-        );
-        stream.end(stdin ?? "");
-      });
-    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await execOnce(client, conn, script, stdin);
+      } catch (err) {
+        const refused = err instanceof Error && /Channel open failure/i.test(err.message);
+        if (!refused || attempt >= CHANNEL_RETRIES) throw err;
+        await new Promise((resume) => setTimeout(resume, 200 * attempt));
+      }
+    }
   } finally {
-    entry.active--;
-    entry.waiting.shift()?.();
+    const next = entry.waiting.shift();
+    if (next) next();
+    else entry.active--;
   }
+}
+
+function execOnce(client: Client, conn: SshConnection, script: string, stdin?: string): Promise<RemoteResult> {
+  return new Promise<RemoteResult>((resolve, reject) => {
+    client.exec(remoteCommandLine(conn, script), (err, stream) => {
+      if (err) return reject(new Error(`ssh ${connectionKey(conn)}: ${err.message}`));
+      const out: Buffer[] = [];
+      const errOut: Buffer[] = [];
+      stream.on("data", (d: Buffer) => out.push(d));
+      stream.stderr.on("data", (d: Buffer) => errOut.push(d));
+      stream.on("close", (code: number | null, signal?: string) =>
+        resolve({
+          code: code ?? (signal ? 128 : 255),
+          stdout: Buffer.concat(out).toString("utf8"),
+          stderr: Buffer.concat(errOut).toString("utf8"),
+        }),
+      );
+      stream.end(stdin ?? "");
+    });
+  });
 }
 
 /** Like runRemote, but a non-zero exit becomes an error that says what was being done. */

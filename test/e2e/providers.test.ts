@@ -1,0 +1,97 @@
+// The dynamic providers on a real host, as the engine runs them: each provider serialized by Pulumi's closure
+// serializer and loaded back like the dynamic-provider process does, then driven through create/read/update/delete.
+// What the whole-stack test can't reach through config: a validator rejecting new content, the package postinst
+// not starting a service, and reload versus restart at the systemd level.
+import assert from "node:assert/strict";
+import Module from "node:module";
+import { readFileSync } from "node:fs";
+import { after, before, test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { aptPackagesProvider } from "../../providers/aptPackages";
+import { remoteFileProvider } from "../../providers/remoteFile";
+import type { SshConnection } from "../../providers/ssh";
+import { systemdServiceProvider } from "../../providers/systemdService";
+import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
+import { fileSha256, pathExists } from "../harness/probes";
+
+type Provider = Required<Pick<pulumi.dynamic.ResourceProvider, "check" | "create" | "read" | "update" | "delete">>;
+
+/** Serializes a provider as pulumi.dynamic.Resource does and loads it as the dynamic-provider process does. */
+async function asEngineLoadsIt(provider: pulumi.dynamic.ResourceProvider): Promise<Provider> {
+  const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+  const filename = `${process.cwd()}/__dynamic_provider.js`;
+  const m = new Module(filename) as Module & { _compile(src: string, filename: string): void; paths: string[] };
+  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(process.cwd());
+  m._compile(serialized.text, filename);
+  return (m.exports as { handler(): Provider }).handler();
+}
+
+let host: TestHost;
+let connection: SshConnection;
+
+before(async () => {
+  [host] = (await startHosts(1)) as [TestHost];
+  connection = { host: host.host, port: host.sshPort, user: host.user, privateKey: readFileSync(host.privateKeyPath, "utf8") };
+});
+
+after(stopAllHosts);
+
+test("RemoteFile: a rejected file never goes live, a hand edit is read back, delete removes it", { timeout: 5 * 60_000 }, async () => {
+  const files = await asEngineLoadsIt(remoteFileProvider);
+  const path = "/etc/winyx-e2e/app.conf";
+  const { inputs } = await files.check({}, { connection, path, content: "valid = yes\n", mode: "0640", group: "adm", validate: "grep -q '^valid = yes$' {}" });
+  const created = await files.create(inputs);
+  assert.equal(await fileSha256(host, path), created.outs.sha256);
+  assert.equal((await host.exec(`stat -c '%a %U %G' ${path}`)).stdout.trim(), "640 root adm");
+
+  await assert.rejects(files.update(created.id, created.outs, { ...inputs, content: "valid = no\n" }), /rejected the new content; the live file is unchanged/);
+  assert.equal(await fileSha256(host, path), created.outs.sha256, "the old file keeps serving");
+  assert.equal(await pathExists(host, `${path}.winyx-tmp`), false, "no temporary file is left behind");
+
+  await host.exec(`echo '# edited by hand' >> ${path}`);
+  const read = await files.read(created.id, created.outs);
+  assert.equal(read.id, created.id);
+  assert.equal(read.props?.sha256, await fileSha256(host, path), "read reports the host's content");
+  assert.notEqual(read.props?.sha256, created.outs.sha256);
+
+  const repaired = await files.update(created.id, read.props, inputs);
+  assert.equal(await fileSha256(host, path), created.outs.sha256);
+  assert.equal(repaired.outs?.generation, 2, "the repair is a new write generation (services reload on it)");
+
+  await files.delete(created.id, repaired.outs);
+  assert.equal(await pathExists(host, path), false);
+  assert.deepEqual(await files.read(created.id, repaired.outs), { id: "", props: {} }, "a deleted file reads as gone");
+});
+
+test("AptPackages + SystemdService: the package does not start its service; reload keeps the process, restart replaces it", { timeout: 10 * 60_000 }, async () => {
+  const packages = await asEngineLoadsIt(aptPackagesProvider);
+  const services = await asEngineLoadsIt(systemdServiceProvider);
+  const unit = "prometheus.service";
+
+  const installed = await packages.create({ connection, packages: ["prometheus"] });
+  assert.ok(installed.outs.installed.prometheus, "dpkg reports the package installed");
+  assert.deepEqual(installed.outs.installedHere, ["prometheus"]);
+  assert.equal((await host.exec(`systemctl is-active ${unit}`)).stdout.trim(), "inactive", "postinst did not start it");
+  assert.equal(await pathExists(host, "/usr/sbin/policy-rc.d"), false, "policy-rc.d is gone after the install");
+
+  const props = { connection, unit, enabled: true, active: true, reloadTriggers: { config: "1" }, restartTriggers: { unit: "1" } };
+  const created = await services.create(props);
+  const pid = async () => (await host.exec(`systemctl show -p MainPID --value ${unit}`)).stdout.trim();
+  const pid0 = await pid();
+  assert.notEqual(pid0, "0");
+
+  const reloaded = await services.update(created.id, created.outs, { ...props, reloadTriggers: { config: "2" } });
+  assert.equal(await pid(), pid0, "a config change reloads: same process");
+  const restarted = await services.update(created.id, reloaded.outs, { ...props, reloadTriggers: { config: "2" }, restartTriggers: { unit: "2" } });
+  assert.notEqual(await pid(), pid0, "a unit change restarts");
+
+  await host.exec(`systemctl disable --now ${unit}`);
+  const drift = await services.read(created.id, restarted.outs);
+  assert.deepEqual([drift.props?.enabled, drift.props?.active], [false, false], "read reports the stopped, disabled unit");
+  await services.update(created.id, drift.props, { ...props, reloadTriggers: { config: "2" }, restartTriggers: { unit: "2" } });
+  assert.equal((await host.exec(`systemctl is-active ${unit}; systemctl is-enabled ${unit}`)).stdout.trim(), "active\nenabled");
+
+  await services.delete(created.id, restarted.outs);
+  await packages.delete(installed.id, installed.outs);
+  assert.equal((await host.exec("dpkg-query -W -f='${db:Status-Status}' prometheus")).stdout.trim(), "config-files", "removed, not purged");
+});
