@@ -25,6 +25,8 @@ export interface ResourceStep {
   readonly type: string;
   /** The resource's name (last URN segment). */
   readonly name: string;
+  /** A resource a provider manages; false for components (and the stack), which only group others. */
+  readonly custom: boolean;
   /** Inputs of the new state, else of the old one (dynamic providers' serialized code left out). */
   readonly inputs: Readonly<Record<string, unknown>>;
   /** Outputs before the step: for an update after a refresh, what the provider read from the host. */
@@ -206,6 +208,7 @@ function stepFrom(op: string, urn: string, type: string, oldState: unknown, newS
     urn,
     type,
     name: urn.slice(urn.lastIndexOf("::") + 2),
+    custom: (newS?.custom ?? oldS?.custom) === true,
     inputs: withoutProviderCode(newS?.inputs) ?? withoutProviderCode(oldS?.inputs) ?? {},
     ...(oldOutputs ? { oldOutputs } : {}),
     ...(newOutputs && Object.keys(newOutputs).length > 0 ? { newOutputs } : {}),
