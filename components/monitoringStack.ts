@@ -55,6 +55,8 @@ export class MonitoringStack extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:MonitoringStack", name, {}, opts);
     const { spec, connection } = args;
+    // Pinned upstream tarballs need a download the test machines can't make; refuse rather than install packages instead.
+    if (spec.installMethod !== "package") throw new Error(`installMethod: ${JSON.stringify(spec.installMethod)} is not supported by the SSH deploy yet; use "package"`);
     const secrets = args.secrets ?? {};
     const files = args.files ?? renderStack(spec);
     const host = { connection, spec };

@@ -232,6 +232,15 @@ describe("MysqlExporter without a password secret", () => {
   });
 });
 
+describe("MonitoringStack args", () => {
+  it("refuses installMethod upstream instead of quietly installing packages", () => {
+    assert.throws(
+      () => new MonitoringStack("up", { spec: fixtureSpec({ installMethod: "upstream" }), connection: { host: "h", privateKey: "k" } }),
+      /installMethod: "upstream" is not supported/,
+    );
+  });
+});
+
 describe("Grafana args", () => {
   it("refuses installPackage without the repository key, naming both fields", () => {
     assert.throws(
