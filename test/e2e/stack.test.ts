@@ -175,7 +175,7 @@ test("a second up and a preview change nothing", { timeout: 10 * 60_000 }, async
   assert.ok(deployed, "needs the cold up");
   const up = await stack.up();
   timings.add("no-op up", up.durationMs);
-  timings.add("resources", String(up.steps.length));
+  timings.add("resources (managed on the host / with components)", `${up.steps.filter((s) => s.custom).length} / ${up.steps.length}`);
   assert.equal(changedCount(up), 0, `expected no changes, got ${JSON.stringify(up.changes)}:\n${describeSteps(up.changedSteps)}`);
   const preview = await stack.preview();
   timings.add("no-op preview", preview.durationMs);
