@@ -145,6 +145,9 @@ test("cold up: Prometheus scrapes every enabled job and only those", { timeout: 
   );
   const jobsScraped = new Set(targets.map((t) => t.labels.job));
   for (const job of disabled) assert.ok(!jobsScraped.has(job), `disabled job ${job} is scraped`);
+  // The URLs the program exports are the ones that answered (as seen from the host: both listen on loopback).
+  const outputs = await stack.outputs();
+  assert.deepEqual([outputs.prometheusUrl, outputs.alertmanagerUrl], [`${PROMETHEUS}/`, `${ALERTMANAGER}/`]);
 });
 
 test("Prometheus loads every rule group the stack renders, rule by rule", { timeout: 2 * 60_000 }, async () => {
