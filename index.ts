@@ -2,38 +2,48 @@
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringStack } from "./components/monitoringStack";
-import { configFromPulumi, hostSecretKeys, parseStackConfig, projectName } from "./model/config";
+import { configFromPulumi, hostSecretKeys, parseStackConfig } from "./model/config";
 import type { SecretName } from "./model/spec";
+import { ValidationError, ValidationErrors } from "./validate/errors";
 import { validateAll } from "./validate/index";
 
-/** How Grafana is installed, not what it is: read here, kept out of the StackSpec. */
-const deployOnlyKeys = ["grafanaInstallPackage", "grafanaRepositoryKeyPath"];
-
 const config = new pulumi.Config();
-const allConfig = Object.fromEntries(Object.entries(pulumi.runtime.allConfig()).filter(([key]) => !deployOnlyKeys.map((k) => `${projectName}:${k}`).includes(key)));
-const spec = parseStackConfig(pulumi.getStack(), configFromPulumi(allConfig));
+const spec = parseStackConfig(pulumi.getStack(), configFromPulumi(pulumi.runtime.allConfig()));
 validateAll(spec);
+checkDeployable();
 
 const secrets: Partial<Record<SecretName, pulumi.Output<string>>> = {};
 for (const key of hostSecretKeys) if (spec.secretsSet.includes(key)) secrets[key] = config.requireSecret(key);
 
 const keyPath = spec.target.privateKeyPath;
-const privateKey = (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).apply((key) => {
-  if (key) return key;
-  if (!keyPath) throw new Error("config: set target.privateKeyPath or the secret sshPrivateKey");
-  return readFileSync(keyPath, "utf8");
-});
+const privateKey = (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).apply((key) => key || readFileSync(keyPath as string, "utf8"));
 
-const repositoryKeyPath = config.get("grafanaRepositoryKeyPath");
 const stack = new MonitoringStack("winyx", {
   spec,
   connection: pulumi.output({ host: spec.target.host, port: spec.target.port, user: spec.target.user, privateKey }),
   secrets,
-  // Grafana's APT repository is unreachable from the test machines: the dev stack sets grafanaInstallPackage false.
-  grafanaInstallPackage: config.getBoolean("grafanaInstallPackage") ?? true,
-  grafanaRepositoryKey: repositoryKeyPath ? readFileSync(repositoryKeyPath, "utf8") : undefined,
+  grafanaRepositoryKey: spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined,
 });
 
 export const prometheusUrl = stack.prometheusUrl;
 export const alertmanagerUrl = stack.alertmanagerUrl;
 export const grafanaUrl = stack.grafanaUrl;
+
+/** What a deploy needs beyond a valid spec (synth renders without these). */
+function checkDeployable(): void {
+  const errors: ValidationError[] = [];
+  if (!spec.target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
+    errors.push(new ValidationError("config", "target.privateKeyPath", "set it, or the secret sshPrivateKey, to log in to the host"));
+  }
+  if (spec.grafana.installPackage) {
+    if (!spec.grafana.repositoryKeyPath) {
+      errors.push(new ValidationError("config", "grafana.repositoryKeyPath", "Grafana's repository signing key is needed to install its package"));
+    }
+    for (const key of ["grafanaAdminPassword", "grafanaSecretKey"] as const) {
+      if (!spec.secretsSet.includes(key)) {
+        errors.push(new ValidationError("config", key, "not set: Grafana would run with its built-in defaults (pulumi config set --secret)"));
+      }
+    }
+  }
+  if (errors.length > 0) throw new ValidationErrors(errors);
+}

@@ -22,9 +22,7 @@ export interface MonitoringStackArgs {
   readonly secrets?: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>;
   /** Rendered files by relative path. @default renderStack(spec) */
   readonly files?: Readonly<Record<string, string>>;
-  /** Install and run Grafana from its APT repository (unreachable from test machines). @default true */
-  readonly grafanaInstallPackage?: boolean;
-  /** Grafana's repository signing key (armored); required when grafanaInstallPackage. @default none */
+  /** Grafana's repository signing key (armored), read from spec.grafana.repositoryKeyPath; required when spec.grafana.installPackage. @default none */
   readonly grafanaRepositoryKey?: string;
 }
 
@@ -101,7 +99,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
         files: filesUnder(files, "grafana", true),
         adminPassword: secrets.grafanaAdminPassword,
         secretKey: secrets.grafanaSecretKey,
-        installPackage: args.grafanaInstallPackage ?? true,
+        installPackage: args.spec.grafana.installPackage,
         repositoryKey: args.grafanaRepositoryKey,
       },
       child,

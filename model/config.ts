@@ -372,7 +372,7 @@ function parseAlertmanager(r: ConfigReader, value: unknown): AlertmanagerSpec {
 }
 
 function parseGrafana(r: ConfigReader, value: unknown): GrafanaSpec {
-  const g = r.object(value, "grafana", ["domain", "rootUrl", "adminUser", "cookieSecure"]);
+  const g = r.object(value, "grafana", ["domain", "rootUrl", "adminUser", "cookieSecure", "installPackage", "repositoryKeyPath"]);
   const domain = r.string(g.domain, "grafana.domain", "winyx.jp", { pattern: /^[A-Za-z0-9.-]+$/, what: "a domain name" });
   const rootUrl = r.url(g.rootUrl, "grafana.rootUrl", `https://${domain}/grafana/`);
   const cookieSecure = r.boolean(g.cookieSecure, "grafana.cookieSecure", true);
@@ -380,7 +380,14 @@ function parseGrafana(r: ConfigReader, value: unknown): GrafanaSpec {
   if (cookieSecure && rootUrl.startsWith("http:")) {
     r.fail("grafana.cookieSecure", `is true but grafana.rootUrl ${show(rootUrl)} is plain http: browsers drop secure cookies and login fails`);
   }
-  return { domain, rootUrl, adminUser: r.string(g.adminUser, "grafana.adminUser", "admin"), cookieSecure };
+  const spec: GrafanaSpec = {
+    domain,
+    rootUrl,
+    adminUser: r.string(g.adminUser, "grafana.adminUser", "admin"),
+    cookieSecure,
+    installPackage: r.boolean(g.installPackage, "grafana.installPackage", true),
+  };
+  return g.repositoryKeyPath === undefined ? spec : { ...spec, repositoryKeyPath: r.string(g.repositoryKeyPath, "grafana.repositoryKeyPath", "") };
 }
 
 function parseLogging(r: ConfigReader, value: unknown): LoggingSpec {

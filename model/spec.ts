@@ -75,6 +75,13 @@ export interface GrafanaSpec {
   readonly adminUser: string;
   /** Secure cookies; only true when users reach Grafana over https. @default true */
   readonly cookieSecure: boolean;
+  /**
+   * Install Grafana from its official APT repository (a `signed-by` keyring); off where that
+   * repository is unreachable, the config files are still deployed. @default true
+   */
+  readonly installPackage: boolean;
+  /** Grafana's armored repository signing key, a file on the machine running Pulumi; needed when installPackage. @default none */
+  readonly repositoryKeyPath?: string;
 }
 
 export interface LoggingSpec {

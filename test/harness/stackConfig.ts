@@ -10,9 +10,6 @@ import type { TestHost } from "./hosts";
 
 const repoRoot = join(__dirname, "..", "..");
 
-/** Config keys index.ts reads for the deployment only (not part of the StackSpec). */
-const deployOnlyKeys = ["grafanaInstallPackage", "grafanaRepositoryKeyPath"];
-
 /**
  * The dev stack's plain config with `target` set to the test host and Grafana's package left out
  * (Grafana's APT repository is unreachable from these machines; its files are still deployed).
@@ -26,15 +23,14 @@ export function devLikeConfig(host: TestHost, overrides: Record<string, unknown>
   return {
     ...plain,
     target: { host: host.host, port: host.sshPort, user: host.user, privateKeyPath: host.privateKeyPath },
-    grafanaInstallPackage: false,
+    grafana: { ...(plain.grafana as object), installPackage: false },
     ...overrides,
   };
 }
 
 /** The spec the program builds from this config (secrets as set/unset only), for expected values. */
 export function specOf(stack: string, config: Record<string, unknown>, secrets: Record<string, string> = {}): StackSpec {
-  const plain = Object.fromEntries(Object.entries(config).filter(([key]) => !deployOnlyKeys.includes(key)));
-  return parseStackConfig(stack, { ...plain, ...Object.fromEntries(Object.keys(secrets).map((key) => [key, SECRET_SET])) });
+  return parseStackConfig(stack, { ...config, ...Object.fromEntries(Object.keys(secrets).map((key) => [key, SECRET_SET])) });
 }
 
 /** `jobs` config with only the named jobs enabled. */

@@ -84,12 +84,12 @@ describe("MonitoringStack under mocks", () => {
   };
 
   before(async () => {
-    const spec: StackSpec = fixtureSpec();
+    const base = fixtureSpec();
+    const spec: StackSpec = { ...base, grafana: { ...base.grafana, installPackage: false } };
     new MonitoringStack("winyx", {
       spec,
       connection: { host: "10.0.0.5", port: 22, user: "root", privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----") },
       secrets: Object.fromEntries(Object.entries(secretValues).map(([k, v]) => [k, pulumi.secret(v)])),
-      grafanaInstallPackage: false,
     });
     children = await settle();
   });

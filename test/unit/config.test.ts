@@ -59,7 +59,7 @@ describe("parseStackConfig defaults", () => {
     assert.deepEqual(spec.thresholds, defaultThresholds);
     assert.deepEqual([spec.alertmanager.groupWait, spec.alertmanager.groupInterval, spec.alertmanager.repeatInterval], ["30s", "5m", "4h"]);
     assert.equal(spec.alertmanager.webhookUrl, undefined);
-    assert.deepEqual(spec.grafana, { domain: "winyx.jp", rootUrl: "https://winyx.jp/grafana/", adminUser: "admin", cookieSecure: true });
+    assert.deepEqual(spec.grafana, { domain: "winyx.jp", rootUrl: "https://winyx.jp/grafana/", adminUser: "admin", cookieSecure: true, installPackage: true });
     assert.equal(spec.logging.journalMaxUse, "1G");
     assert.equal(spec.logging.journalMaxRetention, "7day");
     assert.equal(spec.logging.forwardTo, undefined);
