@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: set everything up, start the dev test host (127.0.0.1:2222), and
+# `pulumi up` the dev stack onto it. Extra arguments go to `pulumi up` (e.g. --diff).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+step "set-up" bash "$scripts_dir/setup.sh"
+step "dev test host on 127.0.0.1:$TESTHOST_DEV_PORT" bash "$scripts_dir/testhost.sh" start-dev >/dev/null
+source "$scripts_dir/env.sh"
+# The dev stack's secrets are generated per host and encrypted with this documented dev-only passphrase.
+export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-winyx-dev-only}
+cd "$repo_dir"
+pulumi stack select --create dev --non-interactive >/dev/null
+step "pulumi up (dev)" pulumi up --stack dev --yes --non-interactive --skip-preview "$@"
+pulumi stack output --stack dev
