@@ -12,6 +12,7 @@
 // - scrapeInterval / evaluationInterval 5s: the same alert is seen within seconds instead of half a minute.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import yaml from "js-yaml";
 import { isAlertRule, type AlertRule } from "../../model/rules";
@@ -22,8 +23,8 @@ import { ratioOfPercent } from "../../rules/config";
 import { activeRuleGroups } from "../../rules/index";
 import type { StackSpec } from "../../model/spec";
 import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
-import { changedCount, createTestStack, describeSteps, requirePulumi, type ResourceStep, type TestStack } from "../harness/pulumi";
-import { fileSha256, getJson, getText, pathExists, Timings, unitState, waitFor } from "../harness/probes";
+import { changedCount, createTestStack, describeSteps, requirePulumi, type OperationResult, type ResourceStep, type TestStack } from "../harness/pulumi";
+import { fileSha256, filesUnder, getJson, getText, grepHost, pathExists, Timings, unitState, waitFor } from "../harness/probes";
 import { devLikeConfig, specOf } from "../harness/stackConfig";
 import { receivedAlerts, startWebhookReceiver } from "../harness/webhook";
 
@@ -37,10 +38,23 @@ let stack: TestStack;
 let config: Record<string, unknown>;
 let spec: StackSpec;
 let deployed = false;
+let coldUp: OperationResult;
 
 const baseThresholds = { downFor: "0s" };
-/** mysqld_exporter logs in to the image's MariaDB with its own user; a fresh password per run. */
-const secrets = { mysqlExporterPassword: randomBytes(18).toString("base64url") };
+/**
+ * Fresh secret values per run: mysqld_exporter logs in to the image's MariaDB with its own user; the
+ * others are only carried to their files (the Slack URL is a loopback address nothing listens on, so
+ * a notification attempt never leaves the host).
+ */
+const secrets = {
+  mysqlExporterPassword: randomBytes(18).toString("base64url"),
+  smtpPassword: randomBytes(18).toString("base64url"),
+  slackWebhookUrl: `http://127.0.0.1:9/slack/${randomBytes(12).toString("hex")}`,
+  grafanaAdminPassword: randomBytes(18).toString("base64url"),
+  grafanaSecretKey: randomBytes(24).toString("hex"),
+};
+/** Where secrets may be on the host: root-owned files only root and the service's group read. */
+const secretDirs = ["/etc/prometheus/secrets/", "/etc/grafana/secrets/"];
 
 interface Target {
   readonly labels: Record<string, string>;
@@ -120,6 +134,7 @@ after(async () => {
 
 test("cold up: Prometheus scrapes every enabled job and only those", { timeout: 20 * 60_000 }, async () => {
   const up = await stack.up();
+  coldUp = up;
   timings.add("cold up", up.durationMs);
   deployed = true;
   assert.equal(up.steps.filter((s) => s.op !== "create").length, 0, `a cold up on a fresh host only creates:\n${describeSteps(up.steps.filter((s) => s.op !== "create"))}`);
@@ -148,6 +163,30 @@ test("cold up: Prometheus scrapes every enabled job and only those", { timeout: 
   // The URLs the program exports are the ones that answered (as seen from the host: both listen on loopback).
   const outputs = await stack.outputs();
   assert.deepEqual([outputs.prometheusUrl, outputs.alertmanagerUrl], [`${PROMETHEUS}/`, `${ALERTMANAGER}/`]);
+});
+
+test("secrets never appear in plaintext: not in state, not in the CLI output, only in 0640 files on the host", { timeout: 2 * 60_000 }, async () => {
+  const leaks = (text: string) => Object.entries(secrets).filter(([, v]) => text.includes(v)).map(([k]) => k);
+  // The state backend (checkpoints, history, backups) and the stack's config file hold ciphertext only.
+  for (const file of await filesUnder(stack.dir, [".state"])) {
+    assert.deepEqual(leaks(await readFile(file, "utf8")), [], `plaintext secret in ${file}`);
+  }
+  assert.deepEqual(leaks(await readFile(stack.configFile, "utf8")), [], "plaintext secret in the stack's config file");
+  const preview = await stack.preview({ refresh: true });
+  for (const run of [coldUp, preview]) assert.deepEqual(leaks(run.stdout + run.stderr), [], `plaintext secret in the output of ${run.command}`);
+
+  // On the host: every file holding a secret (logs and the journal searched too) is in a secrets folder, 0640 at most.
+  const searched = ["/etc", "/var/lib/prometheus", "/var/lib/grafana", "/var/log", "/tmp", "/root", "/run"];
+  for (const [name, value] of Object.entries(secrets)) {
+    const found = await grepHost(host, [value], searched);
+    assert.ok(found.length > 0, `${name} reached no file on the host`);
+    for (const line of found) {
+      const [mode, owner, path] = line.split(" ") as [string, string, string];
+      assert.ok(secretDirs.some((dir) => path.startsWith(dir)), `${name} is in ${path}, outside the secrets folders`);
+      assert.match(mode, /^[0-7][0-4]0$/, `${path} (${name}) is mode ${mode}: others may not read it, only its owner write it`);
+      assert.match(owner, /^root:/, `${path} (${name}) is owned by ${owner}`);
+    }
+  }
 });
 
 test("Prometheus loads every rule group the stack renders, rule by rule", { timeout: 2 * 60_000 }, async () => {

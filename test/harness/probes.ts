@@ -1,5 +1,8 @@
 // Asking a test host how things are: bounded polling, HTTP from inside the host (services listen on its
 // 127.0.0.1 only), systemd unit states and file hashes.
+import { execFile } from "node:child_process";
+import { readdir } from "node:fs/promises";
+import { join, relative } from "node:path";
 import type { TestHost } from "./hosts";
 
 export function shellQuote(word: string): string {
@@ -97,4 +100,29 @@ export class Timings {
     const width = Math.max(...this.rows.map(([name]) => name.length));
     console.log(`\n${title}\n${this.rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`).join("\n")}`);
   }
+}
+
+/**
+ * The files under `dirs` on the host that contain any of `values`, as `<mode> <user>:<group> <path>`.
+ * The values go to grep on standard input, never on a command line.
+ */
+export function grepHost(host: TestHost, values: readonly string[], dirs: readonly string[]): Promise<string[]> {
+  const script = `grep -rlaF -f /dev/stdin ${dirs.map(shellQuote).join(" ")} 2>/dev/null | sort | xargs -r stat -c '%a %U:%G %n'`;
+  return new Promise((resolve, reject) => {
+    const child = execFile("docker", ["exec", "-i", host.name, "sh", "-c", script], (error, stdout) => {
+      // grep exits 1 when nothing matches: that is an answer, not a failure.
+      if (error && error.code !== 1) return reject(new Error(`grep on ${host.name} failed: ${error.message}`));
+      resolve(stdout.split("\n").filter((line) => line.length > 0));
+    });
+    child.stdin?.end(values.join("\n") + "\n");
+  });
+}
+
+/** Every file below `dir` (recursively) whose path relative to `dir` starts with one of `prefixes`. */
+export async function filesUnder(dir: string, prefixes: readonly string[]): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .filter((path) => prefixes.some((p) => relative(dir, path).startsWith(p)));
 }
