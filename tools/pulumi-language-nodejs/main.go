@@ -75,7 +75,8 @@ func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.Plugin
 }
 
 // GetRequiredPackages lists the resource plugins the program's node_modules declare
-// (`"pulumi": {"resource": true}` in a package.json), as the upstream host does.
+// (`"pulumi": {"resource": true}` in a package.json), as the upstream host does. The engine asks
+// this first; the deprecated GetRequiredPlugins answers Unimplemented.
 func (h *host) GetRequiredPackages(_ context.Context, req *pulumirpc.GetRequiredPackagesRequest) (*pulumirpc.GetRequiredPackagesResponse, error) {
 	deps, err := requiredPlugins(req.GetInfo().GetProgramDirectory())
 	if err != nil {
@@ -86,18 +87,6 @@ func (h *host) GetRequiredPackages(_ context.Context, req *pulumirpc.GetRequired
 		packages = append(packages, &pulumirpc.PackageDependency{Kind: "resource", Name: d.name, Version: d.version, Server: d.server})
 	}
 	return &pulumirpc.GetRequiredPackagesResponse{Packages: packages}, nil
-}
-
-func (h *host) GetRequiredPlugins(_ context.Context, req *pulumirpc.GetRequiredPluginsRequest) (*pulumirpc.GetRequiredPluginsResponse, error) {
-	deps, err := requiredPlugins(req.GetInfo().GetProgramDirectory())
-	if err != nil {
-		return nil, err
-	}
-	plugins := make([]*pulumirpc.PluginDependency, 0, len(deps))
-	for _, d := range deps {
-		plugins = append(plugins, &pulumirpc.PluginDependency{Kind: "resource", Name: d.name, Version: d.version, Server: d.server})
-	}
-	return &pulumirpc.GetRequiredPluginsResponse{Plugins: plugins}, nil
 }
 
 type pluginDep struct{ name, version, server string }
@@ -326,4 +315,3 @@ func (h *host) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.About
 func (h *host) RuntimeOptionsPrompts(context.Context, *pulumirpc.RuntimeOptionsRequest) (*pulumirpc.RuntimeOptionsResponse, error) {
 	return &pulumirpc.RuntimeOptionsResponse{}, nil
 }
-
