@@ -244,6 +244,22 @@ class ConfigReader {
     return text;
   }
 
+  /** An APT repository's base URL: http(s), or file: for a mirror on the host's own disk; no query, fragment or whitespace (it goes into a sources file). */
+  aptRepositoryUrl(value: unknown, path: string, fallback: string): string {
+    const text = this.string(value, path, fallback);
+    let url: URL | undefined;
+    try {
+      url = new URL(text);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || !["http:", "https:", "file:"].includes(url.protocol) || /\s/.test(text) || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+      this.fail(path, `${show(value)} is not an APT repository URL (http://, https:// or file:///, without query, fragment or credentials)`);
+      return fallback;
+    }
+    return text;
+  }
+
   array(value: unknown, path: string): readonly unknown[] {
     if (value === undefined) return [];
     if (!Array.isArray(value)) {
@@ -372,7 +388,7 @@ function parseAlertmanager(r: ConfigReader, value: unknown): AlertmanagerSpec {
 }
 
 function parseGrafana(r: ConfigReader, value: unknown): GrafanaSpec {
-  const g = r.object(value, "grafana", ["domain", "rootUrl", "adminUser", "cookieSecure", "installPackage", "repositoryKeyPath"]);
+  const g = r.object(value, "grafana", ["domain", "rootUrl", "adminUser", "cookieSecure", "installPackage", "repositoryUrl", "repositoryKeyPath"]);
   const domain = r.string(g.domain, "grafana.domain", "winyx.jp", { pattern: /^[A-Za-z0-9.-]+$/, what: "a domain name" });
   const rootUrl = r.url(g.rootUrl, "grafana.rootUrl", `https://${domain}/grafana/`);
   const cookieSecure = r.boolean(g.cookieSecure, "grafana.cookieSecure", true);
@@ -386,6 +402,7 @@ function parseGrafana(r: ConfigReader, value: unknown): GrafanaSpec {
     adminUser: r.string(g.adminUser, "grafana.adminUser", "admin"),
     cookieSecure,
     installPackage: r.boolean(g.installPackage, "grafana.installPackage", true),
+    repositoryUrl: r.aptRepositoryUrl(g.repositoryUrl, "grafana.repositoryUrl", "https://apt.grafana.com"),
   };
   return g.repositoryKeyPath === undefined ? spec : { ...spec, repositoryKeyPath: r.string(g.repositoryKeyPath, "grafana.repositoryKeyPath", "") };
 }

@@ -80,6 +80,11 @@ export interface GrafanaSpec {
    * repository is unreachable, the config files are still deployed. @default true
    */
   readonly installPackage: boolean;
+  /**
+   * Grafana's APT repository (suite `stable`, component `main`): an air-gapped site points this at its
+   * own mirror of it. @default "https://apt.grafana.com"
+   */
+  readonly repositoryUrl: string;
   /** Grafana's armored repository signing key, a file on the machine running Pulumi; needed when installPackage. @default none */
   readonly repositoryKeyPath?: string;
 }

@@ -59,7 +59,7 @@ describe("parseStackConfig defaults", () => {
     assert.deepEqual(spec.thresholds, defaultThresholds);
     assert.deepEqual([spec.alertmanager.groupWait, spec.alertmanager.groupInterval, spec.alertmanager.repeatInterval], ["30s", "5m", "4h"]);
     assert.equal(spec.alertmanager.webhookUrl, undefined);
-    assert.deepEqual(spec.grafana, { domain: "winyx.jp", rootUrl: "https://winyx.jp/grafana/", adminUser: "admin", cookieSecure: true, installPackage: true });
+    assert.deepEqual(spec.grafana, { domain: "winyx.jp", rootUrl: "https://winyx.jp/grafana/", adminUser: "admin", cookieSecure: true, installPackage: true, repositoryUrl: "https://apt.grafana.com" });
     assert.equal(spec.logging.journalMaxUse, "1G");
     assert.equal(spec.logging.journalMaxRetention, "7day");
     assert.equal(spec.logging.forwardTo, undefined);
@@ -164,6 +164,17 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
     assert.deepEqual(badConfig({ grafana: { rootUrl: "http://winyx.jp:3001/grafana/" } }), [
       'stack test: grafana.cookieSecure: is true but grafana.rootUrl "http://winyx.jp:3001/grafana/" is plain http: browsers drop secure cookies and login fails',
     ]);
+  });
+
+  it("Grafana's repository: a mirror's URL is kept, anything apt could not use or that would put credentials in a sources file is an error", () => {
+    for (const url of ["http://mirror.internal/grafana", "https://mirror.internal:8443/apt/grafana/", "file:///srv/mirror/grafana"]) {
+      assert.equal(parseStackConfig("test", { ...minimal(), grafana: { repositoryUrl: url } }).grafana.repositoryUrl, url);
+    }
+    const what = "is not an APT repository URL (http://, https:// or file:///, without query, fragment or credentials)";
+    for (const url of ["apt.grafana.com", "ftp://mirror/grafana", "https://user:pw@mirror/grafana", "https://mirror/grafana?x=1", "https://mirror/grafana#main", "https://mirror/a b"]) {
+      assert.deepEqual(badConfig({ grafana: { repositoryUrl: url } }), [`stack test: grafana.repositoryUrl: ${JSON.stringify(url)} ${what}`], url);
+    }
+    assert.deepEqual(badConfig({ grafana: { repositoryUrl: 443 } }), ["stack test: grafana.repositoryUrl: expected a string, got a number 443"]);
   });
 
   it("duplicate program and backup names", () => {

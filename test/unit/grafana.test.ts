@@ -74,7 +74,7 @@ describe("renderGrafanaFiles", () => {
   });
 
   it("follows the spec's cookie_secure and URLs", () => {
-    const spec = fixtureSpec({ grafana: { domain: "dev.winyx.jp", rootUrl: "https://dev.winyx.jp/grafana/", adminUser: "ops", cookieSecure: false, installPackage: true } });
+    const spec = fixtureSpec({ grafana: { domain: "dev.winyx.jp", rootUrl: "https://dev.winyx.jp/grafana/", adminUser: "ops", cookieSecure: false, installPackage: true, repositoryUrl: "https://apt.grafana.com" } });
     const ini = parseIni(renderGrafanaFiles(spec)["grafana.ini"] ?? "");
     assert.equal(ini.server?.domain, "dev.winyx.jp");
     assert.equal(ini.server?.root_url, "https://dev.winyx.jp/grafana/");
