@@ -8,6 +8,7 @@
  */
 import { isDuration, type Duration } from "./duration";
 import { allJobs, type JobName } from "./jobs";
+import { defaultReleaseMirror, releaseJobs, releases, releaseServices, type ReleasePin, type ReleaseService } from "./releases";
 import type {
   AlertmanagerSpec,
   BackupSpec,
@@ -45,6 +46,8 @@ export const plainConfigKeys = [
   "monitorName",
   "target",
   "installMethod",
+  "releaseMirror",
+  "releases",
   "jobs",
   "scrapeInterval",
   "evaluationInterval",
@@ -459,6 +462,52 @@ function parseContracts(r: ConfigReader, value: unknown): ContractSpec {
   return { watchDir: r.absolutePath(c.watchDir, "contracts.watchDir", "/var/www/winyx/contracts") };
 }
 
+/** A release version as its tarball names it: no leading "v" (the tag adds it where upstream does). */
+const RELEASE_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** The artifact server: http(s), no query or fragment (paths are appended), no credentials (plain config is stored unencrypted). */
+function parseReleaseMirror(r: ConfigReader, value: unknown): string {
+  if (value === undefined) return defaultReleaseMirror;
+  const text = r.url(value, "releaseMirror", defaultReleaseMirror);
+  try {
+    const url = new URL(text);
+    if (url.username || url.password) r.fail("releaseMirror", `${show(text)} carries credentials: plain config is stored unencrypted; give the host access instead (a netrc, a proxy)`);
+    if (url.search || url.hash) r.fail("releaseMirror", `${show(text)} has a query or fragment: release paths are appended to it`);
+  } catch {
+    // r.url reported it.
+  }
+  return text.replace(/\/+$/, "");
+}
+
+/** `releases: {<service>: {version, sha256}}`: both required, a pin is only as good as its sum. */
+function parseReleases(r: ConfigReader, value: unknown): Partial<Record<ReleaseService, ReleasePin>> {
+  const given = r.object(value, "releases", releaseServices);
+  const out: Partial<Record<ReleaseService, ReleasePin>> = {};
+  for (const service of releaseServices) {
+    if (given[service] === undefined) continue;
+    const path = `releases.${service}`;
+    const pin = r.object(given[service], path, ["version", "sha256"]);
+    const version = r.requiredString(pin.version, `${path}.version`, { pattern: RELEASE_VERSION, what: 'a release version like "1.6.0" (no "v", never "latest")' });
+    const sha256 = r.requiredString(pin.sha256, `${path}.sha256`, { pattern: SHA256, what: "a sha256 in lowercase hex (64 digits)" });
+    out[service] = { version, sha256 };
+  }
+  return out;
+}
+
+/** With installMethod upstream, every enabled service needs a sha256 to verify its tarball against. */
+function checkUpstreamPins(r: ConfigReader, jobs: Readonly<Record<JobName, JobSettings>>, pins: Partial<Record<ReleaseService, ReleasePin>>): void {
+  for (const service of releaseServices) {
+    const job = releaseJobs[service];
+    if (!jobs[job].enabled || pins[service] !== undefined || releases[service].sha256 !== undefined) continue;
+    const artifact = releases[service];
+    r.fail(
+      `releases.${service}`,
+      `installMethod is "upstream" and job ${job} is enabled, but no sha256 is pinned for ${artifact.project} ${artifact.version} (model/releases.ts has none we could confirm): set {version, sha256}, disable the job, or use installMethod "package"`,
+    );
+  }
+}
+
 /** A secret counts as set when it has a non-empty value (the engine applies the Pulumi.yaml default ""). */
 function isSet(value: unknown): boolean {
   return value !== undefined && value !== null && value !== "";
@@ -480,6 +529,8 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     monitorName: r.string(config.monitorName, "monitorName", "winyx-monitor"),
     target: parseTarget(r, config.target),
     installMethod: r.oneOf(config.installMethod, "installMethod", installMethods, "package"),
+    releaseMirror: parseReleaseMirror(r, config.releaseMirror),
+    releases: parseReleases(r, config.releases),
     jobs: parseJobs(r, config.jobs),
     scrapeInterval: r.duration(config.scrapeInterval, "scrapeInterval", "15s"),
     evaluationInterval: r.duration(config.evaluationInterval, "evaluationInterval", "15s"),
@@ -493,6 +544,7 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     secretsSet: hostSecretKeys.filter((key) => isSet(config[key])),
     purgeOnDestroy: r.boolean(config.purgeOnDestroy, "purgeOnDestroy", false),
   };
+  if (spec.installMethod === "upstream") checkUpstreamPins(r, spec.jobs, spec.releases ?? {});
   if (r.errors.length > 0) throw new ValidationErrors(r.errors);
   return spec;
 }

@@ -8,6 +8,7 @@
 import type { Duration } from "./duration";
 import type { JobName } from "./jobs";
 import type { Thresholds } from "../rules/config";
+import type { ReleasePin, ReleaseService } from "./releases";
 
 /** The secrets a stack may hold, by their Pulumi config key. */
 export type SecretName = "smtpPassword" | "slackWebhookUrl" | "grafanaAdminPassword" | "grafanaSecretKey" | "mysqlExporterPassword" | "redisPassword";
@@ -124,6 +125,14 @@ export interface StackSpec {
   readonly target: SshTargetSpec;
   /** @default "package" */
   readonly installMethod: InstallMethod;
+  /**
+   * Base URL upstream releases are downloaded from, in place of https://github.com: an artifact
+   * server mirroring GitHub's release paths (`<base>/<owner>/<repo>/releases/download/<tag>/<file>`),
+   * as air-gapped networks have. The sha256 still comes from model/releases.ts or `releases`. @default "https://github.com"
+   */
+  readonly releaseMirror?: string;
+  /** Per-service pins `{version, sha256}` replacing model/releases.ts (installMethod upstream). @default {} */
+  readonly releases?: Readonly<Partial<Record<ReleaseService, ReleasePin>>>;
   /** Every catalog job, enabled or not. */
   readonly jobs: Readonly<Record<JobName, JobSettings>>;
   /** @default "15s" */
