@@ -8,6 +8,10 @@
  * modified conffile nor overwrite our flags, and `EnvironmentFile=` is reset so the package's
  * `ARGS` can't add flags behind our back. Changing a drop-in is a unit change: daemon-reload and
  * restart (flags need a restart anyway); config files stay reloadable by SIGHUP.
+ *
+ * Upstream releases (installMethod upstream) get a whole unit of ours under the upstream project's
+ * name (`node_exporter.service`, as the prometheus-community roles name them): the same user,
+ * flags and hardening, rendered by the same functions, with the program from /usr/local/bin.
  */
 import { ports, type PortName } from "../model/ports";
 import type { StackSpec } from "../model/spec";
@@ -120,6 +124,9 @@ export const defaultListenHost = "127.0.0.1";
 /** The nginx stub_status endpoint the nginx exporter scrapes (a loopback-only server block we add). */
 export const nginxStubStatus = { listen: "127.0.0.1:8080", path: "/stub_status" } as const;
 
+/** Where Debian's Prometheus keeps the consoles an upstream release ships in its own folder. */
+export const debianPrometheusShareDir = "/usr/share/prometheus";
+
 /**
  * Quotes one ExecStart argument for systemd: double quotes, `\` and `"` escaped, `$` and `%`
  * doubled so systemd expands neither variables nor specifiers (the chapter's regexes contain both `$` and `\`).
@@ -140,7 +147,7 @@ export function renderExecStart(binary: string, flags: readonly string[]): strin
  * deprecated); the filesystem and netdev flags are unchanged. Everything listens on loopback,
  * not on every interface as the chapter's `:9100` did.
  */
-export function serviceFlags(spec: StackSpec, name: PackagedServiceName, listenHost: string = defaultListenHost): string[] {
+export function serviceFlags(spec: StackSpec, name: PackagedServiceName, listenHost: string = defaultListenHost, shareDir: string = debianPrometheusShareDir): string[] {
   const listen = `--web.listen-address=${listenHost}:${ports[packagedServices[name].port]}`;
   switch (name) {
     case "prometheus":
@@ -149,8 +156,8 @@ export function serviceFlags(spec: StackSpec, name: PackagedServiceName, listenH
         "--storage.tsdb.path=/var/lib/prometheus/metrics2",
         `--storage.tsdb.retention.time=${spec.retention}`,
         listen,
-        "--web.console.libraries=/usr/share/prometheus/console_libraries",
-        "--web.console.templates=/usr/share/prometheus/consoles",
+        `--web.console.libraries=${shareDir}/console_libraries`,
+        `--web.console.templates=${shareDir}/consoles`,
       ];
     case "alertmanager":
       return [
@@ -227,6 +234,22 @@ export interface DropInOptions {
   readonly environmentFile?: string;
 }
 
+/**
+ * The [Service] lines both install methods share: user, environment, state directory, command
+ * line, hardening. `reset` empties what the package's unit set (a drop-in adds to it otherwise).
+ */
+function serviceSectionLines(spec: StackSpec, name: PackagedServiceName, install: { readonly binary: string; readonly shareDir: string; readonly reset: boolean }, options: DropInOptions): string[] {
+  const service = packagedServices[name];
+  const lines = [`User=${service.user}`, `Group=${service.user}`];
+  if (install.reset) lines.push("EnvironmentFile=");
+  if (options.environmentFile) lines.push(`EnvironmentFile=${options.environmentFile}`);
+  if (service.stateDirectory) lines.push(`StateDirectory=${service.stateDirectory}`);
+  if (install.reset) lines.push("ExecStart=");
+  lines.push(`ExecStart=${renderExecStart(install.binary, serviceFlags(spec, name, options.listenHost, install.shareDir))}`);
+  lines.push(...hardeningLines({ protectHome: name === "nodeExporter" ? "read-only" : "yes" }));
+  return lines;
+}
+
 /** The drop-in of a packaged service: user, full command line, hardening. */
 export function renderServiceDropIn(spec: StackSpec, name: PackagedServiceName, options: DropInOptions = {}): string {
   const service = packagedServices[name];
@@ -234,15 +257,44 @@ export function renderServiceDropIn(spec: StackSpec, name: PackagedServiceName, 
     `# ${service.description}: managed by winyx-monitoring (Pulumi); edits are reverted on the next \`pulumi up\`.`,
     "# Replaces the package's command line (its /etc/default ARGS are ignored) and hardens the unit.",
     "[Service]",
-    `User=${service.user}`,
-    `Group=${service.user}`,
-    "EnvironmentFile=",
+    ...serviceSectionLines(spec, name, { binary: service.binary, shareDir: debianPrometheusShareDir, reset: true }, options),
   ];
-  if (options.environmentFile) lines.push(`EnvironmentFile=${options.environmentFile}`);
-  if (service.stateDirectory) lines.push(`StateDirectory=${service.stateDirectory}`);
-  lines.push("ExecStart=", `ExecStart=${renderExecStart(service.binary, serviceFlags(spec, name, options.listenHost))}`);
-  lines.push(...hardeningLines({ protectHome: name === "nodeExporter" ? "read-only" : "yes" }));
   return lines.join("\n") + "\n";
+}
+
+/** The unit of each service installed from its upstream release (the upstream project's name). */
+export const upstreamUnits: Readonly<Record<PackagedServiceName, string>> = {
+  prometheus: "prometheus.service",
+  alertmanager: "alertmanager.service",
+  nodeExporter: "node_exporter.service",
+  mysqlExporter: "mysqld_exporter.service",
+  redisExporter: "redis_exporter.service",
+  nginxExporter: "nginx_exporter.service",
+  pushgateway: "pushgateway.service",
+};
+
+export function unitPath(unit: string): string {
+  return `/etc/systemd/system/${unit}`;
+}
+
+export interface UpstreamInstall {
+  /** The program, through its /usr/local/bin link (switched atomically to a new version). */
+  readonly binary: string;
+  /** The release's install folder (Prometheus' consoles are in it). */
+  readonly installDir: string;
+  readonly version: string;
+}
+
+/**
+ * The whole unit of a service installed from its upstream release: the drop-in's lines, plus what
+ * the package's own unit would have given (reload by SIGHUP, restart on failure).
+ */
+export function renderUpstreamUnit(spec: StackSpec, name: PackagedServiceName, install: UpstreamInstall, options: DropInOptions = {}): string {
+  const service = packagedServices[name];
+  const lines = serviceSectionLines(spec, name, { binary: install.binary, shareDir: install.installDir, reset: false }, options);
+  if (service.reloadable) lines.push("ExecReload=/bin/kill -HUP $MAINPID");
+  lines.push("Restart=on-failure", "RestartSec=5s");
+  return renderUnit({ description: `${service.description} ${install.version} (upstream release)`, service: lines });
 }
 
 /** A sysusers.d entry: a system user and same-named group with no login shell and no home. */
