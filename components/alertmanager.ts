@@ -1,6 +1,6 @@
 /**
- * Alertmanager on the host: Debian's package under its own user, alertmanager.yml checked by
- * amtool before it goes live, templates, and the SMTP/Slack secrets as 0640 root:alertmanager
+ * Alertmanager on the host: Debian's package or the pinned release, under its own user,
+ * alertmanager.yml checked by amtool before it goes live, templates, and the SMTP/Slack secrets as 0640 root:alertmanager
  * files the config points at (`*_file`), never inside it.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -9,7 +9,7 @@ import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
 import { alertmanagerHostPaths } from "../render/alertmanager";
 import { hostPaths, packagedServices } from "../render/systemd";
-import { hostFile, packagedBase, packagedService, roleFromFileName, type HostComponentArgs } from "./common";
+import { hostFile, hostService, serviceBase, roleFromFileName, type HostComponentArgs } from "./common";
 
 export interface AlertmanagerArgs extends HostComponentArgs {
   /** alertmanager.yml, rendered. */
@@ -29,7 +29,7 @@ export class Alertmanager extends pulumi.ComponentResource {
 
   constructor(name: string, args: AlertmanagerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:Alertmanager", name, {}, opts);
-    const base = packagedBase(this, name, { ...args, service: "alertmanager", purgeOnDelete: args.spec.purgeOnDestroy });
+    const base = serviceBase(this, name, { ...args, service: "alertmanager", purgeOnDelete: args.spec.purgeOnDestroy });
     const group = packagedServices.alertmanager.user;
     const secrets: Record<string, RemoteFile> = {};
     for (const [file, value] of [["smtp_password", args.smtpPassword], ["slack_webhook_url", args.slackWebhookUrl]] as const) {
@@ -66,7 +66,7 @@ export class Alertmanager extends pulumi.ComponentResource {
     );
     // Alertmanager re-reads config, templates and *_file secrets on SIGHUP.
     const reloadFiles = { config: this.config, ...templates, ...Object.fromEntries(Object.entries(secrets).map(([f, r]) => [`secrets/${f}`, r])) };
-    this.service = packagedService(this, name, { ...args, service: "alertmanager", base, reloadFiles }).service;
+    this.service = hostService(this, name, { ...args, service: "alertmanager", base, reloadFiles }).service;
     this.url = `http://127.0.0.1:${ports.alertmanager}/`;
     this.registerOutputs({ url: this.url, configSha256: this.config.sha256, active: this.service.active });
   }

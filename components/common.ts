@@ -1,6 +1,7 @@
 /**
- * What every host component is built from: packages, a system user, files, a hardened drop-in,
- * and the service. Plain functions the component classes call, each child `{ parent }` and named
+ * What every host component is built from: the software (Debian packages, or a pinned upstream
+ * release as spec.installMethod says), a system user, files, a hardened drop-in or unit, and the
+ * service. Plain functions the component classes call, each child `{ parent }` and named
  * `${name}-<role>`.
  *
  * Components register `{}` as their inputs, not their args: the args carry the whole StackSpec,
@@ -8,12 +9,26 @@
  * eleven times); what happens on the host is in the children's inputs.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { releaseBinDir, resolveRelease, type ResolvedRelease } from "../model/releases";
 import type { StackSpec } from "../model/spec";
 import { AptPackages } from "../providers/aptPackages";
 import { RemoteFile, type RemoteFileInputs } from "../providers/remoteFile";
 import type { SshConnectionInput } from "../providers/ssh";
 import { SystemdService } from "../providers/systemdService";
-import { dropInPath, packagedServices, renderServiceDropIn, renderSysusers, sysusersPath, type DropInOptions, type PackagedServiceName } from "../render/systemd";
+import { UpstreamRelease, type ReleaseDirectory } from "../providers/upstreamRelease";
+import {
+  dropInPath,
+  hostPaths,
+  packagedServices,
+  renderServiceDropIn,
+  renderSysusers,
+  renderUpstreamUnit,
+  sysusersPath,
+  unitPath,
+  upstreamUnits,
+  type DropInOptions,
+  type PackagedServiceName,
+} from "../render/systemd";
 
 /** The args every host component takes. */
 export interface HostComponentArgs {
@@ -60,24 +75,39 @@ export function fileTriggers(files: Readonly<Record<string, RemoteFile>>): pulum
   return pulumi.all(Object.fromEntries(Object.entries(files).map(([role, file]) => [role, pulumi.interpolate`${file.generation}:${file.sha256}`]))) as pulumi.Output<Record<string, string>>;
 }
 
-export interface PackagedBaseArgs extends HostComponentArgs {
+export interface ServiceBaseArgs extends HostComponentArgs {
   readonly service: PackagedServiceName;
   /** Other packages the component needs on the host. @default [] */
   readonly extraPackages?: readonly string[];
-  /** Purge the package (its data too) on delete instead of removing it. @default false */
+  /** Purge the package, or delete the release's data folders, on delete (its data too). @default false */
   readonly purgeOnDelete?: boolean;
 }
 
-export interface PackagedBase {
-  readonly packages: AptPackages;
+/** The software of a service, its user, and what a change of restarts it. */
+export interface ServiceBase {
+  /** The systemd unit the service runs as. */
+  readonly unit: string;
+  /** Debian packages (installMethod package), or the component's extra packages. */
+  readonly packages?: AptPackages;
+  /** The pinned release (installMethod upstream). */
+  readonly release?: UpstreamRelease;
+  /** What the release resolved to (installMethod upstream). */
+  readonly resolved?: ResolvedRelease;
   /** Undefined for Debian's own `prometheus` user, which the package creates. */
   readonly user?: RemoteFile;
   /** What files of the component must wait for (owner/group and the validators exist). */
   readonly ready: pulumi.Resource[];
+  /** A new binary: installed package versions, or the release's version, sum and install count. */
+  readonly binaryTriggers: pulumi.Output<Record<string, string>>;
+}
+
+/** The software as spec.installMethod says, not started yet, and the service's user. */
+export function serviceBase(parent: pulumi.Resource, name: string, args: ServiceBaseArgs): ServiceBase {
+  return args.spec.installMethod === "upstream" ? upstreamBase(parent, name, args) : packagedBase(parent, name, args);
 }
 
 /** Packages (not started: policy-rc.d) and the service's user. */
-export function packagedBase(parent: pulumi.Resource, name: string, args: PackagedBaseArgs): PackagedBase {
+function packagedBase(parent: pulumi.Resource, name: string, args: ServiceBaseArgs): ServiceBase {
   const service = packagedServices[args.service];
   const packages = new AptPackages(
     `${name}-packages`,
@@ -85,12 +115,62 @@ export function packagedBase(parent: pulumi.Resource, name: string, args: Packag
     { parent },
   );
   const user = service.user === "prometheus" ? undefined : systemUser(parent, name, args.connection, service.user, service.description);
-  return { packages, user, ready: user ? [packages, user] : [packages] };
+  const binaryTriggers = packages.installed.apply((installed): Record<string, string> => ({
+    packages: Object.entries(installed ?? {})
+      .map(([p, v]) => `${p}=${v}`)
+      .sort()
+      .join(" "),
+  }));
+  return { unit: service.unit, packages, user, ready: user ? [packages, user] : [packages], binaryTriggers };
 }
 
-export interface PackagedServiceArgs extends HostComponentArgs {
+/** The folders a release needs that its package would have made: the data folder, node exporter's textfile folder. */
+function releaseDirectories(service: PackagedServiceName): ReleaseDirectory[] {
+  const info = packagedServices[service];
+  const dirs: ReleaseDirectory[] = [];
+  if (info.stateDirectory) dirs.push({ path: `/var/lib/${info.stateDirectory}`, owner: info.user, mode: "0755" });
+  // Root's, as Debian's: the monitors write there as root, the exporter only reads.
+  if (service === "nodeExporter") dirs.push({ path: hostPaths.textfileDir, owner: "root", mode: "0755" });
+  return dirs;
+}
+
+/**
+ * The pinned release (downloaded and verified on the host), the service's user (Debian's
+ * `prometheus` user does not exist without the package), and the component's extra packages.
+ */
+function upstreamBase(parent: pulumi.Resource, name: string, args: ServiceBaseArgs): ServiceBase {
+  const service = packagedServices[args.service];
+  const resolved = resolveRelease(args.service, { mirror: args.spec.releaseMirror, pins: args.spec.releases });
+  const user = systemUser(parent, name, args.connection, service.user, service.description);
+  const release = new UpstreamRelease(
+    `${name}-release`,
+    {
+      connection: args.connection,
+      project: resolved.project,
+      version: resolved.version,
+      sha256: resolved.sha256,
+      url: resolved.url,
+      topDir: resolved.topDir,
+      binaries: resolved.binaries,
+      installDir: resolved.installDir,
+      binDir: releaseBinDir,
+      directories: releaseDirectories(args.service),
+      conflictingPackage: service.package,
+      purgeOnDelete: args.purgeOnDelete ?? false,
+    },
+    { parent, dependsOn: [user] },
+  );
+  const extra = args.extraPackages ?? [];
+  const packages = extra.length > 0 ? new AptPackages(`${name}-packages`, { connection: args.connection, packages: extra }, { parent }) : undefined;
+  const binaryTriggers = pulumi
+    .all([release.installed, release.generation])
+    .apply(([installed, generation]): Record<string, string> => ({ release: `${installed?.version}:${installed?.sha256}:${generation}` }));
+  return { unit: upstreamUnits[args.service], packages, release, resolved, user, ready: [release, user, ...(packages ? [packages] : [])], binaryTriggers };
+}
+
+export interface HostServiceArgs extends HostComponentArgs {
   readonly service: PackagedServiceName;
-  readonly base: PackagedBase;
+  readonly base: ServiceBase;
   /** Files the program re-reads on SIGHUP: a change reloads. @default {} */
   readonly reloadFiles?: Readonly<Record<string, RemoteFile>>;
   /** Files read only at start: a change restarts. @default {} */
@@ -99,35 +179,44 @@ export interface PackagedServiceArgs extends HostComponentArgs {
 }
 
 /**
- * The drop-in and the running service. A package upgrade (installed versions) or drop-in change
- * restarts; config files reload when the unit can, restart otherwise.
+ * The unit file (a drop-in over the package's unit, or our whole unit for a release) and the
+ * running service. A new binary or unit change restarts; config files reload when the unit can,
+ * restart otherwise.
  */
-export function packagedService(parent: pulumi.Resource, name: string, args: PackagedServiceArgs): { dropIn: RemoteFile; service: SystemdService } {
+export function hostService(parent: pulumi.Resource, name: string, args: HostServiceArgs): { unitFile: RemoteFile; service: SystemdService } {
   const info = packagedServices[args.service];
-  const dropIn = hostFile(
-    parent,
-    name,
-    "dropin",
-    { connection: args.connection, path: dropInPath(info.unit), content: renderServiceDropIn(args.spec, args.service, args.dropIn), mode: "0644" },
-    args.base.ready,
-  );
+  const resolved = args.base.resolved;
+  const unitFile = resolved
+    ? hostFile(
+        parent,
+        name,
+        "unit",
+        {
+          connection: args.connection,
+          path: unitPath(args.base.unit),
+          content: renderUpstreamUnit(args.spec, args.service, { binary: `${releaseBinDir}/${resolved.binaries[0]}`, installDir: resolved.installDir, version: resolved.version }, args.dropIn),
+          mode: "0644",
+        },
+        args.base.ready,
+      )
+    : hostFile(
+        parent,
+        name,
+        "dropin",
+        { connection: args.connection, path: dropInPath(info.unit), content: renderServiceDropIn(args.spec, args.service, args.dropIn), mode: "0644" },
+        args.base.ready,
+      );
   const reloadFiles = args.reloadFiles ?? {};
-  const restartFiles = { ...(args.restartFiles ?? {}), ...(info.reloadable ? {} : reloadFiles), dropin: dropIn };
+  const restartFiles = { ...(args.restartFiles ?? {}), ...(info.reloadable ? {} : reloadFiles), [resolved ? "unit" : "dropin"]: unitFile };
   const service = new SystemdService(
     `${name}-service`,
     {
       connection: args.connection,
-      unit: info.unit,
+      unit: args.base.unit,
       reloadTriggers: info.reloadable ? fileTriggers(reloadFiles) : {},
-      restartTriggers: pulumi.all([fileTriggers(restartFiles), args.base.packages.installed]).apply(([hashes, installed]) => ({
-        ...hashes,
-        packages: Object.entries(installed ?? {})
-          .map(([p, v]) => `${p}=${v}`)
-          .sort()
-          .join(" "),
-      })),
+      restartTriggers: pulumi.all([fileTriggers(restartFiles), args.base.binaryTriggers]).apply(([hashes, binary]) => ({ ...hashes, ...binary })),
     },
-    { parent, dependsOn: [dropIn, ...Object.values(reloadFiles), ...Object.values(restartFiles)] },
+    { parent, dependsOn: [unitFile, ...Object.values(reloadFiles), ...Object.values(restartFiles)] },
   );
-  return { dropIn, service };
+  return { unitFile, service };
 }

@@ -1,18 +1,18 @@
-/** The exporters and the Pushgateway: Debian packages, each under its own nologin user, listening on loopback. */
+/** The exporters and the Pushgateway: Debian packages or pinned releases, each under its own nologin user, listening on loopback. */
 import * as pulumi from "@pulumi/pulumi";
 import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
 import { hostPaths, nginxStubStatus, packagedServices, type PackagedServiceName } from "../render/systemd";
-import { hostFile, packagedBase, packagedService, type HostComponentArgs, type PackagedBase } from "./common";
+import { hostFile, hostService, serviceBase, type HostComponentArgs, type ServiceBase } from "./common";
 
 /** The parts every exporter component exposes. */
 abstract class PackagedExporter extends pulumi.ComponentResource {
   public service!: SystemdService;
 
-  protected deploy(name: string, args: HostComponentArgs, service: PackagedServiceName, files: (base: PackagedBase) => { restartFiles?: Record<string, RemoteFile>; environmentFile?: string } = () => ({})): void {
-    const base = packagedBase(this, name, { ...args, service });
+  protected deploy(name: string, args: HostComponentArgs, service: PackagedServiceName, files: (base: ServiceBase) => { restartFiles?: Record<string, RemoteFile>; environmentFile?: string } = () => ({})): void {
+    const base = serviceBase(this, name, { ...args, service });
     const { restartFiles, environmentFile } = files(base);
-    this.service = packagedService(this, name, { ...args, service, base, restartFiles, dropIn: environmentFile ? { environmentFile } : {} }).service;
+    this.service = hostService(this, name, { ...args, service, base, restartFiles, dropIn: environmentFile ? { environmentFile } : {} }).service;
     this.registerOutputs({ unit: this.service.unit, active: this.service.active });
   }
 }

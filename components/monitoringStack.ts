@@ -1,7 +1,8 @@
 /**
  * The whole Winyx monitoring stack on one host, from a validated StackSpec: a component per
  * enabled service, fed the files of render/index.ts `renderStack`, so what `synth` shows is what
- * lands on the host.
+ * lands on the host. Each service's software is a Debian package or a pinned upstream release,
+ * as spec.installMethod says (components/common.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { SecretName, StackSpec } from "../model/spec";
@@ -53,8 +54,6 @@ export class MonitoringStack extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:MonitoringStack", name, {}, opts);
     const { spec, connection } = args;
-    // Pinned upstream tarballs need a download the test machines can't make; refuse rather than install packages instead.
-    if (spec.installMethod !== "package") throw new Error(`installMethod: ${JSON.stringify(spec.installMethod)} is not supported by the SSH deploy yet; use "package"`);
     const secrets = args.secrets ?? {};
     const files = args.files ?? renderStack(spec);
     const host = { connection, spec };
@@ -107,7 +106,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     this.grafanaUrl = this.grafana.url;
 
     new HostLogging(`${name}-logging`, host, child);
-    // Both write to node exporter's textfile directory, which its package creates.
+    // Both write to node exporter's textfile directory, which its package or release creates.
     if (nodeExporter) {
       new BackupMonitor(`${name}-backup-monitor`, host, { ...child, dependsOn: [nodeExporter] });
       new ContractMonitor(`${name}-contract-monitor`, host, { ...child, dependsOn: [nodeExporter] });

@@ -1,10 +1,10 @@
-/** Prometheus on the host: Debian's package, our prometheus.yml and rule files, validated by promtool before they go live. */
+/** Prometheus on the host: Debian's package or the pinned release, our prometheus.yml and rule files, validated by promtool before they go live. */
 import * as pulumi from "@pulumi/pulumi";
 import { ports } from "../model/ports";
 import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
 import { hostPaths } from "../render/systemd";
-import { hostFile, packagedBase, packagedService, roleFromFileName, type HostComponentArgs } from "./common";
+import { hostFile, hostService, serviceBase, roleFromFileName, type HostComponentArgs } from "./common";
 
 export interface PrometheusArgs extends HostComponentArgs {
   /** prometheus.yml, rendered. */
@@ -23,7 +23,7 @@ export class Prometheus extends pulumi.ComponentResource {
   constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:Prometheus", name, {}, opts);
     // The TSDB under /var/lib/prometheus survives a destroy unless the stack says purge.
-    const base = packagedBase(this, name, { ...args, service: "prometheus", purgeOnDelete: args.spec.purgeOnDestroy });
+    const base = serviceBase(this, name, { ...args, service: "prometheus", purgeOnDelete: args.spec.purgeOnDestroy });
     this.ruleFiles = Object.fromEntries(
       Object.keys(args.ruleFiles)
         .sort()
@@ -47,7 +47,7 @@ export class Prometheus extends pulumi.ComponentResource {
       [...base.ready, ...Object.values(this.ruleFiles)],
     );
     const reloadFiles = { config: this.config, ...Object.fromEntries(Object.entries(this.ruleFiles).map(([file, f]) => [`rules/${file}`, f])) };
-    this.service = packagedService(this, name, { ...args, service: "prometheus", base, reloadFiles }).service;
+    this.service = hostService(this, name, { ...args, service: "prometheus", base, reloadFiles }).service;
     this.url = `http://127.0.0.1:${ports.prometheus}/`;
     this.registerOutputs({ url: this.url, configSha256: this.config.sha256, active: this.service.active });
   }

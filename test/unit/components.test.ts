@@ -233,10 +233,10 @@ describe("MysqlExporter without a password secret", () => {
 });
 
 describe("MonitoringStack args", () => {
-  it("refuses installMethod upstream instead of quietly installing packages", () => {
+  it("refuses installMethod upstream for a service whose release has no pinned sha256, instead of installing it unverified", () => {
     assert.throws(
       () => new MonitoringStack("up", { spec: fixtureSpec({ installMethod: "upstream" }), connection: { host: "h", privateKey: "k" } }),
-      /installMethod: "upstream" is not supported/,
+      /releases\.nginxExporter: no sha256 is pinned for nginx-prometheus-exporter 0\.11\.0/,
     );
   });
 });
