@@ -1,18 +1,20 @@
 /**
  * Grafana on the host: grafana.ini, provisioning and dashboards from render/grafana.ts, the admin
  * password and secret key as 0640 root:grafana files (grafana.ini reads them with `$__file{}`),
- * and Grafana's own APT repository with a signed-by keyring.
+ * and Grafana's own APT repository (or a site's mirror of it, `grafana.repositoryUrl`) with a
+ * signed-by keyring. The key and the repository entry are each checked against the repository before
+ * they go live (render/apt.ts aptRepositoryCheck), so a wrong key or URL fails the deploy and leaves
+ * the host's apt and the running Grafana as they were.
  *
- * Debian does not package Grafana and its repository is unreachable from the test machines, so
- * the package install and the service sit behind `installPackage`; without it everything else
- * (files, users, repository entry) is still deployed and checked.
+ * Debian does not package Grafana, so the package install and the service sit behind
+ * `installPackage`; without it Grafana's files and user are still deployed.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ports } from "../model/ports";
 import { AptPackages } from "../providers/aptPackages";
 import type { RemoteFile } from "../providers/remoteFile";
 import { SystemdService } from "../providers/systemdService";
-import { aptSourcePath, grafanaRepository, renderAptSource } from "../render/apt";
+import { aptRepositoryCheck, aptRepositoryCheckPath, aptSourcePath, grafanaRepository, renderAptRepositoryCheck, renderAptSource } from "../render/apt";
 import { grafanaDashboardsDir, grafanaSecretsDir } from "../render/grafana";
 import { dropInPath, hardeningLines } from "../render/systemd";
 import { fileTriggers, hostFile, roleFromFileName, systemUser, type HostComponentArgs } from "./common";
@@ -22,7 +24,7 @@ export interface GrafanaArgs extends HostComponentArgs {
   readonly files: Readonly<Record<string, string>>;
   readonly adminPassword?: pulumi.Input<string>;
   readonly secretKey?: pulumi.Input<string>;
-  /** Install the `grafana` package from apt.grafana.com and run it. @default true */
+  /** Install the `grafana` package from spec.grafana.repositoryUrl and run it. @default true */
   readonly installPackage?: boolean;
   /** Grafana's repository signing key (armored), written to the keyring Signed-By names. Required with installPackage. */
   readonly repositoryKey?: string;
@@ -54,10 +56,26 @@ export class Grafana extends pulumi.ComponentResource {
     if (installPackage && !args.repositoryKey) throw new Error(`Grafana ${name}: installPackage is true but repositoryKey is not set (the keyring Signed-By needs it)`);
     const c = args.connection;
     const ready: pulumi.Resource[] = [];
+    let packages: AptPackages | undefined;
     if (installPackage) {
-      const key = hostFile(this, name, "apt-key", { connection: c, path: grafanaRepository.keyring, content: args.repositoryKey as string, mode: "0644" });
-      const source = hostFile(this, name, "apt-source", { connection: c, path: aptSourcePath(grafanaRepository), content: renderAptSource(grafanaRepository), mode: "0644" }, [key]);
-      ready.push(new AptPackages(`${name}-packages`, { connection: c, packages: ["grafana"], purgeOnDelete: args.spec.purgeOnDestroy }, { parent: this, dependsOn: [source] }));
+      const repo = grafanaRepository(args.spec.grafana.repositoryUrl);
+      const check = hostFile(this, name, "apt-check", { connection: c, path: aptRepositoryCheckPath, content: renderAptRepositoryCheck(), mode: "0755" });
+      const key = hostFile(
+        this,
+        name,
+        "apt-key",
+        { connection: c, path: repo.keyring, content: args.repositoryKey as string, mode: "0644", validate: aptRepositoryCheck(repo, "keyring") },
+        [check],
+      );
+      const source = hostFile(
+        this,
+        name,
+        "apt-source",
+        { connection: c, path: aptSourcePath(repo), content: renderAptSource(repo), mode: "0644", validate: aptRepositoryCheck(repo, "source") },
+        [check, key],
+      );
+      packages = new AptPackages(`${name}-packages`, { connection: c, packages: ["grafana"], purgeOnDelete: args.spec.purgeOnDestroy }, { parent: this, dependsOn: [source] });
+      ready.push(packages);
     } else {
       // The package would create this user; without it the files still need their group.
       ready.push(systemUser(this, name, c, "grafana", "Grafana"));
@@ -89,13 +107,18 @@ export class Grafana extends pulumi.ComponentResource {
         ]),
     );
     this.files = { ...rendered, ...secrets };
-    if (installPackage) {
+    if (packages) {
       const dropIn = hostFile(this, name, "dropin", { connection: c, path: dropInPath("grafana-server.service"), content: renderGrafanaDropIn(), mode: "0644" }, ready);
       // Grafana reads its ini, secrets and datasources only at start; dashboards are polled by the provider.
       const restartFiles = Object.fromEntries(Object.entries(this.files).filter(([file]) => !file.startsWith("dashboards/")));
       this.service = new SystemdService(
         `${name}-service`,
-        { connection: c, unit: "grafana-server.service", restartTriggers: fileTriggers({ ...restartFiles, dropin: dropIn }) },
+        {
+          connection: c,
+          unit: "grafana-server.service",
+          // An upgrade restarts Grafana itself (RESTART_ON_UPGRADE in /etc/default/grafana-server); a changed version here too, should that be off.
+          restartTriggers: pulumi.all([fileTriggers({ ...restartFiles, dropin: dropIn }), packages.installed]).apply(([hashes, installed]) => ({ ...hashes, packages: `grafana=${installed?.grafana ?? ""}` })),
+        },
         { parent: this, dependsOn: [dropIn, ...Object.values(this.files)] },
       );
     }

@@ -241,6 +241,34 @@ describe("MonitoringStack args", () => {
   });
 });
 
+describe("Grafana from its repository", () => {
+  it("points the sources entry at grafana.repositoryUrl with a signed-by keyring, and checks key and entry against the repository before they go live", async () => {
+    const mirror = "http://mirror.internal/grafana";
+    const spec = fixtureSpec({ grafana: { ...fixtureSpec().grafana, repositoryUrl: mirror } });
+    new Grafana("repo", { connection: { host: "h", privateKey: pulumi.secret("k") }, spec, files: { "grafana.ini": "[server]\n" }, installPackage: true, repositoryKey: "KEY" });
+    const mine = (await settle()).filter((c) => c.name.startsWith("repo-"));
+    const byName = (n: string) => mine.find((c) => c.name === `repo-${n}`);
+    const key = byName("apt-key");
+    const source = byName("apt-source");
+    assert.ok(key && source);
+    assert.equal(key.inputs.path, "/etc/apt/keyrings/grafana.asc");
+    assert.equal(source.inputs.path, "/etc/apt/sources.list.d/grafana.sources");
+    assert.match(String(source.inputs.content), new RegExp(`^URIs: ${mirror}$`, "m"));
+    assert.match(String(source.inputs.content), /^Signed-By: \/etc\/apt\/keyrings\/grafana\.asc$/m);
+    // Both are checked by apt against the repository before they go live, by a script written first.
+    const check = byName("apt-check");
+    assert.deepEqual([check?.inputs.path, check?.inputs.mode], ["/usr/local/lib/winyx-monitoring/apt-repository-check", "0755"]);
+    assert.match(String(check?.inputs.content), /apt-get update -q -o Dir::Etc::SourceList=/);
+    assert.equal(key.inputs.validate, `/usr/local/lib/winyx-monitoring/apt-repository-check keyring {} ${mirror} stable main`);
+    assert.equal(source.inputs.validate, "/usr/local/lib/winyx-monitoring/apt-repository-check source {}");
+    assert.deepEqual(byName("packages")?.inputs.packages, ["grafana"]);
+    const service = byName("service");
+    assert.equal(service?.inputs.unit, "grafana-server.service");
+    const triggers = Object.keys(plain(service?.inputs.restartTriggers) as object);
+    assert.ok(triggers.includes("dropin") && triggers.includes("packages") && triggers.includes("grafana.ini"), `restart triggers: ${triggers}`);
+  });
+});
+
 describe("Grafana args", () => {
   it("refuses installPackage without the repository key, naming both fields", () => {
     assert.throws(
