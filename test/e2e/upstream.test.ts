@@ -1,0 +1,159 @@
+// installMethod upstream for real, with no internet: the air-gapped path. A release tarball in node_exporter's upstream
+// layout is made on this machine from the binary of Debian's prometheus-node-exporter package (apt-get download +
+// dpkg-deb -x here; Debian's build is 1.5.0, so the stack pins version 1.5.0 with that tarball's sha256 through
+// `releases`), served by a mirror inside the test host on 127.0.0.1:8000 (`releaseMirror`). The real Pulumi engine
+// deploys a Node Exporter only stack: the unit runs the root-owned /opt binary and serves metrics; a second `up`
+// changes nothing; a hand-switched link is drift, repaired with a restart; a tampered tarball is refused and the
+// running version keeps serving; the untampered new version is switched to with a restart; destroy removes /opt.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { upstreamUnits, unitPath, hostPaths } from "../../render/systemd";
+import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
+import { changedCount, createTestStack, describeSteps, PulumiError, requirePulumi, type TestStack } from "../harness/pulumi";
+import { getText, pathExists, Timings, unitState, waitFor } from "../harness/probes";
+import { cleanupLocal, debianBinary, makeTarball, mirrorUrl, publish, startReleaseMirror, type Tarball } from "../harness/releaseMirror";
+import { devLikeConfig, onlyJobs } from "../harness/stackConfig";
+
+const unit = upstreamUnits.nodeExporter;
+const timings = new Timings();
+const releasePath = (version: string) => `/prometheus/node_exporter/releases/download/v${version}/node_exporter-${version}.linux-amd64.tar.gz`;
+const installDir = (version: string) => `/opt/node_exporter-${version}`;
+let host: TestHost;
+let stack: TestStack;
+let genuine: Tarball;
+let next: Tarball;
+let tampered: Tarball;
+let deployed = false;
+
+async function mainPid(): Promise<string> {
+  return (await host.exec(`systemctl show -p MainPID --value ${unit}`)).stdout.trim();
+}
+
+/**
+ * The program the running service executes, as the kernel sees it. Read as the service's own user: the test host's
+ * root lacks CAP_SYS_PTRACE (Docker drops it), which reading another user's /proc/<pid>/exe needs.
+ */
+async function runningBinary(): Promise<string> {
+  return (await host.exec(`runuser -u node-exporter -- readlink /proc/${await mainPid()}/exe`)).stdout.trim();
+}
+
+async function metrics(): Promise<string> {
+  return waitFor("node exporter metrics on 127.0.0.1:9100", async () => getText(host, "http://127.0.0.1:9100/metrics"), { timeoutMs: 30_000 });
+}
+
+function config(version: string, sha256: string): Record<string, unknown> {
+  return devLikeConfig(host, { jobs: onlyJobs(["node"]), installMethod: "upstream", releaseMirror: mirrorUrl, releases: { nodeExporter: { version, sha256 } } });
+}
+
+before(async () => {
+  await requirePulumi();
+  const deb = await debianBinary("prometheus-node-exporter", "usr/bin/prometheus-node-exporter");
+  const layout = (version: string) => ({ topDir: `node_exporter-${version}.linux-amd64`, program: "node_exporter", binary: deb.binary, license: deb.copyright });
+  genuine = await makeTarball(layout("1.5.0"));
+  next = await makeTarball(layout("1.5.1"));
+  tampered = await makeTarball({ ...layout("1.5.1"), extra: { "README.md": "not what upstream published\n" } });
+  timings.add("binary", `Debian's prometheus-node-exporter ${deb.version}`);
+  [host] = (await startHosts(1).catch((e: Error) => {
+    throw new Error(`could not start a test host (run \`bash scripts/setup.sh\` for Docker and the image): ${e.message}`);
+  })) as [TestHost];
+  await startReleaseMirror(host);
+  await publish(host, releasePath("1.5.0"), genuine.path);
+  stack = await createTestStack({ name: "upstream", config: config("1.5.0", genuine.sha256) });
+});
+
+after(async () => {
+  timings.print("upstream: measured");
+  await stack?.dispose();
+  await stopAllHosts();
+  await cleanupLocal();
+});
+
+test("up installs node_exporter from the mirror: root-owned /opt release, linked, hardened unit active, metrics served", { timeout: 15 * 60_000 }, async () => {
+  const up = await stack.up();
+  timings.add("cold up", up.durationMs);
+  deployed = true;
+  assert.equal(up.steps.filter((s) => s.op !== "create").length, 0, `a cold up on a fresh host only creates:\n${describeSteps(up.steps.filter((s) => s.op !== "create"))}`);
+  assert.ok(up.steps.some((s) => s.type.endsWith("winyx:UpstreamRelease") && s.op === "create"), "a release resource was created");
+  assert.ok(!up.steps.some((s) => s.type.endsWith("winyx:AptPackages") && (s.inputs.packages as string[]).includes("prometheus-node-exporter")), "no Debian package for the exporter");
+
+  const state = await unitState(host, unit);
+  assert.deepEqual({ active: state.active, enabled: state.enabled }, { active: "active", enabled: "enabled" }, `${unit}: ${JSON.stringify(state)}`);
+  assert.equal(await runningBinary(), `${installDir("1.5.0")}/node_exporter`);
+  assert.equal((await host.exec("readlink /usr/local/bin/node_exporter")).stdout.trim(), `${installDir("1.5.0")}/node_exporter`);
+  // The tarball's files belong to uid 3434; the install is root's, and the service user can write none of it.
+  const owners = (await host.exec(`find ${installDir("1.5.0")} -printf '%u %m %p\\n' | sort`)).stdout.trim().split("\n");
+  for (const line of owners) assert.match(line, /^root [0-7]*[0-7][0-5][0-5] /, line);
+  assert.equal((await host.exec(`systemctl show -p User --value ${unit}`)).stdout.trim(), "node-exporter");
+  assert.match((await host.exec(`cat ${unitPath(unit)}`)).stdout, /^ProtectSystem=strict$/m);
+  assert.equal(await pathExists(host, hostPaths.textfileDir), true, "the textfile folder the package would have made");
+  assert.notEqual((await host.exec("dpkg-query -W -f '${db:Status-Status}' prometheus-node-exporter 2>/dev/null || true")).stdout.trim(), "installed");
+
+  const text = await metrics();
+  assert.match(text, /^node_cpu_seconds_total\{/m);
+  assert.match(text, /^node_exporter_build_info\{.*version="1\.5\.0"/m);
+});
+
+test("a second up changes nothing (nothing downloaded again)", { timeout: 10 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the first up");
+  const pid = await mainPid();
+  const up = await stack.up();
+  timings.add("no-op up", up.durationMs);
+  assert.equal(changedCount(up), 0, `expected no changes, got ${JSON.stringify(up.changes)}:\n${describeSteps(up.changedSteps)}`);
+  assert.equal(await mainPid(), pid, "not restarted");
+});
+
+test("a hand-switched link is drift: refresh sees it, up reinstalls and restarts", { timeout: 10 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the first up");
+  await host.exec("ln -sfn /bin/true /usr/local/bin/node_exporter");
+  const pid = await mainPid();
+  const up = await stack.up({ refresh: true });
+  timings.add("drift repair up", up.durationMs);
+  const changed = up.changedSteps.map((s) => `${s.op} ${s.name}`).sort();
+  assert.deepEqual(changed, ["update winyx-node-exporter-release", "update winyx-node-exporter-service"], describeSteps(up.changedSteps));
+  assert.equal((await host.exec("readlink /usr/local/bin/node_exporter")).stdout.trim(), `${installDir("1.5.0")}/node_exporter`);
+  assert.notEqual(await mainPid(), pid, "restarted on the reinstalled binary");
+  await metrics();
+});
+
+test("a tampered tarball is refused: the host keeps the running version", { timeout: 10 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the first up");
+  await publish(host, releasePath("1.5.1"), tampered.path);
+  await stack.setConfig(config("1.5.1", next.sha256));
+  const pid = await mainPid();
+  const refused = await stack.up().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(refused instanceof PulumiError, `up with a tampered tarball must fail, got ${String(refused)}`);
+  assert.match(refused.message, new RegExp(`refused \\(sha256 mismatch\\)[\\s\\S]*sha256 ${tampered.sha256}, expected ${next.sha256}`));
+  assert.equal(await pathExists(host, installDir("1.5.1")), false, "nothing unpacked");
+  assert.equal((await host.exec("ls -A /opt | grep -c '^\\.winyx-' || true")).stdout.trim(), "0", "no temporary folder left");
+  assert.equal((await host.exec("readlink /usr/local/bin/node_exporter")).stdout.trim(), `${installDir("1.5.0")}/node_exporter`);
+  assert.equal(await mainPid(), pid, "the running exporter was not touched");
+  assert.match(await metrics(), /^node_exporter_build_info\{/m);
+});
+
+test("the real new version is installed, switched to and restarted; the old one goes", { timeout: 10 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the first up");
+  await publish(host, releasePath("1.5.1"), next.path);
+  const pid = await mainPid();
+  const up = await stack.up();
+  timings.add("version change up", up.durationMs);
+  assert.ok(up.changedSteps.some((s) => s.name === "winyx-node-exporter-service" && s.op === "update"), describeSteps(up.changedSteps));
+  assert.equal(await runningBinary(), `${installDir("1.5.1")}/node_exporter`);
+  assert.notEqual(await mainPid(), pid);
+  assert.equal(await pathExists(host, installDir("1.5.0")), false, "the previous version is removed");
+  await metrics();
+});
+
+test("destroy removes the release, its link and the unit, and keeps the data folder", { timeout: 10 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the first up");
+  const destroy = await stack.destroy();
+  timings.add("destroy", destroy.durationMs);
+  const state = await unitState(host, unit);
+  assert.notEqual(state.active, "active", `${unit} still runs: ${JSON.stringify(state)}`);
+  const left = [];
+  for (const path of [installDir("1.5.1"), installDir("1.5.0"), "/usr/local/bin/node_exporter", unitPath(unit)]) if (await pathExists(host, path)) left.push(path);
+  assert.deepEqual(left, []);
+  assert.equal(await pathExists(host, hostPaths.textfileDir), true, "data stays without purgeOnDestroy");
+});
