@@ -6,7 +6,7 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, realpathSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile, copyFile, chmod } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestHost } from "./hosts";
@@ -64,10 +64,10 @@ async function execOk(host: TestHost, cmd: string, what: string): Promise<string
 }
 
 /**
- * The binary of a Debian package on this machine: `apt-get download` (Debian's mirror, the one registry these
- * machines reach) into a cache, then `dpkg-deb -x`. Returns the extracted file's path.
+ * A Debian package's files on this machine: `apt-get download` (Debian's mirror, the one registry these machines
+ * reach) into a cache, then `dpkg-deb -x`. Returns the extracted root, the package's copyright file and version.
  */
-export async function debianBinary(pkg: string, pathInPackage: string): Promise<{ binary: string; copyright: string; version: string }> {
+export async function debianPackage(pkg: string): Promise<{ root: string; copyright: string; version: string }> {
   await mkdir(debCache, { recursive: true });
   let deb = (await readdir(debCache)).find((f) => f.startsWith(`${pkg}_`) && f.endsWith(".deb"));
   if (!deb) {
@@ -78,7 +78,7 @@ export async function debianBinary(pkg: string, pathInPackage: string): Promise<
   const out = await tempDir("winyx-deb-");
   await run("dpkg-deb", ["-x", join(debCache, deb), out]);
   const version = (await run("dpkg-deb", ["-f", join(debCache, deb), "Version"])).trim();
-  return { binary: join(out, pathInPackage), copyright: join(out, "usr/share/doc", pkg, "copyright"), version };
+  return { root: out, copyright: join(out, "usr/share/doc", pkg, "copyright"), version };
 }
 
 export interface Tarball {
@@ -87,16 +87,15 @@ export interface Tarball {
 }
 
 /**
- * A release tarball in the upstream layout: `<topDir>/<program>` and `<topDir>/LICENSE`, owned by uid 3434 as the
- * Prometheus release builds are (so a test sees the install owned by root anyway). `extra` adds files (a tampered copy).
+ * A release tarball in the upstream layout: everything under `<topDir>/`, owned by uid 3434 as the Prometheus
+ * release builds are (so a test sees the install owned by root anyway). `files`: path in the tarball -> local file
+ * or folder (copied with its modes); `extra`: path -> text (a tampered copy).
  */
-export async function makeTarball(options: { topDir: string; program: string; binary: string; license: string; extra?: Record<string, string> }): Promise<Tarball> {
+export async function makeTarball(options: { topDir: string; files: Readonly<Record<string, string>>; extra?: Readonly<Record<string, string>> }): Promise<Tarball> {
   const work = await tempDir("winyx-tarball-");
   const dir = join(work, options.topDir);
   await mkdir(dir);
-  await copyFile(options.binary, join(dir, options.program));
-  await chmod(join(dir, options.program), 0o755);
-  await copyFile(options.license, join(dir, "LICENSE"));
+  for (const [name, local] of Object.entries(options.files)) await cp(local, join(dir, name), { recursive: true, dereference: true });
   for (const [name, content] of Object.entries(options.extra ?? {})) await writeFile(join(dir, name), content);
   const path = join(work, `${options.topDir}.tar.gz`);
   await run("bash", ["-c", `tar --sort=name --mtime=@0 --owner=3434 --group=3434 --numeric-owner -C ${shellQuote(work)} -c ${shellQuote(options.topDir)} | gzip -n > ${shellQuote(path)}`]);
