@@ -11,5 +11,7 @@ source "$scripts_dir/env.sh"
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-winyx-dev-only}
 cd "$repo_dir"
 pulumi stack select --create dev --non-interactive >/dev/null
-step "pulumi up (dev)" pulumi up --stack dev --yes --non-interactive --skip-preview "$@"
+# --refresh: read the host first, so whatever changed there (a hand edit, a stopped service, a
+# rebuilt host) is put back, not just what changed in the code.
+step "pulumi up (dev)" pulumi up --stack dev --refresh --yes --non-interactive --skip-preview "$@"
 pulumi stack output --stack dev

@@ -206,8 +206,13 @@ start_dev() {
   local name="${TESTHOST_CONTAINER_PREFIX}$TESTHOST_DEV_NAME"
   build_image
   ensure_key
-  if [ "$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" = true ]; then
-    # Kept as it is (with what was deployed on it); a clone with its own key is let in too.
+  local running image
+  running=$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null || true)
+  image=$(docker inspect -f '{{.Config.Image}}' "$name" 2>/dev/null || true)
+  if [ "$running" = true ] || { [ "$running" = false ] && [ "$image" = "$(image_tag)" ]; }; then
+    # Kept as it is, with what was deployed on it: started again if the engine stopped it (a machine
+    # restart); a clone with its own key is let in too.
+    [ "$running" = true ] || docker start "$name" >/dev/null
     docker exec "$name" sh -c 'grep -qxF "$1" /root/.ssh/authorized_keys || echo "$1" >>/root/.ssh/authorized_keys' \
       sh "$(cat "$key_path.pub")"
   else
