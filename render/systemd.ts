@@ -124,8 +124,11 @@ export const defaultListenHost = "127.0.0.1";
 /** The nginx stub_status endpoint the nginx exporter scrapes (a loopback-only server block we add). */
 export const nginxStubStatus = { listen: "127.0.0.1:8080", path: "/stub_status" } as const;
 
-/** Where Debian's Prometheus keeps the consoles an upstream release ships in its own folder. */
-export const debianPrometheusShareDir = "/usr/share/prometheus";
+/**
+ * Where Debian's Prometheus keeps consoles/ and console_libraries/ (its own defaults; an upstream
+ * release ships them in its install folder instead).
+ */
+export const debianPrometheusConsoleDir = "/etc/prometheus";
 
 /**
  * Quotes one ExecStart argument for systemd: double quotes, `\` and `"` escaped, `$` and `%`
@@ -147,7 +150,7 @@ export function renderExecStart(binary: string, flags: readonly string[]): strin
  * deprecated); the filesystem and netdev flags are unchanged. Everything listens on loopback,
  * not on every interface as the chapter's `:9100` did.
  */
-export function serviceFlags(spec: StackSpec, name: PackagedServiceName, listenHost: string = defaultListenHost, shareDir: string = debianPrometheusShareDir): string[] {
+export function serviceFlags(spec: StackSpec, name: PackagedServiceName, listenHost: string = defaultListenHost, shareDir: string = debianPrometheusConsoleDir): string[] {
   const listen = `--web.listen-address=${listenHost}:${ports[packagedServices[name].port]}`;
   switch (name) {
     case "prometheus":
@@ -257,7 +260,7 @@ export function renderServiceDropIn(spec: StackSpec, name: PackagedServiceName, 
     `# ${service.description}: managed by winyx-monitoring (Pulumi); edits are reverted on the next \`pulumi up\`.`,
     "# Replaces the package's command line (its /etc/default ARGS are ignored) and hardens the unit.",
     "[Service]",
-    ...serviceSectionLines(spec, name, { binary: service.binary, shareDir: debianPrometheusShareDir, reset: true }, options),
+    ...serviceSectionLines(spec, name, { binary: service.binary, shareDir: debianPrometheusConsoleDir, reset: true }, options),
   ];
   return lines.join("\n") + "\n";
 }
