@@ -36,6 +36,15 @@ export function grafanaHostPath(file: string): string {
   return `/etc/grafana/${file}`;
 }
 
+/**
+ * Mode and owner of a rendered Grafana file: what the package's postinst sets on every install and
+ * upgrade (everything under /etc/grafana root:grafana 0640, /var/lib/grafana owned by grafana), so an
+ * upgrade outside Pulumi is no drift. grafana.ini names secret files only, but stays unreadable to others too.
+ */
+export function grafanaFileOwnership(file: string): { mode: string; owner: string; group: string } {
+  return file.startsWith("dashboards/") ? { mode: "0644", owner: "grafana", group: "grafana" } : { mode: "0640", owner: "root", group: "grafana" };
+}
+
 export function renderGrafanaDropIn(): string {
   return [
     "# Grafana: managed by winyx-monitoring (Pulumi); hardening on top of the package's unit.",
@@ -101,8 +110,7 @@ export class Grafana extends pulumi.ComponentResource {
             connection: c,
             path: grafanaHostPath(file),
             content: args.files[file] as string,
-            // grafana.ini names secret files only, but stays unreadable to other users like the package's.
-            ...(file === "grafana.ini" ? { mode: "0640", owner: "root", group: "grafana" } : { mode: "0644" }),
+            ...grafanaFileOwnership(file),
           }, ready),
         ]),
     );

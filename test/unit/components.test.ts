@@ -203,6 +203,11 @@ describe("MonitoringStack under mocks", () => {
     const ini = fileAt("/etc/grafana/grafana.ini");
     assert.deepEqual([ini.inputs.mode, ini.inputs.group], ["0640", "grafana"]);
     assert.ok(files().some((f) => String(f.inputs.path).startsWith("/var/lib/grafana/dashboards/winyx/") && String(f.inputs.path).endsWith(".json")));
+    // As the package's postinst leaves them on every upgrade: /etc/grafana root:grafana 0640, /var/lib/grafana grafana's.
+    for (const file of files().filter((f) => /^\/(etc|var\/lib)\/grafana\//.test(String(f.inputs.path)))) {
+      const expected = String(file.inputs.path).startsWith("/etc/grafana/") ? ["0640", "root", "grafana"] : ["0644", "grafana", "grafana"];
+      assert.deepEqual([file.inputs.mode, file.inputs.owner, file.inputs.group], expected, String(file.inputs.path));
+    }
   });
 
   it("runs each packaged service under its own sysusers.d user (Prometheus keeps Debian's)", () => {
