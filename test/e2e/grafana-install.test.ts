@@ -9,7 +9,8 @@
 // server read our grafana.ini (it answers /api/health on 127.0.0.1:3001, not the package default :3000) and
 // its `$__file{}` secrets, 0640 root:grafana, as the grafana user; a second `up` changes nothing; a wrong key
 // or a URL that serves no signed repository is refused by apt before it goes live and the running Grafana is
-// left alone; destroy removes it all.
+// left alone; an upgrade of the package outside Pulumi (its postinst re-owns Grafana's folders) is no drift on
+// the files; destroy removes it all.
 // Only the node job is enabled besides Grafana: the rest of the stack is the stack test's business.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
@@ -20,7 +21,17 @@ import { after, before, test } from "node:test";
 import { aptSourcePath, grafanaRepository } from "../../render/apt";
 import { dropInPath } from "../../render/systemd";
 import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
-import { buildLocalGrafanaRepo, removeBuild, serveRepoInHost, stubReportPath, stubVersion, type LocalGrafanaRepo, type StubReport } from "../harness/grafanaRepo";
+import {
+  addGrafanaVersion,
+  buildLocalGrafanaRepo,
+  copyRepoToHost,
+  removeBuild,
+  serveRepoInHost,
+  stubReportPath,
+  stubVersion,
+  type LocalGrafanaRepo,
+  type StubReport,
+} from "../harness/grafanaRepo";
 import { changedCount, createTestStack, describeSteps, PulumiError, requirePulumi, type TestStack } from "../harness/pulumi";
 import { fileSha256, getJson, pathExists, Timings, unitState, waitFor } from "../harness/probes";
 import { devLikeConfig, onlyJobs } from "../harness/stackConfig";
@@ -28,6 +39,8 @@ import { devLikeConfig, onlyJobs } from "../harness/stackConfig";
 const unit = "grafana-server.service";
 const HEALTH = "http://127.0.0.1:3001/api/health";
 const repoPort = 8585;
+/** A later release the repository publishes during the test. */
+const upgradeVersion = "11.0.1+winyx.stub1";
 const timings = new Timings();
 const secrets = {
   grafanaAdminPassword: randomBytes(18).toString("base64url"),
@@ -192,6 +205,29 @@ test("a repository URL that serves no signed repository is refused before the so
   await stack.setConfig({ grafana: grafanaConfig });
   const back = await stack.up();
   assert.equal(changedCount(back), 0, `with the right URL again, nothing to do:\n${describeSteps(back.changedSteps)}`);
+});
+
+test("a Grafana upgrade from the repository (as unattended-upgrades or an admin does it) is no drift on Grafana's files", { timeout: 10 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the cold up");
+  await addGrafanaVersion(repo, upgradeVersion);
+  await copyRepoToHost(host, repo);
+  // The package's postinst runs again: it makes /etc/grafana root:grafana 0640 and /var/lib/grafana grafana-owned, then restarts.
+  const upgrade = await host.exec("apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --only-upgrade grafana 2>&1");
+  assert.equal(upgrade.code, 0, upgrade.stdout);
+  await waitFor("the upgraded Grafana's /api/health", async () => ((await health().catch(() => undefined))?.version === upgradeVersion ? true : undefined), { timeoutMs: 30_000 });
+
+  const refresh = await stack.refresh();
+  const drifted = refresh.steps.filter((s) => s.op === "update" || s.op === "delete" || s.op === "refresh").filter((s) => s.type.endsWith(":RemoteFile"));
+  const preview = await stack.preview();
+  assert.deepEqual(
+    preview.changedSteps.map((s) => `${s.op} ${s.name}`),
+    ["update winyx-grafana-service"],
+    `after the upgrade only the service's record of the package version changes (a restart):\n${describeSteps(preview.changedSteps)}\nrefresh: ${describeSteps(drifted)}`,
+  );
+  const up = await stack.up();
+  timings.add("up after a package upgrade", up.durationMs);
+  assert.deepEqual(await health(), { database: "ok", version: upgradeVersion });
+  assert.equal(changedCount(await stack.up()), 0, "and then nothing");
 });
 
 test("destroy removes the package, the service, the repository entry and Grafana's config", { timeout: 10 * 60_000 }, async () => {

@@ -13,8 +13,8 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { realpathSync } from "node:fs";
-import { chmod, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 import type { TestHost } from "./hosts";
 import { shellQuote, waitFor } from "./probes";
 
@@ -40,6 +40,11 @@ export interface StubReport {
 }
 
 export interface LocalGrafanaRepo {
+  /** The build directory: packages, keys, the GPG home. */
+  readonly work: string;
+  readonly gnupgHome: string;
+  /** Fingerprint of the signing key. */
+  readonly fingerprint: string;
   /** The repository tree (dists/, pool/) on this machine. */
   readonly dir: string;
   /** The armored public key that signs the repository's Release. */
@@ -168,8 +173,8 @@ const sampleIni = `; Stand-in for Grafana's conf/sample.ini: every setting at it
 ;http_port = 3000
 `;
 
-const control = (installedKiB: number) => `Package: grafana
-Version: ${stubVersion}
+const control = (version: string, installedKiB: number) => `Package: grafana
+Version: ${version}
 Architecture: amd64
 Maintainer: winyx-monitoring tests <tests@winyx.invalid>
 Installed-Size: ${installedKiB}
@@ -187,12 +192,12 @@ async function writeExecutable(path: string, content: string): Promise<void> {
   await chmod(path, 0o755);
 }
 
-async function buildDeb(work: string): Promise<string> {
-  const root = join(work, "pkg");
+async function buildDeb(work: string, version: string): Promise<string> {
+  const root = join(work, `pkg-${version}`);
   const dirs = ["DEBIAN", "etc/default", "etc/grafana", "lib/systemd/system", "usr/sbin", "usr/share/grafana/bin", "usr/share/grafana/conf/provisioning/dashboards", "usr/share/grafana/conf/provisioning/datasources"];
   for (const dir of dirs) await mkdir(join(root, dir), { recursive: true });
   const binary = join(root, "usr/share/grafana/bin/grafana");
-  await run(goBinary, ["build", "-trimpath", "-ldflags", `-s -w -X main.version=${stubVersion}`, "-o", binary, stubSource], {
+  await run(goBinary, ["build", "-trimpath", "-ldflags", `-s -w -X main.version=${version}`, "-o", binary, stubSource], {
     env: { ...process.env, CGO_ENABLED: "0", GOTOOLCHAIN: "local", GOFLAGS: "-buildvcs=false" },
   }).catch((e: Error) => {
     throw new Error(`building the Grafana stand-in needs Go at ${goBinary} (scripts/setup.sh installs it for the Pulumi build; WINYX_GO overrides): ${e.message}`);
@@ -206,8 +211,8 @@ async function buildDeb(work: string): Promise<string> {
   await writeFile(join(root, "DEBIAN/conffiles"), "/etc/default/grafana-server\n");
   await writeExecutable(join(root, "DEBIAN/postinst"), postinst);
   await writeExecutable(join(root, "DEBIAN/prerm"), prerm);
-  await writeFile(join(root, "DEBIAN/control"), control(Math.ceil((await stat(binary)).size / 1024) + 8));
-  const deb = join(work, `grafana_${stubVersion}_amd64.deb`);
+  await writeFile(join(root, "DEBIAN/control"), control(version, Math.ceil((await stat(binary)).size / 1024) + 8));
+  const deb = join(work, `grafana_${version}_amd64.deb`);
   await run("dpkg-deb", ["--build", "--root-owner-group", "-Zgzip", root, deb]);
   return deb;
 }
@@ -225,28 +230,20 @@ async function newKey(gnupgHome: string, uid: string): Promise<{ fingerprint: st
   return { fingerprint, armored: await run("gpg", ["--batch", "--armor", "--export", fingerprint], { env }) };
 }
 
-/**
- * Builds the repository under `work`: pool/main/g/grafana/<deb>, dists/stable/main/binary-amd64/Packages,
- * dists/stable/{Release,InRelease,Release.gpg} signed by a fresh key, plus a second (wrong) key.
- */
-export async function buildLocalGrafanaRepo(work: string): Promise<LocalGrafanaRepo> {
-  for (const [tool, pkg] of [["gpg", "gpg"], ["gpgconf", "gpgconf"], ["dpkg-deb", "dpkg"]] as const) {
-    await run(tool, ["--version"]).catch(() => {
-      throw new Error(`the local Grafana repository needs ${tool} on this machine: apt-get install ${pkg}`);
-    });
+const pool = "pool/main/g/grafana";
+
+/** Puts a .deb of `version` into the pool, then writes Packages (every .deb in the pool) and a signed Release. */
+async function publish(repo: LocalGrafanaRepo, version: string): Promise<void> {
+  const deb = await buildDeb(repo.work, version);
+  await mkdir(join(repo.dir, pool), { recursive: true });
+  await writeFile(join(repo.dir, pool, basename(deb)), await readFile(deb));
+  let packages = "";
+  for (const name of (await readdir(join(repo.dir, pool))).sort()) {
+    const bytes = await readFile(join(repo.dir, pool, name));
+    const fields = await run("dpkg-deb", ["--field", join(repo.dir, pool, name)]);
+    packages += `${fields.trimEnd()}\nFilename: ${pool}/${name}\nSize: ${bytes.length}\nSHA256: ${sha256(bytes)}\n\n`;
   }
-  const dir = join(work, "repo");
-  const gnupgHome = join(work, "gnupg");
-  await mkdir(gnupgHome, { mode: 0o700, recursive: true });
-  const deb = await buildDeb(work);
-  const pool = "pool/main/g/grafana";
-  await mkdir(join(dir, pool), { recursive: true });
-  const debBytes = await readFile(deb);
-  const debName = `grafana_${stubVersion}_amd64.deb`;
-  await writeFile(join(dir, pool, debName), debBytes);
-  const controlText = await run("dpkg-deb", ["--field", deb]);
-  const packages = `${controlText.trimEnd()}\nFilename: ${pool}/${debName}\nSize: ${debBytes.length}\nSHA256: ${sha256(debBytes)}\n\n`;
-  const binaryDir = join(dir, "dists/stable/main/binary-amd64");
+  const binaryDir = join(repo.dir, "dists/stable/main/binary-amd64");
   await mkdir(binaryDir, { recursive: true });
   await writeFile(join(binaryDir, "Packages"), packages);
   const release = [
@@ -262,24 +259,51 @@ export async function buildLocalGrafanaRepo(work: string): Promise<LocalGrafanaR
     ` ${sha256(packages)} ${Buffer.byteLength(packages)} main/binary-amd64/Packages`,
     "",
   ].join("\n");
-  const dists = join(dir, "dists/stable");
+  const dists = join(repo.dir, "dists/stable");
   await writeFile(join(dists, "Release"), release);
+  const env = { ...process.env, GNUPGHOME: repo.gnupgHome };
+  const sign = ["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "", "--local-user", repo.fingerprint, "--digest-algo", "SHA256"];
+  try {
+    await run("gpg", [...sign, "--clearsign", "--output", join(dists, "InRelease"), join(dists, "Release")], { env });
+    await run("gpg", [...sign, "--armor", "--detach-sign", "--output", join(dists, "Release.gpg"), join(dists, "Release")], { env });
+  } finally {
+    await killAgent(repo.gnupgHome);
+  }
+}
+
+/** Stops the agent gpg started for this home (and only it). */
+function killAgent(gnupgHome: string): Promise<unknown> {
+  return run("gpgconf", ["--kill", "gpg-agent"], { env: { ...process.env, GNUPGHOME: gnupgHome } }).catch(() => undefined);
+}
+
+/**
+ * Builds the repository under `work`: pool/main/g/grafana/<deb>, dists/stable/main/binary-amd64/Packages,
+ * dists/stable/{Release,InRelease,Release.gpg} signed by a fresh key, plus a second (wrong) key.
+ */
+export async function buildLocalGrafanaRepo(work: string): Promise<LocalGrafanaRepo> {
+  for (const [tool, pkg] of [["gpg", "gpg"], ["gpgconf", "gpgconf"], ["dpkg-deb", "dpkg"]] as const) {
+    await run(tool, ["--version"]).catch(() => {
+      throw new Error(`the local Grafana repository needs ${tool} on this machine: apt-get install ${pkg}`);
+    });
+  }
+  const gnupgHome = join(work, "gnupg");
+  await mkdir(gnupgHome, { mode: 0o700, recursive: true });
   try {
     const signing = await newKey(gnupgHome, "Winyx test Grafana repository <repo@winyx.invalid>");
     const wrong = await newKey(gnupgHome, "Winyx test wrong key <wrong@winyx.invalid>");
-    const env = { ...process.env, GNUPGHOME: gnupgHome };
-    const sign = ["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "", "--local-user", signing.fingerprint, "--digest-algo", "SHA256"];
-    await run("gpg", [...sign, "--clearsign", "--output", join(dists, "InRelease"), join(dists, "Release")], { env });
-    await run("gpg", [...sign, "--armor", "--detach-sign", "--output", join(dists, "Release.gpg"), join(dists, "Release")], { env });
-    const keyPath = join(work, "grafana-repo.asc");
-    const wrongKeyPath = join(work, "wrong-key.asc");
-    await writeFile(keyPath, signing.armored);
-    await writeFile(wrongKeyPath, wrong.armored);
-    return { dir, keyPath, wrongKeyPath };
+    const repo: LocalGrafanaRepo = { work, dir: join(work, "repo"), gnupgHome, fingerprint: signing.fingerprint, keyPath: join(work, "grafana-repo.asc"), wrongKeyPath: join(work, "wrong-key.asc") };
+    await writeFile(repo.keyPath, signing.armored);
+    await writeFile(repo.wrongKeyPath, wrong.armored);
+    await publish(repo, stubVersion);
+    return repo;
   } finally {
-    // The agent gpg started for this home only.
-    await run("gpgconf", ["--kill", "gpg-agent"], { env: { ...process.env, GNUPGHOME: gnupgHome } }).catch(() => undefined);
+    await killAgent(gnupgHome);
   }
+}
+
+/** Publishes `version` beside what the repository has (an upgrade), signed by the same key. */
+export function addGrafanaVersion(repo: LocalGrafanaRepo, version: string): Promise<void> {
+  return publish(repo, version);
 }
 
 /** Where the repository and its server live in the host (nothing the stack manages). */
@@ -308,13 +332,20 @@ function docker(args: readonly string[]): Promise<string> {
   return run("docker", args);
 }
 
+/** Copies the repository's current tree into the host (again, after addGrafanaVersion). */
+export async function copyRepoToHost(host: TestHost, repo: LocalGrafanaRepo): Promise<void> {
+  const cleared = await host.exec(`rm -rf ${serveDir}/grafana && mkdir -p ${serveDir}/grafana`);
+  if (cleared.code !== 0) throw new Error(`${host.name}: clearing ${serveDir}/grafana: ${cleared.stderr}`);
+  await docker(["cp", `${repo.dir}/.`, `${host.name}:${serveDir}/grafana`]);
+}
+
 /** Copies the repository into the host and serves it on 127.0.0.1:`port`; resolves to its URL once it answers. */
 export async function serveRepoInHost(host: TestHost, repo: LocalGrafanaRepo, port: number): Promise<string> {
   const node = realpathSync(join(repoRoot, "node_modules", ".bin", "node"));
   const prepared = await host.exec(`rm -rf ${serveDir} && mkdir -p ${serveDir}`);
   if (prepared.code !== 0) throw new Error(`${host.name}: preparing ${serveDir}: ${prepared.stderr}`);
   await docker(["cp", node, `${host.name}:${serveDir}/node`]);
-  await docker(["cp", repo.dir, `${host.name}:${serveDir}/grafana`]);
+  await copyRepoToHost(host, repo);
   const started = await host.exec(
     `cat > ${serveDir}/server.js <<'WINYX_EOF'\n${serverScript}WINYX_EOF\n` +
       `systemctl reset-failed ${serverUnit} 2>/dev/null; systemd-run --unit ${serverUnit} --property=Restart=on-failure ${serveDir}/node ${serveDir}/server.js ${port} ${shellQuote(serveDir)}`,
