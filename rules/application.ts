@@ -1,8 +1,11 @@
-/** Chapter 5.5.1 「アプリケーションアラート」: the whole application's error rate and latency, and MySQL connections. */
+/**
+ * Chapter 5.5.1 「アプリケーションアラート」: the whole application's error rate and latency, and MySQL
+ * connections; plus Redis memory, a condition of the 5.1.2 component table no rule section wrote.
+ */
 import { jobs } from "../model/jobs";
 import { promql } from "../model/promql";
 import type { AlertRule, RuleGroup } from "../model/rules";
-import type { Thresholds } from "./config";
+import { ratioOfPercent, type Thresholds } from "./config";
 import { latencyQuantile, recorded } from "./recording";
 import { at, errorRatioScenario, gauge, humanizeDuration, humanizePercentage, latencyScenario, minutes, phaseMinutes, requireScenario } from "./testing";
 
@@ -111,11 +114,73 @@ function highDatabaseConnections(t: Thresholds): AlertRule {
   };
 }
 
+function redisHighMemory(t: Thresholds): AlertRule {
+  const phase = phaseMinutes(t.resourceFor);
+  const threshold = ratioOfPercent(t.redisMemoryUsedPercent);
+  const GiB = 1024 * 1024 * 1024;
+  // Halfway between the threshold and 100%, and half the threshold.
+  const usedOf = (limit: number, ratio: number) => Math.round(limit * ratio);
+  const firingRatio = (threshold + 1) / 2;
+  const quietRatio = threshold / 2;
+  // host1 has maxmemory 1 GiB on an 8 GiB host; host2 runs without maxmemory (0) on the same host size.
+  const maxmemory = GiB;
+  const systemMemory = 8 * GiB;
+  const limited = { instance: "host1:9121", limit: maxmemory, memoryLimit: "maxmemory" };
+  const unlimited = { instance: "host2:9121", limit: systemMemory, memoryLimit: "system_memory" };
+  const used = promql`redis_memory_used_bytes{${jobs.redis}}`;
+  const summary = "Redisメモリ使用率警告: {{ $labels.instance }}";
+  const description = `Redis（{{ $labels.instance }}）の使用メモリが {{ $labels.memory_limit }} の{{ $value | humanizePercentage }}に達しています（しきい値 ${t.redisMemoryUsedPercent}%）`;
+  const series = (instance: string, metric: string, value: number | [number, number]) => ({
+    series: `${metric}{job="redis", instance="${instance}"}`,
+    values: Array.isArray(value) ? gauge({ steps: phase, value: value[0] }, { steps: phase, value: value[1] }) : gauge({ steps: 2 * phase, value }),
+  });
+  const firing = [limited, unlimited].map((redis) => {
+    const ratio = usedOf(redis.limit, firingRatio) / redis.limit;
+    requireScenario("RedisHighMemoryUsage", ratio > threshold && usedOf(redis.limit, quietRatio) / redis.limit <= threshold);
+    return {
+      labels: { severity: "warning", component: "cache", job: "redis", instance: redis.instance, memory_limit: redis.memoryLimit },
+      annotations: {
+        summary: summary.replace("{{ $labels.instance }}", redis.instance),
+        description: description.replace("{{ $labels.instance }}", redis.instance).replace("{{ $labels.memory_limit }}", redis.memoryLimit).replace("{{ $value | humanizePercentage }}", humanizePercentage(ratio)),
+      },
+    };
+  });
+  return {
+    alert: "RedisHighMemoryUsage",
+    // Used memory over maxmemory; redis_exporter reports maxmemory 0 when none is set, and that
+    // division is +Inf (it would always fire), so such an instance is measured against the host's
+    // memory instead (never a 0 from a platform that does not report it). The label memory_limit
+    // says which one the alert compares with.
+    expr: promql`(label_replace(${used} / (redis_memory_max_bytes{${jobs.redis}} > 0), "memory_limit", "maxmemory", "", "") or on (job, instance) label_replace(${used} / (redis_total_system_memory_bytes{${jobs.redis}} > 0), "memory_limit", "system_memory", "", "")) > ${threshold}`,
+    for: t.resourceFor,
+    severity: "warning",
+    component: "cache",
+    summary,
+    description,
+    tests: [
+      {
+        name: `quiet at ${t.redisMemoryUsedPercent / 2}% of maxmemory or, without maxmemory, of the host (not +Inf), fires after ${t.resourceFor} well above ${t.redisMemoryUsedPercent}%`,
+        series: [
+          series(limited.instance, "redis_memory_max_bytes", maxmemory),
+          series(limited.instance, "redis_total_system_memory_bytes", systemMemory),
+          // Above the threshold of maxmemory, far below it of the host: only maxmemory may count.
+          series(limited.instance, "redis_memory_used_bytes", [usedOf(maxmemory, quietRatio), usedOf(maxmemory, firingRatio)]),
+          series(unlimited.instance, "redis_memory_max_bytes", 0),
+          series(unlimited.instance, "redis_total_system_memory_bytes", systemMemory),
+          series(unlimited.instance, "redis_memory_used_bytes", [usedOf(systemMemory, quietRatio), usedOf(systemMemory, firingRatio)]),
+        ],
+        quietAt: [at(phase), at(phase + minutes(t.resourceFor))],
+        firesAt: [{ at: at(2 * phase), alerts: firing }],
+      },
+    ],
+  };
+}
+
 export function applicationGroup(t: Thresholds): RuleGroup {
   return {
     name: "application",
     title: "アプリケーションアラート (5.5.1 Prometheusアラートルール)",
     interval: "30s",
-    rules: [highErrorRate(t), highResponseTime(t), highDatabaseConnections(t)],
+    rules: [highErrorRate(t), highResponseTime(t), highDatabaseConnections(t), redisHighMemory(t)],
   };
 }

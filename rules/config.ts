@@ -27,6 +27,13 @@ export interface Thresholds {
   readonly goZeroErrorRatio: number;
   /** Failed RPC client calls per second per service. Chapter: 0.1. */
   readonly rpcErrorsPerSecond: number;
+  /**
+   * p95 latency in seconds of each Go-Zero RPC server. Chapter (5.1.2 table): 500 ms. go-zero's
+   * histogram counts milliseconds, so the alert compares with this times 1000.
+   */
+  readonly rpcServerP95Seconds: number;
+  /** Redis used memory percent of maxmemory, or of the host's memory when maxmemory is 0. Chapter (5.1.2 table): 80. */
+  readonly redisMemoryUsedPercent: number;
   /** Contract file changes per hour. Chapter: 10. */
   readonly contractChangesPerHour: number;
   /** Age of the newest backup, in hours. Chapter (monitor_backups.sh): 25. */
@@ -62,6 +69,11 @@ export const defaultThresholds: Thresholds = {
   goZeroErrorRatio: 0.05,
   // The chapter's Go-Zero line.
   rpcErrorsPerSecond: 0.1,
+  // The chapter's RPC line (5.1.2): an RPC is one hop of an API request, so half the API's 1s.
+  rpcServerP95Seconds: 0.5,
+  // The chapter's Redis line (5.1.2): near maxmemory Redis evicts keys or refuses writes
+  // (noeviction); without maxmemory the host itself is what runs out, and then it swaps.
+  redisMemoryUsedPercent: 80,
   // The chapter's line: more than 10 changes an hour means a generator or a person is looping.
   contractChangesPerHour: 10,
   // Daily backups plus an hour of slack, from monitor_backups.sh.
@@ -81,4 +93,9 @@ export const defaultThresholds: Thresholds = {
 /** A percentage threshold as the ratio the expressions compute (80 -> 0.8), without float noise. */
 export function ratioOfPercent(percent: number): number {
   return Number((percent / 100).toPrecision(12));
+}
+
+/** A threshold in seconds as the milliseconds a `_ms` histogram counts (0.5 -> 500), without float noise. */
+export function millisecondsOfSeconds(seconds: number): number {
+  return Number((seconds * 1000).toPrecision(12));
 }

@@ -1,8 +1,11 @@
-/** Chapter 5.5.1 「Go-Zero サービス監視アラート」 (group go_zero_services): per-service alerts and the contract pipeline. */
+/**
+ * Chapter 5.5.1 「Go-Zero サービス監視アラート」 (group go_zero_services): per-service alerts and the
+ * contract pipeline; plus RPC server latency, a condition of the 5.1.2 component table no rule section wrote.
+ */
 import { goZeroServices, jobs } from "../model/jobs";
 import { promql, type PromQL } from "../model/promql";
 import type { AlertRule, RuleGroup } from "../model/rules";
-import type { Thresholds } from "./config";
+import { millisecondsOfSeconds, type Thresholds } from "./config";
 import { latencyQuantile, rateWindow, recorded } from "./recording";
 import {
   at,
@@ -10,6 +13,7 @@ import {
   errorRatioScenario,
   fixed2,
   gauge,
+  goG4,
   humanizeDuration,
   humanizePercentage,
   latencyScenario,
@@ -17,6 +21,7 @@ import {
   phaseMinutes,
   quarter,
   requireScenario,
+  rpcServerDurationHistogram,
   steadyRate,
 } from "./testing";
 
@@ -101,6 +106,47 @@ function highLatency(t: Thresholds): AlertRule {
                 annotations: {
                   summary: `High latency in ${api.service}`,
                   description: `95th percentile latency is ${humanizeDuration(firingValue)} for service ${api.service} (threshold ${humanizeDuration(t.goZeroP95Seconds)})`,
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function rpcHighLatency(t: Thresholds): AlertRule {
+  const phase = phaseMinutes(t.resourceFor);
+  const thresholdMs = millisecondsOfSeconds(t.rpcServerP95Seconds);
+  const rpcSelector = `job="${rpc.job}", instance="${rpc.instance}", service="${rpc.service}", method="/user.User/GetUser"`;
+  const { series, firingValue } = latencyScenario("GoZeroRPCHighLatency", thresholdMs, latencyQuantile, rpcSelector, phase, rpcServerDurationHistogram);
+  const limit = humanizeDuration(t.rpcServerP95Seconds);
+  return {
+    alert: "GoZeroRPCHighLatency",
+    // go-zero's RPC server histogram counts milliseconds (rpc_server_requests_duration_ms), so the
+    // threshold, in seconds like every other, is compared as milliseconds.
+    expr: promql`histogram_quantile(${latencyQuantile}, sum by (job, service, le) (rate(rpc_server_requests_duration_ms_bucket{${goZeroServices}}[${rateWindow}]))) > ${thresholdMs}`,
+    for: t.resourceFor,
+    severity: "warning",
+    component: "application",
+    labels: serviceLabel,
+    summary: "High RPC latency in {{ $labels.service }}",
+    description: `95th percentile RPC server latency is {{ $value | printf "%.4g" }}ms for service {{ $labels.service }} (threshold ${limit})`,
+    tests: [
+      {
+        name: `quiet below ${limit}, fires after ${t.resourceFor} above it (histogram in ms)`,
+        series,
+        quietAt: [at(phase)],
+        firesAt: [
+          {
+            at: at(2 * phase),
+            alerts: [
+              {
+                labels: { severity: "warning", component: "application", job: rpc.job, service: rpc.service },
+                annotations: {
+                  summary: `High RPC latency in ${rpc.service}`,
+                  description: `95th percentile RPC server latency is ${goG4(firingValue)}ms for service ${rpc.service} (threshold ${limit})`,
                 },
               },
             ],
@@ -275,6 +321,6 @@ export function goZeroGroup(t: Thresholds): RuleGroup {
     name: "go_zero_services",
     title: "go_zero_services (5.5.1 Go-Zero サービス監視アラート)",
     interval: "30s",
-    rules: [serviceDown(t), highLatency(t), highErrorRate(t), rpcErrors(t), breakingChanges(), generationFailure(t)],
+    rules: [serviceDown(t), highLatency(t), rpcHighLatency(t), highErrorRate(t), rpcErrors(t), breakingChanges(), generationFailure(t)],
   };
 }

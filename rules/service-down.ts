@@ -1,7 +1,10 @@
-/** Chapter 5.5.1 「サービスダウンアラート」: the user_service API, MySQL and Redis. */
-import { jobs, type JobHandle } from "../model/jobs";
+/**
+ * Chapter 5.5.1 「サービスダウンアラート」: the user_service API, MySQL and Redis; and the scrape
+ * targets the chapter never alerted on, without which other alerts go silent.
+ */
+import { jobs, jobSet, type JobHandle } from "../model/jobs";
 import { promql, type PromQL } from "../model/promql";
-import type { AlertRule, Component, RuleGroup } from "../model/rules";
+import type { AlertRule, Component, RuleGroup, Severity } from "../model/rules";
 import type { Thresholds } from "./config";
 import { at, gauge, minutes } from "./testing";
 
@@ -99,6 +102,82 @@ function backendDown(t: Thresholds, job: JobHandle, serviceUp: PromQL, what: { a
   };
 }
 
+/**
+ * A scrape target with no down alert of its own (MySQL, Redis and the Go-Zero services have theirs).
+ * Each alert's test stops one target of `down` and also a MySQL exporter, which must not fire here.
+ */
+function targetDown(
+  t: Thresholds,
+  what: { alert: string; severity: Severity; targets: readonly JobHandle[]; down: JobHandle; summary: string; description: string },
+): AlertRule {
+  const hold = minutes(t.downFor);
+  const instance = (job: JobHandle) => `host1:${job.portNumber}`;
+  const up = (job: JobHandle) => `up{job="${job.name}", instance="${instance(job)}"}`;
+  const fill = (text: string) => text.replaceAll("{{ $labels.job }}", what.down.name).replaceAll("{{ $labels.instance }}", instance(what.down));
+  const stopped = gauge({ steps: 10, value: 1 }, { steps: hold + 5, value: 0 });
+  const running = gauge({ steps: hold + 15, value: 1 });
+  const [only, ...more] = what.targets;
+  const selected = only !== undefined && more.length === 0 ? only : jobSet(...what.targets);
+  return {
+    alert: what.alert,
+    expr: promql`up{${selected}} == 0`,
+    for: t.downFor,
+    severity: what.severity,
+    component: "monitoring",
+    summary: what.summary,
+    description: what.description,
+    tests: [
+      {
+        name: `only ${what.down.name} fires, after ${t.downFor} down; a down MySQL exporter is MySQLDown's`,
+        series: [...what.targets.map((job) => ({ series: up(job), values: job === what.down ? stopped : running })), { series: up(jobs.mysql), values: stopped }],
+        quietAt: [at(10), at(10 + hold)],
+        firesAt: [
+          {
+            at: at(11 + hold),
+            alerts: [
+              {
+                labels: { severity: what.severity, component: "monitoring", job: what.down.name, instance: instance(what.down) },
+                annotations: { summary: fill(what.summary), description: fill(what.description) },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * Critical: without the node exporter every system, backup and contract-change alert of the host
+ * goes silent (BackupMissing deliberately waits for it), so nothing else would say the host is unwatched.
+ */
+function nodeExporterDown(t: Thresholds): AlertRule {
+  return targetDown(t, {
+    alert: "NodeExporterDown",
+    severity: "critical",
+    targets: [jobs.node],
+    down: jobs.node,
+    summary: "Node Exporterダウン: {{ $labels.instance }}",
+    description: "{{ $labels.instance }} の Node Exporter が応答していません: このホストのシステム・バックアップ・契約変更のアラートはすべて止まっています",
+  });
+}
+
+/**
+ * Warning: these leave Winyx itself serving. Without the nginx exporter only dashboards lose data
+ * (no alert reads it); without the Pushgateway the pushed contract checks are gone; a stopped
+ * Alertmanager cannot deliver this alert itself, but it shows in Prometheus and Grafana.
+ */
+function monitoringTargetDown(t: Thresholds): AlertRule {
+  return targetDown(t, {
+    alert: "MonitoringTargetDown",
+    severity: "warning",
+    targets: [jobs.alertmanager, jobs.nginx, jobs.pushgateway],
+    down: jobs.nginx,
+    summary: "監視対象ダウン: {{ $labels.job }}（{{ $labels.instance }}）",
+    description: "{{ $labels.job }}（{{ $labels.instance }}）をスクレイプできません: そのメトリクスを使うダッシュボードとアラートが止まっています",
+  });
+}
+
 export function serviceDownGroup(t: Thresholds): RuleGroup {
   return {
     name: "service_down",
@@ -108,6 +187,8 @@ export function serviceDownGroup(t: Thresholds): RuleGroup {
       apiServiceDown(t),
       backendDown(t, jobs.mysql, promql`mysql_up{${jobs.mysql}}`, { alert: "MySQLDown", component: "database", name: "MySQL", exporter: "mysqld_exporter" }),
       backendDown(t, jobs.redis, promql`redis_up{${jobs.redis}}`, { alert: "RedisDown", component: "cache", name: "Redis", exporter: "redis_exporter" }),
+      nodeExporterDown(t),
+      monitoringTargetDown(t),
     ],
   };
 }

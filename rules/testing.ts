@@ -199,18 +199,34 @@ function noScenario(alert: string): never {
   throw new Error(`alert ${alert}: tests: the thresholds leave no room for a quiet and a firing case`);
 }
 
-/** The Go client's default histogram buckets, which the chapter's metrics package uses. */
-const defaultBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+/** A latency histogram as a service exposes it: the bucket series' name and its upper bounds. */
+export interface Histogram {
+  readonly bucketMetric: string;
+  readonly buckets: readonly number[];
+}
+
+/** The chapter's metrics package (5.3.2): seconds, with the Go client's default buckets. */
+export const httpDurationHistogram: Histogram = {
+  bucketMetric: "http_request_duration_seconds_bucket",
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+};
+
+/** go-zero's RPC server interceptor (zrpc serverinterceptors): milliseconds, with its own buckets. */
+export const rpcServerDurationHistogram: Histogram = {
+  bucketMetric: "rpc_server_requests_duration_ms_bucket",
+  buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000],
+};
 
 /**
- * Latency histogram series for a quantile threshold: `phase` minutes of requests in the bucket just
- * below the threshold, then `phase` minutes in the bucket just above it, 60 requests a minute.
+ * Latency histogram series for a quantile threshold (in the histogram's unit): `phase` minutes of
+ * requests in the bucket just below the threshold, then `phase` minutes in the bucket just above
+ * it, 60 requests a minute.
  */
-export function latencyScenario(alert: string, threshold: number, quantile: number, labels: string, phase: number) {
-  const quietUpper = [...defaultBuckets].reverse().find((b) => b <= threshold);
-  const quietLower = defaultBuckets.filter((b) => quietUpper !== undefined && b < quietUpper).pop() ?? 0;
-  const firingLower = defaultBuckets.find((b) => b >= threshold);
-  const firingUpper = defaultBuckets.find((b) => firingLower !== undefined && b > firingLower);
+export function latencyScenario(alert: string, threshold: number, quantile: number, labels: string, phase: number, histogram: Histogram = httpDurationHistogram) {
+  const quietUpper = [...histogram.buckets].reverse().find((b) => b <= threshold);
+  const quietLower = histogram.buckets.filter((b) => quietUpper !== undefined && b < quietUpper).pop() ?? 0;
+  const firingLower = histogram.buckets.find((b) => b >= threshold);
+  const firingUpper = histogram.buckets.find((b) => firingLower !== undefined && b > firingLower);
   if (quietUpper === undefined || firingLower === undefined || firingUpper === undefined) {
     return noScenario(alert);
   }
@@ -221,7 +237,7 @@ export function latencyScenario(alert: string, threshold: number, quantile: numb
   requireScenario(alert, quietValue <= threshold && firingValue > threshold);
   const bounds = [...new Set([quietLower, quietUpper, firingLower, firingUpper])].filter((b) => b > 0).sort((a, b) => a - b);
   const series: TestSeries[] = [...bounds, Infinity].map((le) => ({
-    series: `http_request_duration_seconds_bucket{${labels}, le="${le === Infinity ? "+Inf" : le}"}`,
+    series: `${histogram.bucketMetric}{${labels}, le="${le === Infinity ? "+Inf" : le}"}`,
     values: counter({ steps: phase, value: le >= quietUpper ? perMinute : 0 }, { steps: phase, value: le >= firingUpper ? perMinute : 0 }),
   }));
   return { series, firingValue };

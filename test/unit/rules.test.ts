@@ -6,7 +6,7 @@ import { allJobs, type JobName } from "../../model/jobs";
 import { isAlertRule, type AlertRule, type RuleGroup } from "../../model/rules";
 import type { StackSpec } from "../../model/spec";
 import { renderRuleFiles, renderRuleTests } from "../../render/rules";
-import { defaultThresholds, ratioOfPercent, type Thresholds } from "../../rules/config";
+import { defaultThresholds, millisecondsOfSeconds, ratioOfPercent, type Thresholds } from "../../rules/config";
 import { activeRuleGroups, buildRuleGroups, ruleGroups } from "../../rules/index";
 import { latencyQuantile } from "../../rules/recording";
 import { goG4, humanizeDuration } from "../../rules/testing";
@@ -33,7 +33,7 @@ function numberLiterals(expr: string): number[] {
 }
 
 describe("rule groups", () => {
-  it("hold every alert of both rule sections of the chapter, plus the backup alerts", () => {
+  it("hold every alert of both rule sections of the chapter, the 5.1.2 table's missing conditions, the backup and scrape target alerts", () => {
     assert.deepEqual(alertNames(ruleGroups).sort(), [
       "APIServiceDown",
       "BackupMissing",
@@ -44,6 +44,7 @@ describe("rule groups", () => {
       "GoZeroHighErrorRate",
       "GoZeroHighLatency",
       "GoZeroRPCConnectionError",
+      "GoZeroRPCHighLatency",
       "GoZeroServiceDown",
       "HighCPUUsage",
       "HighContractChangeRate",
@@ -52,8 +53,11 @@ describe("rule groups", () => {
       "HighErrorRate",
       "HighMemoryUsage",
       "HighResponseTime",
+      "MonitoringTargetDown",
       "MySQLDown",
+      "NodeExporterDown",
       "RedisDown",
+      "RedisHighMemoryUsage",
     ]);
     assert.deepEqual(
       ruleGroups.map((g) => g.name),
@@ -132,6 +136,8 @@ describe("rule groups", () => {
       t.goZeroP95Seconds,
       t.goZeroErrorRatio,
       t.rpcErrorsPerSecond,
+      millisecondsOfSeconds(t.rpcServerP95Seconds),
+      ratioOfPercent(t.redisMemoryUsedPercent),
       t.contractChangesPerHour,
       t.backupMaxAgeHours * 3600,
       t.backupMinSizeMiB * 1024 * 1024,
@@ -150,6 +156,38 @@ describe("rule groups", () => {
       const changed = typeof value === "number" ? value * 1.1 : "7m";
       assert.notEqual(rendered({ ...defaultThresholds, [key]: changed }), base, `threshold ${key} is not used`);
     }
+  });
+});
+
+describe("alerts the chapter left out", () => {
+  const alert = (name: string) => {
+    const found = alertsOf(ruleGroups).find((a) => a.alert === name);
+    assert.ok(found, name);
+    return found;
+  };
+
+  it("watch every scrape target without a down alert of its own, the node exporter as critical", () => {
+    assert.equal(alert("NodeExporterDown").expr.text, 'up{job="node"} == 0');
+    assert.equal(alert("NodeExporterDown").severity, "critical");
+    assert.equal(alert("MonitoringTargetDown").expr.text, 'up{job=~"alertmanager|nginx|pushgateway"} == 0');
+    assert.equal(alert("MonitoringTargetDown").severity, "warning");
+    const targets = [...alert("NodeExporterDown").expr.jobs, ...alert("MonitoringTargetDown").expr.jobs];
+    // Each of these has its own down alert, which says more.
+    for (const covered of ["mysql", "redis", "user_service_api", "user_service_rpc"]) assert.ok(!targets.includes(covered), covered);
+  });
+
+  it("compare Redis memory with maxmemory, and with the host's memory where maxmemory is 0 (+Inf otherwise)", () => {
+    const text = alert("RedisHighMemoryUsage").expr.text;
+    assert.match(text, /redis_memory_max_bytes\{job="redis"\} > 0\)/);
+    assert.match(text, /or on \(job, instance\)/);
+    assert.match(text, /redis_total_system_memory_bytes\{job="redis"\} > 0\)/);
+    assert.match(text, /\) > 0\.8$/);
+  });
+
+  it("compare go-zero's millisecond RPC histogram with the threshold in seconds times 1000", () => {
+    const rpc = (t: Thresholds) => alertsOf(buildRuleGroups(t)).find((a) => a.alert === "GoZeroRPCHighLatency")?.expr.text ?? "";
+    assert.match(rpc(defaultThresholds), /rpc_server_requests_duration_ms_bucket\{job=~"[^"]*"\}\[5m\]\)\)\) > 500$/);
+    assert.match(rpc({ ...defaultThresholds, rpcServerP95Seconds: 0.07 }), / > 70$/);
   });
 });
 

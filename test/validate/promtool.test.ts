@@ -58,6 +58,8 @@ const overridden = {
   goZeroP95Seconds: 2,
   goZeroErrorRatio: 0.1,
   rpcErrorsPerSecond: 0.5,
+  rpcServerP95Seconds: 1.5,
+  redisMemoryUsedPercent: 70,
   contractChangesPerHour: 25,
   backupMaxAgeHours: 49,
   backupMinSizeMiB: 100,
