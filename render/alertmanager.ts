@@ -130,6 +130,16 @@ export function renderAlertmanagerConfig(spec: StackSpec, paths: AlertmanagerPat
         target_matchers: ['severity="warning"'],
         equal: ["service"],
       },
+      {
+        // A stopped user_service_api is both APIServiceDown and GoZeroServiceDown, two critical
+        // pages for one outage. APIServiceDown is kept: its group is evaluated at the global
+        // interval, the Go-Zero group every 30s, so it is usually firing first (group_wait covers
+        // the rest), and its Japanese text matches the notification templates. The same scrape
+        // target: every `up` series has job and instance, so neither is missing on both sides.
+        source_matchers: ['alertname="APIServiceDown"'],
+        target_matchers: ['alertname="GoZeroServiceDown"'],
+        equal: ["job", "instance"],
+      },
     ],
   };
 

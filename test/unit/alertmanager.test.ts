@@ -1,7 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import yaml from "js-yaml";
+import { isAlertRule } from "../../model/rules";
 import { renderAlertmanagerConfig, renderAlertmanagerTemplates } from "../../render/alertmanager";
+import { defaultThresholds } from "../../rules/config";
+import { buildRuleGroups } from "../../rules/index";
 import { fixtureSpec } from "../fixtures/spec";
 
 interface Route {
@@ -85,10 +88,26 @@ describe("renderAlertmanagerConfig", () => {
     for (const receiver of parse(renderAlertmanagerConfig(fixtureSpec())).receivers) assert.equal(receiver.webhook_configs, undefined);
   });
 
-  it("inhibits warnings only from critical alerts that name their service", () => {
+  it("inhibits warnings only from critical alerts that name their service, and GoZeroServiceDown of the target APIServiceDown pages for", () => {
     assert.deepEqual(parse(renderAlertmanagerConfig(fixtureSpec())).inhibit_rules, [
       { source_matchers: ['severity="critical"', 'service=~".+"'], target_matchers: ['severity="warning"'], equal: ["service"] },
+      { source_matchers: ['alertname="APIServiceDown"'], target_matchers: ['alertname="GoZeroServiceDown"'], equal: ["job", "instance"] },
     ]);
+  });
+
+  it("inhibits GoZeroServiceDown only on labels both alerts always carry, from the same up series", () => {
+    const groups = buildRuleGroups(defaultThresholds);
+    const alerts = groups.flatMap((g) => g.rules.filter(isAlertRule));
+    const api = alerts.find((a) => a.alert === "APIServiceDown");
+    const goZero = alerts.find((a) => a.alert === "GoZeroServiceDown");
+    assert.ok(api !== undefined && goZero !== undefined);
+    // Both are `up{...} == 0`, so both keep job and instance; APIServiceDown's job is one of GoZeroServiceDown's.
+    assert.match(api.expr.text, /^up\{job="user_service_api"\} == 0$/);
+    assert.match(goZero.expr.text, /^up\{job=~"[^"]*\buser_service_api\b[^"]*"\} == 0$/);
+    for (const alert of [api, goZero]) {
+      const [firing] = alert.tests[0]?.firesAt[0]?.alerts ?? [];
+      assert.ok(firing?.labels.job !== undefined && firing.labels.instance !== undefined, `${alert.alert} carries job and instance`);
+    }
   });
 });
 
