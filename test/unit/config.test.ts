@@ -7,23 +7,10 @@ import { configFromPulumi, configFromStackFile, parseStackConfig, plainConfigKey
 import { allJobs } from "../../model/jobs";
 import { defaultThresholds } from "../../rules/config";
 import { ValidationError, ValidationErrors } from "../../validate/errors";
+import { minimalConfig } from "../fixtures/config";
 
 const root = join(__dirname, "..", "..");
 
-/** A minimal valid config: only the required keys. */
-const minimal = (): Record<string, unknown> => ({
-  environment: "staging",
-  target: { host: "10.0.0.5" },
-  alertmanager: {
-    smtpSmarthost: "smtp.example.com:587",
-    smtpFrom: "alerts@example.com",
-    smtpAuthUsername: "alerts@example.com",
-    emails: { default: "a@example.com", critical: "b@example.com", database: "c@example.com", business: "d@example.com" },
-    slackChannels: { default: "#a", critical: "#b", contracts: "#c" },
-  },
-  logging: { programs: [{ name: "winyx-user-api", file: "/var/log/winyx/api/user-api.log" }] },
-  backups: { kinds: [{ name: "database", pattern: "db_backup_*.sql.gz" }] },
-});
 
 /** The messages of the ValidationErrors `fn` throws; fails when it throws nothing or something else. */
 function messages(fn: () => unknown): string[] {
@@ -38,7 +25,7 @@ function messages(fn: () => unknown): string[] {
 }
 
 function badConfig(patch: Record<string, unknown>): string[] {
-  return messages(() => parseStackConfig("test", { ...minimal(), ...patch }));
+  return messages(() => parseStackConfig("test", { ...minimalConfig(), ...patch }));
 }
 
 function stackFile(stack: string): Record<string, unknown> {
@@ -48,7 +35,7 @@ function stackFile(stack: string): Record<string, unknown> {
 
 describe("parseStackConfig defaults", () => {
   it("applies the @default values of model/spec.ts", () => {
-    const spec = parseStackConfig("staging", minimal());
+    const spec = parseStackConfig("staging", minimalConfig());
     assert.equal(spec.stack, "staging");
     assert.equal(spec.monitorName, "winyx-monitor");
     assert.deepEqual(spec.target, { kind: "ssh", host: "10.0.0.5", port: 22, user: "root" });
@@ -71,7 +58,7 @@ describe("parseStackConfig defaults", () => {
   });
 
   it("enables every built job on its catalog port and leaves planned jobs disabled", () => {
-    const spec = parseStackConfig("staging", minimal());
+    const spec = parseStackConfig("staging", minimalConfig());
     for (const job of allJobs) {
       assert.deepEqual(spec.jobs[job.name as keyof typeof spec.jobs], { enabled: job.planned !== true, targets: [`127.0.0.1:${job.portNumber}`] }, job.name);
     }
@@ -79,7 +66,7 @@ describe("parseStackConfig defaults", () => {
 
   it("merges job and threshold overrides with the defaults", () => {
     const spec = parseStackConfig("staging", {
-      ...minimal(),
+      ...minimalConfig(),
       jobs: { task_service: { enabled: true }, mysql: { targets: ["db1:9104", "db2:9104"] }, redis: { enabled: false } },
       thresholds: { cpuBusyPercent: 90, downFor: "2m" },
     });
@@ -90,13 +77,13 @@ describe("parseStackConfig defaults", () => {
   });
 
   it("accepts top-level values as the strings Pulumi stores them as", () => {
-    const spec = parseStackConfig("staging", { ...minimal(), purgeOnDestroy: "true", thresholds: { mysqlConnections: "120" } });
+    const spec = parseStackConfig("staging", { ...minimalConfig(), purgeOnDestroy: "true", thresholds: { mysqlConnections: "120" } });
     assert.equal(spec.purgeOnDestroy, true);
     assert.equal(spec.thresholds.mysqlConnections, 120);
   });
 
   it("records which secrets are set, never their values", () => {
-    const spec = parseStackConfig("staging", { ...minimal(), smtpPassword: SECRET_SET, grafanaAdminPassword: SECRET_SET, redisPassword: "", sshPrivateKey: SECRET_SET });
+    const spec = parseStackConfig("staging", { ...minimalConfig(), smtpPassword: SECRET_SET, grafanaAdminPassword: SECRET_SET, redisPassword: "", sshPrivateKey: SECRET_SET });
     assert.deepEqual(spec.secretsSet, ["grafanaAdminPassword", "smtpPassword"]);
     assert.ok(!JSON.stringify(spec).includes(SECRET_SET));
   });
@@ -143,7 +130,7 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
   });
 
   it("a missing required key", () => {
-    const { alertmanager: _, ...rest } = minimal();
+    const { alertmanager: _, ...rest } = minimalConfig();
     assert.deepEqual(
       messages(() => parseStackConfig("test", rest)),
       ["stack test: alertmanager: is required"],
@@ -153,7 +140,7 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
 
   it("a bad enum value, e-mail address and Slack channel", () => {
     assert.deepEqual(badConfig({ installMethod: "apt" }), ['stack test: installMethod: "apt" is not one of "package", "upstream"']);
-    const alertmanager = { ...(minimal().alertmanager as object), smtpFrom: "alerts", slackChannels: { default: "alerts", critical: "#b", contracts: "#c" } };
+    const alertmanager = { ...(minimalConfig().alertmanager as object), smtpFrom: "alerts", slackChannels: { default: "alerts", critical: "#b", contracts: "#c" } };
     assert.deepEqual(badConfig({ alertmanager }), [
       'stack test: alertmanager.smtpFrom: "alerts" is not an e-mail address',
       'stack test: alertmanager.slackChannels.default: "alerts" is not a Slack channel (#name)',
@@ -168,7 +155,7 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
 
   it("Grafana's repository: a mirror's URL is kept, anything apt could not use or that would put credentials in a sources file is an error", () => {
     for (const url of ["http://mirror.internal/grafana", "https://mirror.internal:8443/apt/grafana/", "file:///srv/mirror/grafana"]) {
-      assert.equal(parseStackConfig("test", { ...minimal(), grafana: { repositoryUrl: url } }).grafana.repositoryUrl, url);
+      assert.equal(parseStackConfig("test", { ...minimalConfig(), grafana: { repositoryUrl: url } }).grafana.repositoryUrl, url);
     }
     const what = "is not an APT repository URL (http://, https:// or file:///, without query, fragment or credentials)";
     for (const url of ["apt.grafana.com", "ftp://mirror/grafana", "https://user:pw@mirror/grafana", "https://mirror/grafana?x=1", "https://mirror/grafana#main", "https://mirror/a b"]) {
@@ -241,7 +228,7 @@ describe("stack files", () => {
       grafanaAdminPassword: SECRET_SET,
       redisPassword: "",
     });
-    const spec = parseStackConfig("prod", { ...minimal(), ...config });
+    const spec = parseStackConfig("prod", { ...minimalConfig(), ...config });
     assert.deepEqual(spec.secretsSet, ["grafanaAdminPassword"]);
     assert.equal(spec.purgeOnDestroy, false);
   });
@@ -266,7 +253,7 @@ describe("stack files", () => {
     }
     const defaults = Object.fromEntries(Object.entries(project.config).flatMap(([key, schema]) => (schema.default === undefined ? [] : [[key, schema.default]])));
     const required = Object.keys(project.config).filter((key) => project.config[key]?.default === undefined);
-    assert.deepEqual(required.sort(), Object.keys(minimal()).sort());
-    assert.deepEqual(parseStackConfig("staging", { ...minimal(), ...defaults }), parseStackConfig("staging", minimal()));
+    assert.deepEqual(required.sort(), Object.keys(minimalConfig()).sort());
+    assert.deepEqual(parseStackConfig("staging", { ...minimalConfig(), ...defaults }), parseStackConfig("staging", minimalConfig()));
   });
 });

@@ -11,6 +11,7 @@ import { deleteScript, diffUpstreamRelease, checkUpstreamRelease, installScript,
 import { packagedServices, renderServiceDropIn, renderUpstreamUnit } from "../../render/systemd";
 import { ValidationErrors } from "../../validate/errors";
 import { fixtureSpec } from "../fixtures/spec";
+import { minimalConfig } from "../fixtures/config";
 import { MonitoringStack } from "../../components/monitoringStack";
 
 const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
@@ -27,23 +28,10 @@ pulumi.runtime.setMocks(
   false,
 );
 
-const minimal = (): Record<string, unknown> => ({
-  environment: "staging",
-  target: { host: "10.0.0.5" },
-  alertmanager: {
-    smtpSmarthost: "smtp.example.com:587",
-    smtpFrom: "alerts@example.com",
-    smtpAuthUsername: "alerts@example.com",
-    emails: { default: "a@example.com", critical: "b@example.com", database: "c@example.com", business: "d@example.com" },
-    slackChannels: { default: "#a", critical: "#b", contracts: "#c" },
-  },
-  logging: { programs: [{ name: "winyx-user-api", file: "/var/log/winyx/api/user-api.log" }] },
-  backups: { kinds: [{ name: "database", pattern: "db_backup_*.sql.gz" }] },
-});
 
 function errors(config: Record<string, unknown>): string[] {
   try {
-    parseStackConfig("test", { ...minimal(), ...config });
+    parseStackConfig("test", { ...minimalConfig(), ...config });
   } catch (e) {
     assert.ok(e instanceof ValidationErrors, String(e));
     return e.errors.map((x) => x.message);
@@ -88,9 +76,9 @@ describe("the releases table", () => {
 
 describe("config: releaseMirror and releases", () => {
   it("defaults to GitHub and no pins; a mirror loses its trailing slash", () => {
-    const spec = parseStackConfig("test", minimal());
+    const spec = parseStackConfig("test", minimalConfig());
     assert.deepEqual([spec.releaseMirror, spec.releases], ["https://github.com", {}]);
-    assert.equal(parseStackConfig("test", { ...minimal(), releaseMirror: "https://artifacts.internal/github/" }).releaseMirror, "https://artifacts.internal/github");
+    assert.equal(parseStackConfig("test", { ...minimalConfig(), releaseMirror: "https://artifacts.internal/github/" }).releaseMirror, "https://artifacts.internal/github");
   });
 
   it("refuses a mirror that is not http(s), carries credentials, or has a query", () => {
@@ -108,14 +96,14 @@ describe("config: releaseMirror and releases", () => {
       `stack test: releases.nodeExporter.sha256: "${SHA.toUpperCase()}" is not a sha256 in lowercase hex (64 digits)`,
     ]);
     assert.deepEqual(errors({ releases: { pushgateway: { version: "1.6.2", sha256: SHA, url: "x" } } }), ["stack test: releases.pushgateway.url: unknown key (known: version, sha256)"]);
-    assert.deepEqual(parseStackConfig("test", { ...minimal(), releases: { nodeExporter: { version: "1.6.1", sha256: SHA } } }).releases, { nodeExporter: { version: "1.6.1", sha256: SHA } });
+    assert.deepEqual(parseStackConfig("test", { ...minimalConfig(), releases: { nodeExporter: { version: "1.6.1", sha256: SHA } } }).releases, { nodeExporter: { version: "1.6.1", sha256: SHA } });
   });
 
   it("with installMethod upstream, an enabled service without a sum is an error naming the key; disabled or pinned is fine", () => {
     assert.match(errors({ installMethod: "upstream" }).join("\n"), /releases\.nginxExporter: installMethod is "upstream" and job nginx is enabled, but no sha256 is pinned/);
     const nginxOff = Object.fromEntries(allJobs.map((j) => [j.name, { enabled: j.name !== releaseJobs.nginxExporter && !j.planned }]));
-    assert.equal(parseStackConfig("test", { ...minimal(), installMethod: "upstream", jobs: nginxOff }).installMethod, "upstream");
-    assert.equal(parseStackConfig("test", { ...minimal(), installMethod: "upstream", releases: { nginxExporter: { version: "0.11.0", sha256: SHA } } }).installMethod, "upstream");
+    assert.equal(parseStackConfig("test", { ...minimalConfig(), installMethod: "upstream", jobs: nginxOff }).installMethod, "upstream");
+    assert.equal(parseStackConfig("test", { ...minimalConfig(), installMethod: "upstream", releases: { nginxExporter: { version: "0.11.0", sha256: SHA } } }).installMethod, "upstream");
   });
 });
 
