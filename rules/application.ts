@@ -7,7 +7,7 @@ import { promql } from "../model/promql";
 import type { AlertRule, RuleGroup } from "../model/rules";
 import { ratioOfPercent, type Thresholds } from "./config";
 import { latencyQuantile, recorded } from "./recording";
-import { at, errorRatioScenario, gauge, humanizeDuration, humanizePercentage, latencyScenario, minutes, phaseMinutes, requireScenario } from "./testing";
+import { at, errorRatioScenario, gauge, humanizeDuration, humanizePercentage, latencyScenario, minutes, phaseMinutes, quietThenFires, requireScenario } from "./testing";
 
 const api = `job="user_service_api", instance="host1:9101", service="user_service_api", method="GET", endpoint="/api/users"`;
 
@@ -29,18 +29,10 @@ function highErrorRate(t: Thresholds): AlertRule {
       {
         name: `quiet at half of ${limit}, fires after ${t.resourceFor} above it`,
         series,
-        quietAt: [at(phase)],
-        firesAt: [
-          {
-            at: at(2 * phase),
-            alerts: [
-              {
-                labels: { severity: "critical", component: "application" },
-                annotations: { summary: "高エラー率検出", description: `HTTPリクエストのエラー率（5xx）が${humanizePercentage(firingValue)}です（しきい値 ${limit}）` },
-              },
-            ],
-          },
-        ],
+        ...quietThenFires(phase, {
+          labels: { severity: "critical", component: "application" },
+          annotations: { summary: "高エラー率検出", description: `HTTPリクエストのエラー率（5xx）が${humanizePercentage(firingValue)}です（しきい値 ${limit}）` },
+        }),
       },
     ],
   };
@@ -62,18 +54,10 @@ function highResponseTime(t: Thresholds): AlertRule {
       {
         name: `quiet below ${limit}, fires after ${t.resourceFor} above it`,
         series,
-        quietAt: [at(phase)],
-        firesAt: [
-          {
-            at: at(2 * phase),
-            alerts: [
-              {
-                labels: { severity: "warning", component: "application" },
-                annotations: { summary: "レスポンスタイム遅延", description: `95パーセンタイルレスポンスタイムが${humanizeDuration(firingValue)}です（しきい値 ${limit}）` },
-              },
-            ],
-          },
-        ],
+        ...quietThenFires(phase, {
+          labels: { severity: "warning", component: "application" },
+          annotations: { summary: "レスポンスタイム遅延", description: `95パーセンタイルレスポンスタイムが${humanizeDuration(firingValue)}です（しきい値 ${limit}）` },
+        }),
       },
     ],
   };

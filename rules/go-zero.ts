@@ -20,6 +20,7 @@ import {
   minutes,
   phaseMinutes,
   quarter,
+  quietThenFires,
   requireScenario,
   rpcServerDurationHistogram,
   steadyRate,
@@ -96,21 +97,13 @@ function highLatency(t: Thresholds): AlertRule {
       {
         name: `quiet below ${t.goZeroP95Seconds}s, fires after ${t.resourceFor} above it`,
         series,
-        quietAt: [at(phase)],
-        firesAt: [
-          {
-            at: at(2 * phase),
-            alerts: [
-              {
-                labels: { severity: "warning", component: "application", job: api.job, service: api.service },
-                annotations: {
-                  summary: `High latency in ${api.service}`,
-                  description: `95th percentile latency is ${humanizeDuration(firingValue)} for service ${api.service} (threshold ${humanizeDuration(t.goZeroP95Seconds)})`,
-                },
-              },
-            ],
+        ...quietThenFires(phase, {
+          labels: { severity: "warning", component: "application", job: api.job, service: api.service },
+          annotations: {
+            summary: `High latency in ${api.service}`,
+            description: `95th percentile latency is ${humanizeDuration(firingValue)} for service ${api.service} (threshold ${humanizeDuration(t.goZeroP95Seconds)})`,
           },
-        ],
+        }),
       },
     ],
   };
@@ -137,21 +130,13 @@ function rpcHighLatency(t: Thresholds): AlertRule {
       {
         name: `quiet below ${limit}, fires after ${t.resourceFor} above it (histogram in ms)`,
         series,
-        quietAt: [at(phase)],
-        firesAt: [
-          {
-            at: at(2 * phase),
-            alerts: [
-              {
-                labels: { severity: "warning", component: "application", job: rpc.job, service: rpc.service },
-                annotations: {
-                  summary: `High RPC latency in ${rpc.service}`,
-                  description: `95th percentile RPC server latency is ${goG4(firingValue)}ms for service ${rpc.service} (threshold ${limit})`,
-                },
-              },
-            ],
+        ...quietThenFires(phase, {
+          labels: { severity: "warning", component: "application", job: rpc.job, service: rpc.service },
+          annotations: {
+            summary: `High RPC latency in ${rpc.service}`,
+            description: `95th percentile RPC server latency is ${goG4(firingValue)}ms for service ${rpc.service} (threshold ${limit})`,
           },
-        ],
+        }),
       },
     ],
   };
@@ -176,21 +161,13 @@ function highErrorRate(t: Thresholds): AlertRule {
       {
         name: `quiet at half of ${humanizePercentage(t.goZeroErrorRatio)}, fires after ${hold} above it`,
         series,
-        quietAt: [at(phase)],
-        firesAt: [
-          {
-            at: at(2 * phase),
-            alerts: [
-              {
-                labels: { severity: "warning", component: "application", job: api.job, service: api.service },
-                annotations: {
-                  summary: `High error rate in ${api.service}`,
-                  description: `Error rate is ${humanizePercentage(firingValue)} for service ${api.service} (threshold ${humanizePercentage(t.goZeroErrorRatio)})`,
-                },
-              },
-            ],
+        ...quietThenFires(phase, {
+          labels: { severity: "warning", component: "application", job: api.job, service: api.service },
+          annotations: {
+            summary: `High error rate in ${api.service}`,
+            description: `Error rate is ${humanizePercentage(firingValue)} for service ${api.service} (threshold ${humanizePercentage(t.goZeroErrorRatio)})`,
           },
-        ],
+        }),
       },
     ],
   };
@@ -223,21 +200,13 @@ function rpcErrors(t: Thresholds): AlertRule {
           // code 14 is Unavailable: the connection errors the chapter meant.
           { series: `rpc_client_requests_code_total{${call}, code="14"}`, values: counter({ steps: phase, value: quietPerMinute }, { steps: phase, value: firingPerMinute }) },
         ],
-        quietAt: [at(phase)],
-        firesAt: [
-          {
-            at: at(2 * phase),
-            alerts: [
-              {
-                labels: { severity: "warning", component: "application", job: api.job, service: api.service },
-                annotations: {
-                  summary: `RPC call errors in ${api.service}`,
-                  description: `Failed RPC client calls (non-OK gRPC codes): ${fixed2(firingRate)}/s in service ${api.service} (threshold ${t.rpcErrorsPerSecond}/s)`,
-                },
-              },
-            ],
+        ...quietThenFires(phase, {
+          labels: { severity: "warning", component: "application", job: api.job, service: api.service },
+          annotations: {
+            summary: `RPC call errors in ${api.service}`,
+            description: `Failed RPC client calls (non-OK gRPC codes): ${fixed2(firingRate)}/s in service ${api.service} (threshold ${t.rpcErrorsPerSecond}/s)`,
           },
-        ],
+        }),
       },
     ],
   };

@@ -4,7 +4,7 @@ import { promql } from "../model/promql";
 import type { AlertRule, RuleGroup } from "../model/rules";
 import { ratioOfPercent, type Thresholds } from "./config";
 import { recorded } from "./recording";
-import { at, counter, gauge, humanizePercentage, minutes, phaseMinutes, quarter, requireScenario, steadyRate } from "./testing";
+import { at, counter, gauge, humanizePercentage, minutes, phaseMinutes, quarter, quietThenFires, requireScenario, steadyRate } from "./testing";
 
 const instance = "host1:9100";
 const GiB = 1024 * 1024 * 1024;
@@ -43,21 +43,13 @@ function highCpu(t: Thresholds): AlertRule {
           // Busy time of another mode: the rule must count idle only.
           { series: `node_cpu_seconds_total{job="node", instance="${instance}", cpu="0", mode="user"}`, values: counter({ steps: phase, value: 60 - idleQuiet }, { steps: phase, value: 60 - idleFiring }) },
         ],
-        quietAt: [at(phase)],
-        firesAt: [
-          {
-            at: at(2 * phase),
-            alerts: [
-              {
-                labels: { severity: "warning", component: "system", job: "node", instance },
-                annotations: {
-                  summary: `高CPU使用率検出: ${instance}`,
-                  description: `${instance} のCPU使用率が${humanizePercentage(busy)}に達しています（しきい値 ${t.cpuBusyPercent}%）`,
-                },
-              },
-            ],
+        ...quietThenFires(phase, {
+          labels: { severity: "warning", component: "system", job: "node", instance },
+          annotations: {
+            summary: `高CPU使用率検出: ${instance}`,
+            description: `${instance} のCPU使用率が${humanizePercentage(busy)}に達しています（しきい値 ${t.cpuBusyPercent}%）`,
           },
-        ],
+        }),
       },
     ],
   };
@@ -134,21 +126,13 @@ function highDisk(t: Thresholds): AlertRule {
           { series: `node_filesystem_size_bytes{${boot}}`, values: gauge({ steps: 2 * phase, value: GiB }) },
           { series: `node_filesystem_avail_bytes{${boot}}`, values: gauge({ steps: 2 * phase, value: 0 }) },
         ],
-        quietAt: [at(phase)],
-        firesAt: [
-          {
-            at: at(2 * phase),
-            alerts: [
-              {
-                labels: { severity: "warning", component: "system", job: "node", instance, device: "/dev/sda1", fstype: "ext4", mountpoint: "/" },
-                annotations: {
-                  summary: `ディスク使用率警告: ${instance} /`,
-                  description: `${instance} の / の使用率が${humanizePercentage(used)}に達しています（しきい値 ${t.diskUsedPercent}%）`,
-                },
-              },
-            ],
+        ...quietThenFires(phase, {
+          labels: { severity: "warning", component: "system", job: "node", instance, device: "/dev/sda1", fstype: "ext4", mountpoint: "/" },
+          annotations: {
+            summary: `ディスク使用率警告: ${instance} /`,
+            description: `${instance} の / の使用率が${humanizePercentage(used)}に達しています（しきい値 ${t.diskUsedPercent}%）`,
           },
-        ],
+        }),
       },
     ],
   };

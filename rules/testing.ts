@@ -8,7 +8,7 @@
  * compares the strings exactly, so `npm run test:validate` proves these replicas right.
  */
 import { durationSeconds, type Duration } from "../model/duration";
-import type { TestSeries } from "../model/rules";
+import type { AlertTest, ExpectedAlert, TestSeries } from "../model/rules";
 
 /**
  * Go's `fmt.Sprintf("%.4g", v)`: four significant digits, ties rounded to even (JavaScript's
@@ -161,6 +161,11 @@ export function minutes(duration: Duration): number {
 /** `n` minutes as an eval time. */
 export function at(n: number): Duration {
   return `${n}m`;
+}
+
+/** The usual two-phase case: quiet at the end of the first phase, exactly `alert` firing at the end of the second. */
+export function quietThenFires(phase: number, alert: ExpectedAlert): Pick<AlertTest, "quietAt" | "firesAt"> {
+  return { quietAt: [at(phase)], firesAt: [{ at: at(2 * phase), alerts: [alert] }] };
 }
 
 /**
