@@ -102,26 +102,17 @@ type packageJSON struct {
 	} `json:"pulumi"`
 }
 
-// requiredPlugins reads the direct dependencies' package.json files under node_modules.
+// requiredPlugins lists the installed direct dependencies that are Pulumi resource plugins.
 func requiredPlugins(programDir string) ([]pluginDep, error) {
 	if programDir == "" {
 		programDir = "."
 	}
-	manifest, err := readPackageJSON(filepath.Join(programDir, "package.json"))
+	installed, err := installedDependencies(programDir)
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for name := range manifest.Dependencies {
-		names = append(names, name)
-	}
-	sort.Strings(names)
 	var deps []pluginDep
-	for _, name := range names {
-		info, err := readPackageJSON(filepath.Join(programDir, "node_modules", name, "package.json"))
-		if err != nil {
-			continue // not installed: the engine reports the missing resource provider when it is used
-		}
+	for _, info := range installed {
 		if !info.Pulumi.Resource {
 			continue
 		}
@@ -144,6 +135,29 @@ func requiredPlugins(programDir string) ([]pluginDep, error) {
 type manifestJSON struct {
 	packageJSON
 	Dependencies map[string]string `json:"dependencies"`
+}
+
+// installedDependencies reads the package.json of each direct dependency of the program that is
+// installed in node_modules, sorted by name; one not installed is left out (the engine reports a
+// missing resource provider when it is used).
+func installedDependencies(programDir string) ([]manifestJSON, error) {
+	manifest, err := readPackageJSON(filepath.Join(programDir, "package.json"))
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(manifest.Dependencies))
+	for name := range manifest.Dependencies {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var installed []manifestJSON
+	for _, name := range names {
+		info, err := readPackageJSON(filepath.Join(programDir, "node_modules", name, "package.json"))
+		if err == nil {
+			installed = append(installed, info)
+		}
+	}
+	return installed, nil
 }
 
 func readPackageJSON(path string) (manifestJSON, error) {
@@ -279,22 +293,13 @@ func boolOption(options map[string]any, name string, fallback bool) bool {
 // GetProgramDependencies backs `pulumi about`: the direct dependencies with their installed versions.
 func (h *host) GetProgramDependencies(_ context.Context, req *pulumirpc.GetProgramDependenciesRequest) (*pulumirpc.GetProgramDependenciesResponse, error) {
 	programDir := req.GetInfo().GetProgramDirectory()
-	manifest, err := readPackageJSON(filepath.Join(programDir, "package.json"))
+	installed, err := installedDependencies(programDir)
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for name := range manifest.Dependencies {
-		names = append(names, name)
-	}
-	sort.Strings(names)
 	var deps []*pulumirpc.DependencyInfo
-	for _, name := range names {
-		installed, err := readPackageJSON(filepath.Join(programDir, "node_modules", name, "package.json"))
-		if err != nil {
-			continue
-		}
-		deps = append(deps, &pulumirpc.DependencyInfo{Name: name, Version: installed.Version})
+	for _, info := range installed {
+		deps = append(deps, &pulumirpc.DependencyInfo{Name: info.Name, Version: info.Version})
 	}
 	return &pulumirpc.GetProgramDependenciesResponse{Dependencies: deps}, nil
 }
