@@ -38,6 +38,18 @@ export interface HostComponentArgs {
   readonly spec: StackSpec;
 }
 
+/** The args of a component whose files come from renderStack, keyed by host path. */
+export interface RenderedFilesArgs extends HostComponentArgs {
+  readonly files: Readonly<Record<string, string>>;
+}
+
+/** The content renderStack gave for a path; a missing one is a bug in the caller. */
+export function renderedFile(files: Readonly<Record<string, string>>, path: string): string {
+  const content = files[path];
+  if (content === undefined) throw new Error(`the rendered files have no ${path}`);
+  return content;
+}
+
 /** A file on the host, child of `parent`, named `${name}-${role}`. */
 export function hostFile(
   parent: pulumi.Resource,

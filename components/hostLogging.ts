@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { AptPackages } from "../providers/aptPackages";
 import type { RemoteFile } from "../providers/remoteFile";
 import { SystemdService } from "../providers/systemdService";
-import { loggingPaths, renderJournaldConfig, renderLogrotateConfig, renderRsyslogConfig } from "../render/logging";
-import { fileTriggers, hostFile, type HostComponentArgs } from "./common";
+import { loggingPaths } from "../render/logging";
+import { fileTriggers, hostFile, renderedFile, type RenderedFilesArgs } from "./common";
 
 export class HostLogging extends pulumi.ComponentResource {
   public readonly rsyslog: RemoteFile;
@@ -12,7 +12,7 @@ export class HostLogging extends pulumi.ComponentResource {
   public readonly logrotate: RemoteFile;
   public readonly rsyslogService: SystemdService;
 
-  constructor(name: string, args: HostComponentArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: RenderedFilesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:HostLogging", name, {}, opts);
     const c = args.connection;
     // Ubuntu has both already (and keeps them on destroy); minimal Debian images have neither.
@@ -20,7 +20,7 @@ export class HostLogging extends pulumi.ComponentResource {
     this.rsyslog = hostFile(this, name, "rsyslog", {
       connection: c,
       path: loggingPaths.rsyslog,
-      content: renderRsyslogConfig(args.spec),
+      content: renderedFile(args.files, loggingPaths.rsyslog),
       mode: "0644",
       validate: "rsyslogd -N1 -f {}",
     }, [packages]);
@@ -28,14 +28,14 @@ export class HostLogging extends pulumi.ComponentResource {
     this.journald = hostFile(this, name, "journald", {
       connection: c,
       path: loggingPaths.journald,
-      content: renderJournaldConfig(args.spec),
+      content: renderedFile(args.files, loggingPaths.journald),
       mode: "0644",
       postChange: "systemctl restart systemd-journald",
     });
     this.logrotate = hostFile(this, name, "logrotate", {
       connection: c,
       path: loggingPaths.logrotate,
-      content: renderLogrotateConfig(args.spec),
+      content: renderedFile(args.files, loggingPaths.logrotate),
       mode: "0644",
       validate: "logrotate --debug {}",
     }, [packages]);

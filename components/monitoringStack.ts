@@ -9,6 +9,7 @@ import type { SecretName, StackSpec } from "../model/spec";
 import type { SshConnectionInput } from "../providers/ssh";
 import { renderStack } from "../render/index";
 import { Alertmanager } from "./alertmanager";
+import { renderedFile } from "./common";
 import { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
 import { Grafana } from "./grafana";
 import { HostLogging } from "./hostLogging";
@@ -37,10 +38,9 @@ export function filesUnder(files: Readonly<Record<string, string>>, dir: string,
   );
 }
 
-function required(files: Readonly<Record<string, string>>, path: string): string {
-  const content = files[path];
-  if (content === undefined) throw new Error(`MonitoringStack: rendered files have no ${path}`);
-  return content;
+/** The files renderStack keeps under `dir/` by their host path (`logging/etc/x` -> `/etc/x`). */
+export function hostFilesUnder(files: Readonly<Record<string, string>>, dir: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(filesUnder(files, dir, true)).map(([path, content]) => [`/${path}`, content]));
 }
 
 export class MonitoringStack extends pulumi.ComponentResource {
@@ -71,7 +71,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
         `${name}-alertmanager`,
         {
           ...host,
-          config: required(files, "alertmanager/alertmanager.yml"),
+          config: renderedFile(files, "alertmanager/alertmanager.yml"),
           templates: filesUnder(files, "alertmanager/templates"),
           smtpPassword: secrets.smtpPassword,
           slackWebhookUrl: secrets.slackWebhookUrl,
@@ -84,7 +84,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       this.prometheus = new Prometheus(
         `${name}-prometheus`,
         // Only the rule files: their promtool tests (prometheus/rules/tests/) stay off the host.
-        { ...host, config: required(files, "prometheus/prometheus.yml"), ruleFiles: filesUnder(files, "prometheus/rules") },
+        { ...host, config: renderedFile(files, "prometheus/prometheus.yml"), ruleFiles: filesUnder(files, "prometheus/rules") },
         // Prometheus sends to Alertmanager: start it once Alertmanager is up.
         { ...child, dependsOn: this.alertmanager ? [this.alertmanager] : [] },
       );
@@ -105,11 +105,12 @@ export class MonitoringStack extends pulumi.ComponentResource {
     );
     this.grafanaUrl = this.grafana.url;
 
-    new HostLogging(`${name}-logging`, host, child);
+    new HostLogging(`${name}-logging`, { ...host, files: hostFilesUnder(files, "logging") }, child);
     // Both write to node exporter's textfile directory, which its package or release creates.
     if (nodeExporter) {
-      new BackupMonitor(`${name}-backup-monitor`, host, { ...child, dependsOn: [nodeExporter] });
-      new ContractMonitor(`${name}-contract-monitor`, host, { ...child, dependsOn: [nodeExporter] });
+      const monitorFiles = { ...host, files: hostFilesUnder(files, "monitors") };
+      new BackupMonitor(`${name}-backup-monitor`, monitorFiles, { ...child, dependsOn: [nodeExporter] });
+      new ContractMonitor(`${name}-contract-monitor`, monitorFiles, { ...child, dependsOn: [nodeExporter] });
     }
     this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl });
   }

@@ -2,20 +2,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AptPackages } from "../providers/aptPackages";
 import { SystemdService } from "../providers/systemdService";
-import { monitorPaths, monitorUnits, renderBackupScript, renderBackupTimer, renderBackupUnit, renderContractScript, renderContractUnit } from "../render/monitors";
-import { fileTriggers, hostFile, type HostComponentArgs } from "./common";
+import { monitorPaths, monitorUnits } from "../render/monitors";
+import { fileTriggers, hostFile, renderedFile, type RenderedFilesArgs } from "./common";
 
 /** `winyx_backup_*{kind}` every `backups.checkEvery`, from a oneshot service and its timer. */
 export class BackupMonitor extends pulumi.ComponentResource {
   public readonly timer: SystemdService;
 
-  constructor(name: string, args: HostComponentArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: RenderedFilesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:BackupMonitor", name, {}, opts);
     const c = args.connection;
     const files = {
-      script: hostFile(this, name, "script", { connection: c, path: monitorPaths.backupScript, content: renderBackupScript(args.spec), mode: "0755", validate: "bash -n {}" }),
-      unit: hostFile(this, name, "unit", { connection: c, path: monitorPaths.backupUnit, content: renderBackupUnit(), mode: "0644" }),
-      timerUnit: hostFile(this, name, "timer-unit", { connection: c, path: monitorPaths.backupTimer, content: renderBackupTimer(args.spec), mode: "0644" }),
+      script: hostFile(this, name, "script", { connection: c, path: monitorPaths.backupScript, content: renderedFile(args.files, monitorPaths.backupScript), mode: "0755", validate: "bash -n {}" }),
+      unit: hostFile(this, name, "unit", { connection: c, path: monitorPaths.backupUnit, content: renderedFile(args.files, monitorPaths.backupUnit), mode: "0644" }),
+      timerUnit: hostFile(this, name, "timer-unit", { connection: c, path: monitorPaths.backupTimer, content: renderedFile(args.files, monitorPaths.backupTimer), mode: "0644" }),
     };
     // The script runs afresh each time: only the units need the timer restarted.
     this.timer = new SystemdService(
@@ -31,13 +31,13 @@ export class BackupMonitor extends pulumi.ComponentResource {
 export class ContractMonitor extends pulumi.ComponentResource {
   public readonly service: SystemdService;
 
-  constructor(name: string, args: HostComponentArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: RenderedFilesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:ContractMonitor", name, {}, opts);
     const c = args.connection;
     const packages = new AptPackages(`${name}-packages`, { connection: c, packages: ["inotify-tools"] }, { parent: this });
     const files = {
-      script: hostFile(this, name, "script", { connection: c, path: monitorPaths.contractScript, content: renderContractScript(args.spec), mode: "0755", validate: "bash -n {}" }),
-      unit: hostFile(this, name, "unit", { connection: c, path: monitorPaths.contractUnit, content: renderContractUnit(), mode: "0644" }),
+      script: hostFile(this, name, "script", { connection: c, path: monitorPaths.contractScript, content: renderedFile(args.files, monitorPaths.contractScript), mode: "0755", validate: "bash -n {}" }),
+      unit: hostFile(this, name, "unit", { connection: c, path: monitorPaths.contractUnit, content: renderedFile(args.files, monitorPaths.contractUnit), mode: "0644" }),
     };
     this.service = new SystemdService(
       `${name}-service`,
