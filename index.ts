@@ -10,17 +10,19 @@ import { validateAll } from "./validate/index";
 const config = new pulumi.Config();
 const spec = parseStackConfig(pulumi.getStack(), configFromPulumi(pulumi.runtime.allConfig()));
 validateAll(spec);
+const target = spec.target;
+if (target.kind !== "ssh") throw new ValidationErrors([new ValidationError("config", "target.docker", "the Docker target is not deployable yet")]);
 checkDeployable();
 
 const secrets: Partial<Record<SecretName, pulumi.Output<string>>> = {};
 for (const key of hostSecretKeys) if (spec.secretsSet.includes(key)) secrets[key] = config.requireSecret(key);
 
-const keyPath = spec.target.privateKeyPath;
+const keyPath = target.privateKeyPath;
 const privateKey = (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).apply((key) => key || readFileSync(keyPath as string, "utf8"));
 
 const stack = new MonitoringStack("winyx", {
   spec,
-  connection: pulumi.output({ host: spec.target.host, port: spec.target.port, user: spec.target.user, privateKey }),
+  connection: pulumi.output({ host: target.host, port: target.port, user: target.user, privateKey }),
   secrets,
   grafanaRepositoryKey: spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined,
 });
@@ -32,7 +34,7 @@ export const grafanaUrl = stack.grafanaUrl;
 /** What a deploy needs beyond a valid spec (synth renders without these). */
 function checkDeployable(): void {
   const errors: ValidationError[] = [];
-  if (!spec.target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
+  if (!target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
     errors.push(new ValidationError("config", "target.privateKeyPath", "set it, or the secret sshPrivateKey, to log in to the host"));
   }
   if (spec.grafana.installPackage) {

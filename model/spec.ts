@@ -13,9 +13,19 @@ import type { ReleasePin, ReleaseService } from "./releases";
 /** The secrets a stack may hold, by their Pulumi config key. */
 export type SecretName = "smtpPassword" | "slackWebhookUrl" | "grafanaAdminPassword" | "grafanaSecretKey" | "mysqlExporterPassword" | "redisPassword";
 
+/** Secrets of the Docker target's `tcp://` TLS connection (PEM). */
+export type DockerTlsSecretName = "dockerTlsCa" | "dockerTlsCert" | "dockerTlsKey";
+
 /** How a service's software gets onto the host. */
 export type InstallMethod = "package" | "upstream";
 
+/**
+ * The services the stack can run, by their catalog key. Each has one description (the service
+ * catalog) that both realizations read: a systemd service over SSH, or a container on a Docker host.
+ */
+export type ServiceName = "prometheus" | "alertmanager" | "grafana" | "nodeExporter" | "mysqlExporter" | "redisExporter" | "nginxExporter" | "pushgateway";
+
+/** A Linux host reached over SSH: services run as systemd units (packages or pinned releases). */
 export interface SshTargetSpec {
   readonly kind: "ssh";
   /** Address of the host (a name or IP). */
@@ -27,6 +37,51 @@ export interface SshTargetSpec {
   /** Path of the private key on the machine running Pulumi (the key itself may instead be the secret `sshPrivateKey`). */
   readonly privateKeyPath?: string;
 }
+
+/** Resource limits of one container (Docker's `--memory` and `--cpus`). */
+export interface ContainerLimits {
+  /** Memory limit in bytes. @default none */
+  readonly memoryBytes?: number;
+  /** CPUs, e.g. 0.5 (Docker's NanoCpus / 1e9). @default none */
+  readonly cpus?: number;
+}
+
+/**
+ * A Docker engine: services run as containers. The engine is reached at `host`:
+ * `unix:///var/run/docker.sock` (the machine running Pulumi), `ssh://user@host[:port]` (the remote
+ * engine's socket forwarded over one SSH connection; key: `privateKeyPath` or the secret
+ * `sshPrivateKey`) or `tcp://host:2376` (TLS; CA, certificate and key are the secrets
+ * `dockerTlsCa`, `dockerTlsCert`, `dockerTlsKey`).
+ */
+export interface DockerTargetSpec {
+  readonly kind: "docker";
+  /** Engine address, `unix://`, `ssh://` or `tcp://`. */
+  readonly host: string;
+  /** ssh:// only: path of the private key on the machine running Pulumi. @default the secret sshPrivateKey */
+  readonly privateKeyPath?: string;
+  /** Host address every published port binds to. @default "127.0.0.1" */
+  readonly publishAddress: string;
+  /**
+   * Image reference per service (`repository:tag` or `repository:tag@sha256:<digest>`), overriding the
+   * catalog's pinned official image (an air-gapped site's own registry, or locally built images). @default {}
+   */
+  readonly images: Readonly<Partial<Record<ServiceName, string>>>;
+  /** Per-service container limits. @default {} */
+  readonly resources: Readonly<Partial<Record<ServiceName, ContainerLimits>>>;
+  /**
+   * Where the exporters find the services they watch, as seen from inside their containers.
+   * @default mysql "host.docker.internal:3306", redis "redis://host.docker.internal:6379",
+   * nginxStatusUrl "http://host.docker.internal:8080/stub_status" (the Docker host, through `host-gateway`)
+   */
+  readonly upstreams: {
+    readonly mysql: string;
+    readonly redis: string;
+    readonly nginxStatusUrl: string;
+  };
+}
+
+/** Where a host's services run. Exactly one of the two forms (`target.host` or `target.docker`). */
+export type TargetSpec = SshTargetSpec | DockerTargetSpec;
 
 /** One scrape job as enabled in this stack. */
 export interface JobSettings {
@@ -122,7 +177,7 @@ export interface StackSpec {
   readonly environment: string;
   /** External label `monitor`. @default "winyx-monitor" */
   readonly monitorName: string;
-  readonly target: SshTargetSpec;
+  readonly target: TargetSpec;
   /** @default "package" */
   readonly installMethod: InstallMethod;
   /**

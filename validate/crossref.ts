@@ -254,7 +254,7 @@ function checkAlertmanager(config: unknown, errors: ValidationError[]): void {
 
 /** Hosts that are the monitoring host itself, as Prometheus there sees them. */
 function normalHost(host: string, spec: StackSpec): string {
-  const local = ["localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", spec.target.host];
+  const local = ["localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", ...(spec.target.kind === "ssh" ? [spec.target.host] : [])];
   return local.includes(host) ? "localhost" : host.toLowerCase();
 }
 
