@@ -7,6 +7,7 @@ import { FlagVersionError, serviceEnabled, serviceList } from "../model/services
 import type { StackSpec } from "../model/spec";
 import { renderAlertmanagerConfig } from "../render/alertmanager";
 import { enabledDashboards, renderGrafanaFiles } from "../render/grafana";
+import { renderStack } from "../render/index";
 import { renderServiceHostFiles } from "../render/services";
 import { activeRuleGroups } from "../rules/index";
 import { validateStack, type DatasourceRef, type ValidationInputs } from "./crossref";
@@ -29,15 +30,18 @@ export function datasourceRefs(model: unknown, panel = ""): DatasourceRef[] {
   return refs;
 }
 
-/** The inputs of the cross-reference checks, taken from what this stack renders. */
-export function validationInputs(spec: StackSpec): ValidationInputs {
-  const grafana = renderGrafanaFiles(spec);
-  const provisioned = yaml.load(grafana["provisioning/datasources/winyx.yaml"] ?? "") as { datasources?: { uid?: string }[] } | undefined;
+/**
+ * The inputs of the cross-reference checks, taken from what this stack renders: `files` is renderStack's
+ * output (rendered here when not given), so the files checked are the files deployed.
+ */
+export function validationInputs(spec: StackSpec, files?: Readonly<Record<string, string>>): ValidationInputs {
+  const datasources = files ? files["grafana/provisioning/datasources/winyx.yaml"] : renderGrafanaFiles(spec)["provisioning/datasources/winyx.yaml"];
+  const provisioned = yaml.load(datasources ?? "") as { datasources?: { uid?: string }[] } | undefined;
   const dashboards = enabledDashboards(spec);
   return {
     ruleGroups: activeRuleGroups(spec),
     dashboards,
-    alertmanager: yaml.load(renderAlertmanagerConfig(spec)),
+    alertmanager: yaml.load(files?.["alertmanager/alertmanager.yml"] ?? renderAlertmanagerConfig(spec)),
     datasourceUids: (provisioned?.datasources ?? []).flatMap((d) => (typeof d.uid === "string" ? [d.uid] : [])),
     dashboardDatasourceUids: Object.fromEntries(dashboards.map((d) => [d.uid, datasourceRefs(d.build())])),
   };
@@ -62,9 +66,15 @@ export function serviceVersionErrors(spec: StackSpec): ValidationError[] {
   return errors;
 }
 
-/** Throws ValidationErrors listing every failure of the stack; returns when it is consistent. */
-export function validateAll(spec: StackSpec): void {
+/**
+ * Renders the stack once (render/index.ts renderStack) and validates it: throws ValidationErrors listing
+ * every failure; returns the rendered files when the stack is consistent, the list synth writes and the
+ * deploy realizes.
+ */
+export function validateAll(spec: StackSpec): Record<string, string> {
   const versions = serviceVersionErrors(spec);
   if (versions.length > 0) throw new ValidationErrors(versions);
-  validateStack(spec, validationInputs(spec));
+  const files = renderStack(spec);
+  validateStack(spec, validationInputs(spec, files));
+  return files;
 }
