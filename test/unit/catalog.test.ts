@@ -21,13 +21,14 @@ import {
   services,
   type ServiceDescription,
 } from "../../model/services/index";
-import type { JobSettings, StackSpec } from "../../model/spec";
+import type { StackSpec } from "../../model/spec";
 import { containerFlags, imageVersion } from "../../render/container";
 import { renderStack } from "../../render/index";
 import { renderServiceHostFiles } from "../../render/services";
 import { packagedService, packagedServices, packageVersion, renderDropIn, systemdFlagContext, upstreamUnits } from "../../render/systemd";
 import { ValidationErrors } from "../../validate/errors";
 import { validateAll } from "../../validate/index";
+import { fakeExporter, withFakeJob } from "../fixtures/fakeExporter";
 import { fixtureSpec } from "../fixtures/spec";
 
 /** The catalog, widened to the common shape for iteration. */
@@ -209,40 +210,6 @@ describe("flags rendered for the version that runs", () => {
   });
 });
 
-/** An exporter that exists only in this test: a description is all it has. */
-const fakeExporter = defineService({
-  name: "fakeExporter",
-  title: "Fake exporter",
-  ports: { fakeExporter: 9199 },
-  listenPort: "fakeExporter",
-  job: { name: "fake", kind: "exporter", description: "a test-only exporter", exports: ["fake_"] },
-  user: "fake-exporter",
-  files: [],
-  reload: null,
-  health: "/metrics",
-  flags: (ctx) => [flag("--web.listen-address", "1.0.0", `${ctx.listen.host}:${ctx.listen.port}`), flag("--fake.mode", "1.2.0", "strict")],
-  systemd: {
-    commandLine: true,
-    package: "prometheus-fake-exporter",
-    unit: "prometheus-fake-exporter.service",
-    binary: "/usr/bin/prometheus-fake-exporter",
-    packageVersion: "1.2.0",
-    upstreamUnit: "fake_exporter.service",
-    reloadable: false,
-  },
-  release: {
-    repo: "example/fake_exporter",
-    project: "fake_exporter",
-    version: "1.3.0",
-    sha256: "c".repeat(64),
-    tag: (v) => `v${v}`,
-    file: (v) => `fake_exporter-${v}.linux-amd64.tar.gz`,
-    topDir: (v) => `fake_exporter-${v}.linux-amd64`,
-    binaries: ["fake_exporter"],
-  },
-  container: { image: { repository: "example/fake-exporter", tag: "v1.3.0" }, uid: 65534, gid: 65534, readOnlyRootFs: true },
-});
-
 describe("adding an exporter is one description", () => {
   const list = [...catalogList, fakeExporter] as const;
 
@@ -268,20 +235,18 @@ describe("adding an exporter is one description", () => {
       description: "Fake exporter",
       reloadable: false,
     });
-    const base = fixtureSpec();
-    const spec = { ...base, jobs: { ...base.jobs, fake: { enabled: true, targets: ["127.0.0.1:9199"] } as JobSettings } } as StackSpec;
-    // The port plan of this test's catalog: the real one has no fakeExporter, so give the context its port.
-    const dropIn = renderDropIn(spec, { ...fakeExporter, listenPort: "nodeExporter" });
+    const spec = withFakeJob(fixtureSpec());
+    const dropIn = renderDropIn(spec, fakeExporter);
     assert.match(dropIn, /^User=fake-exporter$/m);
-    assert.match(dropIn, /^ExecStart=\/usr\/bin\/prometheus-fake-exporter \\\n {4}--web\.listen-address=127\.0\.0\.1:9100 \\\n {4}--fake\.mode=strict$/m);
-    const files = renderStack(spec, [...serviceList, { ...fakeExporter, listenPort: "nodeExporter" }]);
+    assert.match(dropIn, /^ExecStart=\/usr\/bin\/prometheus-fake-exporter \\\n {4}--web\.listen-address=127\.0\.0\.1:9199 \\\n {4}--fake\.mode=strict$/m);
+    const files = renderStack(spec, [...serviceList, fakeExporter]);
     assert.ok(files["services/fakeExporter/etc/systemd/system/prometheus-fake-exporter.service.d/winyx.conf"]?.includes("--fake.mode=strict"));
     assert.equal(files["services/fakeExporter/etc/sysusers.d/winyx-fake-exporter.conf"], '# Managed by winyx-monitoring.\nu fake-exporter - "Fake exporter" - -\n');
     // Disabled job: nothing of it is rendered.
     const off = { ...spec, jobs: { ...spec.jobs, fake: { enabled: false, targets: [] } } } as StackSpec;
-    assert.ok(!Object.keys(renderStack(off, [...serviceList, { ...fakeExporter, listenPort: "nodeExporter" }])).some((p) => p.startsWith("services/fakeExporter/")));
+    assert.ok(!Object.keys(renderStack(off, [...serviceList, fakeExporter])).some((p) => p.startsWith("services/fakeExporter/")));
     // Upstream: its release's unit, with the flags for the release's version.
-    const upstream = renderServiceHostFiles({ ...spec, installMethod: "upstream" }, { ...fakeExporter, listenPort: "nodeExporter" });
+    const upstream = renderServiceHostFiles({ ...spec, installMethod: "upstream" }, fakeExporter);
     assert.match(upstream["/etc/systemd/system/fake_exporter.service"] ?? "", /^Description=Fake exporter 1\.3\.0 \(upstream release\)$/m);
     assert.equal(packageVersion(fakeExporter).version, "1.2.0");
   });
