@@ -34,3 +34,5 @@ PULUMI_INSTALLER_URL=https://get.pulumi.com
 # The @pulumi/command plugin at the version package.json pins; built only if the module proxy serves it.
 PULUMI_COMMAND_VERSION=1.2.1
 PULUMI_COMMAND_COMMIT=7f3eb6f3b77c
+# actionlint lints .github/workflows (the lint tier); built from the Go module proxy into the cache.
+ACTIONLINT_VERSION=1.7.12
