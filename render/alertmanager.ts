@@ -6,6 +6,7 @@
  * Alertmanager does not expand `${VAR}` (the chapter's `'${SMTP_PASSWORD}'` would have been sent as
  * the password), so they are `*_file` references to files the deploy writes beside it.
  */
+import { parentDir, serviceFile, services } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 import { toYaml } from "./yaml";
 
@@ -17,10 +18,16 @@ export interface AlertmanagerPaths {
   readonly templatesDir: string;
 }
 
-/** Debian's prometheus-alertmanager reads /etc/prometheus/alertmanager.yml; templates go to its template dir. */
+/** Debian's prometheus-alertmanager reads /etc/prometheus/alertmanager.yml; templates go to its template dir (model/services/alertmanager.ts). */
 export const alertmanagerHostPaths: AlertmanagerPaths = {
-  secretsDir: "/etc/prometheus/secrets",
-  templatesDir: "/etc/prometheus/alertmanager_templates",
+  secretsDir: parentDir(serviceFile(services.alertmanager, "smtpPassword").path),
+  templatesDir: serviceFile(services.alertmanager, "templates").path,
+};
+
+/** The same inside Alertmanager's container (the Docker realization renders alertmanager.yml with these). */
+export const alertmanagerContainerPaths: AlertmanagerPaths = {
+  secretsDir: parentDir(serviceFile(services.alertmanager, "smtpPassword").containerPath),
+  templatesDir: serviceFile(services.alertmanager, "templates").containerPath,
 };
 
 /** The receiver names routes refer to. */

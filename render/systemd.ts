@@ -12,9 +12,13 @@
  * Upstream releases (installMethod upstream) get a whole unit of ours under the upstream project's
  * name (`node_exporter.service`, as the prometheus-community roles name them): the same user,
  * flags and hardening, rendered by the same functions, with the program from /usr/local/bin.
+ *
+ * What a service is (package, unit, binary, user, data directory, flags) comes from its description
+ * in model/services/; the flags are rendered for the version that runs (the Debian 12 package's, or
+ * the pinned release's: model/services/types.ts renderFlags).
  */
 import type { PortName } from "../model/ports";
-import { commandLineServiceList, renderFlags, services, type CommandLineService, type FlagContext, type ServiceDescription } from "../model/services/index";
+import { commandLineServiceList, renderFlags, serviceFile, services, type CommandLineService, type FlagContext, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 
 /** The services whose command line is ours (all but Grafana), by catalog key. */
@@ -66,9 +70,7 @@ export const packagedServices: Readonly<Record<PackagedServiceName, PackagedServ
 
 /** The path of a service's file (by its description's key) on the host. */
 function filePath(service: ServiceDescription, key: string): string {
-  const file = service.files.find((f) => f.key === key);
-  if (!file) throw new Error(`services.${service.name}.files: no file "${key}"`);
-  return file.path;
+  return serviceFile(service, key).path;
 }
 
 /** Where the stack's files live on the host (Debian's locations where Debian has one), from the descriptions. */

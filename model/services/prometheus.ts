@@ -18,8 +18,8 @@ export const prometheus = defineService({
   ],
   // Where Debian's package keeps consoles/ and console_libraries/; a release ships them in its install folder.
   extraPaths: { consoles: "/etc/prometheus" },
-  // `/-/reload` needs --web.enable-lifecycle, which we do not pass: SIGHUP it is.
-  reload: { signal: "SIGHUP" },
+  // `/-/reload` needs --web.enable-lifecycle, which we do not pass (it also enables /-/quit): SIGHUP it is.
+  reload: { signal: "SIGHUP", httpPath: "/-/reload", httpPathNeeds: "--web.enable-lifecycle" },
   health: "/-/healthy",
   flags: (ctx) => [
     flag("--config.file", "2.0.0", ctx.paths.config),

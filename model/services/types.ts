@@ -171,8 +171,11 @@ export interface ServiceDescription {
   readonly files: readonly ServiceFile[];
   /** Other host paths flags name, by FlagContext key (node exporter's textfile folder, Prometheus' consoles). @default {} */
   readonly extraPaths?: Readonly<Record<string, string>>;
-  /** How it re-reads its files without a restart: SIGHUP, and/or an HTTP endpoint; null: it cannot. */
-  readonly reload: { readonly signal: "SIGHUP"; readonly httpPath?: string } | null;
+  /**
+   * How it re-reads its files without a restart: SIGHUP, and the HTTP endpoint (POST) where the
+   * program has one (`httpPathNeeds`: the flag that enables it, which we do not pass unless said); null: it cannot.
+   */
+  readonly reload: { readonly signal: "SIGHUP"; readonly httpPath?: string; readonly httpPathNeeds?: string } | null;
   /** HTTP path answering 200 when it is healthy. */
   readonly health: string;
   /** Command-line flags, for the version that runs (see FlagDefinition). */
@@ -181,6 +184,18 @@ export interface ServiceDescription {
   /** Its upstream release (installMethod upstream); none: package only (Grafana). */
   readonly release?: ReleaseArtifact;
   readonly container: ContainerRealization;
+}
+
+/** The file of a service with key `key` (its `files` entry); throws when the description has none. */
+export function serviceFile(service: ServiceDescription, key: string): ServiceFile {
+  const file = service.files.find((f) => f.key === key);
+  if (!file) throw new Error(`services.${service.name}.files: no file "${key}"`);
+  return file;
+}
+
+/** The folder of a path (`/etc/prometheus/secrets/smtp_password` -> `/etc/prometheus/secrets`). */
+export function parentDir(path: string): string {
+  return path.slice(0, path.lastIndexOf("/")) || "/";
 }
 
 /** Declares a description, keeping its literal types (port numbers, job name) for the derived tables. */

@@ -100,6 +100,21 @@ describe("the derived tables", () => {
   });
 });
 
+describe("the descriptions' paths are the ones the rendered files name", () => {
+  it("Alertmanager's secret files and templates, Grafana's secrets and dashboards", () => {
+    const files = renderStack(fixtureSpec({ secretsSet: ["smtpPassword", "slackWebhookUrl", "grafanaAdminPassword", "grafanaSecretKey"] }));
+    const am = files["alertmanager/alertmanager.yml"] ?? "";
+    const path = (service: ServiceDescription, key: string) => service.files.find((f) => f.key === key)?.path;
+    assert.ok(am.includes(`smtp_auth_password_file: ${path(services.alertmanager, "smtpPassword")}`), am);
+    assert.ok(am.includes(`slack_api_url_file: ${path(services.alertmanager, "slackWebhookUrl")}`));
+    assert.ok(am.includes(`${path(services.alertmanager, "templates")}/*.tmpl`));
+    const ini = files["grafana/grafana.ini"] ?? "";
+    assert.ok(ini.includes(`$__file{${path(services.grafana, "adminPassword")}}`) && ini.includes(`$__file{${path(services.grafana, "secretKey")}}`), ini);
+    assert.ok((files["grafana/provisioning/dashboards/winyx.yaml"] ?? "").includes(path(services.grafana, "dashboards") ?? "?"));
+    assert.equal(path(services.prometheus, "config"), "/etc/prometheus/prometheus.yml");
+  });
+});
+
 describe("every description carries what the Docker realization needs", () => {
   for (const service of serviceList) {
     it(`${service.name}: a pinned official image, its uid/gid, paths inside the container, health, reload`, () => {

@@ -7,7 +7,7 @@ import { fixtureSpec } from "../fixtures/spec";
 import type { StackSpec } from "../../model/spec";
 import { Grafana } from "../../components/grafana";
 import { MonitoringStack } from "../../components/monitoringStack";
-import { MysqlExporter } from "../../components/exporters";
+import { MysqlExporter, RedisExporter } from "../../components/exporters";
 import { serviceList, services } from "../../model/services/index";
 import { fakeExporter, withFakeJob } from "../fixtures/fakeExporter";
 import { renderServiceHostFiles } from "../../render/services";
@@ -311,5 +311,16 @@ describe("a catalog service without a component of its own", () => {
     assert.equal(service?.inputs.unit, "prometheus-fake-exporter.service");
     assert.deepEqual(Object.keys(plain(service?.inputs.restartTriggers) as object).sort(), ["dropin", "packages"]);
     for (const c of mine.filter((m) => m.type.startsWith("pulumi-nodejs:"))) assert.equal(c.parentType, "winyx:monitoring:CatalogService", c.name);
+  });
+});
+
+describe("RedisExporter args", () => {
+  it("refuses a password the rendered unit would not read (the stack's secretsSet lacks redisPassword)", () => {
+    assert.throws(
+      () => new RedisExporter("r", { connection: { host: "h", privateKey: "k" }, hostFiles: renderServiceHostFiles(fixtureSpec(), services.redisExporter), password: pulumi.secret("pw") }),
+      /RedisExporter r: password is set but the rendered unit does not read \/etc\/prometheus\/secrets\/redis_exporter\.env/,
+    );
+    const spec = fixtureSpec({ secretsSet: [...fixtureSpec().secretsSet, "redisPassword"] });
+    assert.doesNotThrow(() => new RedisExporter("r2", { connection: { host: "h", privateKey: "k" }, hostFiles: renderServiceHostFiles(spec, services.redisExporter), password: pulumi.secret("pw") }));
   });
 });
