@@ -26,6 +26,16 @@ export function datasourceRefs(model: unknown, panel = ""): DatasourceRef[] {
   return refs;
 }
 
+/** The names of a dashboard model's datasource variables (`templating.list` entries of type "datasource"). */
+export function datasourceVariables(model: unknown): string[] {
+  const list = (model as { templating?: { list?: unknown } } | null)?.templating?.list;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((v: unknown) => {
+    const variable = v as { type?: unknown; name?: unknown };
+    return variable.type === "datasource" && typeof variable.name === "string" ? [variable.name] : [];
+  });
+}
+
 /** The inputs of the cross-reference checks, taken from what this stack renders. */
 export function validationInputs(spec: StackSpec): ValidationInputs {
   const grafana = renderGrafanaFiles(spec);
@@ -37,6 +47,7 @@ export function validationInputs(spec: StackSpec): ValidationInputs {
     alertmanager: yaml.load(renderAlertmanagerConfig(spec)),
     datasourceUids: (provisioned?.datasources ?? []).flatMap((d) => (typeof d.uid === "string" ? [d.uid] : [])),
     dashboardDatasourceUids: Object.fromEntries(dashboards.map((d) => [d.uid, datasourceRefs(d.build())])),
+    dashboardDatasourceVariables: Object.fromEntries(dashboards.map((d) => [d.uid, datasourceVariables(d.build())])),
   };
 }
 

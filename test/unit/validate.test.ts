@@ -7,7 +7,7 @@ import type { AlertRule, RecordingRule, RuleGroup } from "../../model/rules";
 import type { StackSpec } from "../../model/spec";
 import { crossrefErrors, validateStack, type DashboardInput, type ValidationInputs } from "../../validate/crossref";
 import { ValidationErrors } from "../../validate/errors";
-import { validateAll, validationInputs } from "../../validate/index";
+import { datasourceVariables, validateAll, validationInputs } from "../../validate/index";
 import { checkPromQL, jobMatchers, metricNames, selectors } from "../../validate/promql";
 import { configFromStackFile, parseStackConfig } from "../../model/config";
 import { readFileSync } from "node:fs";
@@ -157,6 +157,18 @@ describe("validate/crossref: one clear error per class of mistake", () => {
         'dashboard winyx-test panel "CPU": datasource: unknown datasource uid "prometheus" (provisioned: "winyx-prometheus")',
       ],
     );
+  });
+
+  it("issue 8.8: a $ datasource uid must name a datasource variable the dashboard defines (Grafana export's ${DS_PROMETHEUS} is not one)", () => {
+    const d = dashboard("winyx-test", {});
+    const refs = { "winyx-test": [{ panel: "CPU", uid: "${DS_PROMETHEUS}" }, { panel: "Load", uid: "$ds" }, { panel: "Mem", uid: "${ds}" }] };
+    assert.deepEqual(errors({ dashboards: [d], dashboardDatasourceUids: refs }).map((m) => m.split(" (defined")[0]), [
+      'dashboard winyx-test panel "CPU": datasource: uid "${DS_PROMETHEUS}" is a variable the dashboard does not define as a datasource variable',
+      'dashboard winyx-test panel "Load": datasource: uid "$ds" is a variable the dashboard does not define as a datasource variable',
+      'dashboard winyx-test panel "Mem": datasource: uid "${ds}" is a variable the dashboard does not define as a datasource variable',
+    ]);
+    assert.deepEqual(errors({ dashboards: [d], dashboardDatasourceUids: refs, dashboardDatasourceVariables: { "winyx-test": ["ds"] } }).length, 1);
+    assert.deepEqual(datasourceVariables({ templating: { list: [{ type: "datasource", name: "ds" }, { type: "query", name: "job" }] } }), ["ds"]);
   });
 
   it("a dashboard panel built only on disabled jobs is no error (it shows no data); the same query as text still is", () => {
