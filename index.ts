@@ -6,11 +6,12 @@ import { configFromPulumi, hostSecretKeys, parseStackConfig } from "./model/conf
 import { normalizeSecret } from "./model/secrets";
 import type { SecretName } from "./model/spec";
 import { ValidationError, ValidationErrors } from "./validate/errors";
-import { validateAll } from "./validate/index";
+import { stackWarnings, validateAll } from "./validate/index";
 
 const config = new pulumi.Config();
 const spec = parseStackConfig(pulumi.getStack(), configFromPulumi(pulumi.runtime.allConfig(), pulumi.getStack()));
 validateAll(spec);
+for (const warning of stackWarnings(spec)) void pulumi.log.warn(warning);
 const target = spec.target;
 if (target.kind !== "ssh") throw new ValidationErrors([new ValidationError("config", "target.docker", "the Docker target is not deployable yet")]);
 checkDeployable();

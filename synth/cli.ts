@@ -14,7 +14,7 @@ import yaml from "js-yaml";
 import { configFromStackFile, parseStackConfig } from "../model/config";
 import { renderStack } from "../render/index";
 import { ValidationError, ValidationErrors } from "../validate/errors";
-import { validateAll } from "../validate/index";
+import { stackWarnings, validateAll } from "../validate/index";
 
 /** Marks a directory as synth output, so synth never replaces a directory it did not write. */
 const MARKER = ".winyx-synth";
@@ -39,6 +39,7 @@ function synth(args: readonly string[]): string {
   const fileConfig = typeof document === "object" && document !== null ? (document as { config?: unknown }).config : undefined;
   const spec = parseStackConfig(stack, configFromStackFile(stack, fileConfig));
   validateAll(spec);
+  for (const warning of stackWarnings(spec)) process.stderr.write(`synth: warning: ${warning}\n`);
   const files = renderStack(spec);
 
   const target = resolve(out);

@@ -6,8 +6,10 @@ import yaml from "js-yaml";
 import type { StackSpec } from "../model/spec";
 import { renderAlertmanagerConfig } from "../render/alertmanager";
 import { enabledDashboards, renderGrafanaFiles } from "../render/grafana";
-import { activeRuleGroups } from "../rules/index";
+import { activeRuleGroups, buildRuleGroups } from "../rules/index";
 import { validateStack, type DatasourceRef, type ValidationInputs } from "./crossref";
+import { ValidationError, ValidationErrors } from "./errors";
+import { alertLabels, unreachableRoutes } from "./routes";
 
 /** Every datasource reference in a dashboard model, with the title of the panel it is in ("" outside panels). */
 export function datasourceRefs(model: unknown, panel = ""): DatasourceRef[] {
@@ -51,7 +53,40 @@ export function validationInputs(spec: StackSpec): ValidationInputs {
   };
 }
 
+/**
+ * Routes of the rendered alertmanager.yml that no alert reaches. A route no alert of the whole
+ * catalog (every job enabled) can reach is an error: it is wrong in every stack, a receiver whose
+ * required address never gets mail. A route only this stack's alerts miss (its jobs disabled, e.g.
+ * no MySQL) is a warning: right for the stack, but worth saying in synth and preview.
+ */
+export function routeFindings(spec: StackSpec): { errors: ValidationError[]; warnings: string[] } {
+  const config = yaml.load(renderAlertmanagerConfig(spec)) as { route?: Parameters<typeof unreachableRoutes>[0] };
+  const root = config.route ?? {};
+  const everyAlert = alertLabels(buildRuleGroups(spec.thresholds));
+  const stackAlerts = alertLabels(activeRuleGroups(spec));
+  const never = unreachableRoutes(root, everyAlert);
+  const errors = never.map(
+    (r) => new ValidationError(`alertmanager.yml ${r.route}`, "matchers", `[${r.matchers.join(", ")}] match no alert the stack defines, so receiver ${r.receiver} never gets a notification (render/alertmanager.ts childRoutes)`),
+  );
+  const warnings = unreachableRoutes(root, stackAlerts)
+    .filter((r) => !never.some((n) => n.route === r.route))
+    .map((r) => `stack ${spec.stack}: alertmanager.yml ${r.route} [${r.matchers.join(", ")}]: no alert enabled in this stack reaches it, so receiver ${r.receiver} gets no notification (its alerts' jobs are disabled)`);
+  return { errors, warnings };
+}
+
+/** Warnings about a valid stack (said by synth and preview, not fatal). */
+export function stackWarnings(spec: StackSpec): string[] {
+  return routeFindings(spec).warnings;
+}
+
 /** Throws ValidationErrors listing every failure of the stack; returns when it is consistent. */
 export function validateAll(spec: StackSpec): void {
-  validateStack(spec, validationInputs(spec));
+  const routes = routeFindings(spec).errors;
+  try {
+    validateStack(spec, validationInputs(spec));
+  } catch (e) {
+    if (e instanceof ValidationErrors) throw new ValidationErrors([...e.errors, ...routes]);
+    throw e;
+  }
+  if (routes.length > 0) throw new ValidationErrors(routes);
 }
