@@ -8,6 +8,7 @@ import { renderAlertmanagerConfig } from "../render/alertmanager";
 import { enabledDashboards, renderGrafanaFiles } from "../render/grafana";
 import { activeRuleGroups, buildRuleGroups } from "../rules/index";
 import { validateStack, type DatasourceRef, type ValidationInputs } from "./crossref";
+import { dashboardLintErrors } from "./dashboardLint";
 import { ValidationError, ValidationErrors } from "./errors";
 import { alertLabels, unreachableRoutes } from "./routes";
 
@@ -81,12 +82,12 @@ export function stackWarnings(spec: StackSpec): string[] {
 
 /** Throws ValidationErrors listing every failure of the stack; returns when it is consistent. */
 export function validateAll(spec: StackSpec): void {
-  const routes = routeFindings(spec).errors;
+  const more = [...routeFindings(spec).errors, ...enabledDashboards(spec).flatMap((d) => dashboardLintErrors(d.uid, d.build() as Parameters<typeof dashboardLintErrors>[1]))];
   try {
     validateStack(spec, validationInputs(spec));
   } catch (e) {
-    if (e instanceof ValidationErrors) throw new ValidationErrors([...e.errors, ...routes]);
+    if (e instanceof ValidationErrors) throw new ValidationErrors([...e.errors, ...more]);
     throw e;
   }
-  if (routes.length > 0) throw new ValidationErrors(routes);
+  if (more.length > 0) throw new ValidationErrors(more);
 }
