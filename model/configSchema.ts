@@ -254,15 +254,18 @@ const thresholds = doc(
   z.strictObject(
     Object.fromEntries(
       Object.entries(defaultThresholds).map(([name, value]) => {
-        if (typeof value === "string") return [name, duration().default(value as Duration)];
+        // A range window of 0 selects nothing (Prometheus refuses `[0s]`); a hold time of 0s is fine.
+        if (typeof value === "string") return [name, (name.endsWith("Window") ? duration(1, "a PromQL range of 0 selects nothing") : duration()).default(value as Duration)];
         const kind = name.endsWith("Percent") ? "percent" : name.endsWith("Ratio") ? "ratio" : "plain";
-        const constraint = kind === "percent" ? "0-100" : kind === "ratio" ? "0-1" : "0 or more";
+        const constraint = kind === "percent" ? "above 0, below 100" : kind === "ratio" ? "above 0, below 1" : "above 0";
+        // At 0 an alert fires on any value, at 100% (a ratio of 1) it can never fire: neither is a threshold.
         return [
           name,
           numeric(constraint, (n) => {
             if (n < 0) return `must not be negative, got ${show(n)}`;
             if (kind === "percent" && n > 100) return `is a percentage (0-100), got ${show(n)}`;
             if (kind === "ratio" && n > 1) return `is a ratio (0-1, 0.01 = 1%), got ${show(n)}`;
+            if (n === 0 || (kind === "percent" && n === 100) || (kind === "ratio" && n === 1)) return `${show(n)} is no threshold: the alert would fire always or never (${constraint})`;
             return undefined;
           }).default(value),
         ];
@@ -274,7 +277,7 @@ const thresholds = doc(
     placeholder: "<name>",
     defaultText: "rules/config.ts",
     valueType: "number or duration",
-    valueConstraint: "as its default: a number of 0 or more (names ending in Percent 0-100, in Ratio 0-1), or a Prometheus duration",
+    valueConstraint: "as its default: a number above 0 (names ending in Percent below 100, in Ratio below 1), or a Prometheus duration (names ending in Window more than 0)",
   },
 );
 
