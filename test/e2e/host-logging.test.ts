@@ -1,4 +1,10 @@
-// Issue 8.4 on a real host: the rendered /etc/logrotate.d/winyx beside Debian's own logrotate configs
+// Host logging files read by the real programs on a test host.
+//
+// Issue 8.5: journald's own report of its cap equals logging.journalMaxUse with the rendered drop-in
+// (the file size derived from the cap), where the former fixed SystemMaxFileSize=100M made journald
+// raise a 100M cap to 200M.
+//
+// Issue 8.4: the rendered /etc/logrotate.d/winyx beside Debian's own logrotate configs
 // (nginx, apt, dpkg, mariadb, redis), read by the real logrotate. Every managed file is rotated exactly
 // once, whatever its name, with no complaint about a file claimed twice; the glob form we rendered
 // before (`<dir>/*.log`) over a folder Debian rotates is refused by logrotate, which is why the config
@@ -6,7 +12,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { parseStackConfig } from "../../model/config";
-import { loggingPaths, renderLogrotateConfig } from "../../render/logging";
+import { loggingPaths, renderJournaldConfig, renderLogrotateConfig } from "../../render/logging";
 import { minimalConfig } from "../fixtures/config";
 import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
 
@@ -16,7 +22,7 @@ const programs = [
   { name: "winyx-user-api", file: "/var/log/winyx/api/user-api.log" },
 ];
 
-describe("logrotate on a test host", () => {
+describe("host logging on a test host: logrotate and journald", () => {
   let host: TestHost;
 
   before(async () => {
@@ -60,5 +66,29 @@ describe("logrotate on a test host", () => {
       () => parseStackConfig("e2e", { ...base, logging: { ...(base.logging as object), programs: [{ name: "winyx-frontend", file: "/var/log/nginx/winyx-frontend.log" }] } }),
       /logging\.programs\[0\]\.file: .*is in \/var\/log\/nginx/,
     );
+  });
+
+  /** journald's "max" for its system journal after a restart with `dropIn`, as it reports it. */
+  async function journaldMax(dropIn: string): Promise<string> {
+    const run = await host.exec(
+      [
+        `mkdir -p /etc/systemd/journald.conf.d /var/log/journal && cat > ${loggingPaths.journald} <<'WINYX'\n${dropIn}WINYX`,
+        "since=$(date '+%Y-%m-%d %H:%M:%S') && sleep 1 && systemctl restart systemd-journald && sleep 2",
+        `journalctl --since "$since" -u systemd-journald -o cat --no-pager | grep -o 'System Journal .* is .*, max [^,]*' | tail -1`,
+      ].join("\n"),
+    );
+    const max = /max ([0-9.]+[KMGT]?)/.exec(run.stdout)?.[1];
+    assert.ok(max !== undefined, `journald's size report:\n${run.stdout}${run.stderr}`);
+    return max;
+  }
+
+  it("issue 8.5: journald keeps logging.journalMaxUse as set; with the former fixed file size it doubled a 100M cap", async () => {
+    const base = minimalConfig();
+    const spec = parseStackConfig("e2e", { ...base, logging: { ...(base.logging as object), journalMaxUse: "100M" } });
+    const rendered = renderJournaldConfig(spec);
+    assert.match(rendered, /^SystemMaxFileSize=12800K$/m);
+    assert.equal(await journaldMax(rendered), "100.0M");
+    const former = rendered.replace(/^SystemMaxFileSize=.*$/m, "SystemMaxFileSize=100M");
+    assert.equal(await journaldMax(former), "200.0M");
   });
 });
