@@ -10,6 +10,7 @@
 import type * as z from "zod";
 import { crossFieldProblems } from "./checks";
 import { configSchema, configShape, show, type ParsedConfig } from "./configSchema";
+import { parseMemoryBytes } from "./dockerReference";
 import type { JobName } from "./jobs";
 import { secretProblem, type SecretKey } from "./secrets";
 import type { ContainerLimits, DockerTargetSpec, JobSettings, SecretName, ServiceName, StackSpec, TargetSpec } from "./spec";
@@ -110,7 +111,7 @@ function buildTarget(t: ParsedConfig["target"]): TargetSpec {
     for (const [service, limits] of Object.entries(d.resources)) {
       if (limits === undefined) continue;
       resources[service as ServiceName] = {
-        ...(limits.memory === undefined ? {} : { memoryBytes: parseMemory(limits.memory) }),
+        ...(limits.memory === undefined ? {} : { memoryBytes: parseMemoryBytes(limits.memory) as number /* the schema refused any other */ }),
         ...(limits.cpus === undefined ? {} : { cpus: limits.cpus }),
       };
     }
@@ -120,12 +121,6 @@ function buildTarget(t: ParsedConfig["target"]): TargetSpec {
   }
   const ssh = { kind: "ssh" as const, host: t.host ?? "", port: t.port ?? 22, user: t.user ?? "root" };
   return t.privateKeyPath === undefined ? ssh : { ...ssh, privateKeyPath: t.privateKeyPath };
-}
-
-function parseMemory(text: string): number {
-  const match = /^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?/.exec(text);
-  const unit = match?.[2]?.toLowerCase();
-  return Math.floor(Number(match?.[1]) * 1024 ** (unit === undefined ? 0 : " kmgtp".indexOf(unit)));
 }
 
 /** The forms of `target`: exactly one; the SSH form needs its host. */
