@@ -3,23 +3,26 @@ import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringStack } from "./components/monitoringStack";
 import { configFromPulumi, hostSecretKeys, parseStackConfig } from "./model/config";
+import { normalizeSecret } from "./model/secrets";
 import type { SecretName } from "./model/spec";
 import { ValidationError, ValidationErrors } from "./validate/errors";
-import { validateAll } from "./validate/index";
+import { stackWarnings, validateAll } from "./validate/index";
 
 const config = new pulumi.Config();
-const spec = parseStackConfig(pulumi.getStack(), configFromPulumi(pulumi.runtime.allConfig()));
+const spec = parseStackConfig(pulumi.getStack(), configFromPulumi(pulumi.runtime.allConfig(), pulumi.getStack()));
 // Rendered once and validated: the files synth shows are the files deployed.
 const files = validateAll(spec);
+for (const warning of stackWarnings(spec)) void pulumi.log.warn(warning);
 const target = spec.target;
 if (target.kind !== "ssh") throw new ValidationErrors([new ValidationError("config", "target.docker", "the Docker target is not deployable yet")]);
 checkDeployable();
 
 const secrets: Partial<Record<SecretName, pulumi.Output<string>>> = {};
-for (const key of hostSecretKeys) if (spec.secretsSet.includes(key)) secrets[key] = config.requireSecret(key);
+// Each secret as its reader needs it (model/secrets.ts: a trailing newline from `config set --secret < file` removed).
+for (const key of hostSecretKeys) if (spec.secretsSet.includes(key)) secrets[key] = config.requireSecret(key).apply((value) => normalizeSecret(key, value));
 
 const keyPath = target.privateKeyPath;
-const privateKey = (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).apply((key) => key || readFileSync(keyPath as string, "utf8"));
+const privateKey = (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).apply((key) => normalizeSecret("sshPrivateKey", key || readFileSync(keyPath as string, "utf8")));
 
 const stack = new MonitoringStack("winyx", {
   spec,

@@ -102,6 +102,11 @@ export interface AlertmanagerSpec {
   readonly smtpSmarthost: string;
   readonly smtpFrom: string;
   readonly smtpAuthUsername: string;
+  /**
+   * Require STARTTLS from the smarthost (Alertmanager's `smtp_require_tls`); off only for a relay on a
+   * trusted network or 127.0.0.1, such as the dev stack's local SMTP sink. @default true
+   */
+  readonly requireTls: boolean;
   /** Addresses per receiver of the merged chapter config. */
   readonly emails: {
     readonly default: string;

@@ -88,7 +88,8 @@ export function renderAlertmanagerConfig(spec: StackSpec, paths: AlertmanagerPat
   const hasSlack = spec.secretsSet.includes("slackWebhookUrl");
   const hasSmtpAuth = spec.secretsSet.includes("smtpPassword");
 
-  const global: Record<string, unknown> = { smtp_smarthost: am.smtpSmarthost, smtp_from: am.smtpFrom };
+  // smtp_require_tls is Alertmanager's default (true) written out, so a plain relay is a visible choice.
+  const global: Record<string, unknown> = { smtp_smarthost: am.smtpSmarthost, smtp_from: am.smtpFrom, smtp_require_tls: am.requireTls };
   if (hasSmtpAuth) {
     global.smtp_auth_username = am.smtpAuthUsername;
     global.smtp_auth_password_file = `${paths.secretsDir}/smtp_password`;

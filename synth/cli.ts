@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import yaml from "js-yaml";
 import { configFromStackFile, parseStackConfig } from "../model/config";
 import { ValidationError, ValidationErrors } from "../validate/errors";
-import { validateAll } from "../validate/index";
+import { stackWarnings, validateAll } from "../validate/index";
 
 /** Marks a directory as synth output, so synth never replaces a directory it did not write. */
 const MARKER = ".winyx-synth";
@@ -38,6 +38,7 @@ function synth(args: readonly string[]): string {
   const fileConfig = typeof document === "object" && document !== null ? (document as { config?: unknown }).config : undefined;
   const spec = parseStackConfig(stack, configFromStackFile(stack, fileConfig));
   const files = validateAll(spec);
+  for (const warning of stackWarnings(spec)) process.stderr.write(`synth: warning: ${warning}\n`);
 
   const target = resolve(out);
   if (existsSync(target) && readdirSync(target).length > 0 && !existsSync(join(target, MARKER))) {
