@@ -410,11 +410,23 @@ function parseGrafana(r: ConfigReader, value: unknown): GrafanaSpec {
   return g.repositoryKeyPath === undefined ? spec : { ...spec, repositoryKeyPath: r.string(g.repositoryKeyPath, "grafana.repositoryKeyPath", "") };
 }
 
+/** The chapter's Winyx programs (5.6.1), what every stack logs unless it sets `logging.programs`; Pulumi.yaml's default. */
+export const defaultLoggingPrograms: readonly { readonly name: string; readonly file: string }[] = [
+  { name: "winyx-user-api", file: "/var/log/winyx/api/user-api.log" },
+  { name: "winyx-user-rpc", file: "/var/log/winyx/rpc/user-rpc.log" },
+  { name: "winyx-frontend", file: "/var/log/winyx/frontend/app.log" },
+];
+
+/** The chapter's backup kinds (5.7), what every stack checks unless it sets `backups.kinds`; Pulumi.yaml's default. */
+export const defaultBackupKinds: readonly { readonly name: string; readonly pattern: string }[] = [
+  { name: "database", pattern: "db_backup_*.sql.gz" },
+  { name: "application", pattern: "app_backup_*.tar.gz" },
+  { name: "config", pattern: "config_backup_*.tar.gz" },
+];
+
 function parseLogging(r: ConfigReader, value: unknown): LoggingSpec {
-  if (!r.present(value, "logging")) return { programs: [], journalMaxUse: "1G", journalMaxRetention: "7day" };
   const l = r.object(value, "logging", ["programs", "forwardTo", "journalMaxUse", "journalMaxRetention"]);
-  r.present(l.programs, "logging.programs");
-  const programs = r.array(l.programs, "logging.programs").map((p, i) => {
+  const programs = r.array(l.programs ?? defaultLoggingPrograms, "logging.programs").map((p, i) => {
     const path = `logging.programs[${i}]`;
     const o = r.object(p, path, ["name", "file"]);
     return {
@@ -434,12 +446,9 @@ function parseLogging(r: ConfigReader, value: unknown): LoggingSpec {
 }
 
 function parseBackups(r: ConfigReader, value: unknown): BackupSpec {
-  if (!r.present(value, "backups")) return { dir: "/backup/winyx", kinds: [], checkEvery: "5m" };
   const b = r.object(value, "backups", ["dir", "kinds", "checkEvery"]);
-  if (r.present(b.kinds, "backups.kinds") && Array.isArray(b.kinds) && b.kinds.length === 0) {
-    r.fail("backups.kinds", "must list at least one kind of backup");
-  }
-  const kinds = r.array(b.kinds, "backups.kinds").map((k, i) => {
+  if (Array.isArray(b.kinds) && b.kinds.length === 0) r.fail("backups.kinds", "must list at least one kind of backup");
+  const kinds = r.array(b.kinds ?? defaultBackupKinds, "backups.kinds").map((k, i) => {
     const path = `backups.kinds[${i}]`;
     const o = r.object(k, path, ["name", "pattern"]);
     return {

@@ -135,7 +135,7 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
       messages(() => parseStackConfig("test", rest)),
       ["stack test: alertmanager: is required"],
     );
-    assert.deepEqual(badConfig({ logging: {} }), ["stack test: logging.programs: is required"]);
+    assert.deepEqual(badConfig({ backups: { kinds: [] } }), ["stack test: backups.kinds: must list at least one kind of backup"]);
   });
 
   it("a bad enum value, e-mail address and Slack channel", () => {
