@@ -9,6 +9,7 @@
  * eleven times); what happens on the host is in the children's inputs.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { pinnedPackages } from "../model/packageVersions";
 import { releaseBinDir, resolveRelease, type ResolvedRelease } from "../model/releases";
 import type { StackSpec } from "../model/spec";
 import { AptPackages } from "../providers/aptPackages";
@@ -123,7 +124,7 @@ function packagedBase(parent: pulumi.Resource, name: string, args: ServiceBaseAr
   const service = packagedServices[args.service];
   const packages = new AptPackages(
     `${name}-packages`,
-    { connection: args.connection, packages: [service.package, ...(args.extraPackages ?? [])], purgeOnDelete: args.purgeOnDelete ?? false },
+    { connection: args.connection, packages: pinnedPackages(args.spec.packageVersions, [service.package, ...(args.extraPackages ?? [])]), purgeOnDelete: args.purgeOnDelete ?? false },
     { parent },
   );
   const user = service.user === "prometheus" ? undefined : systemUser(parent, name, args.connection, service.user, service.description);
@@ -173,7 +174,7 @@ function upstreamBase(parent: pulumi.Resource, name: string, args: ServiceBaseAr
     { parent, dependsOn: [user] },
   );
   const extra = args.extraPackages ?? [];
-  const packages = extra.length > 0 ? new AptPackages(`${name}-packages`, { connection: args.connection, packages: extra }, { parent }) : undefined;
+  const packages = extra.length > 0 ? new AptPackages(`${name}-packages`, { connection: args.connection, packages: pinnedPackages(args.spec.packageVersions, extra) }, { parent }) : undefined;
   const binaryTriggers = pulumi
     .all([release.installed, release.generation])
     .apply(([installed, generation]): Record<string, string> => ({ release: `${installed?.version}:${installed?.sha256}:${generation}` }));

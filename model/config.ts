@@ -8,6 +8,7 @@
  */
 import { isDuration, type Duration } from "./duration";
 import { allJobs, type JobName } from "./jobs";
+import { debianPackageVersions, PACKAGE_NAME, PACKAGE_VERSION } from "./packageVersions";
 import { defaultReleaseMirror, releaseJobs, releases, releaseServices, type ReleasePin, type ReleaseService } from "./releases";
 import type {
   AlertmanagerSpec,
@@ -59,6 +60,7 @@ export const plainConfigKeys = [
   "backups",
   "contracts",
   "purgeOnDestroy",
+  "packageVersions",
 ] as const;
 
 /** Stands in for a secret's value wherever only "is it set?" matters (synth, tests). */
@@ -517,6 +519,18 @@ function checkUpstreamPins(r: ConfigReader, jobs: Readonly<Record<JobName, JobSe
   }
 }
 
+/** `packageVersions: {<package>: <version>}` over model/packageVersions.ts, keys sorted. */
+function parsePackageVersions(r: ConfigReader, value: unknown): Record<string, string> {
+  const given = r.object(value, "packageVersions", Object.keys(value !== null && typeof value === "object" ? value : {}));
+  const out: Record<string, string> = { ...debianPackageVersions };
+  for (const [name, version] of Object.entries(given)) {
+    const path = `packageVersions.${name}`;
+    if (!PACKAGE_NAME.test(name)) r.fail(path, `${show(name)} is not a Debian package name`);
+    out[name] = r.string(version, path, "", { pattern: PACKAGE_VERSION, what: 'a Debian package version like "1.5.0-1+b6" (never "latest")' });
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 /** A secret counts as set when it has a non-empty value (the engine applies the Pulumi.yaml default ""). */
 function isSet(value: unknown): boolean {
   return value !== undefined && value !== null && value !== "";
@@ -552,6 +566,7 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     contracts: parseContracts(r, config.contracts),
     secretsSet: hostSecretKeys.filter((key) => isSet(config[key])),
     purgeOnDestroy: r.boolean(config.purgeOnDestroy, "purgeOnDestroy", false),
+    packageVersions: parsePackageVersions(r, config.packageVersions),
   };
   if (spec.installMethod === "upstream") checkUpstreamPins(r, spec.jobs, spec.releases ?? {});
   if (r.errors.length > 0) throw new ValidationErrors(r.errors);

@@ -257,3 +257,19 @@ describe("stack files", () => {
     assert.deepEqual(parseStackConfig("staging", { ...minimalConfig(), ...defaults }), parseStackConfig("staging", minimalConfig()));
   });
 });
+
+describe("packageVersions", () => {
+  it("pins every Debian package of model/packageVersions.ts, a stack's own pins over them", () => {
+    const spec = parseStackConfig("test", { ...minimalConfig(), packageVersions: { grafana: "11.3.0", prometheus: "2.45.3+ds-2" } });
+    assert.equal(spec.packageVersions.grafana, "11.3.0");
+    assert.equal(spec.packageVersions.prometheus, "2.45.3+ds-2");
+    assert.equal(spec.packageVersions["prometheus-node-exporter"], "1.5.0-1+b6");
+  });
+
+  it("refuses a bad package name or version, naming the key", () => {
+    assert.deepEqual(messages(() => parseStackConfig("test", { ...minimalConfig(), packageVersions: { Grafana: "11.3.0", prometheus: "latest" } })), [
+      'stack test: packageVersions.Grafana: "Grafana" is not a Debian package name',
+      'stack test: packageVersions.prometheus: "latest" is not a Debian package version like "1.5.0-1+b6" (never "latest")',
+    ]);
+  });
+});
