@@ -6,50 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { commitChange, repoRoot, scratchRepo } from "../harness/scratchRepo";
 
-const root = join(__dirname, "..", "..");
-
-function sh(cwd: string, command: string, ...args: string[]): string {
-  const result = spawnSync(command, args, { cwd, encoding: "utf8" });
-  if (result.error !== undefined) throw new Error(`${command} could not be run: ${result.error.message}`);
-  assert.equal(result.status, 0, `${command} ${args.join(" ")}: ${result.stdout}${result.stderr}`);
-  return result.stdout;
-}
-
-/** A git repository with this working tree (tracked and untracked, not ignored files) as its one commit. */
-function scratchRepo(): string {
-  const dir = mkdtempSync(join(tmpdir(), "winyx-review-test-"));
-  const files = sh(root, "git", "ls-files", "-co", "--exclude-standard", "-z").split("\0").filter((f) => f !== "");
-  for (const file of files) {
-    mkdirSync(dirname(join(dir, file)), { recursive: true });
-    try {
-      copyFileSync(join(root, file), join(dir, file));
-    } catch {
-      // deleted in the working tree but still tracked
-    }
-  }
-  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-  sh(dir, "git", "init", "-q", "-b", "main");
-  sh(dir, "git", "-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A");
-  sh(dir, "git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base");
-  return dir;
-}
-
-function commitChange(repo: string, file: string, edit: (text: string) => string, message: string): void {
-  const path = join(repo, file);
-  const before = readFileSync(path, "utf8");
-  const after = edit(before);
-  assert.notEqual(after, before, `the fixture edit changes ${file}`);
-  writeFileSync(path, after);
-  sh(repo, "git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", message);
-}
+const tsx = join(repoRoot, "node_modules", ".bin", "tsx");
 
 function review(repo: string, ...args: string[]): { status: number; stdout: string; stderr: string } {
-  const result = spawnSync(join(root, "node_modules", ".bin", "tsx"), ["review/cli.ts", ...args], { cwd: repo, encoding: "utf8" });
+  const result = spawnSync(tsx, ["review/cli.ts", ...args], { cwd: repo, encoding: "utf8" });
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -64,12 +29,12 @@ function sections(markdown: string): { files: string[]; alerts: string[] } {
 describe("npm run review", () => {
   let repo: string;
   before(() => {
-    repo = scratchRepo();
+    repo = scratchRepo("review-test");
   });
   after(() => rmSync(repo, { recursive: true, force: true }));
 
   it("one threshold: exactly that rule file's diff and the changed alert's line", () => {
-    commitChange(repo, "Pulumi.dev.yaml", (t) => t.replace(/^config:\n/m, "config:\n  winyx-monitoring:thresholds:\n    cpuBusyPercent: 90\n"), "cpu threshold 90");
+    commitChange(repo, { "Pulumi.dev.yaml": (t) => t.replace(/^config:\n/m, "config:\n  winyx-monitoring:thresholds:\n    cpuBusyPercent: 90\n") }, "cpu threshold 90");
     const out = review(repo, "--stack", "dev", "--base", "HEAD~1", "--head", "HEAD", "--preview", "never");
     assert.equal(out.status, 0, out.stderr);
     const { files, alerts } = sections(out.stdout);
@@ -83,8 +48,10 @@ describe("npm run review", () => {
   it("a new receiver route: the routing change of every alert it catches", () => {
     commitChange(
       repo,
-      "render/alertmanager.ts",
-      (t) => t.replace(`{ matchers: ['component="database"'], receiver: "database-team", continue: true },`, `{ matchers: ['component="database"'], receiver: "database-team", continue: true },\n  { matchers: ['component="cache"'], receiver: "database-team", continue: true },`),
+      {
+        "render/alertmanager.ts": (t) =>
+          t.replace(`{ matchers: ['component="database"'], receiver: "database-team", continue: true },`, `{ matchers: ['component="database"'], receiver: "database-team", continue: true },\n  { matchers: ['component="cache"'], receiver: "database-team", continue: true },`),
+      },
       "cache alerts to the database team",
     );
     const out = review(repo, "--stack", "dev", "--base", "HEAD~1", "--head", "HEAD", "--preview", "never");
@@ -100,7 +67,7 @@ describe("npm run review", () => {
 
   it("never shows a secret: a secure value in the stack file stays out of the report", () => {
     const ciphertext = "v1:c2VjcmV0LWNpcGhlcnRleHQtZm9yLXJldmlldw==";
-    commitChange(repo, "Pulumi.dev.yaml", (t) => t.replace(/^config:\n/m, `config:\n  winyx-monitoring:slackWebhookUrl:\n    secure: ${ciphertext}\n`), "slack webhook");
+    commitChange(repo, { "Pulumi.dev.yaml": (t) => t.replace(/^config:\n/m, `config:\n  winyx-monitoring:slackWebhookUrl:\n    secure: ${ciphertext}\n`) }, "slack webhook");
     const out = review(repo, "--stack", "dev", "--base", "HEAD~1", "--head", "HEAD", "--preview", "never", "--out", join(repo, "full.md"), "--comment", join(repo, "comment.md"));
     assert.equal(out.status, 0, out.stderr);
     for (const text of [out.stdout, readFileSync(join(repo, "full.md"), "utf8"), readFileSync(join(repo, "comment.md"), "utf8")]) {
