@@ -88,15 +88,14 @@ function amtoolRoutes(configFile: string, labels: Readonly<Record<string, string
   return result.stdout.trim().split(",").filter((r) => r !== "");
 }
 
-/** The `Resources:` block at the end of a preview, or its last lines. */
+/** The `Resources:` block at the end of a preview (up to its blank line), on one line; or the preview's last lines. */
 function previewSummary(output: string): string {
   const at = output.lastIndexOf("\nResources:");
-  const tail = at === -1 ? output.trim().split("\n").slice(-5).join("\n") : output.slice(at + 1).trim();
-  return tail
-    .split("\n")
-    .map((line) => line.replace(/^\s+/, ""))
+  const block = at === -1 ? output.trim().split("\n").slice(-5) : output.slice(at + 1).split(/\n\s*\n/)[0]?.split("\n") ?? [];
+  return block
+    .map((line) => line.trim())
     .filter((line) => line !== "" && !/^Duration:/.test(line))
-    .join(" · ");
+    .join(" ");
 }
 
 /** `pulumi preview --diff` of the stack (with the policy pack), when asked or when possible. */
