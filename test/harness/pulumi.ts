@@ -78,6 +78,8 @@ export interface TestStack {
   readonly dir: string;
   /** The stack's config file. */
   readonly configFile: string;
+  /** The environment its commands run with (backend, passphrase), for other tools on this stack (drift, review). */
+  readonly env: Readonly<Record<string, string>>;
   up(options?: { refresh?: boolean }): Promise<OperationResult>;
   preview(options?: { refresh?: boolean }): Promise<OperationResult>;
   refresh(): Promise<OperationResult>;
@@ -402,6 +404,7 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
     name: options.name,
     dir,
     configFile,
+    env,
     up: (o) => operation(["up", "--yes", ...(o?.refresh ? ["--refresh"] : [])]),
     preview: (o) => operation(["preview", ...(o?.refresh ? ["--refresh"] : [])]),
     refresh: () => operation(["refresh", "--yes"]),
