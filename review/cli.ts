@@ -110,7 +110,7 @@ function preview(repo: string, stack: string, mode: string): ReviewInput["previe
   const result = run("pulumi", args, { cwd: repo, env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" } });
   const output = `${result.stdout}${result.stderr}`;
   if (result.status !== 0) {
-    const reason = /no stack named|could not find stack|passphrase|PULUMI_CONFIG_PASSPHRASE|credentials|not logged in/i.test(output) ? "the stack or its credentials are not available here" : "the preview failed";
+    const reason = /no stack named|could not find stack|passphrase|PULUMI_CONFIG_PASSPHRASE|PULUMI_ACCESS_TOKEN|credentials|log ?in/i.test(output) ? "the stack or its credentials are not available here" : "the preview failed";
     if (mode === "always") throw new ReviewError(`pulumi ${args.join(" ")} failed (exit ${result.status}):\n${output.trim()}`);
     return { ran: false, reason: `${reason} (exit ${result.status}; run \`pulumi ${args.join(" ")}\` to see why)` };
   }
