@@ -10,7 +10,8 @@ import { validateAll } from "./validate/index";
 
 const config = new pulumi.Config();
 const spec = parseStackConfig(pulumi.getStack(), configFromPulumi(pulumi.runtime.allConfig()));
-validateAll(spec);
+// Rendered once and validated: the files synth shows are the files deployed.
+const files = validateAll(spec);
 const target = spec.target;
 if (target.kind !== "ssh") throw new ValidationErrors([new ValidationError("config", "target.docker", "the Docker target is not deployable yet")]);
 checkDeployable();
@@ -23,6 +24,7 @@ const privateKey = (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).appl
 
 const stack = new MonitoringStack("winyx", {
   spec,
+  files,
   connection: pulumi.output({ host: target.host, port: target.port, user: target.user, privateKey }),
   secrets,
   grafanaRepositoryKey: spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined,

@@ -17,7 +17,7 @@ export class HostLogging extends pulumi.ComponentResource {
     super("winyx:monitoring:HostLogging", name, {}, opts);
     const c = args.connection;
     // Ubuntu has both already (and keeps them on destroy); minimal Debian images have neither.
-    const packages = new AptPackages(`${name}-packages`, { connection: c, packages: pinnedPackages(args.spec.packageVersions, ["logrotate", "rsyslog"]) }, { parent: this });
+    const packages = new AptPackages(`${name}-packages`, { connection: c, packages: pinnedPackages(args.packageVersions ?? {}, ["logrotate", "rsyslog"]) }, { parent: this });
     this.rsyslog = hostFile(this, name, "rsyslog", {
       connection: c,
       path: loggingPaths.rsyslog,

@@ -5,16 +5,20 @@
  * as spec.installMethod says (components/common.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { resolveReleaseOf, type ResolvedRelease } from "../model/releases";
+import { serviceEnabled, serviceList, services, type ServiceDescription } from "../model/services/index";
 import type { SecretName, StackSpec } from "../model/spec";
 import type { SshConnectionInput } from "../providers/ssh";
 import { renderStack } from "../render/index";
 import { Alertmanager } from "./alertmanager";
+import { CatalogService } from "./catalogService";
 import { renderedFile } from "./common";
 import { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
 import { Grafana } from "./grafana";
 import { HostLogging } from "./hostLogging";
 import { BackupMonitor, ContractMonitor } from "./monitors";
 import { Prometheus } from "./prometheus";
+import type { PackagedServiceName } from "../render/systemd";
 
 export interface MonitoringStackArgs {
   readonly spec: StackSpec;
@@ -22,8 +26,10 @@ export interface MonitoringStackArgs {
   readonly connection: SshConnectionInput;
   /** The secrets the stack sets (spec.secretsSet), as secret Outputs. @default {} */
   readonly secrets?: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>;
-  /** Rendered files by relative path. @default renderStack(spec) */
+  /** Rendered files by relative path (validate/index.ts validateAll returns them). @default renderStack(spec, services) */
   readonly files?: Readonly<Record<string, string>>;
+  /** The service catalog (a test adds a description to it). @default model/services serviceList */
+  readonly services?: readonly ServiceDescription[];
   /** Grafana's repository signing key (armored), read from spec.grafana.repositoryKeyPath; required when spec.grafana.installPackage. @default none */
   readonly grafanaRepositoryKey?: string;
 }
@@ -43,6 +49,14 @@ export function hostFilesUnder(files: Readonly<Record<string, string>>, dir: str
   return Object.fromEntries(Object.entries(filesUnder(files, dir, true)).map(([path, content]) => [`/${path}`, content]));
 }
 
+/** The catalog services with a component class of their own (secrets, extra files, their resource types kept). */
+const withOwnComponent: Readonly<Record<string, true>> = { prometheus: true, alertmanager: true, grafana: true, nodeExporter: true, mysqlExporter: true, redisExporter: true, nginxExporter: true, pushgateway: true };
+
+/** `fakeExporter` -> `fake-exporter`: child names from catalog keys. */
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
 export class MonitoringStack extends pulumi.ComponentResource {
   public readonly prometheus?: Prometheus;
   public readonly alertmanager?: Alertmanager;
@@ -55,22 +69,35 @@ export class MonitoringStack extends pulumi.ComponentResource {
     super("winyx:monitoring:MonitoringStack", name, {}, opts);
     const { spec, connection } = args;
     const secrets = args.secrets ?? {};
-    const files = args.files ?? renderStack(spec);
-    const host = { connection, spec };
+    const catalog = args.services ?? serviceList;
+    const files = args.files ?? renderStack(spec, catalog);
+    const host = { connection, packageVersions: spec.packageVersions };
     const child = { parent: this };
     const enabled = (job: keyof StackSpec["jobs"]) => spec.jobs[job].enabled;
+    // What a service component needs: its rendered host files, and its release when installMethod is upstream.
+    const serviceOf = (description: ServiceDescription): { connection: SshConnectionInput; packageVersions: Readonly<Record<string, string>>; hostFiles: Record<string, string>; release?: ResolvedRelease } => ({
+      ...host,
+      hostFiles: hostFilesUnder(files, `services/${description.name}`),
+      ...(spec.installMethod === "upstream" && description.release ? { release: resolveReleaseOf(description, { mirror: spec.releaseMirror, pins: spec.releases }) } : {}),
+    });
+    const service = (key: PackagedServiceName) => serviceOf(services[key]);
 
-    const nodeExporter = enabled("node") ? new NodeExporter(`${name}-node-exporter`, host, child) : undefined;
-    if (enabled("mysql")) new MysqlExporter(`${name}-mysql-exporter`, { ...host, password: secrets.mysqlExporterPassword }, child);
-    if (enabled("redis")) new RedisExporter(`${name}-redis-exporter`, { ...host, password: secrets.redisPassword }, child);
-    if (enabled("nginx")) new NginxExporter(`${name}-nginx-exporter`, host, child);
-    if (enabled("pushgateway")) new Pushgateway(`${name}-pushgateway`, host, child);
+    const nodeExporter = enabled("node") ? new NodeExporter(`${name}-node-exporter`, service("nodeExporter"), child) : undefined;
+    if (enabled("mysql")) new MysqlExporter(`${name}-mysql-exporter`, { ...service("mysqlExporter"), password: secrets.mysqlExporterPassword }, child);
+    if (enabled("redis")) new RedisExporter(`${name}-redis-exporter`, { ...service("redisExporter"), password: secrets.redisPassword }, child);
+    if (enabled("nginx")) new NginxExporter(`${name}-nginx-exporter`, service("nginxExporter"), child);
+    if (enabled("pushgateway")) new Pushgateway(`${name}-pushgateway`, service("pushgateway"), child);
+    // Every other enabled service of the catalog: its description is all it needs.
+    for (const description of catalog.filter((s) => s.systemd.commandLine && !(s.name in withOwnComponent) && serviceEnabled(s, spec.jobs))) {
+      new CatalogService(`${name}-${kebab(description.name)}`, { ...serviceOf(description), description }, child);
+    }
 
     if (enabled("alertmanager")) {
       this.alertmanager = new Alertmanager(
         `${name}-alertmanager`,
         {
-          ...host,
+          ...service("alertmanager"),
+          purgeOnDestroy: spec.purgeOnDestroy,
           config: renderedFile(files, "alertmanager/alertmanager.yml"),
           templates: filesUnder(files, "alertmanager/templates"),
           smtpPassword: secrets.smtpPassword,
@@ -84,7 +111,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       this.prometheus = new Prometheus(
         `${name}-prometheus`,
         // Only the rule files: their promtool tests (prometheus/rules/tests/) stay off the host.
-        { ...host, config: renderedFile(files, "prometheus/prometheus.yml"), ruleFiles: filesUnder(files, "prometheus/rules") },
+        { ...service("prometheus"), purgeOnDestroy: spec.purgeOnDestroy, config: renderedFile(files, "prometheus/prometheus.yml"), ruleFiles: filesUnder(files, "prometheus/rules") },
         // Prometheus sends to Alertmanager: start it once Alertmanager is up.
         { ...child, dependsOn: this.alertmanager ? [this.alertmanager] : [] },
       );
@@ -96,6 +123,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
       {
         ...host,
         files: filesUnder(files, "grafana", true),
+        hostFiles: hostFilesUnder(files, "services/grafana"),
+        repositoryUrl: spec.grafana.repositoryUrl,
+        rootUrl: spec.grafana.rootUrl,
+        purgeOnDestroy: spec.purgeOnDestroy,
         adminPassword: secrets.grafanaAdminPassword,
         secretKey: secrets.grafanaSecretKey,
         installPackage: args.spec.grafana.installPackage,

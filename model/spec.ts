@@ -9,6 +9,7 @@ import type { Duration } from "./duration";
 import type { JobName } from "./jobs";
 import type { Thresholds } from "../rules/config";
 import type { ReleasePin, ReleaseService } from "./releases";
+import type { CatalogServiceName } from "./services/index";
 
 /** The secrets a stack may hold, by their Pulumi config key. */
 export type SecretName = "smtpPassword" | "slackWebhookUrl" | "grafanaAdminPassword" | "grafanaSecretKey" | "mysqlExporterPassword" | "redisPassword";
@@ -20,10 +21,12 @@ export type DockerTlsSecretName = "dockerTlsCa" | "dockerTlsCert" | "dockerTlsKe
 export type InstallMethod = "package" | "upstream";
 
 /**
- * The services the stack can run, by their catalog key. Each has one description (the service
- * catalog) that both realizations read: a systemd service over SSH, or a container on a Docker host.
+ * The services the stack can run, by their catalog key: "prometheus" | "alertmanager" | "grafana" |
+ * "nodeExporter" | "mysqlExporter" | "redisExporter" | "nginxExporter" | "pushgateway". Each has one
+ * description (model/services/<service>.ts) that both realizations read: a systemd service over SSH,
+ * or a container on a Docker host; this type is the catalog's list (model/services/index.ts serviceList).
  */
-export type ServiceName = "prometheus" | "alertmanager" | "grafana" | "nodeExporter" | "mysqlExporter" | "redisExporter" | "nginxExporter" | "pushgateway";
+export type ServiceName = CatalogServiceName;
 
 /** A Linux host reached over SSH: services run as systemd units (packages or pinned releases). */
 export interface SshTargetSpec {

@@ -12,7 +12,6 @@ import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import yaml from "js-yaml";
 import { configFromStackFile, parseStackConfig } from "../model/config";
-import { renderStack } from "../render/index";
 import { ValidationError, ValidationErrors } from "../validate/errors";
 import { validateAll } from "../validate/index";
 
@@ -38,8 +37,7 @@ function synth(args: readonly string[]): string {
   const document = yaml.load(readFileSync(file, "utf8"));
   const fileConfig = typeof document === "object" && document !== null ? (document as { config?: unknown }).config : undefined;
   const spec = parseStackConfig(stack, configFromStackFile(stack, fileConfig));
-  validateAll(spec);
-  const files = renderStack(spec);
+  const files = validateAll(spec);
 
   const target = resolve(out);
   if (existsSync(target) && readdirSync(target).length > 0 && !existsSync(join(target, MARKER))) {

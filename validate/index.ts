@@ -3,11 +3,15 @@
  * real rule groups, dashboards and rendered Alertmanager and Grafana files of that stack.
  */
 import yaml from "js-yaml";
+import { FlagVersionError, serviceEnabled, serviceList } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 import { renderAlertmanagerConfig } from "../render/alertmanager";
 import { enabledDashboards, renderGrafanaFiles } from "../render/grafana";
+import { renderStack } from "../render/index";
+import { renderServiceHostFiles } from "../render/services";
 import { activeRuleGroups } from "../rules/index";
 import { validateStack, type DatasourceRef, type ValidationInputs } from "./crossref";
+import { ValidationError, ValidationErrors } from "./errors";
 
 /** Every datasource reference in a dashboard model, with the title of the panel it is in ("" outside panels). */
 export function datasourceRefs(model: unknown, panel = ""): DatasourceRef[] {
@@ -26,21 +30,51 @@ export function datasourceRefs(model: unknown, panel = ""): DatasourceRef[] {
   return refs;
 }
 
-/** The inputs of the cross-reference checks, taken from what this stack renders. */
-export function validationInputs(spec: StackSpec): ValidationInputs {
-  const grafana = renderGrafanaFiles(spec);
-  const provisioned = yaml.load(grafana["provisioning/datasources/winyx.yaml"] ?? "") as { datasources?: { uid?: string }[] } | undefined;
+/**
+ * The inputs of the cross-reference checks, taken from what this stack renders: `files` is renderStack's
+ * output (rendered here when not given), so the files checked are the files deployed.
+ */
+export function validationInputs(spec: StackSpec, files?: Readonly<Record<string, string>>): ValidationInputs {
+  const datasources = files ? files["grafana/provisioning/datasources/winyx.yaml"] : renderGrafanaFiles(spec)["provisioning/datasources/winyx.yaml"];
+  const provisioned = yaml.load(datasources ?? "") as { datasources?: { uid?: string }[] } | undefined;
   const dashboards = enabledDashboards(spec);
   return {
     ruleGroups: activeRuleGroups(spec),
     dashboards,
-    alertmanager: yaml.load(renderAlertmanagerConfig(spec)),
+    alertmanager: yaml.load(files?.["alertmanager/alertmanager.yml"] ?? renderAlertmanagerConfig(spec)),
     datasourceUids: (provisioned?.datasources ?? []).flatMap((d) => (typeof d.uid === "string" ? [d.uid] : [])),
     dashboardDatasourceUids: Object.fromEntries(dashboards.map((d) => [d.uid, datasourceRefs(d.build())])),
   };
 }
 
-/** Throws ValidationErrors listing every failure of the stack; returns when it is consistent. */
-export function validateAll(spec: StackSpec): void {
-  validateStack(spec, validationInputs(spec));
+/**
+ * Every enabled service's command line can be rendered for the version that runs: a release pin
+ * (`releases.<service>.version`) below the first release that knows a flag we render, or past one that
+ * dropped it, is an error naming that key and the bound (model/services/types.ts renderFlags).
+ */
+export function serviceVersionErrors(spec: StackSpec): ValidationError[] {
+  const errors: ValidationError[] = [];
+  for (const service of serviceList) {
+    if (!serviceEnabled(service, spec.jobs)) continue;
+    try {
+      renderServiceHostFiles(spec, service);
+    } catch (e) {
+      if (!(e instanceof FlagVersionError)) throw e;
+      errors.push(new ValidationError(`stack ${spec.stack}`, e.key, e.detail));
+    }
+  }
+  return errors;
+}
+
+/**
+ * Renders the stack once (render/index.ts renderStack) and validates it: throws ValidationErrors listing
+ * every failure; returns the rendered files when the stack is consistent, the list synth writes and the
+ * deploy realizes.
+ */
+export function validateAll(spec: StackSpec): Record<string, string> {
+  const versions = serviceVersionErrors(spec);
+  if (versions.length > 0) throw new ValidationErrors(versions);
+  const files = renderStack(spec);
+  validateStack(spec, validationInputs(spec, files));
+  return files;
 }

@@ -8,6 +8,9 @@ import type { StackSpec } from "../../model/spec";
 import { Grafana } from "../../components/grafana";
 import { MonitoringStack } from "../../components/monitoringStack";
 import { MysqlExporter } from "../../components/exporters";
+import { serviceList, services } from "../../model/services/index";
+import { fakeExporter, withFakeJob } from "../fixtures/fakeExporter";
+import { renderServiceHostFiles } from "../../render/services";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -226,7 +229,7 @@ describe("MonitoringStack under mocks", () => {
 describe("MysqlExporter without a password secret", () => {
   it("has the host generate the password: a login script run on change, no secret in Pulumi", async () => {
     const before = registered.length;
-    new MysqlExporter("solo", { connection: { host: "h", privateKey: pulumi.secret("k") }, spec: fixtureSpec() });
+    new MysqlExporter("solo", { connection: { host: "h", privateKey: pulumi.secret("k") }, hostFiles: renderServiceHostFiles(fixtureSpec(), services.mysqlExporter) });
     const mine = (await settle()).filter((c) => c.name.startsWith("solo-"));
     assert.ok(registered.length > before);
     const login = mine.find((c) => c.name === "solo-db-login");
@@ -251,7 +254,14 @@ describe("Grafana from its repository", () => {
   it("points the sources entry at grafana.repositoryUrl with a signed-by keyring, and checks key and entry against the repository before they go live", async () => {
     const mirror = "http://mirror.internal/grafana";
     const spec = fixtureSpec({ grafana: { ...fixtureSpec().grafana, repositoryUrl: mirror } });
-    new Grafana("repo", { connection: { host: "h", privateKey: pulumi.secret("k") }, spec, files: { "grafana.ini": "[server]\n" }, installPackage: true, repositoryKey: "KEY" });
+    new Grafana("repo", {
+      connection: { host: "h", privateKey: pulumi.secret("k") },
+      files: { "grafana.ini": "[server]\n" },
+      hostFiles: renderServiceHostFiles(spec, services.grafana),
+      repositoryUrl: mirror,
+      installPackage: true,
+      repositoryKey: "KEY",
+    });
     const mine = (await settle()).filter((c) => c.name.startsWith("repo-"));
     const byName = (n: string) => mine.find((c) => c.name === `repo-${n}`);
     const key = byName("apt-key");
@@ -278,8 +288,29 @@ describe("Grafana from its repository", () => {
 describe("Grafana args", () => {
   it("refuses installPackage without the repository key, naming both fields", () => {
     assert.throws(
-      () => new Grafana("g", { connection: { host: "h", privateKey: "k" }, spec: fixtureSpec(), files: {}, installPackage: true }),
+      () => new Grafana("g", { connection: { host: "h", privateKey: "k" }, files: {}, hostFiles: {}, installPackage: true }),
       /installPackage is true but repositoryKey is not set/,
     );
+  });
+});
+
+describe("a catalog service without a component of its own", () => {
+  it("gets its package, user, drop-in with its flags and its running unit from its description alone", async () => {
+    const base = fixtureSpec();
+    const spec = withFakeJob({ ...base, grafana: { ...base.grafana, installPackage: false } });
+    new MonitoringStack("fk", { spec, connection: { host: "h", privateKey: pulumi.secret("k") }, services: [...serviceList, fakeExporter] });
+    const mine = (await settle()).filter((c) => c.name.startsWith("fk-fake-exporter"));
+    const byName = (n: string) => mine.find((c) => c.name === `fk-fake-exporter${n}`);
+    assert.equal(byName("")?.type, "winyx:monitoring:CatalogService");
+    assert.equal(byName("")?.parentType, "winyx:monitoring:MonitoringStack");
+    assert.deepEqual(byName("-packages")?.inputs.packages, ["prometheus-fake-exporter"]);
+    assert.equal(byName("-user")?.inputs.path, "/etc/sysusers.d/winyx-fake-exporter.conf");
+    const dropIn = byName("-dropin");
+    assert.equal(dropIn?.inputs.path, "/etc/systemd/system/prometheus-fake-exporter.service.d/winyx.conf");
+    assert.match(String(dropIn?.inputs.content), /--web\.listen-address=127\.0\.0\.1:9199 \\\n {4}--fake\.mode=strict$/m);
+    const service = byName("-service");
+    assert.equal(service?.inputs.unit, "prometheus-fake-exporter.service");
+    assert.deepEqual(Object.keys(plain(service?.inputs.restartTriggers) as object).sort(), ["dropin", "packages"]);
+    for (const c of mine.filter((m) => m.type.startsWith("pulumi-nodejs:"))) assert.equal(c.parentType, "winyx:monitoring:CatalogService", c.name);
   });
 });
