@@ -5,6 +5,7 @@ import { MonitoringStack } from "./components/monitoringStack";
 import { configFromPulumi, hostSecretKeys, parseStackConfig } from "./model/config";
 import { normalizeSecret } from "./model/secrets";
 import type { SecretName } from "./model/spec";
+import { stackOutputs } from "./render/outputs";
 import { ValidationError, ValidationErrors } from "./validate/errors";
 import { stackWarnings, validateAll } from "./validate/index";
 
@@ -32,9 +33,17 @@ const stack = new MonitoringStack("winyx", {
   grafanaRepositoryKey: spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined,
 });
 
+const outputs = stackOutputs(spec, target);
 export const prometheusUrl = stack.prometheusUrl;
 export const alertmanagerUrl = stack.alertmanagerUrl;
 export const grafanaUrl = stack.grafanaUrl;
+/** Dashboard uid -> its URL (`<grafanaUrl>d/<uid>`). */
+export const dashboardUrls = outputs.dashboardUrls;
+/** Run this where `pulumi` runs to reach the loopback URLs above (services listen on the host's loopback only). */
+export const sshTunnel = outputs.sshTunnel;
+export const enabledJobs = outputs.enabledJobs;
+export const alertRules = outputs.alertRules;
+export const dashboards = outputs.dashboards;
 
 /** What a deploy needs beyond a valid spec (synth renders without these). */
 function checkDeployable(): void {

@@ -10,6 +10,7 @@
  * children's inputs.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { pinnedPackages } from "../model/packageVersions";
 import { releaseBinDir, type ResolvedRelease } from "../model/releases";
 import { services, type ServiceDescription } from "../model/services/index";
 import { AptPackages } from "../providers/aptPackages";
@@ -28,6 +29,8 @@ export function description(service: PackagedServiceName | ServiceDescription): 
 export interface HostComponentArgs {
   /** The host, reached over SSH; its privateKey is a secret. */
   readonly connection: SshConnectionInput;
+  /** Debian package -> the version it is pinned to (the spec's packageVersions): a package listed here is installed as name=version. @default {} */
+  readonly packageVersions?: Readonly<Record<string, string>>;
 }
 
 /** The args of a component whose files come from renderStack, keyed by host path. */
@@ -127,7 +130,7 @@ function packagedBase(parent: pulumi.Resource, name: string, args: ServiceBaseAr
   const service = packagedService(description(args.service));
   const packages = new AptPackages(
     `${name}-packages`,
-    { connection: args.connection, packages: [service.package, ...(args.extraPackages ?? [])], purgeOnDelete: args.purgeOnDelete ?? false },
+    { connection: args.connection, packages: pinnedPackages(args.packageVersions ?? {}, [service.package, ...(args.extraPackages ?? [])]), purgeOnDelete: args.purgeOnDelete ?? false },
     { parent },
   );
   const user = description(args.service).systemd.packageOwnsUser ? undefined : systemUser(parent, name, args.connection, service.user, args.hostFiles);
@@ -175,7 +178,7 @@ function upstreamBase(parent: pulumi.Resource, name: string, args: ServiceBaseAr
     { parent, dependsOn: [user] },
   );
   const extra = args.extraPackages ?? [];
-  const packages = extra.length > 0 ? new AptPackages(`${name}-packages`, { connection: args.connection, packages: extra }, { parent }) : undefined;
+  const packages = extra.length > 0 ? new AptPackages(`${name}-packages`, { connection: args.connection, packages: pinnedPackages(args.packageVersions ?? {}, extra) }, { parent }) : undefined;
   const binaryTriggers = pulumi
     .all([release.installed, release.generation])
     .apply(([installed, generation]): Record<string, string> => ({ release: `${installed?.version}:${installed?.sha256}:${generation}` }));

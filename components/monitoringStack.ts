@@ -71,12 +71,12 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const secrets = args.secrets ?? {};
     const catalog = args.services ?? serviceList;
     const files = args.files ?? renderStack(spec, catalog);
-    const host = { connection };
+    const host = { connection, packageVersions: spec.packageVersions };
     const child = { parent: this };
     const enabled = (job: keyof StackSpec["jobs"]) => spec.jobs[job].enabled;
     // What a service component needs: its rendered host files, and its release when installMethod is upstream.
-    const serviceOf = (description: ServiceDescription): { connection: SshConnectionInput; hostFiles: Record<string, string>; release?: ResolvedRelease } => ({
-      connection,
+    const serviceOf = (description: ServiceDescription): { connection: SshConnectionInput; packageVersions: Readonly<Record<string, string>>; hostFiles: Record<string, string>; release?: ResolvedRelease } => ({
+      ...host,
       hostFiles: hostFilesUnder(files, `services/${description.name}`),
       ...(spec.installMethod === "upstream" && description.release ? { release: resolveReleaseOf(description, { mirror: spec.releaseMirror, pins: spec.releases }) } : {}),
     });

@@ -9,7 +9,9 @@
  */
 import type * as z from "zod";
 import { crossFieldProblems } from "./checks";
+import { debianPackageVersions } from "./packageVersions";
 import { configSchema, configShape, show, type ParsedConfig } from "./configSchema";
+export { defaultBackupKinds, defaultLoggingPrograms } from "./configSchema";
 import { parseMemoryBytes } from "./dockerReference";
 import type { JobName } from "./jobs";
 import { secretProblem, type SecretKey } from "./secrets";
@@ -86,6 +88,11 @@ function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
       const known = Object.keys(shape);
       const what = issue.path === undefined || issue.path.length === 0 ? "unknown config key" : "unknown key";
       return issue.keys.map((k) => `${what}${suggestion(k, known)}`).join("\n");
+    }
+    case "invalid_key": {
+      // A record key its key schema refused (packageVersions): that schema's own message names the rule.
+      const inner = (issue as { issues?: readonly { message?: string }[] }).issues?.[0]?.message;
+      return inner ?? `${show(issue.input)} is not an accepted key`;
     }
     case "invalid_value":
       return `${show(issue.input)} is not one of ${issue.values.map((v) => show(v)).join(", ")}`;
@@ -178,6 +185,7 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     contracts: parsed.contracts,
     secretsSet: hostSecretKeys.filter((key) => isSet(config[key])),
     purgeOnDestroy: parsed.purgeOnDestroy,
+    packageVersions: Object.fromEntries(Object.entries({ ...debianPackageVersions, ...parsed.packageVersions }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
   const secretKeysSet = secretKeys.filter((key) => isSet(config[key]));
   for (const p of crossFieldProblems(spec, { secretKeysSet })) errors.push(new ValidationError(subject, p.path, p.message));

@@ -10,6 +10,7 @@
  * Messages: each check returns the text after `<key.path>: `; model/config.ts adds the path.
  */
 import * as z from "zod";
+import { PACKAGE_NAME, PACKAGE_VERSION } from "./packageVersions";
 import { parseDurationMs, type Duration } from "./duration";
 import { parseImageReference, parseMemoryBytes } from "./dockerReference";
 import { allJobs } from "./jobs";
@@ -341,6 +342,20 @@ export function logFileProblem(v: string): string | undefined {
   return undefined;
 }
 
+/** The chapter's Winyx programs (5.6.1): what every stack logs unless it sets `logging.programs`. */
+export const defaultLoggingPrograms: readonly { readonly name: string; readonly file: string }[] = [
+  { name: "winyx-user-api", file: "/var/log/winyx/api/user-api.log" },
+  { name: "winyx-user-rpc", file: "/var/log/winyx/rpc/user-rpc.log" },
+  { name: "winyx-frontend", file: "/var/log/winyx/frontend/app.log" },
+];
+
+/** The chapter's backup kinds (5.7): what every stack checks unless it sets `backups.kinds`. */
+export const defaultBackupKinds: readonly { readonly name: string; readonly pattern: string }[] = [
+  { name: "database", pattern: "db_backup_*.sql.gz" },
+  { name: "application", pattern: "app_backup_*.tar.gz" },
+  { name: "config", pattern: "config_backup_*.tar.gz" },
+];
+
 const logging = z.strictObject({
   programs: doc(
     z.array(
@@ -348,8 +363,8 @@ const logging = z.strictObject({
         name: doc(text(/^[A-Za-z0-9_.-]+$/, "a syslog program name"), { description: "syslog program name (rsyslog programname)" }),
         file: doc(checked(z.string(), "an absolute file under /var/log, not in a folder or file a package rotates", logFileProblem), { description: "its log file (rotated daily, 7 kept, 0640)" }),
       }),
-    ),
-    { description: "programs whose syslog lines go to their own file; names and files unique" },
+    ).default(defaultLoggingPrograms.map((p) => ({ ...p }))),
+    { description: "programs whose syslog lines go to their own file; names and files unique (default: the chapter's three Winyx programs)" },
   ),
   forwardTo: doc(hostPort().optional(), { description: "forward all syslog to this host:port over TCP" }),
   journalMaxUse: doc(
@@ -382,8 +397,9 @@ const backups = z.strictObject({
           pattern: doc(text(/^[^/\s]+$/, "a file name pattern (no slash)"), { description: "file name glob in dir" }),
         }),
       )
-      .min(1, { message: "must list at least one kind of backup" }),
-    { description: "kinds of backup: at least one, names unique" },
+      .min(1, { message: "must list at least one kind of backup" })
+      .default(defaultBackupKinds.map((k) => ({ ...k }))),
+    { description: "kinds of backup: at least one, names unique (default: the chapter's database, application and config backups)" },
   ),
   checkEvery: doc(duration(1000, "a systemd timer needs a period of at least 1s").default("5m"), { description: "how often the freshness check runs (a systemd timer)" }),
 });
@@ -425,9 +441,23 @@ export const configShape = {
   thresholds,
   alertmanager: doc(alertmanager, { description: "Notification settings" }),
   grafana: doc(grafana, { description: "Grafana behind the reverse proxy" }),
-  logging: doc(logging, { description: "Host logging: rsyslog routing, journald, logrotate" }),
-  backups: doc(backups, { description: "Backup freshness metrics" }),
+  logging: doc(logging.prefault({}), { description: "Host logging: rsyslog routing, journald, logrotate" }),
+  backups: doc(backups.prefault({}), { description: "Backup freshness metrics" }),
   contracts: doc(contracts, { description: "Contract change monitor" }),
+  packageVersions: doc(
+    z
+      .record(
+        text(PACKAGE_NAME, "a Debian package name"),
+        text(PACKAGE_VERSION, 'a Debian package version like "1.5.0-1+b6" (never "latest")'),
+      )
+      .default({}),
+    {
+      description:
+        "Debian package -> version every install is pinned to (apt-get install name=version), over model/packageVersions.ts (Debian 12 bookworm; grafana has no default). A package upgraded outside Pulumi is drift and the next up puts the pin back",
+      placeholder: "<package>",
+      defaultText: "model/packageVersions.ts",
+    },
+  ),
   purgeOnDestroy: doc(bool().default(false), { description: "`pulumi destroy` also deletes the Prometheus TSDB and Grafana data" }),
   smtpPassword: secret("SMTP password for alertmanager.smtpAuthUsername; without it mail is sent unauthenticated. One line (trailing line breaks are removed)"),
   slackWebhookUrl: secret("Slack incoming-webhook URL; without it no Slack notifications are configured. One line"),

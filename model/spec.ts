@@ -215,4 +215,6 @@ export interface StackSpec {
   readonly secretsSet: readonly SecretName[];
   /** Delete TSDB and Grafana data on destroy. @default false */
   readonly purgeOnDestroy: boolean;
+  /** Debian package -> pinned version: model/packageVersions.ts with this stack's `packageVersions` over it. */
+  readonly packageVersions: Readonly<Record<string, string>>;
 }

@@ -159,12 +159,14 @@ export function renderAlertmanagerConfig(spec: StackSpec, paths: AlertmanagerPat
  * subject is one line (a newline in a mail header is not allowed); times carry their real zone
  * (Go prints "JST" in a layout literally, so the chapter labelled UTC times as JST, and
  * Alertmanager 0.25 has no function to convert zones); the component line only when the alert
- * has one.
+ * has one; the stack's environment (Prometheus' external label) leads the subject and every text,
+ * so a staging alert never reads as production.
  */
 export function renderAlertmanagerTemplates(): Record<string, string> {
   const text = `{{/* Rendered by winyx-monitoring (render/alertmanager.ts). */}}
 
 {{ define "custom.email.subject" -}}
+{{ with .CommonLabels.environment }}[{{ . }}] {{ end -}}
 [{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .GroupLabels.alertname }}
 {{- end }}
 
@@ -172,6 +174,8 @@ export function renderAlertmanagerTemplates(): Record<string, string> {
 {{ range .Alerts -}}
 ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━
 アラート: {{ .Labels.alertname }}
+{{ with .Labels.environment }}環境: {{ . }}
+{{ end -}}
 状態: {{ .Status }}
 重要度: {{ .Labels.severity }}
 {{ with .Labels.component }}コンポーネント: {{ . }}
@@ -196,6 +200,8 @@ export function renderAlertmanagerTemplates(): Record<string, string> {
 {{ define "custom.slack.text" -}}
 {{ range .Alerts -}}
 *アラート:* {{ .Labels.alertname }}
+{{ with .Labels.environment }}*環境:* {{ . }}
+{{ end -}}
 *状態:* {{ .Status }}
 *重要度:* {{ .Labels.severity }}
 *概要:* {{ .Annotations.summary }}

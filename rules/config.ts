@@ -54,6 +54,18 @@ export interface Thresholds {
   readonly downFor: Duration;
 }
 
+/**
+ * Where the runbooks live: every alert carries the annotation `runbook_url: <base>/<AlertName>`
+ * (monitoring-mixins' convention), so a notification links to what to do. The page per alert is
+ * named exactly like the alert; the policy pack (policy/) refuses an alert without one.
+ */
+export const runbookBaseUrl = "https://winyx.jp/runbooks/alerts";
+
+/** The runbook of one alert. */
+export function runbookUrl(alert: string): string {
+  return `${runbookBaseUrl}/${alert}`;
+}
+
 export const defaultThresholds: Thresholds = {
   // 80% sustained for 5m leaves headroom for a burst before requests queue.
   cpuBusyPercent: 80,

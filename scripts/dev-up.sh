@@ -13,5 +13,6 @@ cd "$repo_dir"
 pulumi stack select --create dev --non-interactive >/dev/null
 # --refresh: read the host first, so whatever changed there (a hand edit, a stopped service, a
 # rebuilt host) is put back, not just what changed in the code.
-step "pulumi up (dev)" pulumi up --stack dev --refresh --yes --non-interactive --skip-preview "$@"
+# The policy pack (policy/) is enforced here as in the workflows: a violation stops the up.
+step "pulumi up (dev)" pulumi up --stack dev --refresh --yes --non-interactive --skip-preview --policy-pack "$repo_dir/policy" "$@"
 pulumi stack output --stack dev

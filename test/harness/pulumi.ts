@@ -80,6 +80,8 @@ export interface TestStack {
   readonly dir: string;
   /** The stack's config file. */
   readonly configFile: string;
+  /** The environment its commands run with (backend, passphrase), for other tools on this stack (drift, review). */
+  readonly env: Readonly<Record<string, string>>;
   /** `pulumi up`; `skipPreview` runs the program once instead of twice. */
   up(options?: { refresh?: boolean; skipPreview?: boolean }): Promise<OperationResult>;
   preview(options?: { refresh?: boolean }): Promise<OperationResult>;
@@ -406,6 +408,7 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
     name: options.name,
     dir,
     configFile,
+    env,
     up: (o) => operation(["up", "--yes", ...(o?.refresh ? ["--refresh"] : []), ...(o?.skipPreview ? ["--skip-preview"] : [])]),
     preview: (o) => operation(["preview", ...(o?.refresh ? ["--refresh"] : [])]),
     refresh: () => operation(["refresh", "--yes"]),

@@ -191,11 +191,12 @@ describe("MonitoringStack under mocks", () => {
     assert.deepEqual(Object.keys(plain(mysql.inputs.restartTriggers) as object).sort(), ["dbUser", "dropin", "myCnf", "packages"]);
   });
 
-  it("installs Debian packages per service and purges Prometheus' TSDB only when the stack says so", () => {
+  it("installs Debian packages per service, each pinned, and purges Prometheus' TSDB only when the stack says so", () => {
     const packages = children.filter((c) => c.type === PACKAGES).map((c) => `${c.name}: ${(c.inputs.packages as string[]).join(" ")}`);
-    assert.ok(packages.includes("winyx-prometheus-packages: prometheus"), packages.join("\n"));
-    assert.ok(packages.includes("winyx-node-exporter-packages: prometheus-node-exporter"));
-    assert.ok(packages.includes("winyx-contract-monitor-packages: inotify-tools"));
+    assert.ok(packages.includes("winyx-prometheus-packages: prometheus=2.42.0+ds-5+deb12u1"), packages.join("\n"));
+    assert.ok(packages.includes("winyx-node-exporter-packages: prometheus-node-exporter=1.5.0-1+b6"));
+    assert.ok(packages.includes("winyx-contract-monitor-packages: inotify-tools=3.22.6.0-4"));
+    for (const line of packages) assert.match(line, /^[^:]+: ([a-z0-9+.-]+=\S+ ?)+$/, "every package pinned");
     const prometheus = children.find((c) => c.name === "winyx-prometheus-packages");
     assert.equal(prometheus?.inputs.purgeOnDelete, false);
   });

@@ -135,7 +135,7 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
       messages(() => parseStackConfig("test", rest)),
       ["stack test: alertmanager: is required"],
     );
-    assert.deepEqual(badConfig({ logging: {} }), ["stack test: logging.programs: is required"]);
+    assert.deepEqual(badConfig({ backups: { kinds: [] } }), ["stack test: backups.kinds: must list at least one kind of backup"]);
   });
 
   it("a bad enum value, e-mail address and Slack channel", () => {
@@ -255,5 +255,21 @@ describe("stack files", () => {
     const required = Object.keys(project.config).filter((key) => project.config[key]?.default === undefined);
     assert.deepEqual(required.sort(), Object.keys(minimalConfig()).sort());
     assert.deepEqual(parseStackConfig("staging", { ...minimalConfig(), ...defaults }), parseStackConfig("staging", minimalConfig()));
+  });
+});
+
+describe("packageVersions", () => {
+  it("pins every Debian package of model/packageVersions.ts, a stack's own pins over them", () => {
+    const spec = parseStackConfig("test", { ...minimalConfig(), packageVersions: { grafana: "11.3.0", prometheus: "2.45.3+ds-2" } });
+    assert.equal(spec.packageVersions.grafana, "11.3.0");
+    assert.equal(spec.packageVersions.prometheus, "2.45.3+ds-2");
+    assert.equal(spec.packageVersions["prometheus-node-exporter"], "1.5.0-1+b6");
+  });
+
+  it("refuses a bad package name or version, naming the key", () => {
+    assert.deepEqual(messages(() => parseStackConfig("test", { ...minimalConfig(), packageVersions: { Grafana: "11.3.0", prometheus: "latest" } })), [
+      'stack test: packageVersions.Grafana: "Grafana" is not a Debian package name',
+      'stack test: packageVersions.prometheus: "latest" is not a Debian package version like "1.5.0-1+b6" (never "latest")',
+    ]);
   });
 });

@@ -69,7 +69,7 @@ describe("synth", () => {
   it("exits 1 on an invalid stack file, names every problem and writes nothing", () => {
     const file = join(work, "Pulumi.broken.yaml");
     const prod = readFileSync(join(root, "Pulumi.prod.yaml"), "utf8");
-    writeFileSync(file, prod.replace("winyx-monitoring:retention: 15d", "winyx-monitoring:retention: 15 days\n  winyx-monitoring:scrapeIntervall: 30s"));
+    writeFileSync(file, prod.replace("winyx-monitoring:environment: production", "winyx-monitoring:environment: production\n  winyx-monitoring:retention: 15 days\n  winyx-monitoring:scrapeIntervall: 30s"));
     const out = join(work, "broken");
     const result = synth("--stack", "broken", "--config-file", file, "--out", out);
     assert.equal(result.status, 1);
@@ -82,7 +82,7 @@ describe("synth", () => {
   it("shows a retention change and a release pin in the command lines it writes", () => {
     const prod = readFileSync(join(root, "Pulumi.prod.yaml"), "utf8");
     const file = join(work, "Pulumi.retention.yaml");
-    writeFileSync(file, prod.replace("winyx-monitoring:retention: 15d", "winyx-monitoring:retention: 45d"));
+    writeFileSync(file, prod.replace("winyx-monitoring:environment: production", "winyx-monitoring:environment: production\n  winyx-monitoring:retention: 45d"));
     const dropIn = "services/prometheus/etc/systemd/system/prometheus.service.d/winyx.conf";
     const base = tree(join(work, "prod-a"));
     const out = join(work, "retention");
