@@ -6,21 +6,24 @@
  * is upgraded outside Pulumi is drift (AptPackages reads the installed version back), and the next
  * `up` puts the pinned version back. The policy pack (policy/) refuses an unpinned install.
  *
+ * The services' own packages are pinned in their descriptions (model/services/, `systemd.debianVersion`);
+ * this table adds what the host components install besides them.
+ *
  * Grafana is not here: Debian does not package it, its version is the stack's choice
  * (`packageVersions.grafana`).
  */
-export const debianPackageVersions: Readonly<Record<string, string>> = {
-  "inotify-tools": "3.22.6.0-4",
-  logrotate: "3.21.0-1",
-  prometheus: "2.42.0+ds-5+deb12u1",
-  "prometheus-alertmanager": "0.25.0-1+b4",
-  "prometheus-mysqld-exporter": "0.14.0-3+b5",
-  "prometheus-nginx-exporter": "0.11.0-1+b4",
-  "prometheus-node-exporter": "1.5.0-1+b6",
-  "prometheus-pushgateway": "1.5.1-2+b5",
-  "prometheus-redis-exporter": "1.45.0-2+b4",
-  rsyslog: "8.2302.0-1+deb12u2",
-};
+import { serviceList, type ServiceDescription } from "./services/index";
+
+export const debianPackageVersions: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries({
+    // The services' packages: pinned in their descriptions (model/services/<service>.ts systemd.debianVersion).
+    ...Object.fromEntries((serviceList as readonly ServiceDescription[]).flatMap((s) => (s.systemd.debianVersion ? [[s.systemd.package, s.systemd.debianVersion]] : []))),
+    // What the host components install besides the services.
+    "inotify-tools": "3.22.6.0-4",
+    logrotate: "3.21.0-1",
+    rsyslog: "8.2302.0-1+deb12u2",
+  }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+);
 
 /** A Debian package name (Debian policy 5.6.1). */
 export const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;

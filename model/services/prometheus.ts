@@ -36,6 +36,7 @@ export const prometheus = defineService({
     unit: "prometheus.service",
     binary: "/usr/bin/prometheus",
     packageVersion: "2.42.0",
+    debianVersion: "2.42.0+ds-5+deb12u1",
     upstreamUnit: "prometheus.service",
     packageOwnsUser: true,
     reloadable: true,

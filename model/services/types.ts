@@ -122,6 +122,12 @@ export interface SystemdRealization {
   readonly binary: string;
   /** The package version flags are rendered for: Debian 12's (the oldest we support). */
   readonly packageVersion: string;
+  /**
+   * The exact Debian 12 package version every install is pinned to (`apt-get install name=version`);
+   * its upstream part is `packageVersion`. A stack on another release overrides it under the config
+   * key `packageVersions`. @default none: not in Debian (Grafana; the stack pins `packageVersions.grafana`)
+   */
+  readonly debianVersion?: string;
   /** The unit of our own for the upstream release (the upstream project's name, as the prometheus-community roles). */
   readonly upstreamUnit?: string;
   /** The package creates the user (Debian's `prometheus`, owner of an existing TSDB): no sysusers.d entry with the package. @default false */

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { allJobs, jobs } from "../../model/jobs";
 import { definePorts, ports } from "../../model/ports";
+import { debianPackageVersions } from "../../model/packageVersions";
 import { releaseJobs, releases, releaseServices } from "../../model/releases";
 import {
   compareVersions,
@@ -93,6 +94,19 @@ describe("the derived tables", () => {
       assert.equal(upstreamUnits[name], service.systemd.upstreamUnit);
     }
     assert.ok(!("grafana" in packagedServices), "Grafana runs its package's command line");
+  });
+
+  it("each Debian package pin is the description's, and its upstream part is the version flags are rendered for", () => {
+    for (const service of serviceList) {
+      const pin = service.systemd.debianVersion;
+      if (pin === undefined) {
+        assert.equal(service.name, "grafana", `${service.name}: only Grafana (not in Debian) has no Debian pin`);
+        continue;
+      }
+      assert.equal(debianPackageVersions[service.systemd.package], pin, service.name);
+      // [epoch:]upstream[+repack]-revision: "2.42.0+ds-5+deb12u1" is upstream 2.42.0.
+      assert.equal(pin.replace(/^\d+:/, "").split("-")[0]?.split("+")[0], service.systemd.packageVersion, service.name);
+    }
   });
 
   it("one user per service", () => {
