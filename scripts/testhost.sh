@@ -16,27 +16,6 @@ key_dir="$repo_dir/.testhosts"
 key_path="$key_dir/id_ed25519"
 label=winyx.testhost
 
-# --- the machine's Debian mirror -------------------------------------------------------------------------------
-# Hosts use the same Debian mirror as this machine (the only one reachable), read from its apt sources.
-
-# The deb822 stanzas of the machine's Debian sources (signed by the Debian archive keyring): the hosts' apt sources.
-host_debian_sources() {
-  awk -v RS= -v ORS='\n\n' '/Signed-By: *\/usr\/share\/keyrings\/debian-archive-keyring\.gpg/ && !/Enabled: *no/' \
-    /etc/apt/sources.list.d/*.sources 2>/dev/null | sed '/^#/d'
-}
-
-# The archive URI serving the release suite itself, for debootstrap.
-debian_mirror() {
-  host_debian_sources | awk -v suite="$TESTHOST_DEBIAN_SUITE" '
-    /^URIs:/ { uri = $2 }
-    /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == suite) { print uri; exit } }'
-}
-
-# apt settings this machine needs for that mirror (for example no Valid-Until check on a snapshot), for the hosts too.
-host_apt_mirror_settings() {
-  cat /etc/apt/apt.conf.d/* 2>/dev/null | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy)' || true
-}
-
 # --- the image ------------------------------------------------------------------------------------------------
 # The tag is a hash of everything the image is made from (its settings, the build functions, the mirror), so a
 # changed recipe builds a new image and any other change to these scripts does not.
