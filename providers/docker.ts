@@ -91,16 +91,15 @@ function sshSocketAgent(conn: SshConnection): import("node:http").Agent {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const http = require("node:http") as typeof import("node:http");
   class SshSocketAgent extends http.Agent {
-    createConnection(_options: unknown, callback?: (err: Error | null, socket?: import("node:net").Socket) => void): undefined {
+    override createConnection(_options: unknown, callback?: (err: Error | null, stream: import("node:stream").Duplex) => void): undefined {
       sshClient(conn)
         .then((client) =>
           client.openssh_forwardOutStreamLocal(REMOTE_SOCKET, (err, stream) => {
-            if (err) callback?.(new Error(`ssh ${conn.user ?? "root"}@${conn.host}: forwarding to ${REMOTE_SOCKET}: ${err.message}`));
-            // An ssh2 channel is a Duplex; http only needs a Duplex, whatever the type says.
-            else callback?.(null, stream as unknown as import("node:net").Socket);
+            if (err) callback?.(new Error(`ssh ${conn.user ?? "root"}@${conn.host}: forwarding to ${REMOTE_SOCKET}: ${err.message}`), undefined as never);
+            else callback?.(null, stream);
           }),
         )
-        .catch((err: Error) => callback?.(err));
+        .catch((err: Error) => callback?.(err, undefined as never));
       return undefined;
     }
   }
@@ -150,6 +149,8 @@ export interface TarEntry {
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
+  /** A folder entry (content ignored). @default false */
+  readonly dir?: boolean;
 }
 
 /** A tar archive of files (what the engine's PUT /archive takes). */
@@ -163,7 +164,10 @@ export async function tarOf(entries: readonly TarEntry[]): Promise<Buffer> {
     pack.on("end", () => resolve(Buffer.concat(chunks)));
     pack.on("error", reject);
   });
-  for (const e of entries) pack.entry({ name: e.name, mode: e.mode, uid: e.uid, gid: e.gid, mtime: new Date(0) }, e.content);
+  for (const e of entries) {
+    if (e.dir) pack.entry({ name: e.name, type: "directory", mode: e.mode, uid: e.uid, gid: e.gid, mtime: new Date(0) });
+    else pack.entry({ name: e.name, mode: e.mode, uid: e.uid, gid: e.gid, mtime: new Date(0) }, e.content);
+  }
   pack.finalize();
   return done;
 }

@@ -153,15 +153,16 @@ export interface DockerContainerState extends DockerContainerProps {
 }
 
 /** What an update may change without replacing the container. */
-const IN_PLACE = new Set<keyof DockerContainerProps>(["restart", "memory", "cpus", "mustRun", "reloadTriggers", "reloadSignal", "stopTimeout"]);
+// Arrays, not Sets: Pulumi's closure serializer can't capture a Set.
+const IN_PLACE: readonly (keyof DockerContainerProps)[] = ["restart", "memory", "cpus", "mustRun", "reloadTriggers", "reloadSignal", "stopTimeout"];
 
-const RESTART = new Set(["no", "on-failure", "always", "unless-stopped"]);
+const RESTART: readonly string[] = ["no", "on-failure", "always", "unless-stopped"];
 
 /** Problems with the inputs, as [field, reason]. */
 export function checkContainer(props: Partial<DockerContainerProps>): [string, string][] {
   const failures = checkNamed(props);
   if (typeof props.image === "string" && !/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(props.image)) failures.push(["image", `not an image reference: ${JSON.stringify(props.image)}`]);
-  if (typeof props.restart === "string" && !RESTART.has(props.restart)) failures.push(["restart", `one of ${[...RESTART].join(", ")}, got ${JSON.stringify(props.restart)}`]);
+  if (typeof props.restart === "string" && !RESTART.includes(props.restart)) failures.push(["restart", `one of ${RESTART.join(", ")}, got ${JSON.stringify(props.restart)}`]);
   if (typeof props.memory === "number" && !(props.memory >= 6)) failures.push(["memory", `MB, at least 6 (Docker's minimum), got ${props.memory}`]);
   if (typeof props.cpus === "string" && !(Number(props.cpus) > 0)) failures.push(["cpus", `a positive number of CPUs like "0.5", got ${JSON.stringify(props.cpus)}`]);
   for (const [i, port] of (props.ports ?? []).entries()) {
@@ -224,7 +225,7 @@ export function changedFields(olds: DockerContainerState, news: DockerContainerP
 
 export function diffContainer(olds: DockerContainerState, news: DockerContainerProps): pulumi.dynamic.DiffResult {
   const changed = changedFields(olds, news);
-  const replaces = changed.filter((k) => !IN_PLACE.has(k));
+  const replaces = changed.filter((k) => !IN_PLACE.includes(k));
   // Names are unique on an engine: the old container goes first.
   return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
 }
@@ -279,7 +280,7 @@ export function createBody(props: DockerContainerProps): Dockerode.ContainerCrea
       : {}),
     HostConfig: {
       PortBindings: bindings,
-      Mounts: props.mounts.filter((m) => m.type !== "tmpfs").map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly ?? false })),
+      Mounts: props.mounts.filter((m) => m.type !== "tmpfs").map((m) => ({ Type: m.type, Source: m.source ?? "", Target: m.target, ReadOnly: m.readOnly ?? false })),
       Tmpfs: { ...props.tmpfs, ...Object.fromEntries(props.mounts.filter((m) => m.type === "tmpfs").map((m) => [m.target, ""])) },
       ...(props.networkMode ? { NetworkMode: props.networkMode } : first ? { NetworkMode: first.name } : {}),
       ...(props.pidMode ? { PidMode: props.pidMode } : {}),
@@ -338,7 +339,7 @@ async function createAndStart(props: DockerContainerProps): Promise<{ id: string
   return { id: container.id, outs: { ...props, imageId: info.Image, running: info.State.Running } };
 }
 
-async function update(id: string, olds: DockerContainerState, news: DockerContainerProps): Promise<DockerContainerState> {
+async function updateContainer(id: string, olds: DockerContainerState, news: DockerContainerProps): Promise<DockerContainerState> {
   const docker = dockerClient(news.engine);
   const container = docker.getContainer(id);
   const changed = new Set(changedFields(olds, news));
@@ -378,7 +379,7 @@ export const dockerContainerProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(id: string, olds: DockerContainerState, news: DockerContainerProps) {
-    return { outs: await update(id, olds, news) };
+    return { outs: await updateContainer(id, olds, news) };
   },
 
   async read(id: string, props: DockerContainerState) {

@@ -174,7 +174,9 @@ export const dockerVolumeProvider: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs: DockerVolumeProps) {
     // Creating an existing name returns that volume: data kept by an earlier destroy is adopted.
-    const created = (await dockerClient(inputs.engine).createVolume({ Name: inputs.name, Driver: inputs.driver, Labels: labelMap(inputs.labels) })) as unknown as { Name: string; Mountpoint: string };
+    const docker = dockerClient(inputs.engine);
+    await docker.createVolume({ Name: inputs.name, Driver: inputs.driver, Labels: labelMap(inputs.labels) });
+    const created = (await docker.getVolume(inputs.name).inspect()) as { Name: string; Mountpoint: string };
     return { id: created.Name, outs: { ...inputs, mountpoint: created.Mountpoint } };
   },
 
