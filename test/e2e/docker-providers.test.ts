@@ -60,7 +60,7 @@ test("DockerNetwork and DockerVolume: created with labels, read back, gone when 
   assert.equal((await docker("network", "inspect", "-f", '{{index .Labels "org.winyx.stack"}}', `${prefix}-net`)).stdout.trim(), prefix);
   assert.equal((await networks.read(net.id, net.outs)).id, net.id);
   const { failures } = await networks.check({}, { engine, name: "bad name!" });
-  assert.deepEqual(failures.map((f: { property: string }) => f.property), ["name"]);
+  assert.deepEqual((failures ?? []).map((f) => f.property), ["name"]);
 
   const { inputs: volIn } = await volumes.check({}, { engine, name: `${prefix}-data`, labels });
   const vol = await volumes.create(volIn);
