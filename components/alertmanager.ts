@@ -9,9 +9,9 @@ import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
 import { alertmanagerHostPaths } from "../render/alertmanager";
 import { hostPaths, packagedServices } from "../render/systemd";
-import { hostFile, hostService, serviceBase, roleFromFileName, type HostComponentArgs } from "./common";
+import { hostFile, hostService, serviceBase, roleFromFileName, type ServiceComponentArgs } from "./common";
 
-export interface AlertmanagerArgs extends HostComponentArgs {
+export interface AlertmanagerArgs extends ServiceComponentArgs {
   /** alertmanager.yml, rendered. */
   readonly config: string;
   /** Notification templates by file name, rendered. */
@@ -20,6 +20,8 @@ export interface AlertmanagerArgs extends HostComponentArgs {
   readonly smtpPassword?: pulumi.Input<string>;
   /** Slack webhook URL; the config reads it from `<secretsDir>/slack_webhook_url`. @default none */
   readonly slackWebhookUrl?: pulumi.Input<string>;
+  /** Delete Alertmanager's data on destroy (spec.purgeOnDestroy). @default false */
+  readonly purgeOnDestroy?: boolean;
 }
 
 export class Alertmanager extends pulumi.ComponentResource {
@@ -29,7 +31,7 @@ export class Alertmanager extends pulumi.ComponentResource {
 
   constructor(name: string, args: AlertmanagerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:Alertmanager", name, {}, opts);
-    const base = serviceBase(this, name, { ...args, service: "alertmanager", purgeOnDelete: args.spec.purgeOnDestroy });
+    const base = serviceBase(this, name, { ...args, service: "alertmanager", purgeOnDelete: args.purgeOnDestroy ?? false });
     const group = packagedServices.alertmanager.user;
     const secrets: Record<string, RemoteFile> = {};
     for (const [file, value] of [["smtp_password", args.smtpPassword], ["slack_webhook_url", args.slackWebhookUrl]] as const) {

@@ -4,38 +4,30 @@
  * service. Plain functions the component classes call, each child `{ parent }` and named
  * `${name}-<role>`.
  *
- * Components register `{}` as their inputs, not their args: the args carry the whole StackSpec,
- * and recording it would show every component as updated on any config change (and store it
- * eleven times); what happens on the host is in the children's inputs.
+ * Components take narrow args: the connection, the files renderStack rendered for them (nothing is
+ * rendered inside a component), the resolved release when installMethod is upstream, and the few
+ * settings they act on. They register `{}` as their inputs: what happens on the host is in the
+ * children's inputs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { releaseBinDir, resolveRelease, type ResolvedRelease } from "../model/releases";
-import type { StackSpec } from "../model/spec";
+import { releaseBinDir, type ResolvedRelease } from "../model/releases";
+import { services, type ServiceDescription } from "../model/services/index";
 import { AptPackages } from "../providers/aptPackages";
 import { RemoteFile, type RemoteFileInputs } from "../providers/remoteFile";
 import type { SshConnectionInput } from "../providers/ssh";
 import { SystemdService } from "../providers/systemdService";
 import { UpstreamRelease, type ReleaseDirectory } from "../providers/upstreamRelease";
-import {
-  dropInPath,
-  hostPaths,
-  packagedServices,
-  renderServiceDropIn,
-  renderSysusers,
-  renderUpstreamUnit,
-  sysusersPath,
-  unitPath,
-  upstreamUnits,
-  type DropInOptions,
-  type PackagedServiceName,
-} from "../render/systemd";
+import { dropInPath, packagedServices, sysusersPath, unitPath, upstreamUnits, type PackagedServiceName } from "../render/systemd";
+
+/** A service's description, widened to the common shape. */
+function description(name: PackagedServiceName): ServiceDescription {
+  return services[name];
+}
 
 /** The args every host component takes. */
 export interface HostComponentArgs {
   /** The host, reached over SSH; its privateKey is a secret. */
   readonly connection: SshConnectionInput;
-  /** The validated stack spec. */
-  readonly spec: StackSpec;
 }
 
 /** The args of a component whose files come from renderStack, keyed by host path. */
@@ -66,12 +58,16 @@ export function roleFromFileName(fileName: string): string {
   return fileName.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "").toLowerCase();
 }
 
-/** A nologin system user with a same-named group, declared in sysusers.d and created by systemd-sysusers. */
-export function systemUser(parent: pulumi.Resource, name: string, connection: SshConnectionInput, user: string, description: string): RemoteFile {
+/**
+ * A nologin system user with a same-named group, declared in sysusers.d (the rendered entry at
+ * sysusersPath(user) in `hostFiles`) and created by systemd-sysusers.
+ */
+export function systemUser(parent: pulumi.Resource, name: string, connection: SshConnectionInput, user: string, hostFiles: Readonly<Record<string, string>>): RemoteFile {
+  const path = sysusersPath(user);
   return hostFile(parent, name, "user", {
     connection,
-    path: sysusersPath(user),
-    content: renderSysusers(user, description),
+    path,
+    content: renderedFile(hostFiles, path),
     mode: "0644",
     postChange: "systemd-sysusers {}",
     // Removing a system user would orphan files it owns; Debian keeps them on purge too.
@@ -87,14 +83,21 @@ export function fileTriggers(files: Readonly<Record<string, RemoteFile>>): pulum
   return pulumi.all(Object.fromEntries(Object.entries(files).map(([role, file]) => [role, pulumi.interpolate`${file.generation}:${file.sha256}`]))) as pulumi.Output<Record<string, string>>;
 }
 
-export interface ServiceBaseArgs extends HostComponentArgs {
+/** The args of a service component (Prometheus, Alertmanager, an exporter). */
+export interface ServiceComponentArgs extends HostComponentArgs {
+  /** The service's host files as renderStack rendered them (`services/<service>/`), keyed by host path: unit or drop-in, sysusers.d entry, extras. */
+  readonly hostFiles: Readonly<Record<string, string>>;
+  /** The release to install (installMethod upstream, model/releases.ts resolveRelease). @default none: the Debian package */
+  readonly release?: ResolvedRelease;
+}
+
+export interface ServiceBaseArgs extends ServiceComponentArgs {
   readonly service: PackagedServiceName;
   /** Other packages the component needs on the host. @default [] */
   readonly extraPackages?: readonly string[];
   /** Purge the package, or delete the release's data folders, on delete (its data too). @default false */
   readonly purgeOnDelete?: boolean;
 }
-
 /** The software of a service, its user, and what a change of restarts it. */
 export interface ServiceBase {
   /** The systemd unit the service runs as. */
@@ -113,9 +116,9 @@ export interface ServiceBase {
   readonly binaryTriggers: pulumi.Output<Record<string, string>>;
 }
 
-/** The software as spec.installMethod says, not started yet, and the service's user. */
+/** The software (the release when one is given, else the package), not started yet, and the service's user. */
 export function serviceBase(parent: pulumi.Resource, name: string, args: ServiceBaseArgs): ServiceBase {
-  return args.spec.installMethod === "upstream" ? upstreamBase(parent, name, args) : packagedBase(parent, name, args);
+  return args.release ? upstreamBase(parent, name, args, args.release) : packagedBase(parent, name, args);
 }
 
 /** Packages (not started: policy-rc.d) and the service's user. */
@@ -126,7 +129,7 @@ function packagedBase(parent: pulumi.Resource, name: string, args: ServiceBaseAr
     { connection: args.connection, packages: [service.package, ...(args.extraPackages ?? [])], purgeOnDelete: args.purgeOnDelete ?? false },
     { parent },
   );
-  const user = service.user === "prometheus" ? undefined : systemUser(parent, name, args.connection, service.user, service.description);
+  const user = description(args.service).systemd.packageOwnsUser ? undefined : systemUser(parent, name, args.connection, service.user, args.hostFiles);
   const binaryTriggers = packages.installed.apply((installed): Record<string, string> => ({
     packages: Object.entries(installed ?? {})
       .map(([p, v]) => `${p}=${v}`)
@@ -136,13 +139,12 @@ function packagedBase(parent: pulumi.Resource, name: string, args: ServiceBaseAr
   return { unit: service.unit, packages, user, ready: user ? [packages, user] : [packages], binaryTriggers };
 }
 
-/** The folders a release needs that its package would have made: the data folder, node exporter's textfile folder. */
+/** The folders a release needs that its package would have made: the data folder, and the description's others. */
 function releaseDirectories(service: PackagedServiceName): ReleaseDirectory[] {
   const info = packagedServices[service];
   const dirs: ReleaseDirectory[] = [];
   if (info.stateDirectory) dirs.push({ path: `/var/lib/${info.stateDirectory}`, owner: info.user, mode: "0755" });
-  // Root's, as Debian's: the monitors write there as root, the exporter only reads.
-  if (service === "nodeExporter") dirs.push({ path: hostPaths.textfileDir, owner: "root", mode: "0755" });
+  dirs.push(...(description(service).systemd.releaseDirectories ?? []));
   return dirs;
 }
 
@@ -150,10 +152,9 @@ function releaseDirectories(service: PackagedServiceName): ReleaseDirectory[] {
  * The pinned release (downloaded and verified on the host), the service's user (Debian's
  * `prometheus` user does not exist without the package), and the component's extra packages.
  */
-function upstreamBase(parent: pulumi.Resource, name: string, args: ServiceBaseArgs): ServiceBase {
+function upstreamBase(parent: pulumi.Resource, name: string, args: ServiceBaseArgs, resolved: ResolvedRelease): ServiceBase {
   const service = packagedServices[args.service];
-  const resolved = resolveRelease(args.service, { mirror: args.spec.releaseMirror, pins: args.spec.releases });
-  const user = systemUser(parent, name, args.connection, service.user, service.description);
+  const user = systemUser(parent, name, args.connection, service.user, args.hostFiles);
   const release = new UpstreamRelease(
     `${name}-release`,
     {
@@ -182,12 +183,13 @@ function upstreamBase(parent: pulumi.Resource, name: string, args: ServiceBaseAr
 
 export interface HostServiceArgs extends HostComponentArgs {
   readonly service: PackagedServiceName;
+  /** The service's rendered host files (its unit or drop-in is taken from them). */
+  readonly hostFiles: Readonly<Record<string, string>>;
   readonly base: ServiceBase;
   /** Files the program re-reads on SIGHUP: a change reloads. @default {} */
   readonly reloadFiles?: Readonly<Record<string, RemoteFile>>;
   /** Files read only at start: a change restarts. @default {} */
   readonly restartFiles?: Readonly<Record<string, RemoteFile>>;
-  readonly dropIn?: DropInOptions;
 }
 
 /**
@@ -206,7 +208,7 @@ export function hostService(parent: pulumi.Resource, name: string, args: HostSer
         {
           connection: args.connection,
           path: unitPath(args.base.unit),
-          content: renderUpstreamUnit(args.spec, args.service, { binary: `${releaseBinDir}/${resolved.binaries[0]}`, installDir: resolved.installDir, version: resolved.version }, args.dropIn),
+          content: renderedFile(args.hostFiles, unitPath(args.base.unit)),
           mode: "0644",
         },
         args.base.ready,
@@ -215,7 +217,7 @@ export function hostService(parent: pulumi.Resource, name: string, args: HostSer
         parent,
         name,
         "dropin",
-        { connection: args.connection, path: dropInPath(info.unit), content: renderServiceDropIn(args.spec, args.service, args.dropIn), mode: "0644" },
+        { connection: args.connection, path: dropInPath(info.unit), content: renderedFile(args.hostFiles, dropInPath(info.unit)), mode: "0644" },
         args.base.ready,
       );
   const reloadFiles = args.reloadFiles ?? {};

@@ -2,17 +2,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
-import { hostPaths, nginxStubStatus, packagedServices, type PackagedServiceName } from "../render/systemd";
-import { hostFile, hostService, serviceBase, type HostComponentArgs, type ServiceBase } from "./common";
+import { mysqlExporterDbUser, mysqlLoginScriptPath, nginxStubStatusPath } from "../render/exporters";
+import { hostPaths, packagedServices, type PackagedServiceName } from "../render/systemd";
+import { hostFile, hostService, renderedFile, serviceBase, type ServiceBase, type ServiceComponentArgs } from "./common";
+
+export { mysqlExporterDbUser, renderMysqlLoginScript, renderNginxStubStatus } from "../render/exporters";
 
 /** The parts every exporter component exposes. */
 abstract class PackagedExporter extends pulumi.ComponentResource {
   public service!: SystemdService;
 
-  protected deploy(name: string, args: HostComponentArgs, service: PackagedServiceName, files: (base: ServiceBase) => { restartFiles?: Record<string, RemoteFile>; environmentFile?: string } = () => ({})): void {
+  protected deploy(name: string, args: ServiceComponentArgs, service: PackagedServiceName, files: (base: ServiceBase) => { restartFiles?: Record<string, RemoteFile> } = () => ({})): void {
     const base = serviceBase(this, name, { ...args, service });
-    const { restartFiles, environmentFile } = files(base);
-    this.service = hostService(this, name, { ...args, service, base, restartFiles, dropIn: environmentFile ? { environmentFile } : {} }).service;
+    const { restartFiles } = files(base);
+    this.service = hostService(this, name, { ...args, service, base, restartFiles }).service;
     this.registerOutputs({ unit: this.service.unit, active: this.service.active });
   }
 }
@@ -22,13 +25,13 @@ export class NodeExporter extends PackagedExporter {
   /** Where textfile-collector metrics go. */
   public readonly textfileDir = hostPaths.textfileDir;
 
-  constructor(name: string, args: HostComponentArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: ServiceComponentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:NodeExporter", name, {}, opts);
     this.deploy(name, args, "nodeExporter");
   }
 }
 
-export interface MysqlExporterArgs extends HostComponentArgs {
+export interface MysqlExporterArgs extends ServiceComponentArgs {
   /**
    * Password of the database user `mysqld_exporter` (mysqld_exporter 0.14 refuses a my.cnf
    * without one, and its Go driver can't use MariaDB's unix_socket login instead). Without it the
@@ -36,9 +39,6 @@ export interface MysqlExporterArgs extends HostComponentArgs {
    */
   readonly password?: pulumi.Input<string>;
 }
-
-/** The database user the exporter logs in as. */
-export const mysqlExporterDbUser = "mysqld_exporter";
 
 function sqlString(value: string): string {
   return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
@@ -66,32 +66,6 @@ export function mysqlExporterMyCnf(password: string): string {
   return ["[client]", `user=${mysqlExporterDbUser}`, `password=${cnfString(password)}`, "socket=/run/mysqld/mysqld.sock", ""].join("\n");
 }
 
-/**
- * Creates the exporter's login with a password made on the host, kept from the existing my.cnf on
- * later runs; the password travels only through a here-document into mysql, never argv.
- */
-export function renderMysqlLoginScript(): string {
-  const cnf = hostPaths.mysqlExporterMyCnf;
-  return `#!/bin/bash
-# mysqld_exporter's database login with a password generated on this host: managed by winyx-monitoring.
-set -euo pipefail
-cnf=${cnf}
-pw=$(sed -n 's/^password="\\([A-Za-z0-9]*\\)"$/\\1/p' "$cnf" 2>/dev/null || true)
-[ -n "$pw" ] || pw=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \\n')
-mysql --protocol=socket <<SQL
-CREATE USER IF NOT EXISTS '${mysqlExporterDbUser}'@'localhost' IDENTIFIED BY '$pw' WITH MAX_USER_CONNECTIONS 3;
-ALTER USER '${mysqlExporterDbUser}'@'localhost' IDENTIFIED BY '$pw';
-GRANT PROCESS, REPLICATION CLIENT, SELECT ON *.* TO '${mysqlExporterDbUser}'@'localhost';
-SQL
-mkdir -p "$(dirname "$cnf")"
-tmp="$cnf.winyx-tmp"
-(umask 077 && printf '[client]\\nuser=${mysqlExporterDbUser}\\npassword="%s"\\nsocket=/run/mysqld/mysqld.sock\\n' "$pw" > "$tmp")
-chown root:${packagedServices.mysqlExporter.user} "$tmp"
-chmod 0640 "$tmp"
-mv -f "$tmp" "$cnf"
-`;
-}
-
 /** mysqld_exporter with its own database user; the password only in a 0640 my.cnf and a root-only SQL file. */
 export class MysqlExporter extends PackagedExporter {
   constructor(name: string, args: MysqlExporterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -100,8 +74,8 @@ export class MysqlExporter extends PackagedExporter {
       this.deploy(name, args, "mysqlExporter", (base) => {
         const login = hostFile(this, name, "db-login", {
           connection: args.connection,
-          path: `${hostPaths.winyxLibexec}/mysqld-exporter-login.sh`,
-          content: renderMysqlLoginScript(),
+          path: mysqlLoginScriptPath,
+          content: renderedFile(args.hostFiles, mysqlLoginScriptPath),
           mode: "0700",
           validate: "bash -n {}",
           postChange: "{}",
@@ -132,7 +106,7 @@ export class MysqlExporter extends PackagedExporter {
   }
 }
 
-export interface RedisExporterArgs extends HostComponentArgs {
+export interface RedisExporterArgs extends ServiceComponentArgs {
   /** Redis password (requirepass). @default none */
   readonly password?: pulumi.Input<string>;
 }
@@ -150,38 +124,22 @@ export class RedisExporter extends PackagedExporter {
         content: pulumi.secret(password).apply((p) => `REDIS_PASSWORD=${JSON.stringify(p)}\n`),
         mode: "0600",
       }, base.ready);
-      return { restartFiles: { env }, environmentFile: hostPaths.redisExporterEnv };
+      // The drop-in or unit renderStack rendered names it as EnvironmentFile (the stack sets redisPassword).
+      return { restartFiles: { env } };
     });
   }
 }
 
-/** nginx's stub_status on a loopback-only server block, for the exporter. */
-export function renderNginxStubStatus(): string {
-  return [
-    "# Managed by winyx-monitoring: stub_status for prometheus-nginx-exporter, loopback only.",
-    "server {",
-    `    listen ${nginxStubStatus.listen};`,
-    `    location = ${nginxStubStatus.path} {`,
-    "        stub_status;",
-    "        access_log off;",
-    "        allow 127.0.0.1;",
-    "        deny all;",
-    "    }",
-    "}",
-    "",
-  ].join("\n");
-}
-
 /** nginx-prometheus-exporter, with the stub_status endpoint it reads. */
 export class NginxExporter extends PackagedExporter {
-  constructor(name: string, args: HostComponentArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: ServiceComponentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:NginxExporter", name, {}, opts);
     this.deploy(name, args, "nginxExporter", (base) => {
       // nginx -t checks the whole live config, so the reload only happens when it passes.
       const stubStatus = hostFile(this, name, "stub-status", {
         connection: args.connection,
-        path: "/etc/nginx/conf.d/winyx-stub-status.conf",
-        content: renderNginxStubStatus(),
+        path: nginxStubStatusPath,
+        content: renderedFile(args.hostFiles, nginxStubStatusPath),
         mode: "0644",
         postChange: "nginx -t -q && systemctl reload nginx",
       }, base.ready);
@@ -192,7 +150,7 @@ export class NginxExporter extends PackagedExporter {
 
 /** The Pushgateway the chapter's contract scripts push to (breaking-change gauges). */
 export class Pushgateway extends PackagedExporter {
-  constructor(name: string, args: HostComponentArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: ServiceComponentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:Pushgateway", name, {}, opts);
     this.deploy(name, args, "pushgateway");
   }

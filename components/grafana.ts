@@ -14,14 +14,27 @@ import { ports } from "../model/ports";
 import { AptPackages } from "../providers/aptPackages";
 import type { RemoteFile } from "../providers/remoteFile";
 import { SystemdService } from "../providers/systemdService";
-import { aptRepositoryCheck, aptRepositoryCheckPath, aptSourcePath, grafanaRepository, renderAptRepositoryCheck, renderAptSource } from "../render/apt";
+import { aptRepositoryCheck, aptRepositoryCheckPath, aptSourcePath, grafanaRepository, grafanaRepositoryUrl } from "../render/apt";
 import { grafanaDashboardsDir, grafanaSecretsDir } from "../render/grafana";
-import { dropInPath, hardeningLines } from "../render/systemd";
-import { fileTriggers, hostFile, roleFromFileName, systemUser, type HostComponentArgs } from "./common";
+import { dropInPath } from "../render/systemd";
+import { fileTriggers, hostFile, renderedFile, roleFromFileName, systemUser, type HostComponentArgs } from "./common";
+
+export { renderGrafanaDropIn } from "../render/grafana";
 
 export interface GrafanaArgs extends HostComponentArgs {
   /** render/grafana.ts renderGrafanaFiles: `grafana.ini`, `provisioning/...`, `dashboards/<uid>.json`. */
   readonly files: Readonly<Record<string, string>>;
+  /**
+   * Grafana's host files as renderStack rendered them (`services/grafana/`), keyed by host path: with
+   * installPackage the drop-in, the APT sources entry and the repository check; without it the sysusers.d entry.
+   */
+  readonly hostFiles: Readonly<Record<string, string>>;
+  /** Grafana's APT repository (spec.grafana.repositoryUrl). @default "https://apt.grafana.com" */
+  readonly repositoryUrl?: string;
+  /** Public URL (spec.grafana.rootUrl). @default "http://127.0.0.1:3001/" */
+  readonly rootUrl?: string;
+  /** Purge the package and its data on destroy (spec.purgeOnDestroy). @default false */
+  readonly purgeOnDestroy?: boolean;
   readonly adminPassword?: pulumi.Input<string>;
   readonly secretKey?: pulumi.Input<string>;
   /** Install the `grafana` package from spec.grafana.repositoryUrl and run it. @default true */
@@ -45,15 +58,6 @@ export function grafanaFileOwnership(file: string): { mode: string; owner: strin
   return file.startsWith("dashboards/") ? { mode: "0644", owner: "grafana", group: "grafana" } : { mode: "0640", owner: "root", group: "grafana" };
 }
 
-export function renderGrafanaDropIn(): string {
-  return [
-    "# Grafana: managed by winyx-monitoring (Pulumi); hardening on top of the package's unit.",
-    "[Service]",
-    ...hardeningLines({ readWritePaths: ["/var/lib/grafana", "/var/log/grafana"] }),
-    "",
-  ].join("\n");
-}
-
 export class Grafana extends pulumi.ComponentResource {
   public readonly files: Readonly<Record<string, RemoteFile>>;
   public readonly service?: SystemdService;
@@ -67,8 +71,8 @@ export class Grafana extends pulumi.ComponentResource {
     const ready: pulumi.Resource[] = [];
     let packages: AptPackages | undefined;
     if (installPackage) {
-      const repo = grafanaRepository(args.spec.grafana.repositoryUrl);
-      const check = hostFile(this, name, "apt-check", { connection: c, path: aptRepositoryCheckPath, content: renderAptRepositoryCheck(), mode: "0755" });
+      const repo = grafanaRepository(args.repositoryUrl ?? grafanaRepositoryUrl);
+      const check = hostFile(this, name, "apt-check", { connection: c, path: aptRepositoryCheckPath, content: renderedFile(args.hostFiles, aptRepositoryCheckPath), mode: "0755" });
       const key = hostFile(
         this,
         name,
@@ -80,14 +84,14 @@ export class Grafana extends pulumi.ComponentResource {
         this,
         name,
         "apt-source",
-        { connection: c, path: aptSourcePath(repo), content: renderAptSource(repo), mode: "0644", validate: aptRepositoryCheck(repo, "source") },
+        { connection: c, path: aptSourcePath(repo), content: renderedFile(args.hostFiles, aptSourcePath(repo)), mode: "0644", validate: aptRepositoryCheck(repo, "source") },
         [check, key],
       );
-      packages = new AptPackages(`${name}-packages`, { connection: c, packages: ["grafana"], purgeOnDelete: args.spec.purgeOnDestroy }, { parent: this, dependsOn: [source] });
+      packages = new AptPackages(`${name}-packages`, { connection: c, packages: ["grafana"], purgeOnDelete: args.purgeOnDestroy ?? false }, { parent: this, dependsOn: [source] });
       ready.push(packages);
     } else {
       // The package would create this user; without it the files still need their group.
-      ready.push(systemUser(this, name, c, "grafana", "Grafana"));
+      ready.push(systemUser(this, name, c, "grafana", args.hostFiles));
     }
     const secrets: Record<string, RemoteFile> = {};
     for (const [file, value] of [["admin_password", args.adminPassword], ["secret_key", args.secretKey]] as const) {
@@ -116,7 +120,7 @@ export class Grafana extends pulumi.ComponentResource {
     );
     this.files = { ...rendered, ...secrets };
     if (packages) {
-      const dropIn = hostFile(this, name, "dropin", { connection: c, path: dropInPath("grafana-server.service"), content: renderGrafanaDropIn(), mode: "0644" }, ready);
+      const dropIn = hostFile(this, name, "dropin", { connection: c, path: dropInPath("grafana-server.service"), content: renderedFile(args.hostFiles, dropInPath("grafana-server.service")), mode: "0644" }, ready);
       // Grafana reads its ini, secrets and datasources only at start; dashboards are polled by the provider.
       const restartFiles = Object.fromEntries(Object.entries(this.files).filter(([file]) => !file.startsWith("dashboards/")));
       this.service = new SystemdService(
@@ -130,7 +134,7 @@ export class Grafana extends pulumi.ComponentResource {
         { parent: this, dependsOn: [dropIn, ...Object.values(this.files)] },
       );
     }
-    this.url = args.spec.grafana.rootUrl || `http://127.0.0.1:${ports.grafana}/`;
+    this.url = args.rootUrl || `http://127.0.0.1:${ports.grafana}/`;
     this.registerOutputs({ url: this.url, files: Object.keys(this.files) });
   }
 }

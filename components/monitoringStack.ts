@@ -5,6 +5,7 @@
  * as spec.installMethod says (components/common.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { resolveRelease, type ResolvedRelease } from "../model/releases";
 import type { SecretName, StackSpec } from "../model/spec";
 import type { SshConnectionInput } from "../providers/ssh";
 import { renderStack } from "../render/index";
@@ -15,6 +16,7 @@ import { Grafana } from "./grafana";
 import { HostLogging } from "./hostLogging";
 import { BackupMonitor, ContractMonitor } from "./monitors";
 import { Prometheus } from "./prometheus";
+import type { PackagedServiceName } from "../render/systemd";
 
 export interface MonitoringStackArgs {
   readonly spec: StackSpec;
@@ -56,21 +58,28 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const { spec, connection } = args;
     const secrets = args.secrets ?? {};
     const files = args.files ?? renderStack(spec);
-    const host = { connection, spec };
+    const host = { connection };
     const child = { parent: this };
     const enabled = (job: keyof StackSpec["jobs"]) => spec.jobs[job].enabled;
+    // What a service component needs: its rendered host files, and its release when installMethod is upstream.
+    const service = (key: PackagedServiceName): { connection: SshConnectionInput; hostFiles: Record<string, string>; release?: ResolvedRelease } => ({
+      connection,
+      hostFiles: hostFilesUnder(files, `services/${key}`),
+      ...(spec.installMethod === "upstream" ? { release: resolveRelease(key, { mirror: spec.releaseMirror, pins: spec.releases }) } : {}),
+    });
 
-    const nodeExporter = enabled("node") ? new NodeExporter(`${name}-node-exporter`, host, child) : undefined;
-    if (enabled("mysql")) new MysqlExporter(`${name}-mysql-exporter`, { ...host, password: secrets.mysqlExporterPassword }, child);
-    if (enabled("redis")) new RedisExporter(`${name}-redis-exporter`, { ...host, password: secrets.redisPassword }, child);
-    if (enabled("nginx")) new NginxExporter(`${name}-nginx-exporter`, host, child);
-    if (enabled("pushgateway")) new Pushgateway(`${name}-pushgateway`, host, child);
+    const nodeExporter = enabled("node") ? new NodeExporter(`${name}-node-exporter`, service("nodeExporter"), child) : undefined;
+    if (enabled("mysql")) new MysqlExporter(`${name}-mysql-exporter`, { ...service("mysqlExporter"), password: secrets.mysqlExporterPassword }, child);
+    if (enabled("redis")) new RedisExporter(`${name}-redis-exporter`, { ...service("redisExporter"), password: secrets.redisPassword }, child);
+    if (enabled("nginx")) new NginxExporter(`${name}-nginx-exporter`, service("nginxExporter"), child);
+    if (enabled("pushgateway")) new Pushgateway(`${name}-pushgateway`, service("pushgateway"), child);
 
     if (enabled("alertmanager")) {
       this.alertmanager = new Alertmanager(
         `${name}-alertmanager`,
         {
-          ...host,
+          ...service("alertmanager"),
+          purgeOnDestroy: spec.purgeOnDestroy,
           config: renderedFile(files, "alertmanager/alertmanager.yml"),
           templates: filesUnder(files, "alertmanager/templates"),
           smtpPassword: secrets.smtpPassword,
@@ -84,7 +93,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       this.prometheus = new Prometheus(
         `${name}-prometheus`,
         // Only the rule files: their promtool tests (prometheus/rules/tests/) stay off the host.
-        { ...host, config: renderedFile(files, "prometheus/prometheus.yml"), ruleFiles: filesUnder(files, "prometheus/rules") },
+        { ...service("prometheus"), purgeOnDestroy: spec.purgeOnDestroy, config: renderedFile(files, "prometheus/prometheus.yml"), ruleFiles: filesUnder(files, "prometheus/rules") },
         // Prometheus sends to Alertmanager: start it once Alertmanager is up.
         { ...child, dependsOn: this.alertmanager ? [this.alertmanager] : [] },
       );
@@ -96,6 +105,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
       {
         ...host,
         files: filesUnder(files, "grafana", true),
+        hostFiles: hostFilesUnder(files, "services/grafana"),
+        repositoryUrl: spec.grafana.repositoryUrl,
+        rootUrl: spec.grafana.rootUrl,
+        purgeOnDestroy: spec.purgeOnDestroy,
         adminPassword: secrets.grafanaAdminPassword,
         secretKey: secrets.grafanaSecretKey,
         installPackage: args.spec.grafana.installPackage,

@@ -4,13 +4,15 @@ import { ports } from "../model/ports";
 import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
 import { hostPaths } from "../render/systemd";
-import { hostFile, hostService, serviceBase, roleFromFileName, type HostComponentArgs } from "./common";
+import { hostFile, hostService, serviceBase, roleFromFileName, type ServiceComponentArgs } from "./common";
 
-export interface PrometheusArgs extends HostComponentArgs {
+export interface PrometheusArgs extends ServiceComponentArgs {
   /** prometheus.yml, rendered. */
   readonly config: string;
   /** Rule files by file name (`<group>.yml`), rendered; written to /etc/prometheus/rules. */
   readonly ruleFiles: Readonly<Record<string, string>>;
+  /** Delete the TSDB on destroy (spec.purgeOnDestroy). @default false */
+  readonly purgeOnDestroy?: boolean;
 }
 
 export class Prometheus extends pulumi.ComponentResource {
@@ -23,7 +25,7 @@ export class Prometheus extends pulumi.ComponentResource {
   constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:Prometheus", name, {}, opts);
     // The TSDB under /var/lib/prometheus survives a destroy unless the stack says purge.
-    const base = serviceBase(this, name, { ...args, service: "prometheus", purgeOnDelete: args.spec.purgeOnDestroy });
+    const base = serviceBase(this, name, { ...args, service: "prometheus", purgeOnDelete: args.purgeOnDestroy ?? false });
     this.ruleFiles = Object.fromEntries(
       Object.keys(args.ruleFiles)
         .sort()

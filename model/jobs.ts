@@ -7,6 +7,7 @@
  * for matchers written as plain text.
  */
 import { ports, type PortName } from "./ports";
+import { jobsOf, serviceList } from "./services/index";
 import type { Duration } from "./duration";
 
 /** What a scrape job is for, which decides where it is shown and who is paged. */
@@ -91,25 +92,12 @@ const goZeroMetrics = [
   "process_",
 ] as const;
 
+/**
+ * Every scrape job: the services' own (each from its description in model/services/, scraped on its
+ * listen port) and the applications we scrape but do not install.
+ */
 export const jobs = defineJobs({
-  prometheus: { port: "prometheus", kind: "infrastructure", description: "Prometheus itself", exports: ["prometheus_", "go_", "process_", "net_conntrack_", "promhttp_"] },
-  alertmanager: { port: "alertmanager", kind: "infrastructure", description: "Alertmanager", exports: ["alertmanager_", "go_", "process_", "net_conntrack_", "promhttp_"] },
-  pushgateway: {
-    port: "pushgateway",
-    kind: "infrastructure",
-    description: "Pushgateway; the contract scripts push here",
-    honorLabels: true,
-    exports: ["pushgateway_", "push_time_seconds", "push_failure_time_seconds", "go_", "process_", "api_breaking_changes_", "contract_"],
-  },
-  node: {
-    port: "nodeExporter",
-    kind: "exporter",
-    description: "Node Exporter: host metrics, plus the textfile collector (backups, contract changes)",
-    exports: ["node_", "go_", "process_", "promhttp_", "winyx_backup_", "contract_file_changes_total"],
-  },
-  mysql: { port: "mysqlExporter", kind: "exporter", description: "mysqld_exporter", exports: ["mysql_", "go_", "process_", "promhttp_"] },
-  redis: { port: "redisExporter", kind: "exporter", description: "redis_exporter", exports: ["redis_", "go_", "process_"] },
-  nginx: { port: "nginxExporter", kind: "exporter", description: "nginx-prometheus-exporter (stub_status)", exports: ["nginx_", "nginxexporter_", "go_", "process_", "promhttp_"] },
+  ...jobsOf(serviceList),
   user_service_api: { port: "userServiceApi", kind: "application", description: "user_service REST API (Go-Zero)", serviceLabel: "user_service_api", exports: goZeroMetrics },
   user_service_rpc: { port: "userServiceRpc", kind: "application", description: "user_service RPC (Go-Zero)", serviceLabel: "user_service_rpc", exports: goZeroMetrics },
   task_service: { port: "taskService", kind: "application", description: "task_service (Go-Zero, not built yet)", serviceLabel: "task_service", planned: true, exports: goZeroMetrics },

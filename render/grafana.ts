@@ -7,6 +7,7 @@ import { prometheusDatasource } from "../dashboards/common";
 import { ports } from "../model/ports";
 import type { JobName } from "../model/jobs";
 import type { StackSpec } from "../model/spec";
+import { hardeningLines } from "./systemd";
 import { toYaml } from "./yaml";
 
 /** Where the provider reads dashboard JSON on the host; the deploy writes `dashboards/*.json` there. */
@@ -172,4 +173,14 @@ export function renderGrafanaFiles(spec: StackSpec): Record<string, string> {
     files[`dashboards/${dashboard.uid}.json`] = `${JSON.stringify(dashboard.build(), null, 2)}\n`;
   }
   return files;
+}
+
+/** The drop-in over the grafana package's unit: hardening only (Grafana runs the package's own command line). */
+export function renderGrafanaDropIn(): string {
+  return [
+    "# Grafana: managed by winyx-monitoring (Pulumi); hardening on top of the package's unit.",
+    "[Service]",
+    ...hardeningLines({ readWritePaths: ["/var/lib/grafana", "/var/log/grafana"] }),
+    "",
+  ].join("\n");
 }

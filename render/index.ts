@@ -1,8 +1,11 @@
 /**
  * The one place that says which files a stack renders and where they go: `renderStack` maps each
- * relative path to its content. `synth` writes exactly this tree; the deploy components are to take
- * their file contents from it too, so that what `synth` shows is what lands on the host.
+ * relative path to its content. `synth` writes exactly this tree, `validateRendered` checks it, and
+ * the deploy components take their file contents from it (nothing renders inside a component), so
+ * what `synth` shows is what lands on the host. Secret values are never in it: secret files are
+ * written from Pulumi secrets and only named here by path.
  */
+import { serviceList, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 import { renderAlertmanagerConfig, renderAlertmanagerTemplates } from "./alertmanager";
 import { renderGrafanaFiles } from "./grafana";
@@ -10,14 +13,22 @@ import { renderLoggingFiles } from "./logging";
 import { monitorPaths, renderBackupScript, renderBackupTimer, renderBackupUnit, renderContractScript, renderContractUnit } from "./monitors";
 import { renderPrometheusConfig } from "./prometheus";
 import { renderRuleFiles, renderRuleTests } from "./rules";
+import { renderServicesHostFiles } from "./services";
 
 /** Files keyed by absolute host path, keyed relative to / instead. */
 function underRoot(byHostPath: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(byHostPath).map(([hostPath, content]) => [hostPath.replace(/^\/+/, ""), content]));
 }
 
-/** Every rendered file of the stack by relative path (`prometheus/`, `alertmanager/`, `grafana/`, `logging/`, `monitors/`), sorted by path. */
-export function renderStack(spec: StackSpec): Record<string, string> {
+/**
+ * Every rendered file of the stack by relative path, sorted by path: `prometheus/`, `alertmanager/`,
+ * `grafana/` (the programs' own files), `logging/`, `monitors/` and `services/<service>/` (host files
+ * kept under their host path: units or drop-ins with the command-line flags, sysusers.d entries, the
+ * APT repository, the MySQL login script, nginx's stub_status) for the SSH target. `list` is the
+ * service catalog (a test adds a description to it). Throws FlagVersionError for a release pin too
+ * old for a flag we render.
+ */
+export function renderStack(spec: StackSpec, list: readonly ServiceDescription[] = serviceList): Record<string, string> {
   const files = new Map<string, string>();
   const add = (dir: string, rendered: Record<string, string>) => {
     for (const [path, content] of Object.entries(rendered)) {
@@ -46,5 +57,6 @@ export function renderStack(spec: StackSpec): Record<string, string> {
       [monitorPaths.contractUnit]: renderContractUnit(),
     }),
   );
+  for (const [service, hostFiles] of Object.entries(renderServicesHostFiles(spec, list))) add(`services/${service}`, underRoot(hostFiles));
   return Object.fromEntries([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

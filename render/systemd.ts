@@ -14,10 +14,13 @@
  * flags and hardening, rendered by the same functions, with the program from /usr/local/bin.
  */
 import { ports, type PortName } from "../model/ports";
+import { commandLineServiceList, renderFlags, services, type CommandLineService, type FlagContext, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 
-export type PackagedServiceName = "prometheus" | "alertmanager" | "nodeExporter" | "mysqlExporter" | "redisExporter" | "nginxExporter" | "pushgateway";
+/** The services whose command line is ours (all but Grafana), by catalog key. */
+export type PackagedServiceName = CommandLineService;
 
+/** A service as the systemd realization runs it: read from its description (model/services/). */
 export interface PackagedService {
   /** The Debian/Ubuntu package. */
   readonly package: string;
@@ -34,86 +37,50 @@ export interface PackagedService {
   readonly reloadable: boolean;
 }
 
-export const packagedServices: Readonly<Record<PackagedServiceName, PackagedService>> = {
-  prometheus: {
-    package: "prometheus",
-    unit: "prometheus.service",
-    binary: "/usr/bin/prometheus",
-    // Debian's user, owner of the existing TSDB under /var/lib/prometheus/metrics2.
-    user: "prometheus",
-    port: "prometheus",
-    description: "Prometheus server",
-    stateDirectory: "prometheus/metrics2",
-    reloadable: true,
-  },
-  alertmanager: {
-    package: "prometheus-alertmanager",
-    unit: "prometheus-alertmanager.service",
-    binary: "/usr/bin/prometheus-alertmanager",
-    user: "alertmanager",
-    port: "alertmanager",
-    description: "Prometheus Alertmanager",
-    stateDirectory: "prometheus/alertmanager",
-    reloadable: true,
-  },
-  nodeExporter: {
-    package: "prometheus-node-exporter",
-    unit: "prometheus-node-exporter.service",
-    binary: "/usr/bin/prometheus-node-exporter",
-    user: "node-exporter",
-    port: "nodeExporter",
-    description: "Prometheus node exporter",
-    reloadable: false,
-  },
-  mysqlExporter: {
-    package: "prometheus-mysqld-exporter",
-    unit: "prometheus-mysqld-exporter.service",
-    binary: "/usr/bin/prometheus-mysqld-exporter",
-    user: "mysqld-exporter",
-    port: "mysqlExporter",
-    description: "Prometheus MySQL exporter",
-    reloadable: false,
-  },
-  redisExporter: {
-    package: "prometheus-redis-exporter",
-    unit: "prometheus-redis-exporter.service",
-    binary: "/usr/bin/prometheus-redis-exporter",
-    user: "redis-exporter",
-    port: "redisExporter",
-    description: "Prometheus Redis exporter",
-    reloadable: false,
-  },
-  nginxExporter: {
-    package: "prometheus-nginx-exporter",
-    unit: "prometheus-nginx-exporter.service",
-    binary: "/usr/bin/prometheus-nginx-exporter",
-    user: "nginx-exporter",
-    port: "nginxExporter",
-    description: "Prometheus NGINX exporter",
-    reloadable: false,
-  },
-  pushgateway: {
-    package: "prometheus-pushgateway",
-    unit: "prometheus-pushgateway.service",
-    binary: "/usr/bin/prometheus-pushgateway",
-    user: "pushgateway",
-    port: "pushgateway",
-    description: "Prometheus Pushgateway",
-    stateDirectory: "prometheus/pushgateway",
-    reloadable: false,
-  },
-};
+/** The part of a data directory under /var/lib (systemd's StateDirectory=). */
+function stateDirectory(dataDir: string | undefined): string | undefined {
+  if (dataDir === undefined) return undefined;
+  if (!dataDir.startsWith("/var/lib/")) throw new Error(`dataDir ${dataDir}: must be under /var/lib (systemd's StateDirectory=)`);
+  return dataDir.slice("/var/lib/".length);
+}
 
-/** Where the stack's files live on the host (Debian's locations where Debian has one). */
+/** A description as the systemd realization's table entry. */
+export function packagedService(service: ServiceDescription): PackagedService {
+  const state = stateDirectory(service.dataDir);
+  return {
+    package: service.systemd.package,
+    unit: service.systemd.unit,
+    binary: service.systemd.binary,
+    user: service.user,
+    port: service.listenPort as PortName,
+    description: service.title,
+    ...(state === undefined ? {} : { stateDirectory: state }),
+    reloadable: service.systemd.reloadable,
+  };
+}
+
+/** Package, unit, binary, user, port, state directory of each service with our command line: derived from the catalog. */
+export const packagedServices: Readonly<Record<PackagedServiceName, PackagedService>> = Object.fromEntries(
+  commandLineServiceList.map((s) => [s.name, packagedService(s)]),
+) as Record<PackagedServiceName, PackagedService>;
+
+/** The path of a service's file (by its description's key) on the host. */
+function filePath(service: ServiceDescription, key: string): string {
+  const file = service.files.find((f) => f.key === key);
+  if (!file) throw new Error(`services.${service.name}.files: no file "${key}"`);
+  return file.path;
+}
+
+/** Where the stack's files live on the host (Debian's locations where Debian has one), from the descriptions. */
 export const hostPaths = {
-  prometheusConfig: "/etc/prometheus/prometheus.yml",
-  prometheusRulesDir: "/etc/prometheus/rules",
-  alertmanagerConfig: "/etc/prometheus/alertmanager.yml",
+  prometheusConfig: filePath(services.prometheus, "config"),
+  prometheusRulesDir: filePath(services.prometheus, "rules"),
+  alertmanagerConfig: filePath(services.alertmanager, "config"),
   prometheusSecretsDir: "/etc/prometheus/secrets",
   /** Debian's node exporter textfile directory; its own apt/smartmon collectors write there too. */
-  textfileDir: "/var/lib/prometheus/node-exporter",
-  mysqlExporterMyCnf: "/etc/prometheus/secrets/mysqld_exporter.my.cnf",
-  redisExporterEnv: "/etc/prometheus/secrets/redis_exporter.env",
+  textfileDir: services.nodeExporter.extraPaths.textfile,
+  mysqlExporterMyCnf: filePath(services.mysqlExporter, "myCnf"),
+  redisExporterEnv: filePath(services.redisExporter, "env"),
   grafanaSecretsDir: "/etc/grafana/secrets",
   winyxLibexec: "/usr/local/lib/winyx-monitoring",
 } as const;
@@ -128,7 +95,7 @@ export const nginxStubStatus = { listen: "127.0.0.1:8080", path: "/stub_status" 
  * Where Debian's Prometheus keeps consoles/ and console_libraries/ (its own defaults; an upstream
  * release ships them in its install folder instead).
  */
-export const debianPrometheusConsoleDir = "/etc/prometheus";
+export const debianPrometheusConsoleDir = services.prometheus.extraPaths.consoles;
 
 /**
  * Quotes one ExecStart argument for systemd: double quotes, `\` and `"` escaped, `$` and `%`
@@ -143,51 +110,57 @@ export function renderExecStart(binary: string, flags: readonly string[]): strin
   return [binary, ...flags].map(systemdQuote).join(" \\\n    ");
 }
 
+/** The version that runs on a host and where that version comes from (the key an error names). */
+export interface RunningVersion {
+  readonly version: string;
+  /** `releases.<service>.version` for a stack's pin, else where the catalog sets it. */
+  readonly key: string;
+}
+
+/** The version flags are rendered for on the package path: the description's Debian 12 package version. */
+export function packageVersion(service: ServiceDescription): RunningVersion {
+  return { version: service.systemd.packageVersion, key: `model/services/${service.name}.ts systemd.packageVersion` };
+}
+
+/** The version an upstream install runs: the stack's pin (`releases.<service>`), else the description's release. */
+export function releaseVersion(spec: Pick<StackSpec, "releases">, service: ServiceDescription): RunningVersion {
+  const pin = (spec.releases as Readonly<Record<string, { readonly version: string } | undefined>> | undefined)?.[service.name];
+  if (pin) return { version: pin.version, key: `releases.${service.name}.version` };
+  if (!service.release) throw new Error(`services.${service.name}: no upstream release`);
+  return { version: service.release.version, key: `model/services/${service.name}.ts release.version` };
+}
+
+/** The host paths and stack values a service's flags read (FlagContext for the systemd realization). */
+export function systemdFlagContext(spec: Pick<StackSpec, "retention">, service: ServiceDescription, version: string, options: { readonly listenHost?: string; readonly shareDir?: string } = {}): FlagContext {
+  const port = (ports as Readonly<Record<string, number>>)[service.listenPort];
+  if (port === undefined) throw new Error(`services.${service.name}.listenPort: ${service.listenPort} is not in the port plan`);
+  const paths: Record<string, string> = { ...(service.extraPaths ?? {}) };
+  for (const file of service.files) paths[file.key] = file.path;
+  if (service.dataDir !== undefined) paths.data = service.dataDir;
+  if (options.shareDir !== undefined) paths.consoles = options.shareDir;
+  return {
+    target: "systemd",
+    version,
+    listen: { host: options.listenHost ?? defaultListenHost, port },
+    paths,
+    stack: { retention: spec.retention, redisAddress: "redis://127.0.0.1:6379", nginxStatusUrl: `http://${nginxStubStatus.listen}${nginxStubStatus.path}` },
+  };
+}
+
 /**
- * The command-line flags of a packaged service. Node Exporter: the chapter's collector flags
- * (5.3.3) under their 1.5.0 names — `--collector.diskstats.ignored-devices` was renamed to
- * `--collector.diskstats.device-exclude` in 1.3.0 (1.5.0 still accepts the old name, hidden and
- * deprecated); the filesystem and netdev flags are unchanged. Everything listens on loopback,
- * not on every interface as the chapter's `:9100` did.
+ * The command-line flags of a service with our command line, for the version that runs (default:
+ * the Debian package's). Everything listens on loopback, not on every interface as the chapter's
+ * `:9100` did. Throws FlagVersionError (naming the version's key) when the version cannot run a flag.
  */
-export function serviceFlags(spec: StackSpec, name: PackagedServiceName, listenHost: string = defaultListenHost, shareDir: string = debianPrometheusConsoleDir): string[] {
-  const listen = `--web.listen-address=${listenHost}:${ports[packagedServices[name].port]}`;
-  switch (name) {
-    case "prometheus":
-      return [
-        `--config.file=${hostPaths.prometheusConfig}`,
-        "--storage.tsdb.path=/var/lib/prometheus/metrics2",
-        `--storage.tsdb.retention.time=${spec.retention}`,
-        listen,
-        `--web.console.libraries=${shareDir}/console_libraries`,
-        `--web.console.templates=${shareDir}/consoles`,
-      ];
-    case "alertmanager":
-      return [
-        `--config.file=${hostPaths.alertmanagerConfig}`,
-        "--storage.path=/var/lib/prometheus/alertmanager",
-        listen,
-        // One Alertmanager: no gossip port (9094) open; a cluster lists its peers instead.
-        "--cluster.listen-address=",
-      ];
-    case "nodeExporter":
-      return [
-        "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run)($|/)",
-        "--collector.netdev.device-exclude=^(veth|docker|lo).*",
-        "--collector.diskstats.device-exclude=^(ram|loop|fd)\\d+$",
-        `--collector.textfile.directory=${hostPaths.textfileDir}`,
-        listen,
-      ];
-    case "mysqlExporter":
-      return [`--config.my-cnf=${hostPaths.mysqlExporterMyCnf}`, listen];
-    case "redisExporter":
-      // Go flag syntax (one dash); the password, when set, comes from REDIS_PASSWORD in an EnvironmentFile.
-      return ["-redis.addr=redis://127.0.0.1:6379", `-web.listen-address=${listenHost}:${ports.redisExporter}`];
-    case "nginxExporter":
-      return [`-nginx.scrape-uri=http://${nginxStubStatus.listen}${nginxStubStatus.path}`, `-web.listen-address=${listenHost}:${ports.nginxExporter}`];
-    case "pushgateway":
-      return [listen, "--persistence.file=/var/lib/prometheus/pushgateway/metrics.data"];
-  }
+export function serviceFlags(
+  spec: StackSpec,
+  name: PackagedServiceName,
+  listenHost: string = defaultListenHost,
+  shareDir: string = debianPrometheusConsoleDir,
+  version: RunningVersion = packageVersion(services[name]),
+): string[] {
+  const service = services[name];
+  return renderFlags(service, systemdFlagContext(spec, service, version.version, { listenHost, shareDir }), version.key);
 }
 
 export interface HardeningOptions {
@@ -239,42 +212,50 @@ export interface DropInOptions {
 
 /**
  * The [Service] lines both install methods share: user, environment, state directory, command
- * line, hardening. `reset` empties what the package's unit set (a drop-in adds to it otherwise).
+ * line (the flags for the version that runs), hardening. `reset` empties what the package's unit
+ * set (a drop-in adds to it otherwise).
  */
-function serviceSectionLines(spec: StackSpec, name: PackagedServiceName, install: { readonly binary: string; readonly shareDir: string; readonly reset: boolean }, options: DropInOptions): string[] {
-  const service = packagedServices[name];
-  const lines = [`User=${service.user}`, `Group=${service.user}`];
+function serviceSectionLines(
+  spec: StackSpec,
+  service: ServiceDescription,
+  install: { readonly binary: string; readonly shareDir: string; readonly reset: boolean; readonly version: RunningVersion },
+  options: DropInOptions,
+): string[] {
+  const info = packagedService(service);
+  const lines = [`User=${info.user}`, `Group=${info.user}`];
   if (install.reset) lines.push("EnvironmentFile=");
   if (options.environmentFile) lines.push(`EnvironmentFile=${options.environmentFile}`);
-  if (service.stateDirectory) lines.push(`StateDirectory=${service.stateDirectory}`);
+  if (info.stateDirectory) lines.push(`StateDirectory=${info.stateDirectory}`);
   if (install.reset) lines.push("ExecStart=");
-  lines.push(`ExecStart=${renderExecStart(install.binary, serviceFlags(spec, name, options.listenHost, install.shareDir))}`);
-  lines.push(...hardeningLines({ protectHome: name === "nodeExporter" ? "read-only" : "yes" }));
+  const flags = renderFlags(service, systemdFlagContext(spec, service, install.version.version, { listenHost: options.listenHost, shareDir: install.shareDir }), install.version.key);
+  lines.push(`ExecStart=${renderExecStart(install.binary, flags)}`);
+  lines.push(...hardeningLines({ protectHome: service.systemd.protectHome ?? "yes" }));
   return lines;
 }
 
-/** The drop-in of a packaged service: user, full command line, hardening. */
-export function renderServiceDropIn(spec: StackSpec, name: PackagedServiceName, options: DropInOptions = {}): string {
-  const service = packagedServices[name];
+/** The drop-in over a description's packaged unit: user, full command line for the package's version, hardening. */
+export function renderDropIn(spec: StackSpec, service: ServiceDescription, options: DropInOptions = {}): string {
   const lines = [
-    `# ${service.description}: managed by winyx-monitoring (Pulumi); edits are reverted on the next \`pulumi up\`.`,
+    `# ${service.title}: managed by winyx-monitoring (Pulumi); edits are reverted on the next \`pulumi up\`.`,
     "# Replaces the package's command line (its /etc/default ARGS are ignored) and hardens the unit.",
     "[Service]",
-    ...serviceSectionLines(spec, name, { binary: service.binary, shareDir: debianPrometheusConsoleDir, reset: true }, options),
+    ...serviceSectionLines(spec, service, { binary: service.systemd.binary, shareDir: debianPrometheusConsoleDir, reset: true, version: packageVersion(service) }, options),
   ];
   return lines.join("\n") + "\n";
 }
 
-/** The unit of each service installed from its upstream release (the upstream project's name). */
-export const upstreamUnits: Readonly<Record<PackagedServiceName, string>> = {
-  prometheus: "prometheus.service",
-  alertmanager: "alertmanager.service",
-  nodeExporter: "node_exporter.service",
-  mysqlExporter: "mysqld_exporter.service",
-  redisExporter: "redis_exporter.service",
-  nginxExporter: "nginx_exporter.service",
-  pushgateway: "pushgateway.service",
-};
+/** The drop-in of a packaged service (by catalog key): user, full command line, hardening. */
+export function renderServiceDropIn(spec: StackSpec, name: PackagedServiceName, options: DropInOptions = {}): string {
+  return renderDropIn(spec, services[name], options);
+}
+
+/** The unit of each service installed from its upstream release (the upstream project's name), from the catalog. */
+export const upstreamUnits: Readonly<Record<PackagedServiceName, string>> = Object.fromEntries(
+  commandLineServiceList.map((s) => {
+    if (!s.systemd.upstreamUnit) throw new Error(`services.${s.name}.systemd.upstreamUnit: needed for its release`);
+    return [s.name, s.systemd.upstreamUnit];
+  }),
+) as Record<PackagedServiceName, string>;
 
 export function unitPath(unit: string): string {
   return `/etc/systemd/system/${unit}`;
@@ -286,18 +267,25 @@ export interface UpstreamInstall {
   /** The release's install folder (Prometheus' consoles are in it). */
   readonly installDir: string;
   readonly version: string;
+  /** Where the version comes from, named by an error about it. @default "releases.<service>.version" */
+  readonly versionKey?: string;
 }
 
 /**
- * The whole unit of a service installed from its upstream release: the drop-in's lines, plus what
- * the package's own unit would have given (reload by SIGHUP, restart on failure).
+ * The whole unit of a description's upstream release: the drop-in's lines (flags for the release's
+ * version), plus what the package's own unit would have given (reload by SIGHUP, restart on failure).
  */
-export function renderUpstreamUnit(spec: StackSpec, name: PackagedServiceName, install: UpstreamInstall, options: DropInOptions = {}): string {
-  const service = packagedServices[name];
-  const lines = serviceSectionLines(spec, name, { binary: install.binary, shareDir: install.installDir, reset: false }, options);
-  if (service.reloadable) lines.push("ExecReload=/bin/kill -HUP $MAINPID");
+export function renderReleaseUnit(spec: StackSpec, service: ServiceDescription, install: UpstreamInstall, options: DropInOptions = {}): string {
+  const version = { version: install.version, key: install.versionKey ?? `releases.${service.name}.version` };
+  const lines = serviceSectionLines(spec, service, { binary: install.binary, shareDir: install.installDir, reset: false, version }, options);
+  if (service.systemd.reloadable) lines.push("ExecReload=/bin/kill -HUP $MAINPID");
   lines.push("Restart=on-failure", "RestartSec=5s");
-  return renderUnit({ description: `${service.description} ${install.version} (upstream release)`, service: lines });
+  return renderUnit({ description: `${service.title} ${install.version} (upstream release)`, service: lines });
+}
+
+/** The whole unit of a service (by catalog key) installed from its upstream release. */
+export function renderUpstreamUnit(spec: StackSpec, name: PackagedServiceName, install: UpstreamInstall, options: DropInOptions = {}): string {
+  return renderReleaseUnit(spec, services[name], install, options);
 }
 
 /** A sysusers.d entry: a system user and same-named group with no login shell and no home. */

@@ -8,6 +8,8 @@ import type { StackSpec } from "../../model/spec";
 import { Grafana } from "../../components/grafana";
 import { MonitoringStack } from "../../components/monitoringStack";
 import { MysqlExporter } from "../../components/exporters";
+import { services } from "../../model/services/index";
+import { renderServiceHostFiles } from "../../render/services";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -225,7 +227,7 @@ describe("MonitoringStack under mocks", () => {
 describe("MysqlExporter without a password secret", () => {
   it("has the host generate the password: a login script run on change, no secret in Pulumi", async () => {
     const before = registered.length;
-    new MysqlExporter("solo", { connection: { host: "h", privateKey: pulumi.secret("k") }, spec: fixtureSpec() });
+    new MysqlExporter("solo", { connection: { host: "h", privateKey: pulumi.secret("k") }, hostFiles: renderServiceHostFiles(fixtureSpec(), services.mysqlExporter) });
     const mine = (await settle()).filter((c) => c.name.startsWith("solo-"));
     assert.ok(registered.length > before);
     const login = mine.find((c) => c.name === "solo-db-login");
@@ -250,7 +252,14 @@ describe("Grafana from its repository", () => {
   it("points the sources entry at grafana.repositoryUrl with a signed-by keyring, and checks key and entry against the repository before they go live", async () => {
     const mirror = "http://mirror.internal/grafana";
     const spec = fixtureSpec({ grafana: { ...fixtureSpec().grafana, repositoryUrl: mirror } });
-    new Grafana("repo", { connection: { host: "h", privateKey: pulumi.secret("k") }, spec, files: { "grafana.ini": "[server]\n" }, installPackage: true, repositoryKey: "KEY" });
+    new Grafana("repo", {
+      connection: { host: "h", privateKey: pulumi.secret("k") },
+      files: { "grafana.ini": "[server]\n" },
+      hostFiles: renderServiceHostFiles(spec, services.grafana),
+      repositoryUrl: mirror,
+      installPackage: true,
+      repositoryKey: "KEY",
+    });
     const mine = (await settle()).filter((c) => c.name.startsWith("repo-"));
     const byName = (n: string) => mine.find((c) => c.name === `repo-${n}`);
     const key = byName("apt-key");
@@ -277,7 +286,7 @@ describe("Grafana from its repository", () => {
 describe("Grafana args", () => {
   it("refuses installPackage without the repository key, naming both fields", () => {
     assert.throws(
-      () => new Grafana("g", { connection: { host: "h", privateKey: "k" }, spec: fixtureSpec(), files: {}, installPackage: true }),
+      () => new Grafana("g", { connection: { host: "h", privateKey: "k" }, files: {}, hostFiles: {}, installPackage: true }),
       /installPackage is true but repositoryKey is not set/,
     );
   });
