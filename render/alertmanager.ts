@@ -7,6 +7,7 @@
  * the password), so they are `*_file` references to files the deploy writes beside it.
  */
 import type { StackSpec } from "../model/spec";
+import { alertmanager as alertmanagerService } from "../model/services/alertmanager";
 import { toYaml } from "./yaml";
 
 /** Where Alertmanager finds its secret files and templates on the host. */
@@ -21,6 +22,18 @@ export interface AlertmanagerPaths {
 export const alertmanagerHostPaths: AlertmanagerPaths = {
   secretsDir: "/etc/prometheus/secrets",
   templatesDir: "/etc/prometheus/alertmanager_templates",
+};
+
+const containerPathOf = (key: string): string => {
+  const file = alertmanagerService.files.find((f) => f.key === key);
+  if (!file) throw new Error(`services.alertmanager has no file ${key}`);
+  return file.containerPath;
+};
+
+/** The same inside Alertmanager's container: the catalog's containerPath of its templates and secrets. */
+export const alertmanagerContainerPaths: AlertmanagerPaths = {
+  secretsDir: containerPathOf("smtpPassword").replace(/\/[^/]+$/, ""),
+  templatesDir: containerPathOf("templates"),
 };
 
 /** The receiver names routes refer to. */
