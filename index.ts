@@ -2,42 +2,67 @@
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringStack } from "./components/monitoringStack";
-import { configFromPulumi, hostSecretKeys, parseStackConfig } from "./model/config";
+import { configFromPulumi, hostSecretKeys } from "./model/config";
+import { parseStackConfigWithDocker } from "./model/dockerTarget";
 import type { SecretName } from "./model/spec";
 import { ValidationError, ValidationErrors } from "./validate/errors";
 import { validateAll } from "./validate/index";
 
 const config = new pulumi.Config();
-const spec = parseStackConfig(pulumi.getStack(), configFromPulumi(pulumi.runtime.allConfig()));
+const spec = parseStackConfigWithDocker(pulumi.getStack(), configFromPulumi(pulumi.runtime.allConfig()));
 validateAll(spec);
 const target = spec.target;
-if (target.kind !== "ssh") throw new ValidationErrors([new ValidationError("config", "target.docker", "the Docker target is not deployable yet")]);
 checkDeployable();
 
 const secrets: Partial<Record<SecretName, pulumi.Output<string>>> = {};
 for (const key of hostSecretKeys) if (spec.secretsSet.includes(key)) secrets[key] = config.requireSecret(key);
 
-const keyPath = target.privateKeyPath;
-const privateKey = (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).apply((key) => key || readFileSync(keyPath as string, "utf8"));
+/** The SSH key: the secret sshPrivateKey, else the file at `keyPath`. */
+function sshKey(keyPath: string | undefined): pulumi.Output<string> {
+  return (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).apply((key) => key || readFileSync(keyPath as string, "utf8"));
+}
 
-const stack = new MonitoringStack("winyx", {
-  spec,
-  connection: pulumi.output({ host: target.host, port: target.port, user: target.user, privateKey }),
-  secrets,
-  grafanaRepositoryKey: spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined,
-});
+const stack =
+  target.kind === "ssh"
+    ? new MonitoringStack("winyx", {
+        spec,
+        connection: pulumi.output({ host: target.host, port: target.port, user: target.user, privateKey: sshKey(target.privateKeyPath) }),
+        secrets,
+        grafanaRepositoryKey: spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined,
+      })
+    : new MonitoringStack("winyx", {
+        spec,
+        engine: pulumi.output({
+          host: target.host,
+          ...(target.host.startsWith("ssh://") ? { privateKey: sshKey(target.privateKeyPath) } : {}),
+          ...(target.host.startsWith("tcp://") ? { tlsCa: config.requireSecret("dockerTlsCa"), tlsCert: config.requireSecret("dockerTlsCert"), tlsKey: config.requireSecret("dockerTlsKey") } : {}),
+        }),
+        secrets,
+      });
 
 export const prometheusUrl = stack.prometheusUrl;
 export const alertmanagerUrl = stack.alertmanagerUrl;
 export const grafanaUrl = stack.grafanaUrl;
+/** Docker target: every service's endpoint as reached from the machine running the engine. */
+export const serviceUrls = stack.serviceUrls;
 
 /** What a deploy needs beyond a valid spec (synth renders without these). */
 function checkDeployable(): void {
   const errors: ValidationError[] = [];
-  if (!target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
-    errors.push(new ValidationError("config", "target.privateKeyPath", "set it, or the secret sshPrivateKey, to log in to the host"));
+  const needsKey = target.kind === "ssh" || target.host.startsWith("ssh://");
+  if (needsKey && !target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
+    const field = target.kind === "ssh" ? "target.privateKeyPath" : "target.docker.privateKeyPath";
+    errors.push(new ValidationError("config", field, "set it, or the secret sshPrivateKey, to log in to the host"));
   }
-  if (spec.grafana.installPackage) {
+  if (target.kind === "docker") {
+    for (const key of ["dockerTlsCa", "dockerTlsCert", "dockerTlsKey"] as const) {
+      if (target.host.startsWith("tcp://") && !config.getSecret(key)) errors.push(new ValidationError("config", key, `not set: a tcp:// engine (${target.host}) is reached over TLS with a client certificate (pulumi config set --secret)`));
+    }
+    if (spec.jobs.mysql.enabled && !spec.secretsSet.includes("mysqlExporterPassword")) {
+      errors.push(new ValidationError("config", "mysqlExporterPassword", "not set: on a Docker target mysqld_exporter logs in over TCP with this password (the database user is the host's to create)"));
+    }
+  }
+  if (target.kind === "ssh" && spec.grafana.installPackage) {
     if (!spec.grafana.repositoryKeyPath) {
       errors.push(new ValidationError("config", "grafana.repositoryKeyPath", "Grafana's repository signing key is needed to install its package"));
     }

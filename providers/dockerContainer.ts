@@ -66,7 +66,7 @@ export interface DockerContainerInputs {
   /** Replaces the image's entrypoint. @default the image's */
   readonly entrypoints?: readonly string[];
   /** Arguments (the image's CMD). @default the image's */
-  readonly command?: readonly string[];
+  readonly command?: pulumi.Input<readonly string[]>;
   /** `KEY=value`. Never a secret: the engine shows the environment to anyone who may inspect; secrets go in files (ContainerFile). @default [] */
   readonly envs?: readonly string[];
   /** `uid[:gid]` or a name. @default the image's */
@@ -94,7 +94,7 @@ export interface DockerContainerInputs {
   /** e.g. `["no-new-privileges"]`. @default [] */
   readonly securityOpts?: readonly string[];
   /** @default the image's */
-  readonly healthcheck?: ContainerHealthcheck;
+  readonly healthcheck?: pulumi.Input<ContainerHealthcheck>;
   /** `no`, `on-failure`, `always`, `unless-stopped`. @default "no" */
   readonly restart?: "no" | "on-failure" | "always" | "unless-stopped";
   /** Memory limit in MB (as @pulumi/docker). @default none */
