@@ -386,10 +386,14 @@ export const dockerContainerProvider: pulumi.dynamic.ResourceProvider = {
     const info = (await unlessMissing(() => dockerClient(props.engine).getContainer(id).inspect())) as ContainerInfo | undefined;
     // Removed: an empty id tells the engine, and the next `up` creates it again.
     if (!info) return { id: "", props: {} };
+    const { memory: _memory, cpus: _cpus, ...rest } = props;
     const restart = (info.HostConfig.RestartPolicy?.Name || "no") as DockerContainerProps["restart"];
-    const memory = info.HostConfig.Memory ? info.HostConfig.Memory / (1024 * 1024) : undefined;
-    const cpus = info.HostConfig.NanoCpus ? String(info.HostConfig.NanoCpus / 1e9) : undefined;
-    return { id, props: { ...props, restart, memory, cpus, imageId: info.Image, running: info.State.Running } };
+    // Absent, not undefined: the engine's protocol has no undefined.
+    const limits = {
+      ...(info.HostConfig.Memory ? { memory: info.HostConfig.Memory / (1024 * 1024) } : {}),
+      ...(info.HostConfig.NanoCpus ? { cpus: String(info.HostConfig.NanoCpus / 1e9) } : {}),
+    };
+    return { id, props: { ...rest, ...limits, restart, imageId: info.Image, running: info.State.Running } };
   },
 
   async delete(id: string, props: DockerContainerState) {
