@@ -371,7 +371,13 @@ export const dockerContainerProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async diff(_id: string, olds: DockerContainerState, news: DockerContainerProps) {
-    return diffContainer(olds, news);
+    const result = diffContainer(olds, news);
+    // The same reference may name another image now (a tag pulled or built again): that replaces too.
+    if (olds.image === news.image && olds.imageId) {
+      const current = (await unlessMissing(() => dockerClient(news.engine).getImage(news.image).inspect()).catch(() => undefined)) as { Id?: string } | undefined;
+      if (current?.Id && current.Id !== olds.imageId) return { changes: true, replaces: [...(result.replaces ?? []), "image"], deleteBeforeReplace: true };
+    }
+    return result;
   },
 
   async create(inputs: DockerContainerProps) {

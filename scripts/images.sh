@@ -8,6 +8,9 @@
 #   images.sh build     build every image whose recipe changed (each tag is a content hash of its recipe)
 #   images.sh tags      print the images as JSON {"<service>": "<repository>:<tag>"}, the stack config's
 #                       `target.docker.images` (every image must have been built)
+#
+# Each build is also tagged `<repository>:local`, the name the dev-docker stack uses (Pulumi.dev-docker.yaml): a
+# rebuilt image moves that tag, and the next `up` replaces the containers (DockerContainer compares image IDs).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -144,6 +147,7 @@ build_all() {
       log "    building $tag"
       with_lock "image-$service" build_service_locked "$service" "$tag"
     fi
+    docker tag "$tag" "${tag%%:*}:local"
   done
 }
 
@@ -162,5 +166,5 @@ print_tags() {
 case "${1:-}" in
   build) build_all ;;
   tags) print_tags ;;
-  *) sed -n '2,10s/^# \{0,1\}//p' "$0" >&2 && exit 2 ;;
+  *) sed -n '2,13s/^# \{0,1\}//p' "$0" >&2 && exit 2 ;;
 esac
