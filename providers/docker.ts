@@ -104,7 +104,7 @@ function sshSocketAgent(conn: SshConnection): import("node:http").Agent {
     }
   }
   // One request per channel: a channel is cheap on an open connection, and keep-alive would hold them open.
-  return new SshSocketAgent({ keepAlive: false, maxSockets: 4 });
+  return new SshSocketAgent({ keepAlive: false });
 }
 
 /** An engine error's HTTP status (dockerode sets `statusCode`), or undefined. */

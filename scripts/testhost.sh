@@ -4,6 +4,7 @@
 #   testhost.sh build-image       build the image unless the cached one matches this recipe (content hash in its tag)
 #   testhost.sh image             print the image tag for this recipe
 #   testhost.sh start N           start N hosts on a new network; prints "NAME PORT NETWORK" per host once sshd answers
+#                                 (TESTHOST_DOCKER_SOCKET=1: with this machine's Docker socket at /var/run/docker.sock)
 #   testhost.sh start-dev         start (or keep) the dev host on 127.0.0.1:$TESTHOST_DEV_PORT, the main job's target
 #   testhost.sh stop NAME...      remove the named hosts ("dev" or full names), then their networks once empty
 #   testhost.sh stop --all        remove every test host but dev: other runs' too (hosts of tests still running)
@@ -128,7 +129,10 @@ ssh_ok() {
 create_host() {
   local name=$1 network=$2 publish=$3 tag keys
   tag=$(image_tag)
-  docker create --name "$name" --hostname "$name" --label "$label=1" \
+  local extra=()
+  # The Docker target's ssh:// test reaches this machine's engine through the host's sshd.
+  [ "${TESTHOST_DOCKER_SOCKET:-0}" != 1 ] || extra=(-v /var/run/docker.sock:/var/run/docker.sock)
+  docker create --name "$name" --hostname "$name" --label "$label=1" "${extra[@]}" \
     --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
     --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:rw --cgroupns=host \
     --stop-signal SIGRTMIN+3 --network "$network" -p "127.0.0.1:$publish:22" "$tag" >/dev/null
