@@ -2,36 +2,42 @@
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringStack } from "./components/monitoringStack";
-import { configFromPulumi, hostSecretKeys } from "./model/config";
-import { parseStackConfigWithDocker } from "./model/dockerTarget";
+import { configFromPulumi, hostSecretKeys, parseStackConfig } from "./model/config";
+import { normalizeSecret } from "./model/secrets";
 import type { SecretName } from "./model/spec";
+import { stackOutputs } from "./render/outputs";
 import { ValidationError, ValidationErrors } from "./validate/errors";
-import { validateAll } from "./validate/index";
+import { stackWarnings, validateAll } from "./validate/index";
 
 const config = new pulumi.Config();
-const spec = parseStackConfigWithDocker(pulumi.getStack(), configFromPulumi(pulumi.runtime.allConfig()));
-validateAll(spec);
+const spec = parseStackConfig(pulumi.getStack(), configFromPulumi(pulumi.runtime.allConfig(), pulumi.getStack()));
+// Rendered once and validated: the files synth shows are the files deployed.
+const files = validateAll(spec);
+for (const warning of stackWarnings(spec)) void pulumi.log.warn(warning);
 const target = spec.target;
 checkDeployable();
 
 const secrets: Partial<Record<SecretName, pulumi.Output<string>>> = {};
-for (const key of hostSecretKeys) if (spec.secretsSet.includes(key)) secrets[key] = config.requireSecret(key);
+// Each secret as its reader needs it (model/secrets.ts: a trailing newline from `config set --secret < file` removed).
+for (const key of hostSecretKeys) if (spec.secretsSet.includes(key)) secrets[key] = config.requireSecret(key).apply((value) => normalizeSecret(key, value));
 
 /** The SSH key: the secret sshPrivateKey, else the file at `keyPath`. */
 function sshKey(keyPath: string | undefined): pulumi.Output<string> {
-  return (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).apply((key) => key || readFileSync(keyPath as string, "utf8"));
+  return (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).apply((key) => normalizeSecret("sshPrivateKey", key || readFileSync(keyPath as string, "utf8")));
 }
 
 const stack =
   target.kind === "ssh"
     ? new MonitoringStack("winyx", {
         spec,
+        files,
         connection: pulumi.output({ host: target.host, port: target.port, user: target.user, privateKey: sshKey(target.privateKeyPath) }),
         secrets,
         grafanaRepositoryKey: spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined,
       })
     : new MonitoringStack("winyx", {
         spec,
+        files,
         engine: pulumi.output({
           host: target.host,
           ...(target.host.startsWith("ssh://") ? { privateKey: sshKey(target.privateKeyPath) } : {}),
@@ -40,11 +46,19 @@ const stack =
         secrets,
       });
 
+const outputs = stackOutputs(spec, target);
 export const prometheusUrl = stack.prometheusUrl;
 export const alertmanagerUrl = stack.alertmanagerUrl;
 export const grafanaUrl = stack.grafanaUrl;
+/** Dashboard uid -> its URL (`<grafanaUrl>d/<uid>`). */
+export const dashboardUrls = outputs.dashboardUrls;
+/** Run this where `pulumi` runs to reach the loopback URLs above (services listen on the host's loopback only). */
+export const sshTunnel = outputs.sshTunnel;
 /** Docker target: every service's endpoint as reached from the machine running the engine. */
 export const serviceUrls = stack.serviceUrls;
+export const enabledJobs = outputs.enabledJobs;
+export const alertRules = outputs.alertRules;
+export const dashboards = outputs.dashboards;
 
 /** What a deploy needs beyond a valid spec (synth renders without these). */
 function checkDeployable(): void {

@@ -8,6 +8,7 @@ import { ports } from "../model/ports";
 import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
 import { alertmanagerHostPaths } from "../render/alertmanager";
+import { serviceFile, services } from "../model/services/index";
 import { hostPaths, packagedServices } from "../render/systemd";
 import { hostFile, hostService, serviceBase, roleFromFileName, type ServiceComponentArgs } from "./common";
 
@@ -63,7 +64,7 @@ export class Alertmanager extends pulumi.ComponentResource {
       this,
       name,
       "config",
-      { connection: args.connection, path: hostPaths.alertmanagerConfig, content: args.config, mode: "0644", validate: "amtool check-config {}" },
+      { connection: args.connection, path: hostPaths.alertmanagerConfig, content: args.config, mode: "0644", validate: serviceFile(services.alertmanager, "config").validate },
       [...base.ready, ...Object.values(templates), ...Object.values(secrets)],
     );
     // Alertmanager re-reads config, templates and *_file secrets on SIGHUP.

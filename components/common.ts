@@ -10,6 +10,7 @@
  * children's inputs.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { pinnedPackages } from "../model/packageVersions";
 import { releaseBinDir, type ResolvedRelease } from "../model/releases";
 import { services, type ServiceDescription } from "../model/services/index";
 import { AptPackages } from "../providers/aptPackages";
@@ -17,17 +18,19 @@ import { RemoteFile, type RemoteFileInputs } from "../providers/remoteFile";
 import type { SshConnectionInput } from "../providers/ssh";
 import { SystemdService } from "../providers/systemdService";
 import { UpstreamRelease, type ReleaseDirectory } from "../providers/upstreamRelease";
-import { dropInPath, packagedServices, sysusersPath, unitPath, upstreamUnits, type PackagedServiceName } from "../render/systemd";
+import { dropInPath, packagedService, releaseUnit, sysusersPath, unitPath, type PackagedServiceName } from "../render/systemd";
 
-/** A service's description, widened to the common shape. */
-function description(name: PackagedServiceName): ServiceDescription {
-  return services[name];
+/** A service's description (by catalog key, or a description not in the catalog), widened to the common shape. */
+export function description(service: PackagedServiceName | ServiceDescription): ServiceDescription {
+  return typeof service === "string" ? services[service] : service;
 }
 
 /** The args every host component takes. */
 export interface HostComponentArgs {
   /** The host, reached over SSH; its privateKey is a secret. */
   readonly connection: SshConnectionInput;
+  /** Debian package -> the version it is pinned to (the spec's packageVersions): a package listed here is installed as name=version. @default {} */
+  readonly packageVersions?: Readonly<Record<string, string>>;
 }
 
 /** The args of a component whose files come from renderStack, keyed by host path. */
@@ -92,7 +95,8 @@ export interface ServiceComponentArgs extends HostComponentArgs {
 }
 
 export interface ServiceBaseArgs extends ServiceComponentArgs {
-  readonly service: PackagedServiceName;
+  /** The service: its catalog key, or its description. */
+  readonly service: PackagedServiceName | ServiceDescription;
   /** Other packages the component needs on the host. @default [] */
   readonly extraPackages?: readonly string[];
   /** Purge the package, or delete the release's data folders, on delete (its data too). @default false */
@@ -123,10 +127,10 @@ export function serviceBase(parent: pulumi.Resource, name: string, args: Service
 
 /** Packages (not started: policy-rc.d) and the service's user. */
 function packagedBase(parent: pulumi.Resource, name: string, args: ServiceBaseArgs): ServiceBase {
-  const service = packagedServices[args.service];
+  const service = packagedService(description(args.service));
   const packages = new AptPackages(
     `${name}-packages`,
-    { connection: args.connection, packages: [service.package, ...(args.extraPackages ?? [])], purgeOnDelete: args.purgeOnDelete ?? false },
+    { connection: args.connection, packages: pinnedPackages(args.packageVersions ?? {}, [service.package, ...(args.extraPackages ?? [])]), purgeOnDelete: args.purgeOnDelete ?? false },
     { parent },
   );
   const user = description(args.service).systemd.packageOwnsUser ? undefined : systemUser(parent, name, args.connection, service.user, args.hostFiles);
@@ -140,8 +144,8 @@ function packagedBase(parent: pulumi.Resource, name: string, args: ServiceBaseAr
 }
 
 /** The folders a release needs that its package would have made: the data folder, and the description's others. */
-function releaseDirectories(service: PackagedServiceName): ReleaseDirectory[] {
-  const info = packagedServices[service];
+function releaseDirectories(service: PackagedServiceName | ServiceDescription): ReleaseDirectory[] {
+  const info = packagedService(description(service));
   const dirs: ReleaseDirectory[] = [];
   if (info.stateDirectory) dirs.push({ path: `/var/lib/${info.stateDirectory}`, owner: info.user, mode: "0755" });
   dirs.push(...(description(service).systemd.releaseDirectories ?? []));
@@ -153,7 +157,7 @@ function releaseDirectories(service: PackagedServiceName): ReleaseDirectory[] {
  * `prometheus` user does not exist without the package), and the component's extra packages.
  */
 function upstreamBase(parent: pulumi.Resource, name: string, args: ServiceBaseArgs, resolved: ResolvedRelease): ServiceBase {
-  const service = packagedServices[args.service];
+  const service = packagedService(description(args.service));
   const user = systemUser(parent, name, args.connection, service.user, args.hostFiles);
   const release = new UpstreamRelease(
     `${name}-release`,
@@ -174,15 +178,16 @@ function upstreamBase(parent: pulumi.Resource, name: string, args: ServiceBaseAr
     { parent, dependsOn: [user] },
   );
   const extra = args.extraPackages ?? [];
-  const packages = extra.length > 0 ? new AptPackages(`${name}-packages`, { connection: args.connection, packages: extra }, { parent }) : undefined;
+  const packages = extra.length > 0 ? new AptPackages(`${name}-packages`, { connection: args.connection, packages: pinnedPackages(args.packageVersions ?? {}, extra) }, { parent }) : undefined;
   const binaryTriggers = pulumi
     .all([release.installed, release.generation])
     .apply(([installed, generation]): Record<string, string> => ({ release: `${installed?.version}:${installed?.sha256}:${generation}` }));
-  return { unit: upstreamUnits[args.service], packages, release, resolved, user, ready: [release, user, ...(packages ? [packages] : [])], binaryTriggers };
+  return { unit: releaseUnit(description(args.service)), packages, release, resolved, user, ready: [release, user, ...(packages ? [packages] : [])], binaryTriggers };
 }
 
 export interface HostServiceArgs extends HostComponentArgs {
-  readonly service: PackagedServiceName;
+  /** The service: its catalog key, or its description. */
+  readonly service: PackagedServiceName | ServiceDescription;
   /** The service's rendered host files (its unit or drop-in is taken from them). */
   readonly hostFiles: Readonly<Record<string, string>>;
   readonly base: ServiceBase;
@@ -198,7 +203,7 @@ export interface HostServiceArgs extends HostComponentArgs {
  * restart otherwise.
  */
 export function hostService(parent: pulumi.Resource, name: string, args: HostServiceArgs): { unitFile: RemoteFile; service: SystemdService } {
-  const info = packagedServices[args.service];
+  const info = packagedService(description(args.service));
   const resolved = args.base.resolved;
   const unitFile = resolved
     ? hostFile(

@@ -16,12 +16,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { renderFlags, serviceEnabled, serviceList, type FlagContext, type ServiceDescription, type ServiceFile } from "../model/services/index";
+import { containerFlagContext, containerImage } from "../render/container";
 import type { DockerTargetSpec, SecretName, ServiceName, StackSpec } from "../model/spec";
 import { ContainerFile } from "../providers/containerFile";
 import type { DockerEngineInput } from "../providers/docker";
 import { DockerContainer, type ContainerMount } from "../providers/dockerContainer";
 import { DockerNetwork, DockerVolume, type DockerLabel } from "../providers/dockerNetwork";
-import { containerHostName, dockerHostName, stackAddresses } from "../render/addresses";
+import { containerHostName, dockerHostName } from "../render/addresses";
 import { roleFromFileName } from "./common";
 import { mysqlExporterMyCnf } from "./exporters";
 
@@ -32,24 +33,6 @@ export const serviceLabel = "org.winyx.service";
 /** The prefix of every name the stack takes on the engine: `winyx-<stack>-`. */
 export function dockerNamePrefix(spec: Pick<StackSpec, "stack">): string {
   return `winyx-${spec.stack.toLowerCase().replace(/[^a-z0-9_.-]+/g, "-")}`;
-}
-
-/** The image a service runs: the stack's override, else the catalog's pinned image (`repository:tag@digest`). */
-export function serviceImage(target: DockerTargetSpec, service: ServiceDescription): string {
-  const override = target.images[service.name as ServiceName];
-  if (override) return override;
-  const image = service.container.image;
-  return `${image.repository}:${image.tag}${image.digest ? `@${image.digest}` : ""}`;
-}
-
-/**
- * The version flags are rendered for: the tag's, when the image reference's tag is a version (`v2.45.0`,
- * `2.45.0-debian`), else the catalog image's (a locally built or mirrored image under another tag).
- */
-export function imageVersion(image: string, service: ServiceDescription): string {
-  const tag = /:([^:/@]+)(@|$)/.exec(image)?.[1];
-  const version = tag ? /^v?(\d+\.\d+(?:\.\d+)?)/.exec(tag)?.[1] : undefined;
-  return version ?? service.container.image.tag.replace(/^v/, "");
 }
 
 /** Where each of a service's files goes: the volume mounted at its config folder, or beside its data. */
@@ -208,7 +191,8 @@ function serviceFiles(ctx: ServiceContext, service: ServiceDescription, image: s
 }
 
 function containerOf(ctx: ServiceContext, service: ServiceDescription): { container: DockerContainer; files: Record<string, ContainerFile>; url: pulumi.Output<string> } {
-  const image = serviceImage(ctx.target, service);
+  // The image (catalog pin or the stack's override) and the version its flags are rendered for (render/container.ts).
+  const { reference: image, version, key: versionKey } = containerImage(ctx.spec, service);
   const alias = containerHostName(service);
   const containerName = `${ctx.prefix}-${alias}`;
   const port = service.ports[service.listenPort] as number;
@@ -229,25 +213,15 @@ function containerOf(ctx: ServiceContext, service: ServiceDescription): { contai
   }
   if (hostNetwork) mounts.push({ type: "bind", source: "/", target: "/host", readOnly: true });
 
-  // The paths flags name, inside the container.
-  const paths: Record<string, string> = { ...(service.container.paths ?? {}) };
-  for (const file of service.files) paths[file.key] = file.containerPath;
-  if (dataDir) paths.data = dataDir;
-  // The host's textfile folder, through the host's root at /host (a missing folder is no start failure).
-  if (hostNetwork && service.extraPaths?.textfile) paths.textfile = `/host${service.extraPaths.textfile}`;
-
-  const listenHost: pulumi.Input<string> = hostNetwork ? ctx.network.gateway : stackAddresses(ctx.spec).listenHost;
-  const version = imageVersion(image, service);
+  // Flags as render/container.ts renders them (paths inside the container, every interface), except for node
+  // exporter in the host's network: it listens on the gateway, and reads the host's textfile folder through /host.
+  const baseContext = containerFlagContext(ctx.spec, service, version);
+  const paths = hostNetwork && service.extraPaths?.textfile ? { ...baseContext.paths, textfile: `/host${service.extraPaths.textfile}` } : baseContext.paths;
+  const listenHost: pulumi.Input<string> = hostNetwork ? ctx.network.gateway : baseContext.listen.host;
   const command = pulumi.output(listenHost).apply((host) => {
-    const flagContext: FlagContext = {
-      target: "docker",
-      version,
-      listen: { host, port },
-      paths,
-      stack: { retention: ctx.spec.retention, redisAddress: ctx.target.upstreams.redis, nginxStatusUrl: ctx.target.upstreams.nginxStatusUrl },
-    };
+    const flagContext: FlagContext = { ...baseContext, listen: { ...baseContext.listen, host }, paths };
     // Grafana has no flags of ours: its image's `grafana server` reads grafana.ini from the catalog's path.
-    return service.name === "grafana" ? ["server", `--config=${paths.config}`] : renderFlags(service, flagContext, `target.docker.images.${service.name}`);
+    return service.name === "grafana" ? ["server", `--config=${paths.config}`] : renderFlags(service, flagContext, versionKey);
   });
 
   // Prometheus reaches node exporter at the gateway under the name the rendered prometheus.yml uses.

@@ -118,6 +118,12 @@ export class RedisExporter extends PackagedExporter {
   constructor(name: string, args: RedisExporterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:RedisExporter", name, {}, opts);
     const password = args.password;
+    // The rendered drop-in or unit names the env file only when the stack sets redisPassword: a password
+    // given without it would be written where redis_exporter never reads it.
+    const readsEnv = Object.values(args.hostFiles).some((content) => content.includes(`\nEnvironmentFile=${hostPaths.redisExporterEnv}\n`));
+    if (password !== undefined && !readsEnv) {
+      throw new Error(`RedisExporter ${name}: password is set but the rendered unit does not read ${hostPaths.redisExporterEnv} (spec.secretsSet must include redisPassword)`);
+    }
     this.deploy(name, args, "redisExporter", (base) => {
       if (password === undefined) return {};
       const env = hostFile(this, name, "env", {

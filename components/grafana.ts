@@ -10,6 +10,7 @@
  * `installPackage`; without it Grafana's files and user are still deployed.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { pinnedPackages } from "../model/packageVersions";
 import { ports } from "../model/ports";
 import { AptPackages } from "../providers/aptPackages";
 import type { RemoteFile } from "../providers/remoteFile";
@@ -87,7 +88,7 @@ export class Grafana extends pulumi.ComponentResource {
         { connection: c, path: aptSourcePath(repo), content: renderedFile(args.hostFiles, aptSourcePath(repo)), mode: "0644", validate: aptRepositoryCheck(repo, "source") },
         [check, key],
       );
-      packages = new AptPackages(`${name}-packages`, { connection: c, packages: ["grafana"], purgeOnDelete: args.purgeOnDestroy ?? false }, { parent: this, dependsOn: [source] });
+      packages = new AptPackages(`${name}-packages`, { connection: c, packages: pinnedPackages(args.packageVersions ?? {}, ["grafana"]), purgeOnDelete: args.purgeOnDestroy ?? false }, { parent: this, dependsOn: [source] });
       ready.push(packages);
     } else {
       // The package would create this user; without it the files still need their group.

@@ -1,5 +1,6 @@
 /** Host logging (chapter 5.2.3, 6.6.3): rsyslog routing, journald limits, logrotate. */
 import * as pulumi from "@pulumi/pulumi";
+import { pinnedPackages } from "../model/packageVersions";
 import { AptPackages } from "../providers/aptPackages";
 import type { RemoteFile } from "../providers/remoteFile";
 import { SystemdService } from "../providers/systemdService";
@@ -16,7 +17,7 @@ export class HostLogging extends pulumi.ComponentResource {
     super("winyx:monitoring:HostLogging", name, {}, opts);
     const c = args.connection;
     // Ubuntu has both already (and keeps them on destroy); minimal Debian images have neither.
-    const packages = new AptPackages(`${name}-packages`, { connection: c, packages: ["logrotate", "rsyslog"] }, { parent: this });
+    const packages = new AptPackages(`${name}-packages`, { connection: c, packages: pinnedPackages(args.packageVersions ?? {}, ["logrotate", "rsyslog"]) }, { parent: this });
     this.rsyslog = hostFile(this, name, "rsyslog", {
       connection: c,
       path: loggingPaths.rsyslog,

@@ -7,13 +7,14 @@
  * (components/docker.ts). Both read the same service catalog and the same rendered files.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { serviceList, type ServiceDescription } from "../model/services/index";
-import { resolveRelease, type ResolvedRelease } from "../model/releases";
+import { resolveReleaseOf, type ResolvedRelease } from "../model/releases";
+import { serviceEnabled, serviceList, services, type ServiceDescription } from "../model/services/index";
 import type { SecretName, StackSpec } from "../model/spec";
 import type { DockerEngineInput } from "../providers/docker";
 import type { SshConnectionInput } from "../providers/ssh";
 import { renderStack } from "../render/index";
 import { Alertmanager } from "./alertmanager";
+import { CatalogService } from "./catalogService";
 import { renderedFile } from "./common";
 import { dockerServices, type ContainerService } from "./docker";
 import { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
@@ -31,8 +32,10 @@ export interface MonitoringStackArgs {
   readonly engine?: DockerEngineInput;
   /** The secrets the stack sets (spec.secretsSet), as secret Outputs. @default {} */
   readonly secrets?: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>;
-  /** Rendered files by relative path. @default renderStack(spec) */
+  /** Rendered files by relative path (validate/index.ts validateAll returns them). @default renderStack(spec, services) */
   readonly files?: Readonly<Record<string, string>>;
+  /** The service catalog (a test adds a description to it). @default model/services serviceList */
+  readonly services?: readonly ServiceDescription[];
   /** Grafana's repository signing key (armored), read from spec.grafana.repositoryKeyPath; required when spec.grafana.installPackage. @default none */
   readonly grafanaRepositoryKey?: string;
 }
@@ -59,6 +62,14 @@ function portOf(service: string): number {
   return description.ports[description.listenPort] as number;
 }
 
+/** The catalog services with a component class of their own (secrets, extra files, their resource types kept). */
+const withOwnComponent: Readonly<Record<string, true>> = { prometheus: true, alertmanager: true, grafana: true, nodeExporter: true, mysqlExporter: true, redisExporter: true, nginxExporter: true, pushgateway: true };
+
+/** `fakeExporter` -> `fake-exporter`: child names from catalog keys. */
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
 export class MonitoringStack extends pulumi.ComponentResource {
   public readonly prometheus?: Prometheus;
   public readonly alertmanager?: Alertmanager;
@@ -75,7 +86,8 @@ export class MonitoringStack extends pulumi.ComponentResource {
     super("winyx:monitoring:MonitoringStack", name, {}, opts);
     const { spec } = args;
     const secrets = args.secrets ?? {};
-    const files = args.files ?? renderStack(spec);
+    const catalog = args.services ?? serviceList;
+    const files = args.files ?? renderStack(spec, catalog);
     if (args.connection !== undefined && args.engine !== undefined) throw new Error("MonitoringStack: give either connection (SSH target) or engine (Docker target), not both");
     if (spec.target.kind === "docker") {
       if (args.engine === undefined) throw new Error("MonitoringStack: spec.target is a Docker engine: engine is required (connection is for an SSH target)");
@@ -90,21 +102,26 @@ export class MonitoringStack extends pulumi.ComponentResource {
     }
     const connection = args.connection;
     if (connection === undefined) throw new Error("MonitoringStack: spec.target is an SSH host: connection is required (engine is for a Docker target)");
-    const host = { connection };
+    const host = { connection, packageVersions: spec.packageVersions };
     const child = { parent: this };
     const enabled = (job: keyof StackSpec["jobs"]) => spec.jobs[job].enabled;
     // What a service component needs: its rendered host files, and its release when installMethod is upstream.
-    const service = (key: PackagedServiceName): { connection: SshConnectionInput; hostFiles: Record<string, string>; release?: ResolvedRelease } => ({
-      connection,
-      hostFiles: hostFilesUnder(files, `services/${key}`),
-      ...(spec.installMethod === "upstream" ? { release: resolveRelease(key, { mirror: spec.releaseMirror, pins: spec.releases }) } : {}),
+    const serviceOf = (description: ServiceDescription): { connection: SshConnectionInput; packageVersions: Readonly<Record<string, string>>; hostFiles: Record<string, string>; release?: ResolvedRelease } => ({
+      ...host,
+      hostFiles: hostFilesUnder(files, `services/${description.name}`),
+      ...(spec.installMethod === "upstream" && description.release ? { release: resolveReleaseOf(description, { mirror: spec.releaseMirror, pins: spec.releases }) } : {}),
     });
+    const service = (key: PackagedServiceName) => serviceOf(services[key]);
 
     const nodeExporter = enabled("node") ? new NodeExporter(`${name}-node-exporter`, service("nodeExporter"), child) : undefined;
     if (enabled("mysql")) new MysqlExporter(`${name}-mysql-exporter`, { ...service("mysqlExporter"), password: secrets.mysqlExporterPassword }, child);
     if (enabled("redis")) new RedisExporter(`${name}-redis-exporter`, { ...service("redisExporter"), password: secrets.redisPassword }, child);
     if (enabled("nginx")) new NginxExporter(`${name}-nginx-exporter`, service("nginxExporter"), child);
     if (enabled("pushgateway")) new Pushgateway(`${name}-pushgateway`, service("pushgateway"), child);
+    // Every other enabled service of the catalog: its description is all it needs.
+    for (const description of catalog.filter((s) => s.systemd.commandLine && !(s.name in withOwnComponent) && serviceEnabled(s, spec.jobs))) {
+      new CatalogService(`${name}-${kebab(description.name)}`, { ...serviceOf(description), description }, child);
+    }
 
     if (enabled("alertmanager")) {
       this.alertmanager = new Alertmanager(

@@ -1,5 +1,6 @@
 /** The backup freshness check and the contract change monitor, feeding node exporter's textfile collector. */
 import * as pulumi from "@pulumi/pulumi";
+import { pinnedPackages } from "../model/packageVersions";
 import { AptPackages } from "../providers/aptPackages";
 import { SystemdService } from "../providers/systemdService";
 import { monitorPaths, monitorUnits } from "../render/monitors";
@@ -34,7 +35,7 @@ export class ContractMonitor extends pulumi.ComponentResource {
   constructor(name: string, args: RenderedFilesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:ContractMonitor", name, {}, opts);
     const c = args.connection;
-    const packages = new AptPackages(`${name}-packages`, { connection: c, packages: ["inotify-tools"] }, { parent: this });
+    const packages = new AptPackages(`${name}-packages`, { connection: c, packages: pinnedPackages(args.packageVersions ?? {}, ["inotify-tools"]) }, { parent: this });
     const files = {
       script: hostFile(this, name, "script", { connection: c, path: monitorPaths.contractScript, content: renderedFile(args.files, monitorPaths.contractScript), mode: "0755", validate: "bash -n {}" }),
       unit: hostFile(this, name, "unit", { connection: c, path: monitorPaths.contractUnit, content: renderedFile(args.files, monitorPaths.contractUnit), mode: "0644" }),

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ports } from "../model/ports";
 import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
+import { serviceFile, services } from "../model/services/index";
 import { hostPaths } from "../render/systemd";
 import { hostFile, hostService, serviceBase, roleFromFileName, type ServiceComponentArgs } from "./common";
 
@@ -36,7 +37,7 @@ export class Prometheus extends pulumi.ComponentResource {
             path: `${hostPaths.prometheusRulesDir}/${file}`,
             content: args.ruleFiles[file] as string,
             mode: "0644",
-            validate: "promtool check rules {}",
+            validate: serviceFile(services.prometheus, "rules").validate,
           }, base.ready),
         ]),
     );
@@ -45,7 +46,7 @@ export class Prometheus extends pulumi.ComponentResource {
       this,
       name,
       "config",
-      { connection: args.connection, path: hostPaths.prometheusConfig, content: args.config, mode: "0644", validate: "promtool check config {}" },
+      { connection: args.connection, path: hostPaths.prometheusConfig, content: args.config, mode: "0644", validate: serviceFile(services.prometheus, "config").validate },
       [...base.ready, ...Object.values(this.ruleFiles)],
     );
     const reloadFiles = { config: this.config, ...Object.fromEntries(Object.entries(this.ruleFiles).map(([file, f]) => [`rules/${file}`, f])) };

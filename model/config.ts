@@ -1,27 +1,22 @@
 /**
  * Pulumi stack config -> StackSpec.
  *
- * `parseStackConfig` takes the config keys without the `winyx-monitoring:` namespace, applies the
- * defaults documented in model/spec.ts and collects every bad input as a ValidationError naming the
- * key path and the bad value; they are thrown together (ValidationErrors), so one run shows them all.
- * Secret keys are only checked for presence: their values never enter the spec.
+ * `parseStackConfig` takes the config keys without the `winyx-monitoring:` namespace, parses them
+ * with the schema of model/configSchema.ts (types, defaults, one-value constraints), then runs the
+ * cross-field checks of model/checks.ts over the result. Every bad input becomes a ValidationError
+ * `stack <name>: <key.path>: <message>`; they are thrown together (ValidationErrors), so one run
+ * shows them all. Secret keys are only checked for presence: their values never enter the spec.
  */
-import { isDuration, type Duration } from "./duration";
-import { allJobs, type JobName } from "./jobs";
-import { defaultReleaseMirror, releaseJobs, releases, releaseServices, type ReleasePin, type ReleaseService } from "./releases";
-import type {
-  AlertmanagerSpec,
-  BackupSpec,
-  ContractSpec,
-  GrafanaSpec,
-  InstallMethod,
-  JobSettings,
-  LoggingSpec,
-  SecretName,
-  SshTargetSpec,
-  StackSpec,
-} from "./spec";
-import { defaultThresholds, type Thresholds } from "../rules/config";
+import type * as z from "zod";
+import { crossFieldProblems } from "./checks";
+import { debianPackageVersions } from "./packageVersions";
+import { configSchema, configShape, show, type ParsedConfig } from "./configSchema";
+export { defaultBackupKinds, defaultLoggingPrograms } from "./configSchema";
+import { parseMemoryBytes } from "./dockerReference";
+import type { JobName } from "./jobs";
+import { secretProblem, type SecretKey } from "./secrets";
+import type { ContainerLimits, DockerTargetSpec, JobSettings, SecretName, ServiceName, StackSpec, TargetSpec } from "./spec";
+import type { Thresholds } from "../rules/config";
 import { ValidationError, ValidationErrors } from "../validate/errors";
 
 /** The Pulumi project name, also the config namespace. */
@@ -37,53 +32,14 @@ export const hostSecretKeys: readonly SecretName[] = [
   "smtpPassword",
 ];
 
-/** Every secret config key: the host secrets plus the SSH key Pulumi itself uses to log in. */
-export const secretKeys: readonly string[] = [...hostSecretKeys, "sshPrivateKey"].sort();
+/** Every secret config key: the host secrets, the SSH key Pulumi itself uses and the Docker target's TLS material. */
+export const secretKeys: readonly SecretKey[] = [...hostSecretKeys, "sshPrivateKey", "dockerTlsCa", "dockerTlsCert", "dockerTlsKey"].sort() as SecretKey[];
 
 /** The plain config keys (secrets excluded), in the order Pulumi.yaml documents them. */
-export const plainConfigKeys = [
-  "environment",
-  "monitorName",
-  "target",
-  "installMethod",
-  "releaseMirror",
-  "releases",
-  "jobs",
-  "scrapeInterval",
-  "evaluationInterval",
-  "retention",
-  "thresholds",
-  "alertmanager",
-  "grafana",
-  "logging",
-  "backups",
-  "contracts",
-  "purgeOnDestroy",
-] as const;
+export const plainConfigKeys = Object.keys(configShape).filter((k) => !(secretKeys as readonly string[]).includes(k)) as readonly (keyof typeof configShape)[];
 
 /** Stands in for a secret's value wherever only "is it set?" matters (synth, tests). */
 export const SECRET_SET = "[secret]";
-
-const installMethods: readonly InstallMethod[] = ["package", "upstream"];
-
-/** `host:port`, host a name, an IPv4 address or a bracketed IPv6 address. */
-const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
-const HOST = /^[A-Za-z0-9_.-]+$|^[0-9A-Fa-f:]+$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-/** Syslog program names (rsyslog `programname`). */
-const PROGRAM = /^[A-Za-z0-9_.-]+$/;
-/** A Prometheus label value we also use as a file-name part. */
-const LABEL_VALUE = /^[a-z][a-z0-9_]*$/;
-/** journald sizes: bytes with an optional K/M/G/T/P/E suffix. */
-const JOURNAL_SIZE = /^\d+[KMGTPE]?$/;
-/** systemd time spans as journald accepts them for MaxRetentionSec. */
-const TIME_SPAN = /^\d+\s*(s|sec|m|min|h|hr|hour|hours|d|day|days|w|week|weeks|month|months|y|year|years)$/;
-
-/** A value for an error message, short. */
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
 
 function typeOf(value: unknown): string {
   if (value === null) return "null";
@@ -111,7 +67,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** ` (did you mean "x"?)` when a known key is close, else the list of known keys. */
-function suggestion(key: string, known: readonly string[]): string {
+export function suggestion(key: string, known: readonly string[]): string {
   const lower = key.toLowerCase();
   const prefixed = key.length >= 3 ? known.find((k) => k.toLowerCase().startsWith(lower)) : undefined;
   const best = prefixed ?? [...known].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
@@ -119,393 +75,35 @@ function suggestion(key: string, known: readonly string[]): string {
   return ` (known: ${known.join(", ")})`;
 }
 
-/** Reads config values at key paths, recording every problem instead of stopping at the first. */
-class ConfigReader {
-  readonly errors: ValidationError[] = [];
+const expectedText: Record<string, string> = { string: "a string", number: "a number", boolean: "true or false", object: "an object", array: "a list" };
 
-  constructor(private readonly subject: string) {}
-
-  fail(path: string, message: string): void {
-    this.errors.push(new ValidationError(this.subject, path, message));
-  }
-
-  /** The fields of an object value; reports unknown keys. `undefined` reads as `{}`. */
-  object(value: unknown, path: string, known: readonly string[]): Record<string, unknown> {
-    if (value === undefined) return {};
-    if (!isPlainObject(value)) {
-      this.fail(path, `expected an object, got ${typeOf(value)} ${show(value)}`);
-      return {};
+/** Our message for a zod issue (the text after the key path); unknown keys give one line per key. */
+function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case "invalid_type":
+      if (issue.input === undefined) return "is required";
+      return `expected ${expectedText[issue.expected] ?? issue.expected}, got ${typeOf(issue.input)} ${show(issue.input)}`;
+    case "unrecognized_keys": {
+      const shape = (issue.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape ?? {};
+      const known = Object.keys(shape);
+      const what = issue.path === undefined || issue.path.length === 0 ? "unknown config key" : "unknown key";
+      return issue.keys.map((k) => `${what}${suggestion(k, known)}`).join("\n");
     }
-    for (const key of Object.keys(value).sort()) {
-      if (!known.includes(key)) this.fail(join(path, key), `unknown key${suggestion(key, known)}`);
+    case "invalid_key": {
+      // A record key its key schema refused (packageVersions): that schema's own message names the rule.
+      const inner = (issue as { issues?: readonly { message?: string }[] }).issues?.[0]?.message;
+      return inner ?? `${show(issue.input)} is not an accepted key`;
     }
-    return value;
-  }
-
-  /** A required value is present. */
-  present(value: unknown, path: string): boolean {
-    if (value !== undefined && value !== null) return true;
-    this.fail(path, "is required");
-    return false;
-  }
-
-  string(value: unknown, path: string, fallback: string, check?: { pattern: RegExp; what: string }): string {
-    if (value === undefined) return fallback;
-    if (typeof value !== "string") {
-      this.fail(path, `expected a string, got ${typeOf(value)} ${show(value)}`);
-      return fallback;
-    }
-    if (value.trim() === "") {
-      this.fail(path, "must not be empty");
-      return fallback;
-    }
-    if (check !== undefined && !check.pattern.test(value)) {
-      this.fail(path, `${show(value)} is not ${check.what}`);
-      return fallback;
-    }
-    return value;
-  }
-
-  requiredString(value: unknown, path: string, check?: { pattern: RegExp; what: string }): string {
-    return this.present(value, path) ? this.string(value, path, "", check) : "";
-  }
-
-  /** Top-level Pulumi config values are strings, so "true"/"false" are accepted too. */
-  boolean(value: unknown, path: string, fallback: boolean): boolean {
-    if (value === undefined) return fallback;
-    if (typeof value === "boolean") return value;
-    if (value === "true" || value === "false") return value === "true";
-    this.fail(path, `expected true or false, got ${typeOf(value)} ${show(value)}`);
-    return fallback;
-  }
-
-  /** A finite number; numeric strings are accepted (top-level Pulumi config values are strings). */
-  number(value: unknown, path: string, fallback: number): number {
-    if (value === undefined) return fallback;
-    const parsed = typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
-    if (typeof parsed !== "number" || !Number.isFinite(parsed)) {
-      this.fail(path, `expected a number, got ${typeOf(value)} ${show(value)}`);
-      return fallback;
-    }
-    return parsed;
-  }
-
-  port(value: unknown, path: string, fallback: number): number {
-    const port = this.number(value, path, fallback);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      this.fail(path, `port ${show(value)} is out of range (1-65535)`);
-      return fallback;
-    }
-    return port;
-  }
-
-  duration(value: unknown, path: string, fallback: Duration): Duration {
-    const text = this.string(value, path, fallback);
-    if (!isDuration(text)) {
-      this.fail(path, `${show(value)} is not a Prometheus duration (like "30s", "5m", "1h30m", "15d")`);
-      return fallback;
-    }
-    return text;
-  }
-
-  oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[], fallback: T): T {
-    const text = this.string(value, path, fallback);
-    if (!(allowed as readonly string[]).includes(text)) {
-      this.fail(path, `${show(value)} is not one of ${allowed.map((a) => `"${a}"`).join(", ")}`);
-      return fallback;
-    }
-    return text as T;
-  }
-
-  /** `host:port` with the port in range. */
-  hostPort(value: unknown, path: string): string {
-    const text = this.string(value, path, "");
-    if (text === "") return text;
-    const match = HOST_PORT.exec(text);
-    if (match === null) {
-      this.fail(path, `${show(value)} is not host:port`);
-      return text;
-    }
-    const port = Number(match[2]);
-    if (port < 1 || port > 65535) this.fail(path, `port ${port} in ${show(value)} is out of range (1-65535)`);
-    return text;
-  }
-
-  absolutePath(value: unknown, path: string, fallback: string): string {
-    return this.string(value, path, fallback, { pattern: /^\/\S*$/, what: "an absolute path" });
-  }
-
-  url(value: unknown, path: string, fallback: string): string {
-    const text = this.string(value, path, fallback);
-    let ok = false;
-    try {
-      ok = ["http:", "https:"].includes(new URL(text).protocol);
-    } catch {
-      ok = false;
-    }
-    if (!ok) this.fail(path, `${show(value)} is not an http(s) URL`);
-    return text;
-  }
-
-  /** An APT repository's base URL: http(s), or file: for a mirror on the host's own disk; no query, fragment or whitespace (it goes into a sources file). */
-  aptRepositoryUrl(value: unknown, path: string, fallback: string): string {
-    const text = this.string(value, path, fallback);
-    let url: URL | undefined;
-    try {
-      url = new URL(text);
-    } catch {
-      url = undefined;
-    }
-    if (url === undefined || !["http:", "https:", "file:"].includes(url.protocol) || /\s/.test(text) || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
-      this.fail(path, `${show(value)} is not an APT repository URL (http://, https:// or file:///, without query, fragment or credentials)`);
-      return fallback;
-    }
-    return text;
-  }
-
-  array(value: unknown, path: string): readonly unknown[] {
-    if (value === undefined) return [];
-    if (!Array.isArray(value)) {
-      this.fail(path, `expected a list, got ${typeOf(value)} ${show(value)}`);
-      return [];
-    }
-    return value;
+    case "invalid_value":
+      return `${show(issue.input)} is not one of ${issue.values.map((v) => show(v)).join(", ")}`;
+    default:
+      return undefined;
   }
 }
 
-function join(path: string, key: string): string {
-  return path === "" ? key : `${path}.${key}`;
-}
-
-function parseTarget(r: ConfigReader, value: unknown): SshTargetSpec {
-  if (!r.present(value, "target")) return { kind: "ssh", host: "", port: 22, user: "root" };
-  const t = r.object(value, "target", ["host", "port", "user", "privateKeyPath"]);
-  const target: SshTargetSpec = {
-    kind: "ssh",
-    host: r.requiredString(t.host, "target.host", { pattern: HOST, what: "a host name or IP address" }),
-    port: r.port(t.port, "target.port", 22),
-    user: r.string(t.user, "target.user", "root", { pattern: /^[a-z_][a-z0-9_-]*$/, what: "a user name" }),
-  };
-  return t.privateKeyPath === undefined ? target : { ...target, privateKeyPath: r.string(t.privateKeyPath, "target.privateKeyPath", "") };
-}
-
-const jobNames = allJobs.map((j) => j.name);
-
-/** Planned jobs default to disabled (not built yet), every other job to enabled on its catalog port. */
-function parseJobs(r: ConfigReader, value: unknown): Record<JobName, JobSettings> {
-  const given = r.object(value, "jobs", jobNames);
-  const out: Record<string, JobSettings> = {};
-  for (const job of allJobs) {
-    const path = `jobs.${job.name}`;
-    const settings = r.object(given[job.name], path, ["enabled", "targets"]);
-    const enabled = r.boolean(settings.enabled, `${path}.enabled`, job.planned !== true);
-    const targets =
-      settings.targets === undefined
-        ? [`127.0.0.1:${job.portNumber}`]
-        : r.array(settings.targets, `${path}.targets`).map((t, i) => r.hostPort(t, `${path}.targets[${i}]`));
-    if (enabled && Array.isArray(settings.targets) && targets.length === 0) r.fail(`${path}.targets`, "an enabled job needs at least one target");
-    const duplicate = targets.find((t, i) => targets.indexOf(t) !== i);
-    if (duplicate !== undefined) r.fail(`${path}.targets`, `target ${show(duplicate)} is listed twice`);
-    out[job.name] = { enabled, targets };
-  }
-  return out as Record<JobName, JobSettings>;
-}
-
-function parseThresholds(r: ConfigReader, value: unknown): Thresholds {
-  const names = Object.keys(defaultThresholds);
-  const given = r.object(value, "thresholds", names);
-  const out: Record<string, unknown> = { ...defaultThresholds };
-  for (const name of names) {
-    const path = `thresholds.${name}`;
-    const fallback = defaultThresholds[name as keyof Thresholds];
-    if (given[name] === undefined) continue;
-    if (typeof fallback === "string") {
-      out[name] = r.duration(given[name], path, fallback);
-      continue;
-    }
-    const n = r.number(given[name], path, fallback);
-    if (n < 0) r.fail(path, `must not be negative, got ${show(given[name])}`);
-    else if (name.endsWith("Percent") && n > 100) r.fail(path, `is a percentage (0-100), got ${show(given[name])}`);
-    else if (name.endsWith("Ratio") && n > 1) r.fail(path, `is a ratio (0-1, 0.01 = 1%), got ${show(given[name])}`);
-    out[name] = n;
-  }
-  return out as unknown as Thresholds;
-}
-
-const emptyAlertmanager: AlertmanagerSpec = {
-  smtpSmarthost: "",
-  smtpFrom: "",
-  smtpAuthUsername: "",
-  emails: { default: "", critical: "", database: "", business: "" },
-  slackChannels: { default: "", critical: "", contracts: "" },
-  groupWait: "30s",
-  groupInterval: "5m",
-  repeatInterval: "4h",
-};
-
-function parseAlertmanager(r: ConfigReader, value: unknown): AlertmanagerSpec {
-  if (!r.present(value, "alertmanager")) return emptyAlertmanager;
-  const a = r.object(value, "alertmanager", [
-    "smtpSmarthost",
-    "smtpFrom",
-    "smtpAuthUsername",
-    "emails",
-    "slackChannels",
-    "webhookUrl",
-    "groupWait",
-    "groupInterval",
-    "repeatInterval",
-  ]);
-  const email = { pattern: EMAIL, what: "an e-mail address" };
-  const channel = { pattern: /^#[a-z0-9_-]+$/, what: "a Slack channel (#name)" };
-  const emails = r.present(a.emails, "alertmanager.emails") ? r.object(a.emails, "alertmanager.emails", ["default", "critical", "database", "business"]) : undefined;
-  const channels = r.present(a.slackChannels, "alertmanager.slackChannels")
-    ? r.object(a.slackChannels, "alertmanager.slackChannels", ["default", "critical", "contracts"])
-    : undefined;
-  const spec: AlertmanagerSpec = {
-    smtpSmarthost: r.present(a.smtpSmarthost, "alertmanager.smtpSmarthost") ? r.hostPort(a.smtpSmarthost, "alertmanager.smtpSmarthost") : "",
-    smtpFrom: r.requiredString(a.smtpFrom, "alertmanager.smtpFrom", email),
-    smtpAuthUsername: r.requiredString(a.smtpAuthUsername, "alertmanager.smtpAuthUsername"),
-    emails:
-      emails === undefined
-        ? emptyAlertmanager.emails
-        : {
-            default: r.requiredString(emails.default, "alertmanager.emails.default", email),
-            critical: r.requiredString(emails.critical, "alertmanager.emails.critical", email),
-            database: r.requiredString(emails.database, "alertmanager.emails.database", email),
-            business: r.requiredString(emails.business, "alertmanager.emails.business", email),
-          },
-    slackChannels:
-      channels === undefined
-        ? emptyAlertmanager.slackChannels
-        : {
-            default: r.requiredString(channels.default, "alertmanager.slackChannels.default", channel),
-            critical: r.requiredString(channels.critical, "alertmanager.slackChannels.critical", channel),
-            contracts: r.requiredString(channels.contracts, "alertmanager.slackChannels.contracts", channel),
-          },
-    groupWait: r.duration(a.groupWait, "alertmanager.groupWait", "30s"),
-    groupInterval: r.duration(a.groupInterval, "alertmanager.groupInterval", "5m"),
-    repeatInterval: r.duration(a.repeatInterval, "alertmanager.repeatInterval", "4h"),
-  };
-  return a.webhookUrl === undefined ? spec : { ...spec, webhookUrl: r.url(a.webhookUrl, "alertmanager.webhookUrl", "") };
-}
-
-function parseGrafana(r: ConfigReader, value: unknown): GrafanaSpec {
-  const g = r.object(value, "grafana", ["domain", "rootUrl", "adminUser", "cookieSecure", "installPackage", "repositoryUrl", "repositoryKeyPath"]);
-  const domain = r.string(g.domain, "grafana.domain", "winyx.jp", { pattern: /^[A-Za-z0-9.-]+$/, what: "a domain name" });
-  const rootUrl = r.url(g.rootUrl, "grafana.rootUrl", `https://${domain}/grafana/`);
-  const cookieSecure = r.boolean(g.cookieSecure, "grafana.cookieSecure", true);
-  // The chapter's grafana.ini: secure cookies are never sent back over plain http, so login loops.
-  if (cookieSecure && rootUrl.startsWith("http:")) {
-    r.fail("grafana.cookieSecure", `is true but grafana.rootUrl ${show(rootUrl)} is plain http: browsers drop secure cookies and login fails`);
-  }
-  const spec: GrafanaSpec = {
-    domain,
-    rootUrl,
-    adminUser: r.string(g.adminUser, "grafana.adminUser", "admin"),
-    cookieSecure,
-    installPackage: r.boolean(g.installPackage, "grafana.installPackage", true),
-    repositoryUrl: r.aptRepositoryUrl(g.repositoryUrl, "grafana.repositoryUrl", "https://apt.grafana.com"),
-  };
-  return g.repositoryKeyPath === undefined ? spec : { ...spec, repositoryKeyPath: r.string(g.repositoryKeyPath, "grafana.repositoryKeyPath", "") };
-}
-
-function parseLogging(r: ConfigReader, value: unknown): LoggingSpec {
-  if (!r.present(value, "logging")) return { programs: [], journalMaxUse: "1G", journalMaxRetention: "7day" };
-  const l = r.object(value, "logging", ["programs", "forwardTo", "journalMaxUse", "journalMaxRetention"]);
-  r.present(l.programs, "logging.programs");
-  const programs = r.array(l.programs, "logging.programs").map((p, i) => {
-    const path = `logging.programs[${i}]`;
-    const o = r.object(p, path, ["name", "file"]);
-    return {
-      name: r.requiredString(o.name, `${path}.name`, { pattern: PROGRAM, what: "a syslog program name" }),
-      file: r.present(o.file, `${path}.file`) ? r.absolutePath(o.file, `${path}.file`, "") : "",
-    };
-  });
-  programs.forEach((p, i) => {
-    if (programs.findIndex((q) => q.name === p.name) !== i) r.fail(`logging.programs[${i}].name`, `program ${show(p.name)} is listed twice`);
-  });
-  const spec: LoggingSpec = {
-    programs,
-    journalMaxUse: r.string(l.journalMaxUse, "logging.journalMaxUse", "1G", { pattern: JOURNAL_SIZE, what: "a journald size (like 500M, 1G)" }),
-    journalMaxRetention: r.string(l.journalMaxRetention, "logging.journalMaxRetention", "7day", { pattern: TIME_SPAN, what: "a systemd time span (like 7day, 2week)" }),
-  };
-  return l.forwardTo === undefined ? spec : { ...spec, forwardTo: r.hostPort(l.forwardTo, "logging.forwardTo") };
-}
-
-function parseBackups(r: ConfigReader, value: unknown): BackupSpec {
-  if (!r.present(value, "backups")) return { dir: "/backup/winyx", kinds: [], checkEvery: "5m" };
-  const b = r.object(value, "backups", ["dir", "kinds", "checkEvery"]);
-  if (r.present(b.kinds, "backups.kinds") && Array.isArray(b.kinds) && b.kinds.length === 0) {
-    r.fail("backups.kinds", "must list at least one kind of backup");
-  }
-  const kinds = r.array(b.kinds, "backups.kinds").map((k, i) => {
-    const path = `backups.kinds[${i}]`;
-    const o = r.object(k, path, ["name", "pattern"]);
-    return {
-      name: r.requiredString(o.name, `${path}.name`, { pattern: LABEL_VALUE, what: "a lower_snake_case name" }),
-      pattern: r.requiredString(o.pattern, `${path}.pattern`, { pattern: /^[^/\s]+$/, what: "a file name pattern (no slash)" }),
-    };
-  });
-  kinds.forEach((k, i) => {
-    if (kinds.findIndex((q) => q.name === k.name) !== i) r.fail(`backups.kinds[${i}].name`, `kind ${show(k.name)} is listed twice`);
-  });
-  return {
-    dir: r.absolutePath(b.dir, "backups.dir", "/backup/winyx"),
-    kinds,
-    checkEvery: r.duration(b.checkEvery, "backups.checkEvery", "5m"),
-  };
-}
-
-function parseContracts(r: ConfigReader, value: unknown): ContractSpec {
-  const c = r.object(value, "contracts", ["watchDir"]);
-  return { watchDir: r.absolutePath(c.watchDir, "contracts.watchDir", "/var/www/winyx/contracts") };
-}
-
-/** A release version as its tarball names it: no leading "v" (the tag adds it where upstream does). */
-const RELEASE_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/;
-const SHA256 = /^[0-9a-f]{64}$/;
-
-/** The artifact server: http(s), no query or fragment (paths are appended), no credentials (plain config is stored unencrypted). */
-function parseReleaseMirror(r: ConfigReader, value: unknown): string {
-  if (value === undefined) return defaultReleaseMirror;
-  const text = r.url(value, "releaseMirror", defaultReleaseMirror);
-  try {
-    const url = new URL(text);
-    if (url.username || url.password) r.fail("releaseMirror", `${show(text)} carries credentials: plain config is stored unencrypted; give the host access instead (a netrc, a proxy)`);
-    if (url.search || url.hash) r.fail("releaseMirror", `${show(text)} has a query or fragment: release paths are appended to it`);
-  } catch {
-    // r.url reported it.
-  }
-  return text.replace(/\/+$/, "");
-}
-
-/** `releases: {<service>: {version, sha256}}`: both required, a pin is only as good as its sum. */
-function parseReleases(r: ConfigReader, value: unknown): Partial<Record<ReleaseService, ReleasePin>> {
-  const given = r.object(value, "releases", releaseServices);
-  const out: Partial<Record<ReleaseService, ReleasePin>> = {};
-  for (const service of releaseServices) {
-    if (given[service] === undefined) continue;
-    const path = `releases.${service}`;
-    const pin = r.object(given[service], path, ["version", "sha256"]);
-    const version = r.requiredString(pin.version, `${path}.version`, { pattern: RELEASE_VERSION, what: 'a release version like "1.6.0" (no "v", never "latest")' });
-    const sha256 = r.requiredString(pin.sha256, `${path}.sha256`, { pattern: SHA256, what: "a sha256 in lowercase hex (64 digits)" });
-    out[service] = { version, sha256 };
-  }
-  return out;
-}
-
-/** With installMethod upstream, every enabled service needs a sha256 to verify its tarball against. */
-function checkUpstreamPins(r: ConfigReader, jobs: Readonly<Record<JobName, JobSettings>>, pins: Partial<Record<ReleaseService, ReleasePin>>): void {
-  for (const service of releaseServices) {
-    const job = releaseJobs[service];
-    if (!jobs[job].enabled || pins[service] !== undefined || releases[service].sha256 !== undefined) continue;
-    const artifact = releases[service];
-    r.fail(
-      `releases.${service}`,
-      `installMethod is "upstream" and job ${job} is enabled, but no sha256 is pinned for ${artifact.project} ${artifact.version} (model/releases.ts has none we could confirm): set {version, sha256}, disable the job, or use installMethod "package"`,
-    );
-  }
+/** `a.b[0].c` */
+function keyPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
 }
 
 /** A secret counts as set when it has a non-empty value (the engine applies the Pulumi.yaml default ""). */
@@ -513,40 +111,102 @@ function isSet(value: unknown): boolean {
   return value !== undefined && value !== null && value !== "";
 }
 
+function buildTarget(t: ParsedConfig["target"]): TargetSpec {
+  const d = t.docker;
+  if (d !== undefined) {
+    const resources: Partial<Record<ServiceName, ContainerLimits>> = {};
+    for (const [service, limits] of Object.entries(d.resources)) {
+      if (limits === undefined) continue;
+      resources[service as ServiceName] = {
+        ...(limits.memory === undefined ? {} : { memoryBytes: parseMemoryBytes(limits.memory) as number /* the schema refused any other */ }),
+        ...(limits.cpus === undefined ? {} : { cpus: limits.cpus }),
+      };
+    }
+    const images = Object.fromEntries(Object.entries(d.images).filter(([, v]) => v !== undefined)) as Partial<Record<ServiceName, string>>;
+    const docker: DockerTargetSpec = { kind: "docker", host: d.host, publishAddress: d.publishAddress, images, resources, upstreams: d.upstreams };
+    return d.privateKeyPath === undefined ? docker : { ...docker, privateKeyPath: d.privateKeyPath };
+  }
+  const ssh = { kind: "ssh" as const, host: t.host ?? "", port: t.port ?? 22, user: t.user ?? "root" };
+  return t.privateKeyPath === undefined ? ssh : { ...ssh, privateKeyPath: t.privateKeyPath };
+}
+
+/** The forms of `target`: exactly one; the SSH form needs its host. */
+function targetFormProblems(raw: unknown): { path: string; message: string }[] {
+  if (!isPlainObject(raw)) return [];
+  const sshKeys = ["host", "port", "user", "privateKeyPath"].filter((k) => raw[k] !== undefined);
+  if (raw.docker !== undefined) {
+    return sshKeys.map((k) => ({ path: `target.${k}`, message: `cannot be used together with target.docker: target is either an SSH host {host, port, user, privateKeyPath} or {docker: {...}}` }));
+  }
+  if (raw.host === undefined) return [{ path: "target.host", message: "is required (or target.docker, for a Docker engine)" }];
+  return [];
+}
+
 /**
  * Parses one stack's config. `config` maps keys without the namespace to values (objects parsed,
  * secrets as any non-empty stand-in such as `SECRET_SET`). Throws ValidationErrors listing every problem.
  */
 export function parseStackConfig(stack: string, config: Record<string, unknown>): StackSpec {
-  const r = new ConfigReader(`stack ${stack}`);
-  const known = [...plainConfigKeys, ...secretKeys];
-  for (const key of Object.keys(config).sort()) {
-    if (!known.includes(key)) r.fail(key, `unknown config key${suggestion(key, known)}`);
+  const subject = `stack ${stack}`;
+  const errors: ValidationError[] = [];
+  const result = configSchema.safeParse(config, { error: issueMessage });
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const base = keyPath(issue.path);
+      if (issue.code === "unrecognized_keys") {
+        const lines = issue.message.split("\n");
+        [...issue.keys].forEach((key, i) => errors.push(new ValidationError(subject, base === "" ? key : `${base}.${key}`, lines[i] ?? "unknown key")));
+        continue;
+      }
+      errors.push(new ValidationError(subject, base, issue.message));
+    }
   }
+  for (const p of targetFormProblems(config.target)) errors.push(new ValidationError(subject, p.path, p.message));
+  if (errors.length > 0) throw new ValidationErrors(sortErrors(errors));
+  const parsed = result.data as ParsedConfig;
+
+  const rootUrl = parsed.grafana.rootUrl ?? `https://${parsed.grafana.domain}/grafana/`;
   const spec: StackSpec = {
     stack,
-    environment: r.present(config.environment, "environment") ? r.string(config.environment, "environment", "") : "",
-    monitorName: r.string(config.monitorName, "monitorName", "winyx-monitor"),
-    target: parseTarget(r, config.target),
-    installMethod: r.oneOf(config.installMethod, "installMethod", installMethods, "package"),
-    releaseMirror: parseReleaseMirror(r, config.releaseMirror),
-    releases: parseReleases(r, config.releases),
-    jobs: parseJobs(r, config.jobs),
-    scrapeInterval: r.duration(config.scrapeInterval, "scrapeInterval", "15s"),
-    evaluationInterval: r.duration(config.evaluationInterval, "evaluationInterval", "15s"),
-    retention: r.duration(config.retention, "retention", "15d"),
-    thresholds: parseThresholds(r, config.thresholds),
-    alertmanager: parseAlertmanager(r, config.alertmanager),
-    grafana: parseGrafana(r, config.grafana),
-    logging: parseLogging(r, config.logging),
-    backups: parseBackups(r, config.backups),
-    contracts: parseContracts(r, config.contracts),
+    environment: parsed.environment,
+    monitorName: parsed.monitorName,
+    target: buildTarget(parsed.target),
+    installMethod: parsed.installMethod,
+    releaseMirror: parsed.releaseMirror.replace(/\/+$/, ""),
+    releases: Object.fromEntries(Object.entries(parsed.releases).filter(([, v]) => v !== undefined)),
+    jobs: parsed.jobs as unknown as Record<JobName, JobSettings>,
+    scrapeInterval: parsed.scrapeInterval,
+    evaluationInterval: parsed.evaluationInterval,
+    retention: parsed.retention,
+    thresholds: parsed.thresholds as unknown as Thresholds,
+    alertmanager: parsed.alertmanager.webhookUrl === undefined ? withoutUndefined(parsed.alertmanager) : parsed.alertmanager,
+    grafana: withoutUndefined({ ...parsed.grafana, rootUrl }),
+    logging: withoutUndefined(parsed.logging),
+    backups: parsed.backups,
+    contracts: parsed.contracts,
     secretsSet: hostSecretKeys.filter((key) => isSet(config[key])),
-    purgeOnDestroy: r.boolean(config.purgeOnDestroy, "purgeOnDestroy", false),
+    purgeOnDestroy: parsed.purgeOnDestroy,
+    packageVersions: Object.fromEntries(Object.entries({ ...debianPackageVersions, ...parsed.packageVersions }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
-  if (spec.installMethod === "upstream") checkUpstreamPins(r, spec.jobs, spec.releases ?? {});
-  if (r.errors.length > 0) throw new ValidationErrors(r.errors);
+  const secretKeysSet = secretKeys.filter((key) => isSet(config[key]));
+  for (const p of crossFieldProblems(spec, { secretKeysSet })) errors.push(new ValidationError(subject, p.path, p.message));
+  if (errors.length > 0) throw new ValidationErrors(errors);
   return spec;
+}
+
+/** Errors in key order of the config, so related problems stand together. */
+function sortErrors(errors: ValidationError[]): ValidationError[] {
+  const order = Object.keys(configShape);
+  const rank = (e: ValidationError) => {
+    const top = e.field.split(/[.[]/)[0] ?? "";
+    const i = order.indexOf(top);
+    return i === -1 ? -1 : i;
+  };
+  return errors.map((e, i) => ({ e, i })).sort((a, b) => rank(a.e) - rank(b.e) || a.i - b.i).map((x) => x.e);
+}
+
+/** Drops keys whose value is undefined, so optional spec fields are absent rather than undefined. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 /**
@@ -556,42 +216,44 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
  * text is an error: it would sit unencrypted in the repository.
  */
 export function configFromStackFile(stack: string, fileConfig: unknown): Record<string, unknown> {
-  const r = new ConfigReader(`Pulumi.${stack}.yaml`);
+  const subject = `Pulumi.${stack}.yaml`;
+  const errors: ValidationError[] = [];
   const out: Record<string, unknown> = {};
   if (fileConfig === undefined || fileConfig === null) return out;
-  if (!isPlainObject(fileConfig)) {
-    r.fail("config", `expected a map of config keys, got ${typeOf(fileConfig)}`);
-    throw new ValidationErrors(r.errors);
-  }
+  if (!isPlainObject(fileConfig)) throw new ValidationErrors([new ValidationError(subject, "config", `expected a map of config keys, got ${typeOf(fileConfig)}`)]);
   for (const [fullKey, value] of Object.entries(fileConfig)) {
     const colon = fullKey.indexOf(":");
     const namespace = colon === -1 ? projectName : fullKey.slice(0, colon);
     if (namespace !== projectName) continue;
     const key = fullKey.slice(colon + 1);
     const secure = isPlainObject(value) && Object.keys(value).length === 1 && typeof value.secure === "string";
-    if (secretKeys.includes(key) && !secure && isSet(value)) {
-      r.fail(fullKey, `is a secret but stored in plain text; set it with: pulumi config set --secret ${key}`);
+    if ((secretKeys as readonly string[]).includes(key) && !secure && isSet(value)) {
+      errors.push(new ValidationError(subject, fullKey, `is a secret but stored in plain text; set it with: pulumi config set --secret ${key}`));
     }
     out[key] = secure ? SECRET_SET : value;
   }
-  if (r.errors.length > 0) throw new ValidationErrors(r.errors);
+  if (errors.length > 0) throw new ValidationErrors(errors);
   return out;
 }
-
 
 /**
  * The config map of a running Pulumi program (`pulumi.runtime.allConfig()`: full keys, every value
  * a string, objects as JSON) as parseStackConfig wants it. Secret keys become SECRET_SET when they
- * hold a value, so their decrypted values go no further than this function.
+ * hold a value, so their decrypted values go no further than this function; a secret value no
+ * reader could use (model/secrets.ts: a line break inside a one-line secret) is a ValidationError
+ * naming the key, never the value. Throws ValidationErrors.
  */
-export function configFromPulumi(all: Readonly<Record<string, string>>): Record<string, unknown> {
+export function configFromPulumi(all: Readonly<Record<string, string>>, stack = "config"): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const errors: ValidationError[] = [];
   const prefix = `${projectName}:`;
   for (const [fullKey, value] of Object.entries(all)) {
     if (!fullKey.startsWith(prefix)) continue;
     const key = fullKey.slice(prefix.length);
-    if (secretKeys.includes(key)) {
-      out[key] = isSet(value) ? SECRET_SET : value;
+    if ((secretKeys as readonly string[]).includes(key)) {
+      const problem = secretProblem(key as SecretKey, value);
+      if (problem !== undefined) errors.push(new ValidationError(`stack ${stack}`, key, problem));
+      out[key] = isSet(value.replace(/[\r\n]+$/, "")) ? SECRET_SET : "";
       continue;
     }
     let parsed: unknown = value;
@@ -604,5 +266,6 @@ export function configFromPulumi(all: Readonly<Record<string, string>>): Record<
     }
     out[key] = parsed;
   }
+  if (errors.length > 0) throw new ValidationErrors(errors);
   return out;
 }

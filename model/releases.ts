@@ -11,7 +11,7 @@
  * upstream is then refused for it unless the stack pins one (`releases`), never installed unverified.
  */
 import type { JobName } from "./jobs";
-import { releaseServiceList, type ReleaseArtifact, type ReleaseService } from "./services/index";
+import { releaseServiceList, services, type ReleaseArtifact, type ReleaseService, type ServiceDescription } from "./services/index";
 
 export type { ReleaseArtifact, ReleaseService };
 
@@ -40,7 +40,8 @@ export interface ReleasePin {
 
 /** One release as a host installs it. */
 export interface ResolvedRelease {
-  readonly service: ReleaseService;
+  /** The service's catalog key. */
+  readonly service: string;
   readonly project: string;
   readonly version: string;
   readonly sha256: string;
@@ -62,18 +63,24 @@ export const releaseBinDir = "/usr/local/bin";
  * Throws when there is no sha256 to verify against.
  */
 export function resolveRelease(service: ReleaseService, options: { readonly mirror?: string; readonly pins?: Readonly<Partial<Record<ReleaseService, ReleasePin>>> } = {}): ResolvedRelease {
-  const artifact = releases[service];
-  const pin = options.pins?.[service];
+  return resolveReleaseOf(services[service], options);
+}
+
+/** resolveRelease for any description with a release (the catalog's, or one a test adds); pins by its catalog key. */
+export function resolveReleaseOf(service: ServiceDescription, options: { readonly mirror?: string; readonly pins?: Readonly<Partial<Record<string, ReleasePin>>> } = {}): ResolvedRelease {
+  const artifact = service.release;
+  if (!artifact) throw new Error(`services.${service.name}: no upstream release; use installMethod package`);
+  const pin = options.pins?.[service.name];
   const version = pin?.version ?? artifact.version;
   const sha256 = pin ? pin.sha256 : artifact.sha256;
   if (sha256 === undefined) {
     throw new Error(
-      `releases.${service}: no sha256 is pinned for ${artifact.project} ${version} (model/releases.ts has none we could confirm); set releases.${service} {version, sha256} in the stack, or use installMethod package`,
+      `releases.${service.name}: no sha256 is pinned for ${artifact.project} ${version} (model/services/${service.name}.ts has none we could confirm); set releases.${service.name} {version, sha256} in the stack, or use installMethod package`,
     );
   }
   const mirror = (options.mirror ?? defaultReleaseMirror).replace(/\/+$/, "");
   return {
-    service,
+    service: service.name,
     project: artifact.project,
     version,
     sha256,

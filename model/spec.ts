@@ -9,6 +9,7 @@ import type { Duration } from "./duration";
 import type { JobName } from "./jobs";
 import type { Thresholds } from "../rules/config";
 import type { ReleasePin, ReleaseService } from "./releases";
+import type { CatalogServiceName } from "./services/index";
 
 /** The secrets a stack may hold, by their Pulumi config key. */
 export type SecretName = "smtpPassword" | "slackWebhookUrl" | "grafanaAdminPassword" | "grafanaSecretKey" | "mysqlExporterPassword" | "redisPassword";
@@ -20,10 +21,12 @@ export type DockerTlsSecretName = "dockerTlsCa" | "dockerTlsCert" | "dockerTlsKe
 export type InstallMethod = "package" | "upstream";
 
 /**
- * The services the stack can run, by their catalog key. Each has one description (the service
- * catalog) that both realizations read: a systemd service over SSH, or a container on a Docker host.
+ * The services the stack can run, by their catalog key: "prometheus" | "alertmanager" | "grafana" |
+ * "nodeExporter" | "mysqlExporter" | "redisExporter" | "nginxExporter" | "pushgateway". Each has one
+ * description (model/services/<service>.ts) that both realizations read: a systemd service over SSH,
+ * or a container on a Docker host; this type is the catalog's list (model/services/index.ts serviceList).
  */
-export type ServiceName = "prometheus" | "alertmanager" | "grafana" | "nodeExporter" | "mysqlExporter" | "redisExporter" | "nginxExporter" | "pushgateway";
+export type ServiceName = CatalogServiceName;
 
 /** A Linux host reached over SSH: services run as systemd units (packages or pinned releases). */
 export interface SshTargetSpec {
@@ -99,6 +102,11 @@ export interface AlertmanagerSpec {
   readonly smtpSmarthost: string;
   readonly smtpFrom: string;
   readonly smtpAuthUsername: string;
+  /**
+   * Require STARTTLS from the smarthost (Alertmanager's `smtp_require_tls`); off only for a relay on a
+   * trusted network or 127.0.0.1, such as the dev stack's local SMTP sink. @default true
+   */
+  readonly requireTls: boolean;
   /** Addresses per receiver of the merged chapter config. */
   readonly emails: {
     readonly default: string;
@@ -207,4 +215,6 @@ export interface StackSpec {
   readonly secretsSet: readonly SecretName[];
   /** Delete TSDB and Grafana data on destroy. @default false */
   readonly purgeOnDestroy: boolean;
+  /** Debian package -> pinned version: model/packageVersions.ts with this stack's `packageVersions` over it. */
+  readonly packageVersions: Readonly<Record<string, string>>;
 }

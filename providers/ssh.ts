@@ -48,6 +48,19 @@ function connectionKey(conn: SshConnection): string {
   return `${conn.user ?? "root"}@${conn.host}:${conn.port ?? 22}`;
 }
 
+/**
+ * With WINYX_SSH_TRACE set to a file path in the provider's environment, every connection opened and
+ * every command run is appended to it as one line (`connect <user@host:port>` / `exec <user@host:port>`):
+ * what bench/deploy.bench.ts counts. Never the command text, which may carry paths of secrets.
+ */
+function trace(event: "connect" | "exec", conn: SshConnection): void {
+  const file = process.env.WINYX_SSH_TRACE;
+  if (!file) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs in the provider process, see module comment
+  const fs = require("node:fs") as typeof import("node:fs");
+  fs.appendFileSync(file, `${event} ${connectionKey(conn)}\n`);
+}
+
 function connectionPool(): Map<string, PooledConnection> {
   const holder = globalThis as { __winyxSshPool?: Map<string, PooledConnection> };
   holder.__winyxSshPool ??= new Map();
@@ -75,7 +88,10 @@ function openClient(conn: SshConnection, onGone: () => void): Promise<Client> {
         `SHA256:${crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}` === expected;
     }
     client
-      .on("ready", () => resolve(client))
+      .on("ready", () => {
+        trace("connect", conn);
+        resolve(client);
+      })
       .on("error", (err: Error) => {
         onGone();
         reject(new Error(`ssh ${connectionKey(conn)}: ${err.message}`));
@@ -147,6 +163,7 @@ export async function runRemote(conn: SshConnection, script: string, stdin?: str
 }
 
 function execOnce(client: Client, conn: SshConnection, script: string, stdin?: string): Promise<RemoteResult> {
+  trace("exec", conn);
   return new Promise<RemoteResult>((resolve, reject) => {
     client.exec(remoteCommandLine(conn, script), (err, stream) => {
       if (err) return reject(new Error(`ssh ${connectionKey(conn)}: ${err.message}`));

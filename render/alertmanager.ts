@@ -6,8 +6,8 @@
  * Alertmanager does not expand `${VAR}` (the chapter's `'${SMTP_PASSWORD}'` would have been sent as
  * the password), so they are `*_file` references to files the deploy writes beside it.
  */
+import { parentDir, serviceFile, services } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
-import { alertmanager as alertmanagerService } from "../model/services/alertmanager";
 import { toYaml } from "./yaml";
 
 /** Where Alertmanager finds its secret files and templates on the host. */
@@ -18,22 +18,16 @@ export interface AlertmanagerPaths {
   readonly templatesDir: string;
 }
 
-/** Debian's prometheus-alertmanager reads /etc/prometheus/alertmanager.yml; templates go to its template dir. */
+/** Debian's prometheus-alertmanager reads /etc/prometheus/alertmanager.yml; templates go to its template dir (model/services/alertmanager.ts). */
 export const alertmanagerHostPaths: AlertmanagerPaths = {
-  secretsDir: "/etc/prometheus/secrets",
-  templatesDir: "/etc/prometheus/alertmanager_templates",
+  secretsDir: parentDir(serviceFile(services.alertmanager, "smtpPassword").path),
+  templatesDir: serviceFile(services.alertmanager, "templates").path,
 };
 
-const containerPathOf = (key: string): string => {
-  const file = alertmanagerService.files.find((f) => f.key === key);
-  if (!file) throw new Error(`services.alertmanager has no file ${key}`);
-  return file.containerPath;
-};
-
-/** The same inside Alertmanager's container: the catalog's containerPath of its templates and secrets. */
+/** The same inside Alertmanager's container (the Docker realization renders alertmanager.yml with these). */
 export const alertmanagerContainerPaths: AlertmanagerPaths = {
-  secretsDir: containerPathOf("smtpPassword").replace(/\/[^/]+$/, ""),
-  templatesDir: containerPathOf("templates"),
+  secretsDir: parentDir(serviceFile(services.alertmanager, "smtpPassword").containerPath),
+  templatesDir: serviceFile(services.alertmanager, "templates").containerPath,
 };
 
 /** The receiver names routes refer to. */
@@ -94,7 +88,8 @@ export function renderAlertmanagerConfig(spec: StackSpec, paths: AlertmanagerPat
   const hasSlack = spec.secretsSet.includes("slackWebhookUrl");
   const hasSmtpAuth = spec.secretsSet.includes("smtpPassword");
 
-  const global: Record<string, unknown> = { smtp_smarthost: am.smtpSmarthost, smtp_from: am.smtpFrom };
+  // smtp_require_tls is Alertmanager's default (true) written out, so a plain relay is a visible choice.
+  const global: Record<string, unknown> = { smtp_smarthost: am.smtpSmarthost, smtp_from: am.smtpFrom, smtp_require_tls: am.requireTls };
   if (hasSmtpAuth) {
     global.smtp_auth_username = am.smtpAuthUsername;
     global.smtp_auth_password_file = `${paths.secretsDir}/smtp_password`;
@@ -164,12 +159,14 @@ export function renderAlertmanagerConfig(spec: StackSpec, paths: AlertmanagerPat
  * subject is one line (a newline in a mail header is not allowed); times carry their real zone
  * (Go prints "JST" in a layout literally, so the chapter labelled UTC times as JST, and
  * Alertmanager 0.25 has no function to convert zones); the component line only when the alert
- * has one.
+ * has one; the stack's environment (Prometheus' external label) leads the subject and every text,
+ * so a staging alert never reads as production.
  */
 export function renderAlertmanagerTemplates(): Record<string, string> {
   const text = `{{/* Rendered by winyx-monitoring (render/alertmanager.ts). */}}
 
 {{ define "custom.email.subject" -}}
+{{ with .CommonLabels.environment }}[{{ . }}] {{ end -}}
 [{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .GroupLabels.alertname }}
 {{- end }}
 
@@ -177,6 +174,8 @@ export function renderAlertmanagerTemplates(): Record<string, string> {
 {{ range .Alerts -}}
 ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━
 アラート: {{ .Labels.alertname }}
+{{ with .Labels.environment }}環境: {{ . }}
+{{ end -}}
 状態: {{ .Status }}
 重要度: {{ .Labels.severity }}
 {{ with .Labels.component }}コンポーネント: {{ . }}
@@ -201,6 +200,8 @@ export function renderAlertmanagerTemplates(): Record<string, string> {
 {{ define "custom.slack.text" -}}
 {{ range .Alerts -}}
 *アラート:* {{ .Labels.alertname }}
+{{ with .Labels.environment }}*環境:* {{ . }}
+{{ end -}}
 *状態:* {{ .Status }}
 *重要度:* {{ .Labels.severity }}
 *概要:* {{ .Annotations.summary }}

@@ -6,16 +6,17 @@ import { dashboards as allDashboards, type WinyxDashboard } from "../dashboards"
 import { prometheusDatasource } from "../dashboards/common";
 import { ports } from "../model/ports";
 import type { JobName } from "../model/jobs";
+import { parentDir, serviceFile, services } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 import { hardeningLines } from "./systemd";
 import { stackAddresses } from "./addresses";
 import { toYaml } from "./yaml";
 
-/** Where the provider reads dashboard JSON on the host; the deploy writes `dashboards/*.json` there. */
-export const grafanaDashboardsDir = "/var/lib/grafana/dashboards/winyx";
+/** Where the provider reads dashboard JSON on the host; the deploy writes `dashboards/*.json` there (model/services/grafana.ts). */
+export const grafanaDashboardsDir = serviceFile(services.grafana, "dashboards").path;
 
 /** Where the deploy writes Grafana's secret files (0640, group grafana). */
-export const grafanaSecretsDir = "/etc/grafana/secrets";
+export const grafanaSecretsDir = parentDir(serviceFile(services.grafana, "adminPassword").path);
 
 const header = "Rendered by winyx-monitoring (render/grafana.ts); edits on the host are overwritten.";
 

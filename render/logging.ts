@@ -9,9 +9,17 @@
  * - Program log files are created 0640 (they may hold request bodies), by rsyslog, which writes them.
  * - logrotate: rsyslog writes these files, not the Go services, so postrotate tells rsyslog to
  *   reopen them (the chapter's `systemctl reload winyx-test-api` and `pm2 reloadLogs` reopened
- *   nothing). The chapter's `/var/log/nginx/*winyx*.log` stanza is left out: Debian's nginx package
- *   already rotates /var/log/nginx/*.log, and logrotate rejects a file claimed by two stanzas.
+ *   nothing). The stanza lists each program's file, not `<dir>/*.log`: every managed file is rotated
+ *   exactly once whatever its name (`jobs.out` too), and nothing else in its folder is claimed (a
+ *   glob over /var/log or /var/log/nginx would take files Debian's own logrotate configs rotate,
+ *   and logrotate skips a stanza that claims a file twice). The chapter's `/var/log/nginx/*winyx*.log`
+ *   stanza is left out for that reason; the config refuses program files in such folders
+ *   (model/configSchema.ts, logFileProblem).
+ * - journald: SystemMaxFileSize is derived from the cap (an eighth, at most 128M: journald's own
+ *   default rule) instead of the chapter's fixed 100M, with which journald raises any cap below
+ *   200M to twice the file size, so a smaller `journalMaxUse` was never what journald did.
  */
+import { journalSizeBytes } from "../model/configSchema";
 import type { StackSpec } from "../model/spec";
 
 export const loggingPaths = {
@@ -56,7 +64,19 @@ export function renderRsyslogConfig(spec: StackSpec): string {
   return lines.join("\n") + "\n";
 }
 
-/** journald: the chapter's values, with use and retention from the stack. */
+/**
+ * journald's file size for a cap: an eighth of it, at most 128M, in whole K (journald's default rule,
+ * journal-file.c; written out so it shows in the file). journald raises a cap below twice the file
+ * size; an eighth never is. Throws on a size the config schema would have refused.
+ */
+export function journalMaxFileSize(maxUse: string): string {
+  const bytes = journalSizeBytes(maxUse);
+  if (bytes === undefined) throw new Error(`logging.journalMaxUse: not a journald size: ${JSON.stringify(maxUse)}`);
+  const kib = Math.min(128 * 1024, Math.floor(bytes / 8 / 1024));
+  return kib % 1024 === 0 ? `${kib / 1024}M` : `${kib}K`;
+}
+
+/** journald: the chapter's values, with use and retention from the stack and the file size derived from the cap. */
 export function renderJournaldConfig(spec: StackSpec): string {
   return [
     "# Managed by winyx-monitoring (Pulumi).",
@@ -64,7 +84,7 @@ export function renderJournaldConfig(spec: StackSpec): string {
     "Storage=persistent",
     `SystemMaxUse=${spec.logging.journalMaxUse}`,
     "SystemKeepFree=100M",
-    "SystemMaxFileSize=100M",
+    `SystemMaxFileSize=${journalMaxFileSize(spec.logging.journalMaxUse)}`,
     `MaxRetentionSec=${spec.logging.journalMaxRetention}`,
     "RateLimitIntervalSec=30s",
     "RateLimitBurst=10000",
@@ -73,17 +93,15 @@ export function renderJournaldConfig(spec: StackSpec): string {
   ].join("\n");
 }
 
-/** The directories of the program log files, each rotated as `<dir>/*.log`. */
-export function logDirectories(spec: StackSpec): string[] {
-  return [...new Set(spec.logging.programs.map((p) => p.file.replace(/\/[^/]+$/, "")))].sort();
-}
-
+/** logrotate: one stanza naming every program's file (sorted), so each is rotated exactly once and nothing else is claimed. */
 export function renderLogrotateConfig(spec: StackSpec): string {
   const lines = ["# Winyx application logs: managed by winyx-monitoring (Pulumi)."];
-  for (const dir of logDirectories(spec)) {
+  const files = [...new Set(spec.logging.programs.map((p) => p.file))].sort();
+  if (files.length > 0) {
     lines.push(
       "",
-      `${dir}/*.log {`,
+      ...files.slice(0, -1),
+      `${files[files.length - 1]} {`,
       "    daily",
       "    rotate 7",
       "    compress",

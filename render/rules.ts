@@ -13,6 +13,7 @@ import { durationSeconds } from "../model/duration";
 import { isAlertRule, type AlertRule, type RecordingRule, type RuleGroup } from "../model/rules";
 import type { StackSpec } from "../model/spec";
 import { activeRuleGroups } from "../rules/index";
+import { runbookUrl } from "../rules/config";
 import { recordingGroup } from "../rules/recording";
 import { toYaml } from "./yaml";
 
@@ -30,7 +31,7 @@ function alertRuleYaml(rule: AlertRule): Record<string, unknown> {
     expr: rule.expr.text,
     for: rule.for,
     labels: { severity: rule.severity, component: rule.component, ...extra },
-    annotations: { summary: rule.summary, description: rule.description },
+    annotations: { summary: rule.summary, description: rule.description, runbook_url: runbookUrl(rule.alert) },
   };
 }
 
@@ -75,7 +76,7 @@ function alertTestsYaml(rule: AlertRule): Record<string, unknown>[] {
       ...test.firesAt.map(({ at, alerts }) => ({
         eval_time: at,
         alertname: rule.alert,
-        exp_alerts: alerts.map((alert) => ({ exp_labels: alert.labels, exp_annotations: alert.annotations })),
+        exp_alerts: alerts.map((alert) => ({ exp_labels: alert.labels, exp_annotations: { ...alert.annotations, runbook_url: runbookUrl(rule.alert) } })),
       })),
     ].sort(byTime((entry) => entry.eval_time)),
   }));

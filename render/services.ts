@@ -11,7 +11,7 @@ import type { StackSpec } from "../model/spec";
 import { aptRepositoryCheckPath, aptSourcePath, grafanaRepository, renderAptRepositoryCheck, renderAptSource } from "./apt";
 import { mysqlLoginScriptPath, nginxStubStatusPath, renderMysqlLoginScript, renderNginxStubStatus } from "./exporters";
 import { renderGrafanaDropIn } from "./grafana";
-import { dropInPath, releaseVersion, renderDropIn, renderReleaseUnit, renderSysusers, sysusersPath, unitPath, type DropInOptions } from "./systemd";
+import { dropInPath, releaseUnit, releaseVersion, renderDropIn, renderReleaseUnit, renderSysusers, sysusersPath, unitPath, type DropInOptions } from "./systemd";
 
 /** What a service needs on a host besides its unit and user, by catalog key. */
 const extraHostFiles: Readonly<Record<string, (spec: StackSpec) => Record<string, string>>> = {
@@ -49,7 +49,7 @@ export function renderServiceHostFiles(spec: StackSpec, service: ServiceDescript
   const files: Record<string, string> = {};
   const upstream = spec.installMethod === "upstream" && service.release !== undefined;
   if (service.systemd.commandLine) {
-    if (upstream) files[unitPath(service.systemd.upstreamUnit ?? `${service.name}.service`)] = renderReleaseUnit(spec, service, releasePaths(spec, service), dropInOptions(spec, service));
+    if (upstream) files[unitPath(releaseUnit(service))] = renderReleaseUnit(spec, service, releasePaths(spec, service), dropInOptions(spec, service));
     else files[dropInPath(service.systemd.unit)] = renderDropIn(spec, service, dropInOptions(spec, service));
     if (upstream || !service.systemd.packageOwnsUser) files[sysusersPath(service.user)] = renderSysusers(service.user, service.title);
   } else if (service.name === "grafana" && spec.grafana.installPackage) {

@@ -12,9 +12,13 @@
  * Upstream releases (installMethod upstream) get a whole unit of ours under the upstream project's
  * name (`node_exporter.service`, as the prometheus-community roles name them): the same user,
  * flags and hardening, rendered by the same functions, with the program from /usr/local/bin.
+ *
+ * What a service is (package, unit, binary, user, data directory, flags) comes from its description
+ * in model/services/; the flags are rendered for the version that runs (the Debian 12 package's, or
+ * the pinned release's: model/services/types.ts renderFlags).
  */
-import { ports, type PortName } from "../model/ports";
-import { commandLineServiceList, renderFlags, services, type CommandLineService, type FlagContext, type ServiceDescription } from "../model/services/index";
+import type { PortName } from "../model/ports";
+import { commandLineServiceList, renderFlags, serviceFile, services, type CommandLineService, type FlagContext, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 
 /** The services whose command line is ours (all but Grafana), by catalog key. */
@@ -66,9 +70,7 @@ export const packagedServices: Readonly<Record<PackagedServiceName, PackagedServ
 
 /** The path of a service's file (by its description's key) on the host. */
 function filePath(service: ServiceDescription, key: string): string {
-  const file = service.files.find((f) => f.key === key);
-  if (!file) throw new Error(`services.${service.name}.files: no file "${key}"`);
-  return file.path;
+  return serviceFile(service, key).path;
 }
 
 /** Where the stack's files live on the host (Debian's locations where Debian has one), from the descriptions. */
@@ -132,8 +134,9 @@ export function releaseVersion(spec: Pick<StackSpec, "releases">, service: Servi
 
 /** The host paths and stack values a service's flags read (FlagContext for the systemd realization). */
 export function systemdFlagContext(spec: Pick<StackSpec, "retention">, service: ServiceDescription, version: string, options: { readonly listenHost?: string; readonly shareDir?: string } = {}): FlagContext {
-  const port = (ports as Readonly<Record<string, number>>)[service.listenPort];
-  if (port === undefined) throw new Error(`services.${service.name}.listenPort: ${service.listenPort} is not in the port plan`);
+  // The description's own entry of the port plan (model/ports.ts is derived from these).
+  const port = service.ports[service.listenPort];
+  if (port === undefined) throw new Error(`services.${service.name}.listenPort: ${service.listenPort} is not one of its ports`);
   const paths: Record<string, string> = { ...(service.extraPaths ?? {}) };
   for (const file of service.files) paths[file.key] = file.path;
   if (service.dataDir !== undefined) paths.data = service.dataDir;
@@ -249,13 +252,14 @@ export function renderServiceDropIn(spec: StackSpec, name: PackagedServiceName, 
   return renderDropIn(spec, services[name], options);
 }
 
+/** The unit of a service installed from its upstream release (`systemd.upstreamUnit`); throws when the description has none. */
+export function releaseUnit(service: ServiceDescription): string {
+  if (!service.systemd.upstreamUnit) throw new Error(`services.${service.name}.systemd.upstreamUnit: needed for its release`);
+  return service.systemd.upstreamUnit;
+}
+
 /** The unit of each service installed from its upstream release (the upstream project's name), from the catalog. */
-export const upstreamUnits: Readonly<Record<PackagedServiceName, string>> = Object.fromEntries(
-  commandLineServiceList.map((s) => {
-    if (!s.systemd.upstreamUnit) throw new Error(`services.${s.name}.systemd.upstreamUnit: needed for its release`);
-    return [s.name, s.systemd.upstreamUnit];
-  }),
-) as Record<PackagedServiceName, string>;
+export const upstreamUnits: Readonly<Record<PackagedServiceName, string>> = Object.fromEntries(commandLineServiceList.map((s) => [s.name, releaseUnit(s)])) as Record<PackagedServiceName, string>;
 
 export function unitPath(unit: string): string {
   return `/etc/systemd/system/${unit}`;

@@ -40,6 +40,10 @@ export interface Thresholds {
   readonly backupMaxAgeHours: number;
   /** Size of the newest backup, in MiB. Chapter (monitor_backups.sh): 10. */
   readonly backupMinSizeMiB: number;
+  /** Failed share of user registrations, as a ratio (chapter 7.7.2 counts them by status). */
+  readonly registrationFailureRatio: number;
+  /** Failed share of user logins, as a ratio. */
+  readonly loginFailureRatio: number;
   /** How long the checker may find no backup metrics at all before BackupMissing fires. */
   readonly backupMissingFor: Duration;
   /** The window a failed goctl generation is reported for. Chapter: 10m. */
@@ -48,6 +52,18 @@ export interface Thresholds {
   readonly resourceFor: Duration;
   /** How long a service must be down. Chapter: 1m. */
   readonly downFor: Duration;
+}
+
+/**
+ * Where the runbooks live: every alert carries the annotation `runbook_url: <base>/<AlertName>`
+ * (monitoring-mixins' convention), so a notification links to what to do. The page per alert is
+ * named exactly like the alert; the policy pack (policy/) refuses an alert without one.
+ */
+export const runbookBaseUrl = "https://winyx.jp/runbooks/alerts";
+
+/** The runbook of one alert. */
+export function runbookUrl(alert: string): string {
+  return `${runbookBaseUrl}/${alert}`;
 }
 
 export const defaultThresholds: Thresholds = {
@@ -80,6 +96,11 @@ export const defaultThresholds: Thresholds = {
   backupMaxAgeHours: 25,
   // From monitor_backups.sh: a smaller dump means a failed or empty backup.
   backupMinSizeMiB: 10,
+  // Registration fails only on the user insert (chapter 7.7.2): a tenth of sign-ups failing for 5m is
+  // the database or a deploy, not users retyping a taken address.
+  registrationFailureRatio: 0.1,
+  // Mistyped passwords are common; half of all logins failing for 5m is broken auth or credential stuffing.
+  loginFailureRatio: 0.5,
   // Three runs of the 5-minute backup check: one slow or skipped run does not page.
   backupMissingFor: "15m",
   // The chapter's window: a failed generation stays visible for ten minutes, then resolves.

@@ -3,6 +3,7 @@ import type { RuleGroup } from "../model/rules";
 import type { StackSpec } from "../model/spec";
 import { applicationGroup } from "./application";
 import { backupsGroup } from "./backups";
+import { businessGroup } from "./business";
 import { defaultThresholds, type Thresholds } from "./config";
 import { contractsGroup } from "./contracts";
 import { goZeroGroup } from "./go-zero";
@@ -20,6 +21,7 @@ export function buildRuleGroups(thresholds: Thresholds): RuleGroup[] {
     goZeroGroup(thresholds),
     contractsGroup(thresholds),
     backupsGroup(thresholds),
+    businessGroup(thresholds),
   ];
 }
 

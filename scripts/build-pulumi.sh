@@ -93,11 +93,27 @@ try_command_plugin() {
   fi
 }
 
+# actionlint (the lint tier checks .github/workflows with it): `go install` from the module proxy at
+# the pinned version into the cache; skipped when the cached binary reports that version.
+provide_actionlint() {
+  if [ -x "$bin_dir/actionlint" ] && "$bin_dir/actionlint" -version 2>/dev/null | head -1 | grep -qx "v\?$ACTIONLINT_VERSION"; then
+    log "    actionlint: cached (v$ACTIONLINT_VERSION)"
+    return
+  fi
+  log "    actionlint: building v$ACTIONLINT_VERSION from Go modules (about 1 minute)"
+  local tmp
+  tmp=$(mktemp -d)
+  GOBIN=$tmp go install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
+  mv "$tmp/actionlint" "$bin_dir/actionlint"
+  rmdir "$tmp"
+}
+
 check_versions_agree
 step "Pulumi CLI v$PULUMI_VERSION" provide_cli
 step "Node.js language host" build_cached pulumi-language-nodejs "$repo_dir/tools/pulumi-language-nodejs" . \
   "-s -w -X main.version=$PULUMI_VERSION"
 step "dynamic provider plugin" install_dynamic_provider_plugin
 step "@pulumi/command plugin" try_command_plugin
+step "actionlint v$ACTIONLINT_VERSION" provide_actionlint
 "$bin_dir/pulumi" version >/dev/null || die "the Pulumi CLI in $bin_dir does not run"
 log "    Pulumi toolchain ready in $bin_dir (put it on PATH: source scripts/env.sh)"

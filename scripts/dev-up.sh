@@ -22,5 +22,6 @@ cd "$repo_dir"
 pulumi stack select --create "$stack" --non-interactive >/dev/null
 # --refresh: read the target first, so whatever changed there (a hand edit, a stopped service or container, a
 # rebuilt host) is put back, not just what changed in the code.
-step "pulumi up ($stack)" pulumi up --stack "$stack" --refresh --yes --non-interactive --skip-preview "$@"
+# The policy pack (policy/) is enforced here as in the workflows: a violation stops the up.
+step "pulumi up ($stack)" pulumi up --stack "$stack" --refresh --yes --non-interactive --skip-preview --policy-pack "$repo_dir/policy" "$@"
 pulumi stack output --stack "$stack"

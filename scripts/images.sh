@@ -6,11 +6,13 @@
 # same ownership as with the upstream images. Grafana is the Go stand-in of test/harness/grafana-stub.
 #
 #   images.sh build     build every image whose recipe changed (each tag is a content hash of its recipe)
-#   images.sh tags      print the images as JSON {"<service>": "<repository>:<tag>"}, the stack config's
+#   images.sh tags      print the images as JSON {"<service>": "<repository>:<version>-<hash>"}, the stack config's
 #                       `target.docker.images` (every image must have been built)
 #
-# Each build is also tagged `<repository>:local`, the name the dev-docker stack uses (Pulumi.dev-docker.yaml): a
-# rebuilt image moves that tag, and the next `up` replaces the containers (DockerContainer compares image IDs).
+# Tags start with the version the image runs (Debian 12's package version), as the Docker realization renders
+# flags for the tag's version. Each image is also tagged `<repository>:<version>-local`, the name the dev-docker
+# stack uses (Pulumi.dev-docker.yaml): a rebuilt image moves that tag, and the next `up` replaces the containers
+# (DockerContainer compares image IDs).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -58,6 +60,16 @@ build_base_locked() {
 }
 
 # --- one image per service ------------------------------------------------------------------------------------------
+# Debian 12's version of each service's package (checked against the program's --version after a build); the
+# Grafana stand-in claims the catalog's Grafana version.
+image_version() {
+  case $1 in
+    prometheus) echo 2.42.0 ;; alertmanager) echo 0.25.0 ;; nodeExporter) echo 1.5.0 ;; pushgateway) echo 1.5.1 ;;
+    mysqlExporter) echo 0.14.0 ;; redisExporter) echo 1.45.0 ;; nginxExporter) echo 0.11.0 ;; grafana) echo 10.4.2 ;;
+    *) die "no image version for $1" ;;
+  esac
+}
+
 # recipe SERVICE: "<package>|<upstream program path>|<data folder or ->|<uid>" and the Dockerfile lines after the
 # install. Paths as in the upstream images: /bin/prometheus, /bin/alertmanager, /bin/node_exporter, /bin/pushgateway,
 # /bin/mysqld_exporter (prom/*), /redis_exporter (oliver006/redis_exporter), /usr/bin/nginx-prometheus-exporter
@@ -146,17 +158,36 @@ build_all() {
     else
       log "    building $tag"
       with_lock "image-$service" build_service_locked "$service" "$tag"
+      check_version "$service" "$tag"
     fi
-    docker tag "$tag" "${tag%%:*}:local"
+    tag_versions "$service" "$tag"
   done
+}
+
+# The versioned names of a built image: <repository>:<version>-<hash> and <repository>:<version>-local.
+versioned_tag() { echo "${2%%:*}:$(image_version "$1")-${2##*:}"; }
+# check_version SERVICE TAG: a fresh build runs the version its tag will say.
+check_version() {
+  local service=$1 tag=$2 program version
+  [ "$service" != grafana ] || return 0
+  version=$(image_version "$service")
+  IFS='|' read -r _ program _ _ <<<"$(recipe "$service")"
+  docker run --rm --network none --entrypoint "$program" "$tag" --version 2>&1 | grep -qF "$version" ||
+    die "$tag does not run version $version ($program --version); update image_version in scripts/images.sh"
+}
+tag_versions() {
+  local service=$1 tag=$2 version
+  version=$(image_version "$service")
+  docker tag "$tag" "$(versioned_tag "$service" "$tag")"
+  docker tag "$tag" "${tag%%:*}:$version-local"
 }
 
 print_tags() {
   local service sep='' missing=()
   printf '{'
   for service in "${IMAGE_SERVICES[@]}"; do
-    printf '%s"%s": "%s"' "$sep" "$service" "$(image_tag "$service")"
-    docker image inspect "$(image_tag "$service")" >/dev/null 2>&1 || missing+=("$service")
+    printf '%s"%s": "%s"' "$sep" "$service" "$(versioned_tag "$service" "$(image_tag "$service")")"
+    docker image inspect "$(versioned_tag "$service" "$(image_tag "$service")")" >/dev/null 2>&1 || missing+=("$service")
     sep=', '
   done
   printf '}\n'
@@ -166,5 +197,5 @@ print_tags() {
 case "${1:-}" in
   build) build_all ;;
   tags) print_tags ;;
-  *) sed -n '2,13s/^# \{0,1\}//p' "$0" >&2 && exit 2 ;;
+  *) sed -n '2,14s/^# \{0,1\}//p' "$0" >&2 && exit 2 ;;
 esac

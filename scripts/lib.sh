@@ -9,13 +9,41 @@ source "$scripts_dir/versions.sh"
 log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# step TITLE COMMAND...: run one set-up step, saying what it does and how long it took.
+# step TITLE COMMAND...: run one set-up step, saying what it does and how long it took; a step that runs
+# longer than 30 s says so every 30 s (a cold Go build prints nothing for minutes).
 step() {
-  local title=$1 start=$EPOCHREALTIME
+  local title=$1 start=$EPOCHREALTIME ticker status=0
   shift
   log "==> $title"
-  "$@"
+  (while sleep 30; do log "    $title: still running ($(elapsed "$start"))"; done) 9>&- &
+  ticker=$!
+  "$@" || status=$?
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
+  if [ "$status" -ne 0 ]; then
+    log "    $title: FAILED (exit $status) after $(elapsed "$start")"
+    return "$status"
+  fi
   log "    $title: done in $(elapsed "$start")"
+}
+
+# parallel_steps TITLE FUNCTION [TITLE FUNCTION]...: independent steps at once (a Go build is CPU, a
+# debootstrap is disk and network), each line prefixed with its title; fails naming every step that failed.
+parallel_steps() {
+  local pids=() titles=() failed=() i
+  while [ $# -ge 2 ]; do
+    (
+      set -o pipefail
+      step "$1" "$2" 2>&1 | sed -u "s/^/[$1] /" >&2
+    ) &
+    pids+=($!)
+    titles+=("$1")
+    shift 2
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || failed+=("${titles[$i]}")
+  done
+  [ ${#failed[@]} -eq 0 ] || die "set-up steps failed: ${failed[*]}"
 }
 
 # elapsed START: seconds since START (an $EPOCHREALTIME value), to a tenth.

@@ -74,9 +74,13 @@ without_node_modules_bin() {
 total_start=$EPOCHREALTIME
 step "Debian packages" apt_packages
 step "node modules (npm ci)" node_modules
-step "Pulumi CLI, language host and plugins" bash "$scripts_dir/build-pulumi.sh"
-step "Docker engine" ensure_docker_engine
-step "test host image" bash "$scripts_dir/testhost.sh" build-image
-# The Docker target's tests run stand-ins of the official images, built here (no registry is reachable).
-step "service images for the Docker target (stand-ins of the official images)" bash "$scripts_dir/images.sh" build
+pulumi_toolchain() { bash "$scripts_dir/build-pulumi.sh"; }
+host_images() {
+  step "Docker engine" ensure_docker_engine
+  step "test host image" bash "$scripts_dir/testhost.sh" build-image
+  # The Docker target's tests run stand-ins of the official images, built here (no registry is reachable).
+  step "service images for the Docker target (stand-ins of the official images)" bash "$scripts_dir/images.sh" build
+}
+# The Go builds use the CPU, the image build the disk and the Debian mirror: side by side.
+parallel_steps "Pulumi toolchain" pulumi_toolchain "host images" host_images
 log "==> set-up complete in $(elapsed "$total_start")"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (`npm test`): every tier in order, each one run even when an earlier one failed, so one run
 # reports everything; exits non-zero if any tier failed. `bash scripts/test.sh unit validate` runs only those tiers.
-#   lint      tsc --noEmit and eslint
+#   lint      tsc --noEmit, eslint and actionlint (.github/workflows)
 #   unit      pure functions and components with Pulumi mocks
 #   validate  promtool / amtool on rendered files
 #   e2e       the real Pulumi engine against real test hosts (started by the tests themselves)

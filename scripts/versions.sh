@@ -16,8 +16,9 @@ GO_BIN_DIR=/usr/local/go/bin
 TESTHOST_DEBIAN_SUITE=bookworm
 TESTHOST_IMAGE_REPO=winyx-testhost
 TESTHOST_CONTAINER_PREFIX=winyx-testhost-
-# What a bare server needs to be reached and managed like a real one (systemd as PID 1, sshd, apt over https).
-TESTHOST_BASE_PACKAGES=(systemd systemd-sysv dbus openssh-server sudo ca-certificates iproute2 procps curl)
+# What a bare server needs to be reached and managed like a real one (systemd as PID 1, sshd, apt over https,
+# logrotate: priority important in Debian, on every real server).
+TESTHOST_BASE_PACKAGES=(systemd systemd-sysv dbus openssh-server sudo ca-certificates iproute2 procps curl logrotate)
 # What every end-to-end run would otherwise download again, and what the exporters watch.
 TESTHOST_SERVICE_PACKAGES=(mariadb-server redis-server nginx)
 # The main job's default target (Pulumi.dev.yaml): a long-lived host on 127.0.0.1:2222.
@@ -34,3 +35,5 @@ PULUMI_INSTALLER_URL=https://get.pulumi.com
 # The @pulumi/command plugin at the version package.json pins; built only if the module proxy serves it.
 PULUMI_COMMAND_VERSION=1.2.1
 PULUMI_COMMAND_COMMIT=7f3eb6f3b77c
+# actionlint lints .github/workflows (the lint tier); built from the Go module proxy into the cache.
+ACTIONLINT_VERSION=1.7.12

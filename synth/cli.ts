@@ -12,9 +12,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import yaml from "js-yaml";
 import { configFromStackFile, parseStackConfig } from "../model/config";
-import { renderStack } from "../render/index";
 import { ValidationError, ValidationErrors } from "../validate/errors";
-import { validateAll } from "../validate/index";
+import { stackWarnings, validateAll } from "../validate/index";
 
 /** Marks a directory as synth output, so synth never replaces a directory it did not write. */
 const MARKER = ".winyx-synth";
@@ -38,8 +37,8 @@ function synth(args: readonly string[]): string {
   const document = yaml.load(readFileSync(file, "utf8"));
   const fileConfig = typeof document === "object" && document !== null ? (document as { config?: unknown }).config : undefined;
   const spec = parseStackConfig(stack, configFromStackFile(stack, fileConfig));
-  validateAll(spec);
-  const files = renderStack(spec);
+  const files = validateAll(spec);
+  for (const warning of stackWarnings(spec)) process.stderr.write(`synth: warning: ${warning}\n`);
 
   const target = resolve(out);
   if (existsSync(target) && readdirSync(target).length > 0 && !existsSync(join(target, MARKER))) {

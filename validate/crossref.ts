@@ -37,6 +37,14 @@ export interface ValidationInputs {
   readonly datasourceUids: readonly string[];
   /** Per dashboard uid, the datasource uids its panels use. */
   readonly dashboardDatasourceUids: Readonly<Record<string, readonly DatasourceRef[]>>;
+  /** Per dashboard uid, the names of the datasource variables (templating, type "datasource") it defines. @default none */
+  readonly dashboardDatasourceVariables?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The variable a datasource uid refers to (`$ds`, `${ds}`, `${ds:raw}`, `[[ds]]`), or undefined for a plain uid. */
+export function datasourceVariable(uid: string): string | undefined {
+  const match = /^\$\{([A-Za-z0-9_]+)(?::[A-Za-z]+)?\}$|^\$([A-Za-z0-9_]+)$|^\[\[([A-Za-z0-9_]+)\]\]$/.exec(uid);
+  return match === null ? undefined : (match[1] ?? match[2] ?? match[3]);
 }
 
 /** Series every Prometheus has whatever it scrapes. */
@@ -206,11 +214,28 @@ function checkDashboards(inputs: ValidationInputs, checker: ExpressionChecker, e
       const text = typeof expr === "string" ? expr : expr.text;
       checker.check(`${object} panel ${JSON.stringify(panel)}`, "expr", withoutGrafanaVariables(text), text);
     }
+    const variables = inputs.dashboardDatasourceVariables?.[dashboard.uid] ?? [];
     for (const ref of inputs.dashboardDatasourceUids[dashboard.uid] ?? []) {
-      // Grafana's built-in pseudo datasources and template variables resolve at view time.
-      if (ref.uid.startsWith("$") || ref.uid.startsWith("-- ")) continue;
+      const where = ref.panel === "" ? object : `${object} panel ${JSON.stringify(ref.panel)}`;
+      // Grafana's built-in pseudo datasources ("-- Grafana --", "-- Mixed --", ...) always exist.
+      if (ref.uid.startsWith("-- ")) continue;
+      // A variable resolves at view time, but only to a datasource variable the dashboard defines:
+      // an exported dashboard's ${DS_PROMETHEUS} is an import-time input, which provisioning never
+      // fills in, so Grafana shows "datasource not found".
+      if (ref.uid.includes("$") || ref.uid.startsWith("[[")) {
+        const variable = datasourceVariable(ref.uid);
+        if (variable === undefined || !variables.includes(variable)) {
+          errors.push(
+            new ValidationError(
+              where,
+              "datasource",
+              `uid "${ref.uid}" is a variable the dashboard does not define as a datasource variable (defined: ${quoted(variables)}); provisioning does not fill in export inputs like \${DS_PROMETHEUS}: use the uid ${quoted(inputs.datasourceUids)}`,
+            ),
+          );
+        }
+        continue;
+      }
       if (!inputs.datasourceUids.includes(ref.uid)) {
-        const where = ref.panel === "" ? object : `${object} panel ${JSON.stringify(ref.panel)}`;
         errors.push(new ValidationError(where, "datasource", `unknown datasource uid "${ref.uid}" (provisioned: ${quoted(inputs.datasourceUids)})`));
       }
     }

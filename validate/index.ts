@@ -7,10 +7,13 @@ import { FlagVersionError, serviceEnabled, serviceList } from "../model/services
 import type { StackSpec } from "../model/spec";
 import { renderAlertmanagerConfig } from "../render/alertmanager";
 import { enabledDashboards, renderGrafanaFiles } from "../render/grafana";
+import { renderStack } from "../render/index";
 import { renderServiceHostFiles } from "../render/services";
-import { activeRuleGroups } from "../rules/index";
+import { activeRuleGroups, buildRuleGroups } from "../rules/index";
 import { validateStack, type DatasourceRef, type ValidationInputs } from "./crossref";
+import { dashboardLintErrors } from "./dashboardLint";
 import { ValidationError, ValidationErrors } from "./errors";
+import { alertLabels, unreachableRoutes } from "./routes";
 
 /** Every datasource reference in a dashboard model, with the title of the panel it is in ("" outside panels). */
 export function datasourceRefs(model: unknown, panel = ""): DatasourceRef[] {
@@ -29,17 +32,31 @@ export function datasourceRefs(model: unknown, panel = ""): DatasourceRef[] {
   return refs;
 }
 
-/** The inputs of the cross-reference checks, taken from what this stack renders. */
-export function validationInputs(spec: StackSpec): ValidationInputs {
-  const grafana = renderGrafanaFiles(spec);
-  const provisioned = yaml.load(grafana["provisioning/datasources/winyx.yaml"] ?? "") as { datasources?: { uid?: string }[] } | undefined;
+/** The names of a dashboard model's datasource variables (`templating.list` entries of type "datasource"). */
+export function datasourceVariables(model: unknown): string[] {
+  const list = (model as { templating?: { list?: unknown } } | null)?.templating?.list;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((v: unknown) => {
+    const variable = v as { type?: unknown; name?: unknown };
+    return variable.type === "datasource" && typeof variable.name === "string" ? [variable.name] : [];
+  });
+}
+
+/**
+ * The inputs of the cross-reference checks, taken from what this stack renders: `files` is renderStack's
+ * output (rendered here when not given), so the files checked are the files deployed.
+ */
+export function validationInputs(spec: StackSpec, files?: Readonly<Record<string, string>>): ValidationInputs {
+  const datasources = files ? files["grafana/provisioning/datasources/winyx.yaml"] : renderGrafanaFiles(spec)["provisioning/datasources/winyx.yaml"];
+  const provisioned = yaml.load(datasources ?? "") as { datasources?: { uid?: string }[] } | undefined;
   const dashboards = enabledDashboards(spec);
   return {
     ruleGroups: activeRuleGroups(spec),
     dashboards,
-    alertmanager: yaml.load(renderAlertmanagerConfig(spec)),
+    alertmanager: yaml.load(files?.["alertmanager/alertmanager.yml"] ?? renderAlertmanagerConfig(spec)),
     datasourceUids: (provisioned?.datasources ?? []).flatMap((d) => (typeof d.uid === "string" ? [d.uid] : [])),
     dashboardDatasourceUids: Object.fromEntries(dashboards.map((d) => [d.uid, datasourceRefs(d.build())])),
+    dashboardDatasourceVariables: Object.fromEntries(dashboards.map((d) => [d.uid, datasourceVariables(d.build())])),
   };
 }
 
@@ -62,9 +79,48 @@ export function serviceVersionErrors(spec: StackSpec): ValidationError[] {
   return errors;
 }
 
-/** Throws ValidationErrors listing every failure of the stack; returns when it is consistent. */
-export function validateAll(spec: StackSpec): void {
+/**
+ * Routes of the rendered alertmanager.yml that no alert reaches. A route no alert of the whole
+ * catalog (every job enabled) can reach is an error: it is wrong in every stack, a receiver whose
+ * required address never gets mail. A route only this stack's alerts miss (its jobs disabled, e.g.
+ * no MySQL) is a warning: right for the stack, but worth saying in synth and preview.
+ */
+export function routeFindings(spec: StackSpec): { errors: ValidationError[]; warnings: string[] } {
+  const config = yaml.load(renderAlertmanagerConfig(spec)) as { route?: Parameters<typeof unreachableRoutes>[0] };
+  const root = config.route ?? {};
+  const everyAlert = alertLabels(buildRuleGroups(spec.thresholds));
+  const stackAlerts = alertLabels(activeRuleGroups(spec));
+  const never = unreachableRoutes(root, everyAlert);
+  const errors = never.map(
+    (r) => new ValidationError(`alertmanager.yml ${r.route}`, "matchers", `[${r.matchers.join(", ")}] match no alert the stack defines, so receiver ${r.receiver} never gets a notification (render/alertmanager.ts childRoutes)`),
+  );
+  const warnings = unreachableRoutes(root, stackAlerts)
+    .filter((r) => !never.some((n) => n.route === r.route))
+    .map((r) => `stack ${spec.stack}: alertmanager.yml ${r.route} [${r.matchers.join(", ")}]: no alert enabled in this stack reaches it, so receiver ${r.receiver} gets no notification (its alerts' jobs are disabled)`);
+  return { errors, warnings };
+}
+
+/** Warnings about a valid stack (said by synth and preview, not fatal). */
+export function stackWarnings(spec: StackSpec): string[] {
+  return routeFindings(spec).warnings;
+}
+
+/**
+ * Renders the stack once (render/index.ts renderStack) and validates it: throws ValidationErrors listing
+ * every failure; returns the rendered files when the stack is consistent, the list synth writes and the
+ * deploy realizes.
+ */
+export function validateAll(spec: StackSpec): Record<string, string> {
   const versions = serviceVersionErrors(spec);
   if (versions.length > 0) throw new ValidationErrors(versions);
-  validateStack(spec, validationInputs(spec));
+  const files = renderStack(spec);
+  const more = [...routeFindings(spec).errors, ...enabledDashboards(spec).flatMap((d) => dashboardLintErrors(d.uid, d.build() as Parameters<typeof dashboardLintErrors>[1]))];
+  try {
+    validateStack(spec, validationInputs(spec, files));
+  } catch (e) {
+    if (e instanceof ValidationErrors) throw new ValidationErrors([...e.errors, ...more]);
+    throw e;
+  }
+  if (more.length > 0) throw new ValidationErrors(more);
+  return files;
 }

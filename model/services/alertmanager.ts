@@ -33,6 +33,7 @@ export const alertmanager = defineService({
     unit: "prometheus-alertmanager.service",
     binary: "/usr/bin/prometheus-alertmanager",
     packageVersion: "0.25.0",
+    debianVersion: "0.25.0-1+b4",
     upstreamUnit: "alertmanager.service",
     reloadable: true,
   },

@@ -5,7 +5,6 @@
  * (render/systemd.ts) all read this list; nothing else names a service's port, job, package,
  * release, user or flags. Adding an exporter is one description file plus its line in `serviceList`.
  */
-import type { ServiceName } from "../spec";
 import { alertmanager } from "./alertmanager";
 import { grafana } from "./grafana";
 import { mysqlExporter } from "./mysqlExporter";
@@ -26,10 +25,8 @@ type Catalog = (typeof serviceList)[number];
 /** The descriptions by catalog key. */
 export const services: { readonly [S in Catalog as S["name"]]: S } = Object.fromEntries(serviceList.map((s) => [s.name, s])) as never;
 
-// The catalog and model/spec.ts ServiceName name the same services (a compile error otherwise).
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const catalogMatchesServiceName: Same<Catalog["name"], ServiceName> = true;
-void catalogMatchesServiceName;
+/** The catalog keys (model/spec.ts ServiceName). */
+export type CatalogServiceName = Catalog["name"];
 
 /**
  * Ports of things on the monitoring host that we scrape or must not collide with but do not install:

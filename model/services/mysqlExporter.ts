@@ -21,6 +21,7 @@ export const mysqlExporter = defineService({
     unit: "prometheus-mysqld-exporter.service",
     binary: "/usr/bin/prometheus-mysqld-exporter",
     packageVersion: "0.14.0",
+    debianVersion: "0.14.0-3+b5",
     upstreamUnit: "mysqld_exporter.service",
     reloadable: false,
   },

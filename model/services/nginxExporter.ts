@@ -22,6 +22,7 @@ export const nginxExporter = defineService({
     unit: "prometheus-nginx-exporter.service",
     binary: "/usr/bin/prometheus-nginx-exporter",
     packageVersion: "0.11.0",
+    debianVersion: "0.11.0-1+b4",
     upstreamUnit: "nginx_exporter.service",
     reloadable: false,
   },

@@ -44,6 +44,7 @@ export const nodeExporter = defineService({
     unit: "prometheus-node-exporter.service",
     binary: "/usr/bin/prometheus-node-exporter",
     packageVersion: "1.5.0",
+    debianVersion: "1.5.0-1+b6",
     upstreamUnit: "node_exporter.service",
     protectHome: "read-only",
     reloadable: false,

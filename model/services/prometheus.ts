@@ -18,8 +18,8 @@ export const prometheus = defineService({
   ],
   // Where Debian's package keeps consoles/ and console_libraries/; a release ships them in its install folder.
   extraPaths: { consoles: "/etc/prometheus" },
-  // `/-/reload` needs --web.enable-lifecycle, which we do not pass: SIGHUP it is.
-  reload: { signal: "SIGHUP" },
+  // `/-/reload` needs --web.enable-lifecycle, which we do not pass (it also enables /-/quit): SIGHUP it is.
+  reload: { signal: "SIGHUP", httpPath: "/-/reload", httpPathNeeds: "--web.enable-lifecycle" },
   health: "/-/healthy",
   flags: (ctx) => [
     flag("--config.file", "2.0.0", ctx.paths.config),
@@ -36,6 +36,7 @@ export const prometheus = defineService({
     unit: "prometheus.service",
     binary: "/usr/bin/prometheus",
     packageVersion: "2.42.0",
+    debianVersion: "2.42.0+ds-5+deb12u1",
     upstreamUnit: "prometheus.service",
     packageOwnsUser: true,
     reloadable: true,

@@ -26,6 +26,7 @@ export const pushgateway = defineService({
     unit: "prometheus-pushgateway.service",
     binary: "/usr/bin/prometheus-pushgateway",
     packageVersion: "1.5.1",
+    debianVersion: "1.5.1-2+b5",
     upstreamUnit: "pushgateway.service",
     reloadable: false,
   },

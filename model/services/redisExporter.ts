@@ -23,6 +23,7 @@ export const redisExporter = defineService({
     unit: "prometheus-redis-exporter.service",
     binary: "/usr/bin/prometheus-redis-exporter",
     packageVersion: "1.45.0",
+    debianVersion: "1.45.0-2+b4",
     upstreamUnit: "redis_exporter.service",
     reloadable: false,
   },

@@ -122,6 +122,12 @@ export interface SystemdRealization {
   readonly binary: string;
   /** The package version flags are rendered for: Debian 12's (the oldest we support). */
   readonly packageVersion: string;
+  /**
+   * The exact Debian 12 package version every install is pinned to (`apt-get install name=version`);
+   * its upstream part is `packageVersion`. A stack on another release overrides it under the config
+   * key `packageVersions`. @default none: not in Debian (Grafana; the stack pins `packageVersions.grafana`)
+   */
+  readonly debianVersion?: string;
   /** The unit of our own for the upstream release (the upstream project's name, as the prometheus-community roles). */
   readonly upstreamUnit?: string;
   /** The package creates the user (Debian's `prometheus`, owner of an existing TSDB): no sysusers.d entry with the package. @default false */
@@ -176,8 +182,11 @@ export interface ServiceDescription {
   readonly files: readonly ServiceFile[];
   /** Other host paths flags name, by FlagContext key (node exporter's textfile folder, Prometheus' consoles). @default {} */
   readonly extraPaths?: Readonly<Record<string, string>>;
-  /** How it re-reads its files without a restart: SIGHUP, and/or an HTTP endpoint; null: it cannot. */
-  readonly reload: { readonly signal: "SIGHUP"; readonly httpPath?: string } | null;
+  /**
+   * How it re-reads its files without a restart: SIGHUP, and the HTTP endpoint (POST) where the
+   * program has one (`httpPathNeeds`: the flag that enables it, which we do not pass unless said); null: it cannot.
+   */
+  readonly reload: { readonly signal: "SIGHUP"; readonly httpPath?: string; readonly httpPathNeeds?: string } | null;
   /** HTTP path answering 200 when it is healthy. */
   readonly health: string;
   /** Command-line flags, for the version that runs (see FlagDefinition). */
@@ -186,6 +195,18 @@ export interface ServiceDescription {
   /** Its upstream release (installMethod upstream); none: package only (Grafana). */
   readonly release?: ReleaseArtifact;
   readonly container: ContainerRealization;
+}
+
+/** The file of a service with key `key` (its `files` entry); throws when the description has none. */
+export function serviceFile(service: ServiceDescription, key: string): ServiceFile {
+  const file = service.files.find((f) => f.key === key);
+  if (!file) throw new Error(`services.${service.name}.files: no file "${key}"`);
+  return file;
+}
+
+/** The folder of a path (`/etc/prometheus/secrets/smtp_password` -> `/etc/prometheus/secrets`). */
+export function parentDir(path: string): string {
+  return path.slice(0, path.lastIndexOf("/")) || "/";
 }
 
 /** Declares a description, keeping its literal types (port numbers, job name) for the derived tables. */

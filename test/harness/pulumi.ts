@@ -70,6 +70,8 @@ export interface TestStackOptions {
   readonly config: Record<string, unknown>;
   /** Secret config values, set with `pulumi config set --secret` (the value on stdin, never on a command line). */
   readonly secrets?: Record<string, string>;
+  /** Extra environment for every CLI call (the engine passes it on to the program and the providers). @default {} */
+  readonly env?: Record<string, string>;
 }
 
 export interface TestStack {
@@ -78,7 +80,10 @@ export interface TestStack {
   readonly dir: string;
   /** The stack's config file. */
   readonly configFile: string;
-  up(options?: { refresh?: boolean }): Promise<OperationResult>;
+  /** The environment its commands run with (backend, passphrase), for other tools on this stack (drift, review). */
+  readonly env: Readonly<Record<string, string>>;
+  /** `pulumi up`; `skipPreview` runs the program once instead of twice. */
+  up(options?: { refresh?: boolean; skipPreview?: boolean }): Promise<OperationResult>;
   preview(options?: { refresh?: boolean }): Promise<OperationResult>;
   refresh(): Promise<OperationResult>;
   destroy(): Promise<OperationResult>;
@@ -329,6 +334,7 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
   await mkdir(backend);
   for (const entry of await projectEntries()) await symlink(join(repoRoot, entry), join(dir, entry));
   const env = {
+    ...(options.env ?? {}),
     PULUMI_BACKEND_URL: `file://${backend}`,
     PULUMI_CONFIG_PASSPHRASE: randomBytes(18).toString("base64"),
   };
@@ -402,7 +408,8 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
     name: options.name,
     dir,
     configFile,
-    up: (o) => operation(["up", "--yes", ...(o?.refresh ? ["--refresh"] : [])]),
+    env,
+    up: (o) => operation(["up", "--yes", ...(o?.refresh ? ["--refresh"] : []), ...(o?.skipPreview ? ["--skip-preview"] : [])]),
     preview: (o) => operation(["preview", ...(o?.refresh ? ["--refresh"] : [])]),
     refresh: () => operation(["refresh", "--yes"]),
     destroy: () => operation(["destroy", "--yes"]),

@@ -4,8 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import yaml from "js-yaml";
 import { allJobs, type JobName } from "../../model/jobs";
-import { configFromStackFile, SECRET_SET } from "../../model/config";
-import { parseStackConfigWithDocker } from "../../model/dockerTarget";
+import { configFromStackFile, parseStackConfig, SECRET_SET } from "../../model/config";
 import type { StackSpec } from "../../model/spec";
 import type { TestHost } from "./hosts";
 
@@ -45,7 +44,7 @@ export function dockerDevLikeConfig(docker: Record<string, unknown>, overrides: 
 
 /** The spec the program builds from this config (secrets as set/unset only), for expected values. */
 export function specOf(stack: string, config: Record<string, unknown>, secrets: Record<string, string> = {}): StackSpec {
-  return parseStackConfigWithDocker(stack, { ...config, ...Object.fromEntries(Object.keys(secrets).map((key) => [key, SECRET_SET])) });
+  return parseStackConfig(stack, { ...config, ...Object.fromEntries(Object.keys(secrets).map((key) => [key, SECRET_SET])) });
 }
 
 /** `jobs` config with only the named jobs enabled. */

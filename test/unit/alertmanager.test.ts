@@ -75,7 +75,7 @@ describe("renderAlertmanagerConfig", () => {
 
   it("leaves Slack and SMTP auth out when their secrets are not set, and contract alerts fall back to email", () => {
     const config = parse(renderAlertmanagerConfig(fixtureSpec({ secretsSet: [] })));
-    assert.deepEqual(Object.keys(config.global), ["smtp_smarthost", "smtp_from"]);
+    assert.deepEqual(Object.keys(config.global), ["smtp_smarthost", "smtp_from", "smtp_require_tls"]);
     for (const receiver of config.receivers) assert.equal(receiver.slack_configs, undefined, receiver.name);
     const contracts = config.receivers.find((r) => r.name === "contract-alerts");
     assert.deepEqual(contracts?.email_configs?.length, 1);

@@ -7,8 +7,9 @@ import { fixtureSpec } from "../fixtures/spec";
 import type { StackSpec } from "../../model/spec";
 import { Grafana } from "../../components/grafana";
 import { MonitoringStack } from "../../components/monitoringStack";
-import { MysqlExporter } from "../../components/exporters";
-import { services } from "../../model/services/index";
+import { MysqlExporter, RedisExporter } from "../../components/exporters";
+import { serviceList, services } from "../../model/services/index";
+import { fakeExporter, withFakeJob } from "../fixtures/fakeExporter";
 import { renderServiceHostFiles } from "../../render/services";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -190,11 +191,12 @@ describe("MonitoringStack under mocks", () => {
     assert.deepEqual(Object.keys(plain(mysql.inputs.restartTriggers) as object).sort(), ["dbUser", "dropin", "myCnf", "packages"]);
   });
 
-  it("installs Debian packages per service and purges Prometheus' TSDB only when the stack says so", () => {
+  it("installs Debian packages per service, each pinned, and purges Prometheus' TSDB only when the stack says so", () => {
     const packages = children.filter((c) => c.type === PACKAGES).map((c) => `${c.name}: ${(c.inputs.packages as string[]).join(" ")}`);
-    assert.ok(packages.includes("winyx-prometheus-packages: prometheus"), packages.join("\n"));
-    assert.ok(packages.includes("winyx-node-exporter-packages: prometheus-node-exporter"));
-    assert.ok(packages.includes("winyx-contract-monitor-packages: inotify-tools"));
+    assert.ok(packages.includes("winyx-prometheus-packages: prometheus=2.42.0+ds-5+deb12u1"), packages.join("\n"));
+    assert.ok(packages.includes("winyx-node-exporter-packages: prometheus-node-exporter=1.5.0-1+b6"));
+    assert.ok(packages.includes("winyx-contract-monitor-packages: inotify-tools=3.22.6.0-4"));
+    for (const line of packages) assert.match(line, /^[^:]+: ([a-z0-9+.-]+=\S+ ?)+$/, "every package pinned");
     const prometheus = children.find((c) => c.name === "winyx-prometheus-packages");
     assert.equal(prometheus?.inputs.purgeOnDelete, false);
   });
@@ -289,5 +291,37 @@ describe("Grafana args", () => {
       () => new Grafana("g", { connection: { host: "h", privateKey: "k" }, files: {}, hostFiles: {}, installPackage: true }),
       /installPackage is true but repositoryKey is not set/,
     );
+  });
+});
+
+describe("a catalog service without a component of its own", () => {
+  it("gets its package, user, drop-in with its flags and its running unit from its description alone", async () => {
+    const base = fixtureSpec();
+    const spec = withFakeJob({ ...base, grafana: { ...base.grafana, installPackage: false } });
+    new MonitoringStack("fk", { spec, connection: { host: "h", privateKey: pulumi.secret("k") }, services: [...serviceList, fakeExporter] });
+    const mine = (await settle()).filter((c) => c.name.startsWith("fk-fake-exporter"));
+    const byName = (n: string) => mine.find((c) => c.name === `fk-fake-exporter${n}`);
+    assert.equal(byName("")?.type, "winyx:monitoring:CatalogService");
+    assert.equal(byName("")?.parentType, "winyx:monitoring:MonitoringStack");
+    assert.deepEqual(byName("-packages")?.inputs.packages, ["prometheus-fake-exporter"]);
+    assert.equal(byName("-user")?.inputs.path, "/etc/sysusers.d/winyx-fake-exporter.conf");
+    const dropIn = byName("-dropin");
+    assert.equal(dropIn?.inputs.path, "/etc/systemd/system/prometheus-fake-exporter.service.d/winyx.conf");
+    assert.match(String(dropIn?.inputs.content), /--web\.listen-address=127\.0\.0\.1:9199 \\\n {4}--fake\.mode=strict$/m);
+    const service = byName("-service");
+    assert.equal(service?.inputs.unit, "prometheus-fake-exporter.service");
+    assert.deepEqual(Object.keys(plain(service?.inputs.restartTriggers) as object).sort(), ["dropin", "packages"]);
+    for (const c of mine.filter((m) => m.type.startsWith("pulumi-nodejs:"))) assert.equal(c.parentType, "winyx:monitoring:CatalogService", c.name);
+  });
+});
+
+describe("RedisExporter args", () => {
+  it("refuses a password the rendered unit would not read (the stack's secretsSet lacks redisPassword)", () => {
+    assert.throws(
+      () => new RedisExporter("r", { connection: { host: "h", privateKey: "k" }, hostFiles: renderServiceHostFiles(fixtureSpec(), services.redisExporter), password: pulumi.secret("pw") }),
+      /RedisExporter r: password is set but the rendered unit does not read \/etc\/prometheus\/secrets\/redis_exporter\.env/,
+    );
+    const spec = fixtureSpec({ secretsSet: [...fixtureSpec().secretsSet, "redisPassword"] });
+    assert.doesNotThrow(() => new RedisExporter("r2", { connection: { host: "h", privateKey: "k" }, hostFiles: renderServiceHostFiles(spec, services.redisExporter), password: pulumi.secret("pw") }));
   });
 });

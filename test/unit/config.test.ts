@@ -99,13 +99,13 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
   });
 
   it("a wrong type", () => {
-    assert.deepEqual(badConfig({ target: "winyx.jp" }), ['stack test: target: expected an object, got a string "winyx.jp"', "stack test: target.host: is required"]);
+    assert.deepEqual(badConfig({ target: "winyx.jp" }), ['stack test: target: expected an object, got a string "winyx.jp"']);
     assert.deepEqual(badConfig({ purgeOnDestroy: "yes" }), ['stack test: purgeOnDestroy: expected true or false, got a string "yes"']);
     assert.deepEqual(badConfig({ jobs: { mysql: { targets: "localhost:9104" } } }), ['stack test: jobs.mysql.targets: expected a list, got a string "localhost:9104"']);
   });
 
   it("a bad duration", () => {
-    assert.deepEqual(badConfig({ retention: "15 days" }), ['stack test: retention: "15 days" is not a Prometheus duration (like "30s", "5m", "1h30m", "15d")']);
+    assert.deepEqual(badConfig({ retention: "15 days" }), ['stack test: retention: "15 days" is not a Prometheus duration: whole numbers with units y, w, d, h, m, s, ms, each once, longest first (like "30s", "5m", "1h30m", "15d")']);
   });
 
   it("an unknown job name", () => {
@@ -126,7 +126,7 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
     assert.deepEqual(badConfig({ thresholds: { cpuBusyPercent: -5 } }), ["stack test: thresholds.cpuBusyPercent: must not be negative, got -5"]);
     assert.deepEqual(badConfig({ thresholds: { cpuPercent: 90 } }).map((m) => m.split(" (")[0]), ["stack test: thresholds.cpuPercent: unknown key"]);
     assert.deepEqual(badConfig({ thresholds: { httpErrorRatio: 1 + 0.5 } }), ["stack test: thresholds.httpErrorRatio: is a ratio (0-1, 0.01 = 1%), got 1.5"]);
-    assert.deepEqual(badConfig({ thresholds: { resourceFor: "5min" } }), ['stack test: thresholds.resourceFor: "5min" is not a Prometheus duration (like "30s", "5m", "1h30m", "15d")']);
+    assert.deepEqual(badConfig({ thresholds: { resourceFor: "5min" } }), ['stack test: thresholds.resourceFor: "5min" is not a Prometheus duration: whole numbers with units y, w, d, h, m, s, ms, each once, longest first (like "30s", "5m", "1h30m", "15d")']);
   });
 
   it("a missing required key", () => {
@@ -135,7 +135,7 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
       messages(() => parseStackConfig("test", rest)),
       ["stack test: alertmanager: is required"],
     );
-    assert.deepEqual(badConfig({ logging: {} }), ["stack test: logging.programs: is required"]);
+    assert.deepEqual(badConfig({ backups: { kinds: [] } }), ["stack test: backups.kinds: must list at least one kind of backup"]);
   });
 
   it("a bad enum value, e-mail address and Slack channel", () => {
@@ -255,5 +255,21 @@ describe("stack files", () => {
     const required = Object.keys(project.config).filter((key) => project.config[key]?.default === undefined);
     assert.deepEqual(required.sort(), Object.keys(minimalConfig()).sort());
     assert.deepEqual(parseStackConfig("staging", { ...minimalConfig(), ...defaults }), parseStackConfig("staging", minimalConfig()));
+  });
+});
+
+describe("packageVersions", () => {
+  it("pins every Debian package of model/packageVersions.ts, a stack's own pins over them", () => {
+    const spec = parseStackConfig("test", { ...minimalConfig(), packageVersions: { grafana: "11.3.0", prometheus: "2.45.3+ds-2" } });
+    assert.equal(spec.packageVersions.grafana, "11.3.0");
+    assert.equal(spec.packageVersions.prometheus, "2.45.3+ds-2");
+    assert.equal(spec.packageVersions["prometheus-node-exporter"], "1.5.0-1+b6");
+  });
+
+  it("refuses a bad package name or version, naming the key", () => {
+    assert.deepEqual(messages(() => parseStackConfig("test", { ...minimalConfig(), packageVersions: { Grafana: "11.3.0", prometheus: "latest" } })), [
+      'stack test: packageVersions.Grafana: "Grafana" is not a Debian package name',
+      'stack test: packageVersions.prometheus: "latest" is not a Debian package version like "1.5.0-1+b6" (never "latest")',
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import type { Dashboard, Panel, RowPanel } from "@grafana/grafana-foundation-sdk/dashboard";
 import { dashboards } from "../../dashboards";
 import { allJobs } from "../../model/jobs";
+import { dashboardLintErrors } from "../../validate/dashboardLint";
 
 const isRow = (p: Panel | RowPanel): p is RowPanel => p.type === "row";
 const panelsOf = (d: Dashboard): Panel[] => (d.panels ?? []).filter((p): p is Panel => !isRow(p));
@@ -114,5 +115,30 @@ describe("dashboards", () => {
   it("compute the cache hit ratio from rates, not lifetime counters", () => {
     const cache = byUid("winyx-business-metrics").expressions().find((e) => e.panel === "キャッシュヒット率");
     assert.match(cache?.expr.text ?? "", /^sum\(rate\(cache_hits_total\{[^}]*\}\[5m\]\)\) \/ \(/);
+  });
+});
+
+describe("dashboard linter checks (validate/dashboardLint.ts)", () => {
+  const panel = (over: Record<string, unknown>) => ({ id: 1, type: "timeseries", title: "P", gridPos: { x: 0, y: 0, w: 12, h: 8 }, fieldConfig: { defaults: { unit: "s" } }, targets: [{ refId: "A", expr: "up" }], ...over });
+
+  it("passes every rendered dashboard", () => {
+    for (const d of dashboards) assert.deepEqual(dashboardLintErrors(d.uid, d.build() as Parameters<typeof dashboardLintErrors>[1]), [], d.uid);
+  });
+
+  it("reports a missing or unknown unit, a reused refId or panel id, an empty query, a panel off the grid", () => {
+    const model = {
+      panels: [
+        panel({ fieldConfig: { defaults: {} } }),
+        panel({ id: 1, title: "Q", fieldConfig: { defaults: { unit: "seconds" } }, targets: [{ refId: "A", expr: "up" }, { refId: "A", expr: " " }], gridPos: { x: 20, y: 0, w: 12, h: 8 } }),
+      ],
+    };
+    assert.deepEqual(dashboardLintErrors("d", model).map((e) => e.message.split(":").slice(0, 2).join(":")), [
+      'dashboard d panel "P": fieldConfig.defaults.unit',
+      'dashboard d panel "Q": id',
+      'dashboard d panel "Q": gridPos',
+      'dashboard d panel "Q": targets[1].refId',
+      'dashboard d panel "Q": targets[1].expr',
+      'dashboard d panel "Q": fieldConfig.defaults.unit',
+    ]);
   });
 });

@@ -4,18 +4,23 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import yaml from "js-yaml";
-import { fileMount, imageVersion, serviceImage } from "../../components/docker";
+import { fileMount } from "../../components/docker";
 import { MonitoringStack } from "../../components/monitoringStack";
-import { parseDockerTarget, parseStackConfigWithDocker } from "../../model/dockerTarget";
 import { services } from "../../model/services/index";
 import type { DockerTargetSpec, StackSpec } from "../../model/spec";
 import { candidatePath, checkContainerFile, installScript } from "../../providers/containerFile";
 import { createBody, diffContainer, durationNs, type DockerContainerProps, type DockerContainerState } from "../../providers/dockerContainer";
 import { renderStack } from "../../render/index";
-import { ValidationErrors } from "../../validate/errors";
 import { fixtureSpec } from "../fixtures/spec";
 
-const dockerTarget: DockerTargetSpec = parseDockerTarget({ publishAddress: "127.0.0.5", images: { prometheus: "registry.local/prom/prometheus:v2.45.0" } });
+const dockerTarget: DockerTargetSpec = {
+  kind: "docker",
+  host: "unix:///var/run/docker.sock",
+  publishAddress: "127.0.0.5",
+  images: { prometheus: "registry.local/prom/prometheus:v2.45.0" },
+  resources: {},
+  upstreams: { mysql: "host.docker.internal:3306", redis: "redis://host.docker.internal:6379", nginxStatusUrl: "http://host.docker.internal:8080/stub_status" },
+};
 const dockerSpec = (overrides: Partial<StackSpec> = {}): StackSpec => fixtureSpec({ stack: "unit-docker", target: dockerTarget, secretsSet: ["smtpPassword", "mysqlExporterPassword"], ...overrides });
 
 describe("rendered files on a Docker target", () => {
@@ -45,36 +50,7 @@ describe("rendered files on a Docker target", () => {
   });
 });
 
-describe("target.docker (interim parser)", () => {
-  it("fills DockerTargetSpec's defaults", () => {
-    const t = parseDockerTarget({});
-    assert.deepEqual([t.host, t.publishAddress, t.upstreams.redis], ["unix:///var/run/docker.sock", "127.0.0.1", "redis://host.docker.internal:6379"]);
-  });
-
-  it("names the key of every bad value", () => {
-    assert.throws(
-      () => parseDockerTarget({ host: "http://x", images: { prometheus: "Not An Image!", grafna: "x:1" }, resources: { grafana: { memoryBytes: 10 } } }),
-      (e: ValidationErrors) => {
-        const fields = e.errors.map((x) => x.field).sort();
-        assert.deepEqual(fields, ["target.docker.host", "target.docker.images.grafna", "target.docker.images.prometheus", "target.docker.resources.grafana.memoryBytes"]);
-        return true;
-      },
-    );
-  });
-
-  it("refuses both target forms at once", () => {
-    assert.throws(() => parseStackConfigWithDocker("s", { target: { host: "h", docker: {} } }), /either \{docker/);
-  });
-});
-
-describe("images and mounts from the catalog", () => {
-  it("the catalog's pinned image with its digest, or the stack's override; flags for the tag's version", () => {
-    assert.equal(serviceImage(dockerTarget, services.alertmanager), `prom/alertmanager:v0.26.0@${services.alertmanager.container.image.digest}`);
-    assert.equal(serviceImage(dockerTarget, services.prometheus), "registry.local/prom/prometheus:v2.45.0");
-    assert.equal(imageVersion("registry.local/prom/prometheus:v2.45.0", services.prometheus), "2.45.0");
-    assert.equal(imageVersion("winyx-image-prometheus:36d4476bf035", services.prometheus), "2.45.0", "a non-version tag: the catalog's version");
-  });
-
+describe("volumes from the catalog", () => {
   it("config folders are volumes at their first two levels; files inside the data folder get their own", () => {
     const file = (service: keyof typeof services, key: string) => services[service].files.find((f) => f.key === key) as (typeof services.grafana.files)[number];
     assert.equal(fileMount(services.prometheus, file("prometheus", "rules")).mountPath, "/etc/prometheus");

@@ -33,7 +33,7 @@ function numberLiterals(expr: string): number[] {
 }
 
 describe("rule groups", () => {
-  it("hold every alert of both rule sections of the chapter, the 5.1.2 table's missing conditions, the backup and scrape target alerts", () => {
+  it("hold every alert of both rule sections of the chapter, the 5.1.2 table's missing conditions, the backup, scrape target and business alerts", () => {
     assert.deepEqual(alertNames(ruleGroups).sort(), [
       "APIServiceDown",
       "BackupMissing",
@@ -58,10 +58,12 @@ describe("rule groups", () => {
       "NodeExporterDown",
       "RedisDown",
       "RedisHighMemoryUsage",
+      "UserLoginFailureRate",
+      "UserRegistrationFailureRate",
     ]);
     assert.deepEqual(
       ruleGroups.map((g) => g.name),
-      ["recording", "system", "application", "service_down", "go_zero_services", "contract_monitoring", "backups"],
+      ["recording", "system", "application", "service_down", "go_zero_services", "contract_monitoring", "backups", "business"],
     );
   });
 

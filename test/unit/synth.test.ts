@@ -69,7 +69,7 @@ describe("synth", () => {
   it("exits 1 on an invalid stack file, names every problem and writes nothing", () => {
     const file = join(work, "Pulumi.broken.yaml");
     const prod = readFileSync(join(root, "Pulumi.prod.yaml"), "utf8");
-    writeFileSync(file, prod.replace("winyx-monitoring:retention: 15d", "winyx-monitoring:retention: 15 days\n  winyx-monitoring:scrapeIntervall: 30s"));
+    writeFileSync(file, prod.replace("winyx-monitoring:environment: production", "winyx-monitoring:environment: production\n  winyx-monitoring:retention: 15 days\n  winyx-monitoring:scrapeIntervall: 30s"));
     const out = join(work, "broken");
     const result = synth("--stack", "broken", "--config-file", file, "--out", out);
     assert.equal(result.status, 1);
@@ -77,6 +77,29 @@ describe("synth", () => {
     assert.match(result.stderr, /stack broken: scrapeIntervall: unknown config key \(did you mean "scrapeInterval"\?\)/);
     assert.equal(result.stdout, "");
     assert.ok(!existsSync(out));
+  });
+
+  it("shows a retention change and a release pin in the command lines it writes", () => {
+    const prod = readFileSync(join(root, "Pulumi.prod.yaml"), "utf8");
+    const file = join(work, "Pulumi.retention.yaml");
+    writeFileSync(file, prod.replace("winyx-monitoring:environment: production", "winyx-monitoring:environment: production\n  winyx-monitoring:retention: 45d"));
+    const dropIn = "services/prometheus/etc/systemd/system/prometheus.service.d/winyx.conf";
+    const base = tree(join(work, "prod-a"));
+    const out = join(work, "retention");
+    assert.equal(synth("--stack", "prod", "--config-file", file, "--out", out).status, 0);
+    const changed = tree(out);
+    assert.match(base.get(dropIn)?.toString() ?? "", /--storage\.tsdb\.retention\.time=15d/);
+    assert.match(changed.get(dropIn)?.toString() ?? "", /--storage\.tsdb\.retention\.time=45d/);
+    const differ = [...changed.keys()].filter((path) => !(base.get(path) ?? Buffer.alloc(0)).equals(changed.get(path) as Buffer));
+    assert.deepEqual(differ, [dropIn]);
+
+    const pinned = join(work, "Pulumi.pinned.yaml");
+    const sha = "a".repeat(64);
+    writeFileSync(pinned, `${prod.replace(/^ {2}winyx-monitoring:installMethod: .*\n/m, "")}  winyx-monitoring:installMethod: upstream\n  winyx-monitoring:releases:\n    nodeExporter: {version: 0.14.0, sha256: ${sha}}\n    nginxExporter: {version: 0.11.0, sha256: ${sha}}\n`);
+    const refused = synth("--stack", "pinned", "--config-file", pinned, "--out", join(work, "pinned"));
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /stack pinned: releases\.nodeExporter\.version: 0\.14\.0 is below 0\.15\.0, the minimum for --collector\.filesystem\.ignored-mount-points/);
+    assert.ok(!existsSync(join(work, "pinned")));
   });
 
   it("never writes a secret: secure values only count as set", () => {

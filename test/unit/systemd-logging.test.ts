@@ -84,17 +84,38 @@ describe("render/logging", () => {
 
   it("keeps the chapter's journald values with the stack's use and retention", () => {
     const conf = renderJournaldConfig(fixtureSpec());
-    for (const line of ["Storage=persistent", "SystemMaxUse=1G", "SystemKeepFree=100M", "SystemMaxFileSize=100M", "MaxRetentionSec=7day", "RateLimitIntervalSec=30s", "RateLimitBurst=10000", "ForwardToSyslog=yes"]) {
+    for (const line of ["Storage=persistent", "SystemMaxUse=1G", "SystemKeepFree=100M", "SystemMaxFileSize=128M", "MaxRetentionSec=7day", "RateLimitIntervalSec=30s", "RateLimitBurst=10000", "ForwardToSyslog=yes"]) {
       assert.match(conf, new RegExp(`^${line}$`, "m"), line);
     }
   });
 
-  it("rotates each log directory with 0640 files and makes rsyslog reopen them, leaving nginx to its package", () => {
+  it("rotates exactly the program files, 0640, in one stanza, and makes rsyslog reopen them, leaving nginx to its package", () => {
     const conf = renderLogrotateConfig(fixtureSpec());
-    assert.deepEqual([...conf.matchAll(/^(\S+) \{$/gm)].map((m) => m[1]), ["/var/log/winyx/api/*.log", "/var/log/winyx/frontend/*.log", "/var/log/winyx/rpc/*.log"]);
-    assert.ok(!conf.includes("0644") && !conf.includes("/var/log/nginx"));
-    assert.equal(conf.match(/create 0640/g)?.length, 3);
-    assert.equal(conf.match(/rsyslog-rotate/g)?.length, 3);
+    const stanza = conf.slice(conf.indexOf("/var/log"), conf.indexOf("{"));
+    assert.deepEqual(stanza.trim().split(/\s+/), ["/var/log/winyx/api/user-api.log", "/var/log/winyx/frontend/app.log", "/var/log/winyx/rpc/user-rpc.log"]);
+    assert.ok(!conf.includes("*") && !conf.includes("0644") && !conf.includes("/var/log/nginx"));
+    assert.equal(conf.match(/create 0640/g)?.length, 1);
+    assert.equal(conf.match(/rsyslog-rotate/g)?.length, 1);
+  });
+
+  it("issue 8.4: a file of any name in a folder of its own is rotated, and no glob claims files others rotate", () => {
+    const spec = fixtureSpec();
+    const programs = [
+      { name: "winyx-worker", file: "/var/log/winyx-worker.log" },
+      { name: "winyx-jobs", file: "/var/log/winyx/jobs/jobs.out" },
+    ];
+    const conf = renderLogrotateConfig({ ...spec, logging: { ...spec.logging, programs } });
+    assert.match(conf, /^\/var\/log\/winyx-worker\.log\n\/var\/log\/winyx\/jobs\/jobs\.out \{$/m);
+    assert.ok(!conf.includes("/var/log/*.log"));
+  });
+
+  it("issue 8.5: journald's file size is an eighth of the cap (at most 128M), so journald keeps the cap as set", () => {
+    const size = (maxUse: string) => /SystemMaxFileSize=(\S+)/.exec(renderJournaldConfig({ ...fixtureSpec(), logging: { ...fixtureSpec().logging, journalMaxUse: maxUse } }))?.[1];
+    assert.equal(size("100M"), "12800K");
+    assert.equal(size("1G"), "128M");
+    assert.equal(size("4G"), "128M");
+    assert.equal(size("4M"), "512K");
+    assert.equal(size("200M"), "25M");
   });
 });
 

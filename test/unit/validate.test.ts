@@ -7,7 +7,11 @@ import type { AlertRule, RecordingRule, RuleGroup } from "../../model/rules";
 import type { StackSpec } from "../../model/spec";
 import { crossrefErrors, validateStack, type DashboardInput, type ValidationInputs } from "../../validate/crossref";
 import { ValidationErrors } from "../../validate/errors";
-import { validateAll, validationInputs } from "../../validate/index";
+import { datasourceVariables, routeFindings, validateAll, validationInputs } from "../../validate/index";
+import { alertLabels, unreachableRoutes } from "../../validate/routes";
+import { renderAlertmanagerConfig } from "../../render/alertmanager";
+import { buildRuleGroups } from "../../rules/index";
+import { defaultThresholds } from "../../rules/config";
 import { checkPromQL, jobMatchers, metricNames, selectors } from "../../validate/promql";
 import { configFromStackFile, parseStackConfig } from "../../model/config";
 import { readFileSync } from "node:fs";
@@ -159,6 +163,18 @@ describe("validate/crossref: one clear error per class of mistake", () => {
     );
   });
 
+  it("issue 8.8: a $ datasource uid must name a datasource variable the dashboard defines (Grafana export's ${DS_PROMETHEUS} is not one)", () => {
+    const d = dashboard("winyx-test", {});
+    const refs = { "winyx-test": [{ panel: "CPU", uid: "${DS_PROMETHEUS}" }, { panel: "Load", uid: "$ds" }, { panel: "Mem", uid: "${ds}" }] };
+    assert.deepEqual(errors({ dashboards: [d], dashboardDatasourceUids: refs }).map((m) => m.split(" (defined")[0]), [
+      'dashboard winyx-test panel "CPU": datasource: uid "${DS_PROMETHEUS}" is a variable the dashboard does not define as a datasource variable',
+      'dashboard winyx-test panel "Load": datasource: uid "$ds" is a variable the dashboard does not define as a datasource variable',
+      'dashboard winyx-test panel "Mem": datasource: uid "${ds}" is a variable the dashboard does not define as a datasource variable',
+    ]);
+    assert.deepEqual(errors({ dashboards: [d], dashboardDatasourceUids: refs, dashboardDatasourceVariables: { "winyx-test": ["ds"] } }).length, 1);
+    assert.deepEqual(datasourceVariables({ templating: { list: [{ type: "datasource", name: "ds" }, { type: "query", name: "job" }] } }), ["ds"]);
+  });
+
   it("a dashboard panel built only on disabled jobs is no error (it shows no data); the same query as text still is", () => {
     const d: DashboardInput = {
       uid: "winyx-test",
@@ -222,5 +238,41 @@ describe("model/ports: definePorts", () => {
       /ports\.pushgateway: port 9091 is already used by ports\.prometheus/,
     );
     assert.deepEqual(definePorts({ prometheus: 9090, pushgateway: 9091 }), { prometheus: 9090, pushgateway: 9091 });
+  });
+});
+
+describe("issue 8.9: routes no alert reaches", () => {
+  const config = yaml.load(renderAlertmanagerConfig(fixtureSpec())) as { route: Parameters<typeof unreachableRoutes>[0] };
+
+  it("without the business alerts (main before this change), the business-team route is reached by nothing", () => {
+    const groups = buildRuleGroups(defaultThresholds).filter((g) => g.name !== "business");
+    assert.deepEqual(unreachableRoutes(config.route, alertLabels(groups)).map((r) => `${r.route} ${r.receiver}`), ["route #3 business-team"]);
+  });
+
+  it("every route of the rendered config is reached by an alert of the catalog: no error", () => {
+    assert.deepEqual(routeFindings(fixtureSpec()).errors, []);
+    assert.deepEqual(unreachableRoutes(config.route, alertLabels(buildRuleGroups(defaultThresholds))), []);
+  });
+
+  it("routes as Alertmanager does: an earlier sibling without continue takes the alert; labels from series may match", () => {
+    const root = {
+      receiver: "default",
+      routes: [
+        { matchers: ['severity="warning"'], receiver: "a" },
+        { matchers: ['alertname="X"'], receiver: "b" },
+        { matchers: ['service=~"api.*"'], receiver: "c" },
+        { matchers: ['alertname="Y"'], receiver: "d", routes: [{ matchers: ['component="db"'], receiver: "e" }] },
+      ],
+    };
+    const found = unreachableRoutes(root, [{ alertname: "X", severity: "warning", component: "api" }, { alertname: "Y", severity: "critical", component: "web" }]);
+    assert.deepEqual(found.map((r) => `${r.route} ${r.receiver}`), ["route #2 b", "route #4.1 e"]);
+  });
+
+  it("a stack whose jobs leave a route unreached gets a warning, not an error", () => {
+    const spec = fixtureSpec();
+    const off = { enabled: false, targets: [] };
+    const findings = routeFindings({ ...spec, jobs: { ...spec.jobs, mysql: off, user_service_api: off, user_service_rpc: off, task_service: off, message_service: off } });
+    assert.deepEqual(findings.errors, []);
+    assert.deepEqual(findings.warnings.map((w) => w.split(":")[1]?.trim()), ["alertmanager.yml route #2 [component=\"database\"]", "alertmanager.yml route #3 [alertname=~\"^(User|Business).*\"]"]);
   });
 });

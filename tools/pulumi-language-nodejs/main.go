@@ -6,6 +6,8 @@
 // program the same way the upstream host does: `node @pulumi/pulumi/cmd/run <flags> <program>` with
 // the stack config in PULUMI_CONFIG. Calls it does not implement (`pulumi new` templating, program
 // generation, `pulumi install`) answer Unimplemented, which the engine treats as "not supported".
+// RunPlugin runs Node.js policy packs (`pulumi preview --policy-pack <dir>`): with a language host
+// on PATH the engine asks it, not a `pulumi-analyzer-policy` script, to start them.
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -319,4 +322,81 @@ func (h *host) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.About
 // RuntimeOptionsPrompts: this host asks nothing during `pulumi new`.
 func (h *host) RuntimeOptionsPrompts(context.Context, *pulumirpc.RuntimeOptionsRequest) (*pulumirpc.RuntimeOptionsResponse, error) {
 	return &pulumirpc.RuntimeOptionsResponse{}, nil
+}
+
+// RunPlugin starts a Node.js plugin the engine asked for; only policy packs (kind "analyzer") are
+// supported: `node @pulumi/pulumi/cmd/run-policy-pack <engine address> <pack dir>`, found in the
+// nearest node_modules above the pack (a pack inside this project uses the project's SDK and
+// @pulumi/policy). Its output is streamed back; the engine reads the analyzer's port from stdout.
+func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream pulumirpc.LanguageRuntime_RunPluginServer) error {
+	if req.GetKind() != "analyzer" {
+		return fmt.Errorf("RunPlugin: plugins of kind %q are not supported by this language host (policy packs are)", req.GetKind())
+	}
+	packDir := req.GetInfo().GetProgramDirectory()
+	args := req.GetArgs()
+	if packDir == "" || len(args) == 0 {
+		return errors.New("RunPlugin: the engine sent no policy pack directory or engine address")
+	}
+	engineAddress := args[len(args)-1] // earlier arguments are logging and tracing flags
+	runner, modulesDir, err := findUp(packDir, filepath.Join("@pulumi", "pulumi", "cmd", "run-policy-pack"))
+	if err != nil {
+		return fmt.Errorf("RunPlugin: %w: install @pulumi/pulumi and @pulumi/policy (npm ci) for the policy pack in %s", err, packDir)
+	}
+	nodeBin, err := nodeBinary(filepath.Dir(modulesDir))
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(stream.Context(), nodeBin, runner, engineAddress, packDir)
+	cmd.Dir = packDir
+	cmd.Env = req.GetEnv()
+	if len(cmd.Env) == 0 {
+		cmd.Env = os.Environ()
+	}
+	cmd.Stdout = streamWriter{stream, false}
+	cmd.Stderr = streamWriter{stream, true}
+	code := int32(0)
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			return fmt.Errorf("RunPlugin: could not run node: %w", err)
+		}
+		code = int32(exitErr.ExitCode())
+	}
+	return stream.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
+}
+
+// streamWriter forwards a plugin's stdout or stderr to the engine as RunPluginResponse messages.
+type streamWriter struct {
+	stream pulumirpc.LanguageRuntime_RunPluginServer
+	stderr bool
+}
+
+func (w streamWriter) Write(p []byte) (int, error) {
+	data := append([]byte(nil), p...)
+	var msg pulumirpc.RunPluginResponse
+	if w.stderr {
+		msg.Output = &pulumirpc.RunPluginResponse_Stderr{Stderr: data}
+	} else {
+		msg.Output = &pulumirpc.RunPluginResponse_Stdout{Stdout: data}
+	}
+	if err := w.stream.Send(&msg); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+var _ io.Writer = streamWriter{}
+
+// findUp looks for node_modules/<rel> in dir and its parents, as Node's module resolution does;
+// it returns the path found and the node_modules folder it is in.
+func findUp(dir, rel string) (string, string, error) {
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		modules := filepath.Join(d, "node_modules")
+		if _, err := os.Stat(filepath.Join(modules, rel)); err == nil {
+			return filepath.Join(modules, rel), modules, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", "", fmt.Errorf("no node_modules/%s in %s or above", rel, dir)
+		}
+	}
 }

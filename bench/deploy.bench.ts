@@ -1,0 +1,131 @@
+/**
+ * Deploy benchmark (prints figures; asserts nothing about speed): the real Pulumi engine against a fresh
+ * test host, for a stack of Prometheus, Node Exporter and Alertmanager (the figure set of the speed issue).
+ * Per operation: wall time (median of `--runs` for the repeatable ones), SSH connections opened and remote
+ * commands run (counted by providers/ssh.ts through WINYX_SSH_TRACE), peak RSS of the program process
+ * and of the dynamic-provider process (sampled from /proc every 100 ms, only this stack's processes).
+ *
+ *   npm run bench:deploy                         # 3 runs of each no-op figure
+ *   npm run bench:deploy -- --runs 5
+ *
+ * Needs `bash scripts/setup.sh` (the CLI, the language host, the test host image). Starts and removes its
+ * own test host; the machine's load shows in the figures, so compare figures taken in the same run.
+ */
+import { readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startHosts, stopAllHosts } from "../test/harness/hosts";
+import { createTestStack, requirePulumi, type OperationResult, type TestStack } from "../test/harness/pulumi";
+import { devLikeConfig, onlyJobs } from "../test/harness/stackConfig";
+
+const { values } = parseArgs({ options: { runs: { type: "string", default: "3" } } });
+const runs = Math.max(1, Number(values.runs));
+
+/** Peak resident memory (bytes) of this stack's program and provider processes while `work` runs. */
+async function withPeakMemory<T>(projectDir: string, work: () => Promise<T>): Promise<{ result: T; programRss: number; providerRss: number }> {
+  let programRss = 0;
+  let providerRss = 0;
+  const sample = () => {
+    for (const pid of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+      try {
+        if (readlinkSync(`/proc/${pid}/cwd`) !== projectDir) continue;
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+        if (cmdline.includes("cmd/dynamic-provider")) providerRss = Math.max(providerRss, rss);
+        else if (cmdline.includes("cmd/run")) programRss = Math.max(programRss, rss);
+      } catch {
+        // The process ended between listing and reading.
+      }
+    }
+  };
+  const timer = setInterval(sample, 100);
+  try {
+    const result = await work();
+    return { result, programRss, providerRss };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+interface Figure {
+  readonly seconds: number[];
+  connections: number;
+  commands: number;
+  programRss: number;
+  providerRss: number;
+  resources: number;
+}
+
+const traceFile = join(tmpdir(), `winyx-bench-ssh-${process.pid}.log`);
+const figures = new Map<string, Figure>();
+
+async function measure(name: string, stack: TestStack, operation: () => Promise<OperationResult>): Promise<OperationResult> {
+  writeFileSync(traceFile, "");
+  const { result, programRss, providerRss } = await withPeakMemory(stack.dir, operation);
+  const trace = readFileSync(traceFile, "utf8");
+  const figure = figures.get(name) ?? { seconds: [], connections: 0, commands: 0, programRss: 0, providerRss: 0, resources: 0 };
+  figure.seconds.push(result.durationMs / 1000);
+  // Counts and memory of the last run (they repeat; time varies).
+  figure.connections = (trace.match(/^connect /gm) ?? []).length;
+  figure.commands = (trace.match(/^exec /gm) ?? []).length;
+  figure.programRss = Math.max(figure.programRss, programRss);
+  figure.providerRss = Math.max(figure.providerRss, providerRss);
+  figure.resources = Object.values(result.changes).reduce((sum, n) => sum + n, 0);
+  figures.set(name, figure);
+  return result;
+}
+
+function median(samples: readonly number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+}
+
+function print(): void {
+  const mib = (bytes: number) => (bytes ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : "-");
+  const rows = [...figures].map(([name, f]) => [
+    name,
+    `${median(f.seconds).toFixed(1)} s`,
+    f.seconds.map((s) => s.toFixed(1)).join(" "),
+    String(f.connections),
+    String(f.commands),
+    mib(f.programRss),
+    mib(f.providerRss),
+    String(f.resources),
+  ]);
+  const header = ["operation", "median", "runs (s)", "ssh conns", "remote cmds", "program RSS", "provider RSS", "resources"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
+  console.log(`\ndeploy benchmark: Prometheus + Node Exporter + Alertmanager on one fresh test host over SSH\n${line(header)}\n${rows.map(line).join("\n")}`);
+}
+
+async function main(): Promise<void> {
+  await requirePulumi();
+  const [host] = await startHosts(1);
+  if (!host) throw new Error("no test host started");
+  const config = devLikeConfig(host, { jobs: onlyJobs(["prometheus", "node", "alertmanager"]) });
+  const stack = await createTestStack({ name: "bench", config, env: { WINYX_SSH_TRACE: traceFile } });
+  try {
+    await measure("cold up", stack, () => stack.up());
+    for (let i = 0; i < runs; i++) await measure("no-op up", stack, () => stack.up());
+    for (let i = 0; i < runs; i++) await measure("no-op up --skip-preview", stack, () => stack.up({ skipPreview: true }));
+    for (let i = 0; i < runs; i++) await measure("no-op preview", stack, () => stack.preview());
+    for (let i = 0; i < runs; i++) {
+      await stack.setConfig({ thresholds: { cpuBusyPercent: 81 + i } });
+      await measure("one-threshold-change up", stack, () => stack.up());
+    }
+    for (let i = 0; i < runs; i++) await measure("refresh", stack, () => stack.refresh());
+    for (let i = 0; i < runs; i++) await measure("preview --refresh", stack, () => stack.preview({ refresh: true }));
+    await measure("destroy", stack, () => stack.destroy());
+    print();
+  } finally {
+    await stack.dispose();
+    await stopAllHosts();
+    rmSync(traceFile, { force: true });
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(e.message);
+  process.exit(1);
+});

@@ -1,0 +1,134 @@
+/**
+ * The cross-field checks of a stack config: one pass over the whole parsed spec, for every rule
+ * that involves more than one value (model/configSchema.ts holds the rules about one value). Each
+ * rule says where it comes from: what the program reading the file would do otherwise.
+ */
+import { durationSeconds } from "./duration";
+import type { JobName } from "./jobs";
+import { allJobs } from "./jobs";
+import { releaseJobs, releases, releaseServices } from "./releases";
+import type { StackSpec } from "./spec";
+import { show } from "./configSchema";
+
+/** One problem: the key path and the message after it. */
+export interface CheckProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** What the checks need besides the spec: which secret keys hold a value. */
+export interface CheckContext {
+  readonly secretKeysSet: readonly string[];
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+
+/** Every cross-field problem of `spec`, in key order; empty when it is consistent. */
+export function crossFieldProblems(spec: StackSpec, context: CheckContext): CheckProblem[] {
+  const problems: CheckProblem[] = [];
+  const fail = (path: string, message: string) => problems.push({ path, message });
+  checkTarget(spec, context, fail);
+  checkJobs(spec, fail);
+  checkAlertmanager(spec, fail);
+  checkGrafana(spec, fail);
+  checkLogging(spec, fail);
+  checkBackups(spec, fail);
+  return problems;
+}
+
+type Fail = (path: string, message: string) => void;
+
+function checkTarget(spec: StackSpec, context: CheckContext, fail: Fail): void {
+  const target = spec.target;
+  if (target.kind === "docker") {
+    // The Docker target runs images; package installs and release tarballs are SSH-host concepts.
+    if (spec.installMethod !== "package") fail("installMethod", `is ${show(spec.installMethod)} but target.docker runs images: set target.docker.images instead`);
+    if (Object.keys(spec.releases ?? {}).length > 0) fail("releases", "apply to SSH hosts only; with target.docker set target.docker.images");
+    const scheme = target.host.split(":")[0];
+    if (target.privateKeyPath !== undefined && scheme !== "ssh") fail("target.docker.privateKeyPath", `is only used with an ssh:// engine, but target.docker.host is ${show(target.host)}`);
+    if (scheme === "tcp") {
+      const missing = ["dockerTlsCa", "dockerTlsCert", "dockerTlsKey"].filter((k) => !context.secretKeysSet.includes(k));
+      // dockerd on tcp:// without TLS is root on the host for anyone who reaches the port.
+      if (missing.length > 0) fail("target.docker.host", `${show(target.host)} needs TLS: set the secrets ${missing.join(", ")} (pulumi config set --secret <key> < file.pem)`);
+    }
+    return;
+  }
+  if (spec.installMethod === "upstream") checkUpstreamPins(spec, fail);
+}
+
+/** With installMethod upstream, every enabled service needs a sha256 to verify its tarball against. */
+function checkUpstreamPins(spec: StackSpec, fail: Fail): void {
+  for (const service of releaseServices) {
+    const job = releaseJobs[service];
+    if (!spec.jobs[job].enabled || spec.releases?.[service] !== undefined || releases[service].sha256 !== undefined) continue;
+    const artifact = releases[service];
+    fail(
+      `releases.${service}`,
+      `installMethod is "upstream" and job ${job} is enabled, but no sha256 is pinned for ${artifact.project} ${artifact.version} (its description in model/services/ has none we could confirm): set {version, sha256}, disable the job, or use installMethod "package"`,
+    );
+  }
+}
+
+/** The jobs whose program this stack runs on its own host, listening on 127.0.0.1 only. */
+const hostJobs = new Set<string>(Object.values(releaseJobs));
+
+function checkJobs(spec: StackSpec, fail: Fail): void {
+  const targetHost = spec.target.kind === "ssh" ? spec.target.host.toLowerCase() : undefined;
+  for (const job of allJobs) {
+    const settings = spec.jobs[job.name as JobName];
+    const path = `jobs.${job.name}.targets`;
+    if (settings.enabled && settings.targets.length === 0) fail(path, "an enabled job needs at least one target");
+    settings.targets.forEach((t, i) => {
+      if (settings.targets.indexOf(t) !== i) fail(`${path}[${i}]`, `target ${show(t)} is listed twice`);
+    });
+    if (!settings.enabled || targetHost === undefined || LOOPBACK.has(targetHost) || !hostJobs.has(job.name)) continue;
+    settings.targets.forEach((t, i) => {
+      const host = t.replace(/:\d+$/, "").toLowerCase();
+      // The exporters and servers this stack installs listen on 127.0.0.1 only (the port plan,
+      // render/systemd.ts): the target host's own name or address reaches none of them, so the
+      // target would be down forever.
+      if (host === targetHost) {
+        fail(
+          `${path}[${i}]`,
+          `${show(t)} is the stack's own host (target.host ${show(spec.target.kind === "ssh" ? spec.target.host : "")}), where ${job.name} listens on 127.0.0.1:${job.portNumber} only: use "127.0.0.1:${job.portNumber}"`,
+        );
+      }
+    });
+  }
+}
+
+function checkAlertmanager(spec: StackSpec, fail: Fail): void {
+  const am = spec.alertmanager;
+  // Alertmanager accepts it but only notifies at group_interval ticks, so the repeat is a group interval.
+  if (durationSeconds(am.repeatInterval) < durationSeconds(am.groupInterval)) {
+    fail("alertmanager.repeatInterval", `${show(am.repeatInterval)} is shorter than alertmanager.groupInterval ${show(am.groupInterval)}: Alertmanager repeats only at group intervals`);
+  }
+}
+
+function checkGrafana(spec: StackSpec, fail: Fail): void {
+  const g = spec.grafana;
+  // The chapter's grafana.ini: secure cookies are never sent back over plain http, so login loops.
+  if (g.cookieSecure && g.rootUrl.startsWith("http:")) {
+    fail("grafana.cookieSecure", `is true but grafana.rootUrl ${show(g.rootUrl)} is plain http: browsers drop secure cookies and login fails`);
+  }
+  // Grafana sets its cookies for `domain`; a rootUrl on another host logs nobody in.
+  const host = new URL(g.rootUrl).hostname.replace(/^\[(.*)\]$/, "$1");
+  if (host.toLowerCase() !== g.domain.toLowerCase()) fail("grafana.rootUrl", `host ${show(host)} is not grafana.domain ${show(g.domain)}: Grafana's cookies and redirects use the domain`);
+}
+
+function checkLogging(spec: StackSpec, fail: Fail): void {
+  const programs = spec.logging.programs;
+  programs.forEach((p, i) => {
+    const first = programs.findIndex((q) => q.name === p.name);
+    if (first !== i) fail(`logging.programs[${i}].name`, `program ${show(p.name)} is listed twice`);
+    const sameFile = programs.findIndex((q) => q.file === p.file);
+    // rsyslog would interleave two programs in one file, and logrotate would list it twice.
+    if (sameFile !== i) fail(`logging.programs[${i}].file`, `${show(p.file)} is also the file of logging.programs[${sameFile}]: each program needs its own file`);
+  });
+}
+
+function checkBackups(spec: StackSpec, fail: Fail): void {
+  spec.backups.kinds.forEach((k, i) => {
+    if (spec.backups.kinds.findIndex((q) => q.name === k.name) !== i) fail(`backups.kinds[${i}].name`, `kind ${show(k.name)} is listed twice`);
+  });
+}

@@ -1,0 +1,477 @@
+/**
+ * The stack config schema: every key's type, default, constraint and description, in one place.
+ *
+ * Written with zod 4 (chosen over valibot and typebox: its issues carry the key path and the bad
+ * input, which our messages need; `.default`/`.prefault` keep each default beside its type;
+ * `.meta` holds the descriptions that Pulumi.yaml and the README's key table are generated from,
+ * see model/configDocs.ts; and it is the most used and maintained of the three). Rules about one
+ * value live here; rules across values are model/checks.ts, one pass over the parsed spec.
+ *
+ * Messages: each check returns the text after `<key.path>: `; model/config.ts adds the path.
+ */
+import * as z from "zod";
+import { PACKAGE_NAME, PACKAGE_VERSION } from "./packageVersions";
+import { parseDurationMs, type Duration } from "./duration";
+import { parseImageReference, parseMemoryBytes } from "./dockerReference";
+import { allJobs } from "./jobs";
+import { defaultReleaseMirror, releaseServices } from "./releases";
+import type { ServiceName } from "./spec";
+import { defaultThresholds } from "../rules/config";
+
+/** Docs attached to a schema: a description, and the constraint a check enforces, in words. */
+export interface FieldDoc {
+  readonly description?: string;
+  readonly constraint?: string;
+  /** The default, in words, where it is derived (not a fixed value). */
+  readonly defaultText?: string;
+  /** Record-like objects (one entry per job, service, threshold) are documented once, as `<placeholder>`. */
+  readonly placeholder?: string;
+  /** The type in words where the schema type says too little (duration, size). */
+  readonly type?: string;
+  /** For a record-like object of plain values: the type and constraint of each value. */
+  readonly valueType?: string;
+  readonly valueConstraint?: string;
+}
+
+/** Adds docs to a schema, keeping what it already had. */
+export function doc<T extends z.ZodType>(schema: T, docs: FieldDoc): T {
+  return schema.meta({ ...(schema.meta() ?? {}), ...docs }) as T;
+}
+
+/** A value for an error message, short. */
+export function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** A schema of `base` whose values must also pass `check` (a message, or undefined when fine). */
+function checked<T extends z.ZodType>(base: T, constraint: string, check: (value: z.output<T>) => string | undefined): T {
+  return doc(
+    base.superRefine((value, ctx) => {
+      const message = check(value as z.output<T>);
+      if (message !== undefined) ctx.addIssue({ code: "custom", message, input: value });
+    }) as unknown as T,
+    { constraint },
+  );
+}
+
+// ---- value types -------------------------------------------------------------------------------
+
+/** A non-empty string; with a pattern, one matching it. */
+function text(pattern?: RegExp, what?: string): z.ZodString {
+  return checked(z.string(), what === undefined ? "non-empty" : what, (v) => {
+    if (v.trim() === "") return "must not be empty";
+    if (pattern !== undefined && !pattern.test(v)) return `${show(v)} is not ${what}`;
+    return undefined;
+  });
+}
+
+/** Numbers, also as the numeric strings Pulumi stores top-level values as. */
+function numeric(constraint: string, check: (n: number) => string | undefined = () => undefined) {
+  const base = z.preprocess((v) => (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v), z.number());
+  return checked(base, constraint, check);
+}
+
+/** true/false, also as the strings "true"/"false". */
+function bool() {
+  return z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
+}
+
+function port() {
+  return numeric("1-65535", (n) => (Number.isInteger(n) && n >= 1 && n <= 65535 ? undefined : `port ${show(n)} is out of range (1-65535)`));
+}
+
+/**
+ * A Prometheus duration (model/duration.ts), at least `minMs` long; `why` says why a shorter one is
+ * refused (what the reading program would do with it).
+ */
+export function duration(minMs = 0, why = "") {
+  const limit = minMs === 0 ? "" : minMs === 1 ? "more than 0" : `at least ${minMs / 1000}s`;
+  const schema = checked(z.string(), limit === "" ? "Prometheus duration" : `Prometheus duration, ${limit}`, (v) => {
+    const ms = parseDurationMs(v);
+    if (typeof ms === "string") return ms;
+    if (ms < minMs) return `${show(v)} must be ${limit}${why === "" ? "" : `: ${why}`}`;
+    return undefined;
+  });
+  return doc(schema, { type: "duration" }).transform((v) => v as Duration);
+}
+
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
+
+/** `host:port`: a host name, an IPv4 address or a bracketed IPv6 address, and a port in range. */
+export function hostPortProblem(v: string): string | undefined {
+  const match = HOST_PORT.exec(v);
+  if (match === null) return `${show(v)} is not host:port`;
+  const port = Number(match[2]);
+  if (port < 1 || port > 65535) return `port ${port} in ${show(v)} is out of range (1-65535)`;
+  return undefined;
+}
+
+function hostPort() {
+  return checked(z.string(), "host:port", hostPortProblem);
+}
+
+function url(protocols: readonly string[] = ["http:", "https:"]) {
+  const what = protocols.join() === "http:,https:" ? "an http(s)" : `a ${protocols.map((p) => `${p}//`).join(" or ")}`;
+  return checked(z.string(), `${what} URL`, (v) => {
+    try {
+      if (protocols.includes(new URL(v).protocol)) return undefined;
+    } catch {
+      // reported below
+    }
+    return `${show(v)} is not ${what} URL`;
+  });
+}
+
+const absolutePath = () => text(/^\/\S*$/, "an absolute path");
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const email = () => text(EMAIL, "an e-mail address");
+const channel = () => text(/^#[a-z0-9_-]+$/, "a Slack channel (#name)");
+
+/** journald sizes (`SystemMaxUse=`): bytes with an optional K, M, G, T, P, E suffix (powers of 1024). */
+export function journalSizeBytes(v: string): number | undefined {
+  const match = /^(\d+)([KMGTPE]?)$/.exec(v);
+  if (match === null) return undefined;
+  return Number(match[1]) * 1024 ** "_KMGTPE".indexOf(match[2] === "" ? "_" : (match[2] as string));
+}
+
+/**
+ * The smallest journalMaxUse: journald's files are at least 512K (JOURNAL_FILE_SIZE_MIN) and the
+ * file size is an eighth of the cap (render/logging.ts), so below 4M journald would raise the cap.
+ */
+export const journalMinUseBytes = 4 * 1024 * 1024;
+
+/** systemd time spans as journald accepts them for MaxRetentionSec, one unit. */
+const TIME_SPAN = /^(\d+)\s*(s|sec|m|min|h|hr|hour|hours|d|day|days|w|week|weeks|month|months|y|year|years)$/;
+
+// ---- sections ----------------------------------------------------------------------------------
+
+/** Every service of the stack (model/spec.ts ServiceName), as config keys. */
+export const serviceNames = ["prometheus", "alertmanager", "grafana", "nodeExporter", "mysqlExporter", "redisExporter", "nginxExporter", "pushgateway"] as const satisfies readonly ServiceName[];
+
+/** An object of `keys`, each optional and of `value`: unknown keys are errors with a suggestion. */
+function keyed<K extends string, V extends z.ZodType>(keys: readonly K[], value: V) {
+  return z.strictObject(Object.fromEntries(keys.map((k) => [k, value.optional()])) as { [P in K]: z.ZodOptional<V> });
+}
+
+const sshTargetFields = {
+  host: doc(text(/^[A-Za-z0-9_.-]+$|^[0-9A-Fa-f:]+$/, "a host name or IP address").optional(), { description: "SSH form: the host's name or IP address", defaultText: "required (SSH form)" }),
+  port: doc(port().optional(), { description: "SSH form: the SSH port", defaultText: "22" }),
+  user: doc(text(/^[a-z_][a-z0-9_-]*$/, "a user name").optional(), { description: "SSH form: login user (root, or a user with passwordless sudo)", defaultText: "root" }),
+  privateKeyPath: doc(text().optional(), { description: "SSH form: private key file on the machine running Pulumi (or the secret sshPrivateKey)" }),
+};
+
+/** `unix:///path`, `ssh://[user@]host[:port]` or `tcp://host:port`. */
+export function dockerHostProblem(v: string): string | undefined {
+  const form = "unix:///path/to/docker.sock, ssh://user@host[:port] or tcp://host:port";
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return `${show(v)} is not a Docker engine address (${form})`;
+  }
+  if (u.search !== "" || u.hash !== "") return `${show(v)} has a query or fragment`;
+  if (u.protocol === "unix:") return u.host === "" && u.pathname.startsWith("/") && u.pathname.length > 1 ? undefined : `${show(v)} is not unix:///absolute/path`;
+  if (u.protocol === "ssh:") {
+    if (u.hostname === "" || u.password !== "" || (u.pathname !== "" && u.pathname !== "/")) return `${show(v)} is not ssh://user@host[:port] (no password, no path)`;
+    return undefined;
+  }
+  if (u.protocol === "tcp:") {
+    if (u.hostname === "" || u.port === "" || (u.pathname !== "" && u.pathname !== "/")) return `${show(v)} is not tcp://host:port (the port is required, e.g. 2376)`;
+    return undefined;
+  }
+  return `${show(v)} is not a Docker engine address (${form})`;
+}
+
+const IP = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$|^[0-9A-Fa-f:]+$/;
+
+const dockerTarget = z.strictObject({
+  host: doc(checked(z.string(), "unix://, ssh:// or tcp:// address", dockerHostProblem), { description: "Docker form: the engine, `unix:///var/run/docker.sock`, `ssh://user@host[:port]` or `tcp://host:2376` (TLS from the secrets dockerTlsCa, dockerTlsCert, dockerTlsKey)" }),
+  privateKeyPath: doc(text().optional(), { description: "Docker form, ssh:// only: private key file on the machine running Pulumi", defaultText: "the secret sshPrivateKey" }),
+  publishAddress: doc(
+    text(IP, "an IP address").refine((v) => !/^(\d+\.){3}\d+$/.test(v) || v.split(".").every((n) => Number(n) <= 255), { message: "is not an IPv4 address" }).default("127.0.0.1"),
+    { description: "Docker form: host address published ports bind to" },
+  ),
+  images: doc(
+    keyed(serviceNames, checked(z.string(), "repository:tag[@sha256:<digest>]", (v) => {
+      const ref = parseImageReference(v);
+      return typeof ref === "string" ? `${show(v)} ${ref}` : undefined;
+    })).prefault({}),
+    { description: "Docker form: image per service replacing the catalog's pinned image; services: prometheus, alertmanager, grafana, nodeExporter, mysqlExporter, redisExporter, nginxExporter, pushgateway", placeholder: "<service>", valueType: "string", valueConstraint: "a Docker image reference repository:tag[@sha256:<64 hex>] (tag required)" },
+  ),
+  resources: doc(
+    keyed(
+      serviceNames,
+      z.strictObject({
+        memory: doc(
+          checked(z.string(), "b, k, m, g size of at least 6m", (v) => {
+            const bytes = parseMemoryBytes(v);
+            if (typeof bytes === "string") return bytes;
+            return bytes < 6 * 1024 * 1024 ? `${show(v)} is below Docker's minimum memory limit of 6m` : undefined;
+          }).optional(),
+          { description: "memory limit (Docker's --memory, e.g. 512m)" },
+        ),
+        cpus: doc(numeric("more than 0, at most 9 decimals", (n) => (n > 0 && Math.abs(n * 1e9 - Math.round(n * 1e9)) < 1e-6 ? undefined : `${show(n)} is not a CPU count above 0 (like 0.5)`)).optional(), {
+          description: "CPUs (Docker's --cpus, e.g. 0.5)",
+        }),
+      }),
+    ).prefault({}),
+    { description: "Docker form: container limits per service", placeholder: "<service>" },
+  ),
+  upstreams: doc(
+    z
+      .strictObject({
+        mysql: doc(hostPort().default("host.docker.internal:3306"), { description: "MySQL as the exporter's container reaches it" }),
+        redis: doc(url(["redis:", "rediss:"]).default("redis://host.docker.internal:6379"), { description: "Redis as the exporter's container reaches it" }),
+        nginxStatusUrl: doc(url().default("http://host.docker.internal:8080/stub_status"), { description: "nginx stub_status as the exporter's container reaches it" }),
+      })
+      .prefault({}),
+    { description: "Docker form: where the exporters find what they watch" },
+  ),
+});
+
+const target = doc(z.strictObject({ ...sshTargetFields, docker: doc(dockerTarget.optional(), { description: "Docker form: services run as containers on this engine" }) }), {
+  description: "Where the services run: an SSH host `{host, port, user, privateKeyPath}` or a Docker engine `{docker: {...}}`, not both",
+});
+
+const jobs = doc(
+  z.strictObject(
+    Object.fromEntries(
+      allJobs.map((job) => [
+        job.name,
+        z
+          .strictObject({
+            enabled: doc(bool().default(job.planned !== true), { description: "scrape it (and run its alerts)", defaultText: "true; false for the planned task_service, message_service, goctl_generation" }),
+            targets: doc(z.array(hostPort()).default([`127.0.0.1:${job.portNumber}`]), { description: "host:port targets, at least one when enabled, none twice", defaultText: "127.0.0.1:<the job's port>" }),
+          })
+          .prefault({}),
+      ]),
+    ),
+  ).prefault({}),
+  { description: "Per scrape job (`prometheus`, `alertmanager`, `pushgateway`, `node`, `mysql`, `redis`, `nginx`, `user_service_api`, `user_service_rpc`, `task_service`, `message_service`, `goctl_generation`)", placeholder: "<job>" },
+);
+
+const thresholds = doc(
+  z.strictObject(
+    Object.fromEntries(
+      Object.entries(defaultThresholds).map(([name, value]) => {
+        // A range window of 0 selects nothing (Prometheus refuses `[0s]`); a hold time of 0s is fine.
+        if (typeof value === "string") return [name, (name.endsWith("Window") ? duration(1, "a PromQL range of 0 selects nothing") : duration()).default(value as Duration)];
+        const kind = name.endsWith("Percent") ? "percent" : name.endsWith("Ratio") ? "ratio" : "plain";
+        const constraint = kind === "percent" ? "above 0, below 100" : kind === "ratio" ? "above 0, below 1" : "above 0";
+        // At 0 an alert fires on any value, at 100% (a ratio of 1) it can never fire: neither is a threshold.
+        return [
+          name,
+          numeric(constraint, (n) => {
+            if (n < 0) return `must not be negative, got ${show(n)}`;
+            if (kind === "percent" && n > 100) return `is a percentage (0-100), got ${show(n)}`;
+            if (kind === "ratio" && n > 1) return `is a ratio (0-1, 0.01 = 1%), got ${show(n)}`;
+            if (n === 0 || (kind === "percent" && n === 100) || (kind === "ratio" && n === 1)) return `${show(n)} is no threshold: the alert would fire always or never (${constraint})`;
+            return undefined;
+          }).default(value),
+        ];
+      }),
+    ),
+  ).prefault({}),
+  {
+    description: "Alert thresholds overriding rules/config.ts, which names and explains each",
+    placeholder: "<name>",
+    defaultText: "rules/config.ts",
+    valueType: "number or duration",
+    valueConstraint: "as its default: a number above 0 (names ending in Percent below 100, in Ratio below 1), or a Prometheus duration (names ending in Window more than 0)",
+  },
+);
+
+const alertmanager = z.strictObject({
+  smtpSmarthost: doc(hostPort(), { description: "SMTP relay" }),
+  smtpFrom: doc(email(), { description: "sender address" }),
+  smtpAuthUsername: doc(text(), { description: "SMTP login (used when the secret smtpPassword is set)" }),
+  requireTls: doc(bool().default(true), { description: "require STARTTLS from the smarthost (Alertmanager's smtp_require_tls); false only for a relay on a trusted network or 127.0.0.1" }),
+  emails: doc(z.strictObject({ default: email(), critical: email(), database: email(), business: email() }), { description: "addresses of the receivers default, critical, database-team, business-team" }),
+  slackChannels: doc(z.strictObject({ default: channel(), critical: channel(), contracts: channel() }), { description: "Slack channels of the receivers default, critical, contract-alerts (used when the secret slackWebhookUrl is set)" }),
+  webhookUrl: doc(url().optional(), { description: "an extra webhook every alert is also sent to" }),
+  groupWait: doc(duration().default("30s"), { description: "group_wait" }),
+  groupInterval: doc(duration(1, "Alertmanager refuses a zero group_interval").default("5m"), { description: "group_interval" }),
+  repeatInterval: doc(duration(1, "Alertmanager refuses a zero repeat_interval").default("4h"), { description: "repeat_interval, not shorter than groupInterval (Alertmanager would repeat only every groupInterval)" }),
+});
+
+const grafana = z
+  .strictObject({
+    domain: doc(text(/^[A-Za-z0-9.-]+$/, "a domain name").default("winyx.jp"), { description: "Grafana's `domain`, the host name of rootUrl" }),
+    rootUrl: doc(url().optional(), { description: "public URL through the reverse proxy; its host is domain", defaultText: "https://<domain>/grafana/" }),
+    adminUser: doc(text(/^[^\s:]+$/, "a user name (no spaces or colons)").default("admin"), { description: "admin login" }),
+    cookieSecure: doc(bool().default(true), { description: "secure cookies; only with an https rootUrl" }),
+    installPackage: doc(bool().default(true), { description: "install Grafana from its APT repository (needs repositoryKeyPath and the secrets grafanaAdminPassword, grafanaSecretKey); false where it is unreachable: files only" }),
+    repositoryUrl: doc(
+      checked(z.string(), "http://, https:// or file:/// URL without query, fragment or credentials", (v) => {
+        let u: URL | undefined;
+        try {
+          u = new URL(v);
+        } catch {
+          u = undefined;
+        }
+        if (u === undefined || !["http:", "https:", "file:"].includes(u.protocol) || /\s/.test(v) || u.search !== "" || u.hash !== "" || u.username !== "" || u.password !== "") {
+          return `${show(v)} is not an APT repository URL (http://, https:// or file:///, without query, fragment or credentials)`;
+        }
+        return undefined;
+      }).default("https://apt.grafana.com"),
+      { description: "Grafana's APT repository (suite stable, component main) or a mirror of it" },
+    ),
+    repositoryKeyPath: doc(text().optional(), { description: "the repository's armored signing key on the machine running Pulumi" }),
+  })
+  .prefault({});
+
+/** Log folders and files Debian and Ubuntu packages rotate themselves (their /etc/logrotate.d files). */
+export const packageLogFolders: readonly string[] = ["/var/log/nginx", "/var/log/apache2", "/var/log/mysql", "/var/log/redis", "/var/log/postgresql", "/var/log/apt", "/var/log/installer", "/var/log/journal", "/var/log/prometheus", "/var/log/grafana"];
+export const packageLogFiles: readonly string[] = [
+  "/var/log/syslog", "/var/log/messages", "/var/log/mail.log", "/var/log/mail.info", "/var/log/mail.warn", "/var/log/mail.err", "/var/log/kern.log", "/var/log/auth.log",
+  "/var/log/user.log", "/var/log/cron.log", "/var/log/daemon.log", "/var/log/debug", "/var/log/lpr.log", "/var/log/dpkg.log", "/var/log/alternatives.log",
+  "/var/log/btmp", "/var/log/wtmp", "/var/log/lastlog", "/var/log/faillog", "/var/log/ufw.log", "/var/log/cloud-init.log", "/var/log/cloud-init-output.log",
+];
+
+/** A program's log file: absolute, no glob characters (logrotate would expand them), not a file or folder a package rotates. */
+export function logFileProblem(v: string): string | undefined {
+  if (!/^\/[^\s*?[\]{}]+$/.test(v) || v.endsWith("/")) return `${show(v)} is not an absolute file path (no spaces or glob characters)`;
+  if (!v.startsWith("/var/log/")) return `${show(v)} is outside /var/log`;
+  if (v.split("/").includes("..") || v.split("/").includes(".")) return `${show(v)} has . or .. in it`;
+  if (packageLogFiles.includes(v)) return `${show(v)} is a log file the distribution writes and rotates; give the program its own file, e.g. /var/log/winyx/<program>.log`;
+  const folder = packageLogFolders.find((f) => v.startsWith(`${f}/`));
+  if (folder !== undefined) {
+    return `${show(v)} is in ${folder}, which its package's logrotate config rotates as ${folder}/*.log: logrotate would refuse the duplicate or rotate it twice; use a folder of your own, e.g. /var/log/winyx/`;
+  }
+  return undefined;
+}
+
+/** The chapter's Winyx programs (5.6.1): what every stack logs unless it sets `logging.programs`. */
+export const defaultLoggingPrograms: readonly { readonly name: string; readonly file: string }[] = [
+  { name: "winyx-user-api", file: "/var/log/winyx/api/user-api.log" },
+  { name: "winyx-user-rpc", file: "/var/log/winyx/rpc/user-rpc.log" },
+  { name: "winyx-frontend", file: "/var/log/winyx/frontend/app.log" },
+];
+
+/** The chapter's backup kinds (5.7): what every stack checks unless it sets `backups.kinds`. */
+export const defaultBackupKinds: readonly { readonly name: string; readonly pattern: string }[] = [
+  { name: "database", pattern: "db_backup_*.sql.gz" },
+  { name: "application", pattern: "app_backup_*.tar.gz" },
+  { name: "config", pattern: "config_backup_*.tar.gz" },
+];
+
+const logging = z.strictObject({
+  programs: doc(
+    z.array(
+      z.strictObject({
+        name: doc(text(/^[A-Za-z0-9_.-]+$/, "a syslog program name"), { description: "syslog program name (rsyslog programname)" }),
+        file: doc(checked(z.string(), "an absolute file under /var/log, not in a folder or file a package rotates", logFileProblem), { description: "its log file (rotated daily, 7 kept, 0640)" }),
+      }),
+    ).default(defaultLoggingPrograms.map((p) => ({ ...p }))),
+    { description: "programs whose syslog lines go to their own file; names and files unique (default: the chapter's three Winyx programs)" },
+  ),
+  forwardTo: doc(hostPort().optional(), { description: "forward all syslog to this host:port over TCP" }),
+  journalMaxUse: doc(
+    checked(z.string(), "a journald size (K, M, G, T suffix) of at least 4M", (v) => {
+      const bytes = journalSizeBytes(v);
+      if (bytes === undefined) return `${show(v)} is not a journald size (like 500M, 1G)`;
+      if (bytes < journalMinUseBytes) return `${show(v)} is below 4M: journald's smallest journal file is 512K, each file is an eighth of the cap, and a smaller cap is raised by journald`;
+      return undefined;
+    }).default("1G"),
+    { description: "journald SystemMaxUse; SystemMaxFileSize is an eighth of it, at most 128M, so journald keeps the cap as set", type: "size" },
+  ),
+  journalMaxRetention: doc(
+    checked(z.string(), "a systemd time span with one unit, more than 0", (v) => {
+      const match = TIME_SPAN.exec(v);
+      if (match === null) return `${show(v)} is not a systemd time span (like 7day, 2week)`;
+      if (Number(match[1]) === 0) return `${show(v)} must be more than 0 (0 turns retention off)`;
+      return undefined;
+    }).default("7day"),
+    { description: "journald MaxRetentionSec", type: "time span" },
+  ),
+});
+
+const backups = z.strictObject({
+  dir: doc(absolutePath().default("/backup/winyx"), { description: "where the backups are" }),
+  kinds: doc(
+    z
+      .array(
+        z.strictObject({
+          name: doc(text(/^[a-z][a-z0-9_]*$/, "a lower_snake_case name"), { description: "label `kind` of the backup metrics" }),
+          pattern: doc(text(/^[^/\s]+$/, "a file name pattern (no slash)"), { description: "file name glob in dir" }),
+        }),
+      )
+      .min(1, { message: "must list at least one kind of backup" })
+      .default(defaultBackupKinds.map((k) => ({ ...k }))),
+    { description: "kinds of backup: at least one, names unique (default: the chapter's database, application and config backups)" },
+  ),
+  checkEvery: doc(duration(1000, "a systemd timer needs a period of at least 1s").default("5m"), { description: "how often the freshness check runs (a systemd timer)" }),
+});
+
+const contracts = z
+  .strictObject({
+    watchDir: doc(absolutePath().default("/var/www/winyx/contracts"), { description: "folder watched for contract changes" }),
+  })
+  .prefault({});
+
+/** A release version as its tarball names it: no leading "v" (the tag adds it where upstream does). */
+const releasePin = z.strictObject({
+  version: doc(text(/^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/, 'a release version like "1.6.0" (no "v", never "latest")'), { description: "release version" }),
+  sha256: doc(text(/^[0-9a-f]{64}$/, "a sha256 in lowercase hex (64 digits)"), { description: "sha256 of its linux-amd64 tarball" }),
+});
+
+const releaseMirror = checked(url(), "http(s) URL without credentials, query or fragment", (v) => {
+  const u = new URL(v);
+  if (u.username || u.password) return `${show(v)} carries credentials: plain config is stored unencrypted; give the host access instead (a netrc, a proxy)`;
+  if (u.search || u.hash) return `${show(v)} has a query or fragment: release paths are appended to it`;
+  return undefined;
+});
+
+/** Secrets: presence only here (their values are checked by model/secrets.ts and never enter the spec). */
+const secret = (description: string) => doc(z.string().optional(), { description: `Secret: ${description}` });
+
+/** Every config key (namespace stripped), in the order Pulumi.yaml and the README list them. */
+export const configShape = {
+  environment: doc(text(), { description: "External label `environment` on every series and alert (production, staging, dev)" }),
+  monitorName: doc(text().default("winyx-monitor"), { description: "External label `monitor` on every series and alert" }),
+  target,
+  installMethod: doc(z.enum(["package", "upstream"]).default("package"), { description: "SSH hosts: `package` (distribution packages) or `upstream` (pinned release tarballs with sha256)" }),
+  releaseMirror: doc(releaseMirror.default(defaultReleaseMirror), { description: "installMethod upstream: base URL of the release tarballs, in GitHub's layout <base>/<owner>/<repo>/releases/download/<tag>/<file>; the sha256 never comes from it" }),
+  releases: doc(keyed(releaseServices, releasePin).prefault({}), { description: "installMethod upstream: pins replacing the release of each service description (model/services/); flags are rendered for the pinned version, and a version below the first release that knows a flag we render is an error naming releases.<service>.version and that minimum", placeholder: "<service>", defaultText: "each service's release (model/services/)" }),
+  jobs,
+  scrapeInterval: doc(duration(1, "Prometheus would silently use 1m").default("15s"), { description: "Prometheus global scrape_interval" }),
+  evaluationInterval: doc(duration(1, "Prometheus would silently use 1m").default("15s"), { description: "Prometheus global evaluation_interval" }),
+  retention: doc(duration(1, "Prometheus would silently use 15d").default("15d"), { description: "TSDB retention (--storage.tsdb.retention.time)" }),
+  thresholds,
+  alertmanager: doc(alertmanager, { description: "Notification settings" }),
+  grafana: doc(grafana, { description: "Grafana behind the reverse proxy" }),
+  logging: doc(logging.prefault({}), { description: "Host logging: rsyslog routing, journald, logrotate" }),
+  backups: doc(backups.prefault({}), { description: "Backup freshness metrics" }),
+  contracts: doc(contracts, { description: "Contract change monitor" }),
+  packageVersions: doc(
+    z
+      .record(
+        text(PACKAGE_NAME, "a Debian package name"),
+        text(PACKAGE_VERSION, 'a Debian package version like "1.5.0-1+b6" (never "latest")'),
+      )
+      .default({}),
+    {
+      description:
+        "Debian package -> version every install is pinned to (apt-get install name=version), over model/packageVersions.ts (Debian 12 bookworm; grafana has no default). A package upgraded outside Pulumi is drift and the next up puts the pin back",
+      placeholder: "<package>",
+      defaultText: "model/packageVersions.ts",
+    },
+  ),
+  purgeOnDestroy: doc(bool().default(false), { description: "`pulumi destroy` also deletes the Prometheus TSDB and Grafana data" }),
+  smtpPassword: secret("SMTP password for alertmanager.smtpAuthUsername; without it mail is sent unauthenticated. One line (trailing line breaks are removed)"),
+  slackWebhookUrl: secret("Slack incoming-webhook URL; without it no Slack notifications are configured. One line"),
+  grafanaAdminPassword: secret("password of the Grafana admin user. One line"),
+  grafanaSecretKey: secret("Grafana secret_key, which signs cookies and encrypts datasource secrets. One line"),
+  mysqlExporterPassword: secret("password of the MySQL user mysqld_exporter logs in as. One line"),
+  redisPassword: secret("Redis password redis_exporter authenticates with. One line"),
+  sshPrivateKey: secret("the SSH private key for target (instead of target.privateKeyPath), PEM"),
+  dockerTlsCa: secret("Docker target over tcp://: CA certificate of the engine, PEM"),
+  dockerTlsCert: secret("Docker target over tcp://: client certificate, PEM"),
+  dockerTlsKey: secret("Docker target over tcp://: client key, PEM"),
+};
+
+/** The whole config. Unknown top-level keys are "unknown config key" errors with a suggestion. */
+export const configSchema = z.strictObject(configShape);
+
+export type ParsedConfig = z.output<typeof configSchema>;

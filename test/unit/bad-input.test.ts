@@ -1,0 +1,214 @@
+/**
+ * The bad-input suite: one case per class of bad config, each from the minimal valid stack, each
+ * asserting the key path the error names (and what it says). Issue 8's cases are marked with their
+ * number. The config parser must refuse each before anything is rendered.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { configFromPulumi, configFromStackFile, parseStackConfig, SECRET_SET } from "../../model/config";
+import { parseImageReference, parseMemoryBytes } from "../../model/dockerReference";
+import { normalizeSecret } from "../../model/secrets";
+import { ValidationErrors } from "../../validate/errors";
+import { minimalConfig } from "../fixtures/config";
+
+const base = minimalConfig();
+const am = base.alertmanager as Record<string, unknown>;
+const logging = base.logging as Record<string, unknown>;
+const backups = base.backups as Record<string, unknown>;
+const SHA = "a".repeat(64);
+
+function errorsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof ValidationErrors, `expected ValidationErrors, got ${String(e)}`);
+    return e.errors.map((x) => x.message);
+  }
+  return [];
+}
+
+const bad = (patch: Record<string, unknown>) => errorsOf(() => parseStackConfig("test", { ...base, ...patch }));
+const docker = (d: Record<string, unknown>, more: Record<string, unknown> = {}) => bad({ target: { docker: d }, ...more });
+const program = (file: string) => ({ logging: { ...logging, programs: [{ name: "winyx-worker", file }] } });
+
+/** [class, its errors, the key path, what the message must say]. */
+const cases: [string, () => string[], string, RegExp][] = [
+  ["unknown top-level key, with a suggestion", () => bad({ scrapeIntervall: "30s" }), "scrapeIntervall", /unknown config key \(did you mean "scrapeInterval"\?\)/],
+  ["unknown nested key, with a suggestion", () => bad({ grafana: { rooturl: "https://x/" } }), "grafana.rooturl", /did you mean "rootUrl"/],
+  ["an object given as a string", () => bad({ target: "winyx.jp" }), "target", /expected an object, got a string "winyx.jp"/],
+  ["a boolean given as a word", () => bad({ purgeOnDestroy: "yes" }), "purgeOnDestroy", /expected true or false/],
+  ["a list given as a string", () => bad({ jobs: { mysql: { targets: "db:9104" } } }), "jobs.mysql.targets", /expected a list/],
+  ["a number given as text", () => bad({ thresholds: { cpuBusyPercent: "ninety" } }), "thresholds.cpuBusyPercent", /expected a number/],
+  ["a required section missing", () => bad({ alertmanager: undefined }), "alertmanager", /is required/],
+  ["a required nested key missing", () => bad({ alertmanager: { ...am, emails: { default: "a@x.jp", critical: "a@x.jp", database: "a@x.jp" } } }), "alertmanager.emails.business", /is required/],
+  ["an empty string", () => bad({ environment: " " }), "environment", /must not be empty/],
+  ["a value outside an enum", () => bad({ installMethod: "apt" }), "installMethod", /"apt" is not one of "package", "upstream"/],
+  ["not an e-mail address", () => bad({ alertmanager: { ...am, smtpFrom: "alerts" } }), "alertmanager.smtpFrom", /is not an e-mail address/],
+  ["not a Slack channel", () => bad({ alertmanager: { ...am, slackChannels: { default: "alerts", critical: "#b", contracts: "#c" } } }), "alertmanager.slackChannels.default", /Slack channel/],
+  ["not an http(s) URL", () => bad({ alertmanager: { ...am, webhookUrl: "ftp://hooks" } }), "alertmanager.webhookUrl", /is not an http\(s\) URL/],
+  ["not host:port", () => bad({ jobs: { mysql: { targets: ["http://db:9104"] } } }), "jobs.mysql.targets[0]", /is not host:port/],
+  ["a port out of range", () => bad({ target: { host: "a", port: 70000 } }), "target.port", /out of range \(1-65535\)/],
+  ["a target port 0", () => bad({ jobs: { mysql: { targets: ["db:0"] } } }), "jobs.mysql.targets[0]", /port 0 .* out of range/],
+  ["a target listed twice", () => bad({ jobs: { mysql: { targets: ["db:9104", "db:9104"] } } }), "jobs.mysql.targets[1]", /listed twice/],
+  ["an enabled job without targets", () => bad({ jobs: { mysql: { targets: [] } } }), "jobs.mysql.targets", /at least one target/],
+  ["an unknown job", () => bad({ jobs: { "go-zero-api": {} } }), "jobs.go-zero-api", /unknown key/],
+  ["8.7: a loopback-only exporter scraped by the host's name", () => bad({ target: { host: "mon.example.test" }, jobs: { node: { targets: ["mon.example.test:9100"] } } }), "jobs.node.targets[0]", /stack's own host \(target.host "mon.example.test"\), where node listens on 127.0.0.1:9100 only: use "127.0.0.1:9100"/],
+  ["a negative threshold", () => bad({ thresholds: { cpuBusyPercent: -5 } }), "thresholds.cpuBusyPercent", /must not be negative/],
+  ["a percentage over 100", () => bad({ thresholds: { diskUsedPercent: 120 } }), "thresholds.diskUsedPercent", /percentage \(0-100\)/],
+  ["a threshold at which the alert always fires", () => bad({ thresholds: { httpErrorRatio: 0 } }), "thresholds.httpErrorRatio", /is no threshold: the alert would fire always or never/],
+  ["a percentage at which the alert never fires", () => bad({ thresholds: { cpuBusyPercent: 100 } }), "thresholds.cpuBusyPercent", /is no threshold/],
+  ["a zero range window", () => bad({ thresholds: { generationFailureWindow: "0s" } }), "thresholds.generationFailureWindow", /PromQL range of 0 selects nothing/],
+  ["a ratio given as a percent", () => bad({ thresholds: { httpErrorRatio: 5 } }), "thresholds.httpErrorRatio", /is a ratio \(0-1/],
+  ["8.1: duration units out of order", () => bad({ alertmanager: { ...am, repeatInterval: "30m12h" } }), "alertmanager.repeatInterval", /not a Prometheus duration: .*each once, longest first/],
+  ["8.1: duration with a year after a week", () => bad({ retention: "1w1y" }), "retention", /not a Prometheus duration/],
+  ["a duration with a unit twice", () => bad({ evaluationInterval: "1m1m" }), "evaluationInterval", /not a Prometheus duration/],
+  ["a fractional duration", () => bad({ thresholds: { resourceFor: "1.5h" } }), "thresholds.resourceFor", /not a Prometheus duration/],
+  ["a duration beyond Go's range", () => bad({ retention: "1000y" }), "retention", /out of range/],
+  ["8.1: a zero group interval (amtool refuses it)", () => bad({ alertmanager: { ...am, groupInterval: "0s" } }), "alertmanager.groupInterval", /must be more than 0: Alertmanager refuses a zero group_interval/],
+  ["8.1: a zero scrape interval (Prometheus would use 1m)", () => bad({ scrapeInterval: "0s" }), "scrapeInterval", /must be more than 0: Prometheus would silently use 1m/],
+  ["a repeat interval shorter than the group interval", () => bad({ alertmanager: { ...am, groupInterval: "10m", repeatInterval: "5m" } }), "alertmanager.repeatInterval", /shorter than alertmanager.groupInterval/],
+  ["a timer period under a second", () => bad({ backups: { ...backups, checkEvery: "500ms" } }), "backups.checkEvery", /at least 1s/],
+  ["secure cookies over plain http", () => bad({ grafana: { rootUrl: "http://winyx.jp/grafana/" } }), "grafana.cookieSecure", /plain http/],
+  ["a root URL on another host than the domain", () => bad({ grafana: { domain: "winyx.jp", rootUrl: "https://grafana.example.com/" } }), "grafana.rootUrl", /is not grafana.domain/],
+  ["credentials in an APT repository URL", () => bad({ grafana: { repositoryUrl: "https://u:p@mirror/grafana" } }), "grafana.repositoryUrl", /without query, fragment or credentials/],
+  ["a user name with a space", () => bad({ grafana: { adminUser: "grafana admin" } }), "grafana.adminUser", /no spaces or colons/],
+  ["8.4: a program file in a folder a package rotates", () => bad(program("/var/log/nginx/winyx-frontend.log")), "logging.programs[0].file", /is in \/var\/log\/nginx, which its package's logrotate config rotates/],
+  ["a program file the distribution writes", () => bad(program("/var/log/syslog")), "logging.programs[0].file", /the distribution writes and rotates/],
+  ["a program file outside /var/log", () => bad(program("/srv/app/app.log")), "logging.programs[0].file", /outside \/var\/log/],
+  ["a program file with glob characters", () => bad(program("/var/log/winyx/*.log")), "logging.programs[0].file", /no spaces or glob characters/],
+  ["two programs writing one file", () => bad({ logging: { ...logging, programs: [{ name: "a", file: "/var/log/winyx/a.log" }, { name: "b", file: "/var/log/winyx/a.log" }] } }), "logging.programs[1].file", /also the file of logging.programs\[0\]/],
+  ["a program listed twice", () => bad({ logging: { ...logging, programs: [{ name: "a", file: "/var/log/winyx/a.log" }, { name: "a", file: "/var/log/winyx/b.log" }] } }), "logging.programs[1].name", /listed twice/],
+  ["8.5: a journald cap below what journald keeps", () => bad({ logging: { ...logging, journalMaxUse: "2M" } }), "logging.journalMaxUse", /below 4M/],
+  ["not a journald size", () => bad({ logging: { ...logging, journalMaxUse: "1GB" } }), "logging.journalMaxUse", /not a journald size/],
+  ["a zero journald retention", () => bad({ logging: { ...logging, journalMaxRetention: "0day" } }), "logging.journalMaxRetention", /turns retention off/],
+  ["not host:port for log forwarding", () => bad({ logging: { ...logging, forwardTo: "logs.internal" } }), "logging.forwardTo", /is not host:port/],
+  ["no backup kinds", () => bad({ backups: { kinds: [] } }), "backups.kinds", /at least one kind/],
+  ["a backup kind name that is no label value", () => bad({ backups: { kinds: [{ name: "DB-Dump", pattern: "x" }] } }), "backups.kinds[0].name", /lower_snake_case/],
+  ["a backup pattern with a slash", () => bad({ backups: { kinds: [{ name: "db", pattern: "a/b*.gz" }] } }), "backups.kinds[0].pattern", /no slash/],
+  ["a release pin of an unknown service", () => bad({ releases: { nodeexporter: { version: "1.6.0", sha256: SHA } } }), "releases.nodeexporter", /did you mean "nodeExporter"/],
+  ["a release pinned to latest", () => bad({ releases: { nodeExporter: { version: "latest", sha256: SHA } } }), "releases.nodeExporter.version", /never "latest"/],
+  ["credentials in the release mirror", () => bad({ releaseMirror: "https://bob:pw@mirror" }), "releaseMirror", /carries credentials/],
+  ["upstream install without a pinned sum", () => bad({ installMethod: "upstream" }), "releases.nginxExporter", /no sha256 is pinned/],
+  ["target with neither form", () => bad({ target: {} }), "target.host", /is required \(or target.docker/],
+  ["Docker: both target forms at once", () => bad({ target: { host: "a", docker: { host: "unix:///var/run/docker.sock" } } }), "target.host", /cannot be used together with target.docker/],
+  ["Docker: not an engine address", () => docker({ host: "docker.internal:2376" }), "target.docker.host", /not a Docker engine address/],
+  ["Docker: tcp:// without a port", () => docker({ host: "tcp://docker.internal" }), "target.docker.host", /port is required/],
+  ["Docker: tcp:// without TLS material", () => docker({ host: "tcp://docker.internal:2376" }), "target.docker.host", /needs TLS: set the secrets dockerTlsCa, dockerTlsCert, dockerTlsKey/],
+  ["Docker: a key path without ssh://", () => docker({ host: "unix:///var/run/docker.sock", privateKeyPath: "/k" }), "target.docker.privateKeyPath", /only used with an ssh:\/\/ engine/],
+  ["Docker: an image without a tag", () => docker({ host: "unix:///var/run/docker.sock", images: { prometheus: "prom/prometheus" } }), "target.docker.images.prometheus", /has no tag/],
+  ["Docker: an uppercase repository", () => docker({ host: "unix:///var/run/docker.sock", images: { grafana: "grafana/Grafana:11.0.0" } }), "target.docker.images.grafana", /repository names are lowercase/],
+  ["Docker: a digest that is not sha256 of 64 hex", () => docker({ host: "unix:///var/run/docker.sock", images: { grafana: "grafana/grafana:11.0.0@sha256:abc" } }), "target.docker.images.grafana", /not a Docker image reference|expected sha256/],
+  ["Docker: an unknown service key, with a suggestion", () => docker({ host: "unix:///var/run/docker.sock", images: { nodexporter: "prom/node-exporter:v1.6.0" } }), "target.docker.images.nodexporter", /did you mean "nodeExporter"/],
+  ["Docker: a memory size Docker cannot parse", () => docker({ host: "unix:///var/run/docker.sock", resources: { prometheus: { memory: "512x" } } }), "target.docker.resources.prometheus.memory", /not a Docker memory size/],
+  ["Docker: memory under Docker's minimum", () => docker({ host: "unix:///var/run/docker.sock", resources: { prometheus: { memory: "4m" } } }), "target.docker.resources.prometheus.memory", /minimum memory limit of 6m/],
+  ["Docker: zero CPUs", () => docker({ host: "unix:///var/run/docker.sock", resources: { grafana: { cpus: 0 } } }), "target.docker.resources.grafana.cpus", /CPU count above 0/],
+  ["Docker: installMethod upstream", () => docker({ host: "unix:///var/run/docker.sock" }, { installMethod: "upstream" }), "installMethod", /target.docker runs images/],
+  ["Docker: a Redis upstream that is no redis:// URL", () => docker({ host: "unix:///var/run/docker.sock", upstreams: { redis: "host.docker.internal:6379" } }), "target.docker.upstreams.redis", /redis:\/\/ or rediss:\/\/ URL/],
+  ["Docker: a publish address that is no IP", () => docker({ host: "unix:///var/run/docker.sock", publishAddress: "localhost" }), "target.docker.publishAddress", /is not an IP address/],
+  ["8.2: a one-line secret with a line break inside", () => errorsOf(() => configFromPulumi({ "winyx-monitoring:smtpPassword": "abc\ndef\n" }, "test")), "smtpPassword", /has a line break inside/],
+  ["a secret of line breaks only", () => errorsOf(() => configFromPulumi({ "winyx-monitoring:redisPassword": "\r\n" }, "test")), "redisPassword", /only line breaks/],
+];
+
+describe("bad input: every class refused with its key path", () => {
+  it(`covers at least 40 classes (${cases.length})`, () => {
+    assert.ok(cases.length >= 40);
+    assert.equal(new Set(cases.map((c) => c[0])).size, cases.length, "class names are distinct");
+  });
+
+  for (const [name, errors, path, what] of cases) {
+    it(name, () => {
+      const messages = errors();
+      const hit = messages.find((m) => m.startsWith(`stack test: ${path}: `));
+      assert.ok(hit !== undefined, `no error for ${path}; got:\n${messages.join("\n")}`);
+      assert.match(hit, what);
+    });
+  }
+
+  it("a secret stored in plain text in a stack file", () => {
+    assert.deepEqual(errorsOf(() => configFromStackFile("x", { "winyx-monitoring:dockerTlsKey": "-----BEGIN" })), [
+      "Pulumi.x.yaml: winyx-monitoring:dockerTlsKey: is a secret but stored in plain text; set it with: pulumi config set --secret dockerTlsKey",
+    ]);
+  });
+});
+
+describe("the right values are accepted", () => {
+  it("8.1: every duration form Prometheus accepts", () => {
+    const spec = parseStackConfig("test", { ...base, retention: "1y2w", scrapeInterval: "1m30s", alertmanager: { ...am, groupWait: "0s", repeatInterval: "12h30m" } });
+    assert.deepEqual([spec.retention, spec.scrapeInterval, spec.alertmanager.groupWait, spec.alertmanager.repeatInterval], ["1y2w", "1m30s", "0s", "12h30m"]);
+  });
+
+  it("8.2: one-line secrets lose a trailing LF or CRLF, PEM secrets keep their lines with one final newline", () => {
+    assert.equal(normalizeSecret("smtpPassword", "s3cret\n"), "s3cret");
+    assert.equal(normalizeSecret("grafanaAdminPassword", "s3cret\r\n"), "s3cret");
+    assert.equal(normalizeSecret("slackWebhookUrl", "https://hooks.slack.com/x\n\n"), "https://hooks.slack.com/x");
+    assert.equal(normalizeSecret("redisPassword", "p w"), "p w");
+    assert.equal(normalizeSecret("sshPrivateKey", "-----BEGIN\r\nabc\r\n-----END\r\n\r\n"), "-----BEGIN\nabc\n-----END\n");
+    assert.throws(() => normalizeSecret("smtpPassword", "a\nb"), /^Error: smtpPassword: has a line break inside/);
+    assert.deepEqual(configFromPulumi({ "winyx-monitoring:smtpPassword": "s3cret\n", "winyx-monitoring:redisPassword": "" }), { smtpPassword: SECRET_SET, redisPassword: "" });
+  });
+
+  it("8.4: program files of any name in folders of their own, and directly in /var/log", () => {
+    const programs = [
+      { name: "a", file: "/var/log/winyx-worker.log" },
+      { name: "b", file: "/var/log/winyx/jobs/jobs.out" },
+    ];
+    assert.deepEqual(parseStackConfig("test", { ...base, logging: { ...logging, programs } }).logging.programs, programs);
+  });
+
+  it("8.7: the stack's own exporters on 127.0.0.1, other hosts by name", () => {
+    const spec = parseStackConfig("test", { ...base, target: { host: "mon.example.test" }, jobs: { node: { targets: ["127.0.0.1:9100", "web1.example.test:9100"] } } });
+    assert.deepEqual(spec.jobs.node.targets, ["127.0.0.1:9100", "web1.example.test:9100"]);
+  });
+
+  it("the Docker form with the defaults of model/spec.ts", () => {
+    const spec = parseStackConfig("test", { ...base, target: { docker: { host: "unix:///var/run/docker.sock" } } });
+    assert.deepEqual(spec.target, {
+      kind: "docker",
+      host: "unix:///var/run/docker.sock",
+      publishAddress: "127.0.0.1",
+      images: {},
+      resources: {},
+      upstreams: { mysql: "host.docker.internal:3306", redis: "redis://host.docker.internal:6379", nginxStatusUrl: "http://host.docker.internal:8080/stub_status" },
+    });
+  });
+
+  it("the Docker form in full: ssh:// with a key, images with digests, limits, tcp:// with its TLS secrets", () => {
+    const digest = `sha256:${"0123456789abcdef".repeat(4)}`;
+    const spec = parseStackConfig("test", {
+      ...base,
+      target: {
+        docker: {
+          host: "ssh://deploy@docker1.internal:2222",
+          privateKeyPath: "/home/me/.ssh/id_ed25519",
+          publishAddress: "10.0.0.7",
+          images: { prometheus: `registry.internal:5000/prom/prometheus:v2.45.0@${digest}`, grafana: "grafana/grafana:11.0.0" },
+          resources: { prometheus: { memory: "1.5g", cpus: 0.5 }, grafana: { memory: "512m" } },
+          upstreams: { mysql: "db.internal:3306" },
+        },
+      },
+    });
+    assert.equal(spec.target.kind, "docker");
+    if (spec.target.kind !== "docker") return;
+    assert.equal(spec.target.privateKeyPath, "/home/me/.ssh/id_ed25519");
+    assert.deepEqual(spec.target.resources, { prometheus: { memoryBytes: 1610612736, cpus: 0.5 }, grafana: { memoryBytes: 536870912 } });
+    assert.equal(spec.target.images.prometheus, `registry.internal:5000/prom/prometheus:v2.45.0@${digest}`);
+    assert.equal(spec.target.upstreams.mysql, "db.internal:3306");
+    const tls = { dockerTlsCa: SECRET_SET, dockerTlsCert: SECRET_SET, dockerTlsKey: SECRET_SET };
+    assert.equal(parseStackConfig("test", { ...base, ...tls, target: { docker: { host: "tcp://docker1.internal:2376" } } }).target.kind, "docker");
+  });
+
+  it("image references: the grammar's own examples", () => {
+    // "Prom/x:1" is valid: Docker reads an uppercase first component as a registry host.
+    for (const ok of ["prom/prometheus:v2.45.0", "Prom/x:1", "localhost:5000/a/b_c__d-e:1.0", "[::1]:5000/x:y", "a.b.c/d/e:latest-1", `x:y@sha256:${"f".repeat(64)}`]) {
+      assert.equal(typeof parseImageReference(ok), "object", ok);
+    }
+    for (const no of ["prom/prometheus", "prom/X:1", "x:", "x:-tag", "x/:1", "x__:1", "-x:1", `x:y@sha256:${"f".repeat(63)}`, `x:y@md5:${"f".repeat(64)}`]) {
+      assert.equal(typeof parseImageReference(no), "string", no);
+    }
+  });
+
+  it("memory sizes as Docker parses them (binary multiples, b/k/m/g, optional iB)", () => {
+    assert.deepEqual(["512m", "1g", "1.5g", "512MiB", "1024k", "2048", "64mb"].map(parseMemoryBytes), [536870912, 1073741824, 1610612736, 536870912, 1048576, 2048, 67108864]);
+    assert.equal(typeof parseMemoryBytes("1 gigabyte"), "string");
+  });
+});
