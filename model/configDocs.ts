@@ -134,7 +134,7 @@ export function pulumiConfigDeclarations(): Record<string, { type: string; defau
   for (const [key, schema] of Object.entries(configShape)) {
     const u = unwrap(schema as z.ZodType);
     const def = defOf(u.core);
-    const type = def.type === "object" ? "object" : def.type === "array" ? "array" : def.type === "boolean" ? "boolean" : def.type === "number" ? "integer" : "string";
+    const type = def.type === "object" || def.type === "record" ? "object" : def.type === "array" ? "array" : def.type === "boolean" ? "boolean" : def.type === "number" ? "integer" : "string";
     const fields = type === "object" ? " Its fields, defaults and constraints: README.md, Configuration keys." : "";
     const constraint = u.docs.constraint === undefined || type === "object" ? "" : ` Constraint: ${u.docs.constraint}.`;
     const secret = (u.docs.description ?? "").startsWith("Secret:");

@@ -15,6 +15,7 @@ import { parseDurationMs, type Duration } from "./duration";
 import { parseImageReference, parseMemoryBytes } from "./dockerReference";
 import { allJobs } from "./jobs";
 import { defaultReleaseMirror, releaseServices } from "./releases";
+import { serviceList } from "./services/index";
 import type { ServiceName } from "./spec";
 import { defaultThresholds } from "../rules/config";
 
@@ -146,8 +147,8 @@ const TIME_SPAN = /^(\d+)\s*(s|sec|m|min|h|hr|hour|hours|d|day|days|w|week|weeks
 
 // ---- sections ----------------------------------------------------------------------------------
 
-/** Every service of the stack (model/spec.ts ServiceName), as config keys. */
-export const serviceNames = ["prometheus", "alertmanager", "grafana", "nodeExporter", "mysqlExporter", "redisExporter", "nginxExporter", "pushgateway"] as const satisfies readonly ServiceName[];
+/** Every service of the stack (the catalog's, model/services/), as config keys. */
+export const serviceNames: readonly ServiceName[] = serviceList.map((s) => s.name);
 
 /** An object of `keys`, each optional and of `value`: unknown keys are errors with a suggestion. */
 function keyed<K extends string, V extends z.ZodType>(keys: readonly K[], value: V) {
