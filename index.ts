@@ -15,23 +15,36 @@ const spec = parseStackConfig(pulumi.getStack(), configFromPulumi(pulumi.runtime
 const files = validateAll(spec);
 for (const warning of stackWarnings(spec)) void pulumi.log.warn(warning);
 const target = spec.target;
-if (target.kind !== "ssh") throw new ValidationErrors([new ValidationError("config", "target.docker", "the Docker target is not deployable yet")]);
 checkDeployable();
 
 const secrets: Partial<Record<SecretName, pulumi.Output<string>>> = {};
 // Each secret as its reader needs it (model/secrets.ts: a trailing newline from `config set --secret < file` removed).
 for (const key of hostSecretKeys) if (spec.secretsSet.includes(key)) secrets[key] = config.requireSecret(key).apply((value) => normalizeSecret(key, value));
 
-const keyPath = target.privateKeyPath;
-const privateKey = (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).apply((key) => normalizeSecret("sshPrivateKey", key || readFileSync(keyPath as string, "utf8")));
+/** The SSH key: the secret sshPrivateKey, else the file at `keyPath`. */
+function sshKey(keyPath: string | undefined): pulumi.Output<string> {
+  return (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).apply((key) => normalizeSecret("sshPrivateKey", key || readFileSync(keyPath as string, "utf8")));
+}
 
-const stack = new MonitoringStack("winyx", {
-  spec,
-  files,
-  connection: pulumi.output({ host: target.host, port: target.port, user: target.user, privateKey }),
-  secrets,
-  grafanaRepositoryKey: spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined,
-});
+const stack =
+  target.kind === "ssh"
+    ? new MonitoringStack("winyx", {
+        spec,
+        files,
+        connection: pulumi.output({ host: target.host, port: target.port, user: target.user, privateKey: sshKey(target.privateKeyPath) }),
+        secrets,
+        grafanaRepositoryKey: spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined,
+      })
+    : new MonitoringStack("winyx", {
+        spec,
+        files,
+        engine: pulumi.output({
+          host: target.host,
+          ...(target.host.startsWith("ssh://") ? { privateKey: sshKey(target.privateKeyPath) } : {}),
+          ...(target.host.startsWith("tcp://") ? { tlsCa: config.requireSecret("dockerTlsCa"), tlsCert: config.requireSecret("dockerTlsCert"), tlsKey: config.requireSecret("dockerTlsKey") } : {}),
+        }),
+        secrets,
+      });
 
 const outputs = stackOutputs(spec, target);
 export const prometheusUrl = stack.prometheusUrl;
@@ -41,6 +54,8 @@ export const grafanaUrl = stack.grafanaUrl;
 export const dashboardUrls = outputs.dashboardUrls;
 /** Run this where `pulumi` runs to reach the loopback URLs above (services listen on the host's loopback only). */
 export const sshTunnel = outputs.sshTunnel;
+/** Docker target: every service's endpoint as reached from the machine running the engine. */
+export const serviceUrls = stack.serviceUrls;
 export const enabledJobs = outputs.enabledJobs;
 export const alertRules = outputs.alertRules;
 export const dashboards = outputs.dashboards;
@@ -48,10 +63,20 @@ export const dashboards = outputs.dashboards;
 /** What a deploy needs beyond a valid spec (synth renders without these). */
 function checkDeployable(): void {
   const errors: ValidationError[] = [];
-  if (!target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
-    errors.push(new ValidationError("config", "target.privateKeyPath", "set it, or the secret sshPrivateKey, to log in to the host"));
+  const needsKey = target.kind === "ssh" || target.host.startsWith("ssh://");
+  if (needsKey && !target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
+    const field = target.kind === "ssh" ? "target.privateKeyPath" : "target.docker.privateKeyPath";
+    errors.push(new ValidationError("config", field, "set it, or the secret sshPrivateKey, to log in to the host"));
   }
-  if (spec.grafana.installPackage) {
+  if (target.kind === "docker") {
+    for (const key of ["dockerTlsCa", "dockerTlsCert", "dockerTlsKey"] as const) {
+      if (target.host.startsWith("tcp://") && !config.getSecret(key)) errors.push(new ValidationError("config", key, `not set: a tcp:// engine (${target.host}) is reached over TLS with a client certificate (pulumi config set --secret)`));
+    }
+    if (spec.jobs.mysql.enabled && !spec.secretsSet.includes("mysqlExporterPassword")) {
+      errors.push(new ValidationError("config", "mysqlExporterPassword", "not set: on a Docker target mysqld_exporter logs in over TCP with this password (the database user is the host's to create)"));
+    }
+  }
+  if (target.kind === "ssh" && spec.grafana.installPackage) {
     if (!spec.grafana.repositoryKeyPath) {
       errors.push(new ValidationError("config", "grafana.repositoryKeyPath", "Grafana's repository signing key is needed to install its package"));
     }

@@ -62,8 +62,10 @@ export function mysqlExporterGrants(password: string): string {
   ].join("\n");
 }
 
-export function mysqlExporterMyCnf(password: string): string {
-  return ["[client]", `user=${mysqlExporterDbUser}`, `password=${cnfString(password)}`, "socket=/run/mysqld/mysqld.sock", ""].join("\n");
+/** mysqld_exporter's my.cnf: MariaDB's socket on a host, or `address` (host:port, a Docker target's upstream). */
+export function mysqlExporterMyCnf(password: string, address?: string): string {
+  const where = address === undefined ? ["socket=/run/mysqld/mysqld.sock"] : [`host=${address.replace(/:\d+$/, "")}`, `port=${/:(\d+)$/.exec(address)?.[1] ?? "3306"}`];
+  return ["[client]", `user=${mysqlExporterDbUser}`, `password=${cnfString(password)}`, ...where, ""].join("\n");
 }
 
 /** mysqld_exporter with its own database user; the password only in a 0640 my.cnf and a root-only SQL file. */

@@ -1,18 +1,22 @@
 /**
  * The whole Winyx monitoring stack on one host, from a validated StackSpec: a component per
  * enabled service, fed the files of render/index.ts `renderStack`, so what `synth` shows is what
- * lands on the host. Each service's software is a Debian package or a pinned upstream release,
- * as spec.installMethod says (components/common.ts).
+ * lands on the host. The target decides how a service is realized: over SSH (`connection`), each
+ * service's software is a Debian package or a pinned upstream release, as spec.installMethod says
+ * (components/common.ts); on a Docker engine (`engine`), each is a container of its pinned image
+ * (components/docker.ts). Both read the same service catalog and the same rendered files.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { resolveReleaseOf, type ResolvedRelease } from "../model/releases";
 import { serviceEnabled, serviceList, services, type ServiceDescription } from "../model/services/index";
 import type { SecretName, StackSpec } from "../model/spec";
+import type { DockerEngineInput } from "../providers/docker";
 import type { SshConnectionInput } from "../providers/ssh";
 import { renderStack } from "../render/index";
 import { Alertmanager } from "./alertmanager";
 import { CatalogService } from "./catalogService";
 import { renderedFile } from "./common";
+import { dockerServices, type ContainerService } from "./docker";
 import { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
 import { Grafana } from "./grafana";
 import { HostLogging } from "./hostLogging";
@@ -22,8 +26,10 @@ import type { PackagedServiceName } from "../render/systemd";
 
 export interface MonitoringStackArgs {
   readonly spec: StackSpec;
-  /** The monitoring host; privateKey secret. */
-  readonly connection: SshConnectionInput;
+  /** The monitoring host, when spec.target is an SSH target; privateKey secret. Exclusive with `engine`. @default none */
+  readonly connection?: SshConnectionInput;
+  /** The Docker engine, when spec.target is a Docker target; keys secret. Exclusive with `connection`. @default none */
+  readonly engine?: DockerEngineInput;
   /** The secrets the stack sets (spec.secretsSet), as secret Outputs. @default {} */
   readonly secrets?: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>;
   /** Rendered files by relative path (validate/index.ts validateAll returns them). @default renderStack(spec, services) */
@@ -49,6 +55,13 @@ export function hostFilesUnder(files: Readonly<Record<string, string>>, dir: str
   return Object.fromEntries(Object.entries(filesUnder(files, dir, true)).map(([path, content]) => [`/${path}`, content]));
 }
 
+/** A catalog service's listen port. */
+function portOf(service: string): number {
+  const description: ServiceDescription | undefined = serviceList.find((s) => s.name === service);
+  if (!description) throw new Error(`no service ${service} in the catalog`);
+  return description.ports[description.listenPort] as number;
+}
+
 /** The catalog services with a component class of their own (secrets, extra files, their resource types kept). */
 const withOwnComponent: Readonly<Record<string, true>> = { prometheus: true, alertmanager: true, grafana: true, nodeExporter: true, mysqlExporter: true, redisExporter: true, nginxExporter: true, pushgateway: true };
 
@@ -60,17 +73,35 @@ function kebab(key: string): string {
 export class MonitoringStack extends pulumi.ComponentResource {
   public readonly prometheus?: Prometheus;
   public readonly alertmanager?: Alertmanager;
-  public readonly grafana: Grafana;
+  public readonly grafana?: Grafana;
+  /** Docker target: the container of each enabled service, by catalog key. */
+  public readonly containers?: Readonly<Record<string, ContainerService>>;
   public readonly prometheusUrl?: string;
   public readonly alertmanagerUrl?: string;
-  public readonly grafanaUrl: string;
+  public readonly grafanaUrl?: string;
+  /** Where the other services' endpoints are (Docker target: published ports; node exporter on the network's gateway). */
+  public readonly serviceUrls?: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:MonitoringStack", name, {}, opts);
-    const { spec, connection } = args;
+    const { spec } = args;
     const secrets = args.secrets ?? {};
     const catalog = args.services ?? serviceList;
     const files = args.files ?? renderStack(spec, catalog);
+    if (args.connection !== undefined && args.engine !== undefined) throw new Error("MonitoringStack: give either connection (SSH target) or engine (Docker target), not both");
+    if (spec.target.kind === "docker") {
+      if (args.engine === undefined) throw new Error("MonitoringStack: spec.target is a Docker engine: engine is required (connection is for an SSH target)");
+      this.containers = dockerServices(this, name, { spec, engine: args.engine, files, secrets });
+      const url = (service: string) => (this.containers?.[service] ? `http://${spec.target.kind === "docker" ? spec.target.publishAddress : ""}:${portOf(service)}/` : undefined);
+      this.prometheusUrl = url("prometheus");
+      this.alertmanagerUrl = url("alertmanager");
+      this.grafanaUrl = url("grafana");
+      this.serviceUrls = pulumi.all(Object.fromEntries(Object.entries(this.containers).map(([key, c]) => [key, c.url]))) as pulumi.Output<Record<string, string>>;
+      this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl, serviceUrls: this.serviceUrls });
+      return;
+    }
+    const connection = args.connection;
+    if (connection === undefined) throw new Error("MonitoringStack: spec.target is an SSH host: connection is required (engine is for a Docker target)");
     const host = { connection, packageVersions: spec.packageVersions };
     const child = { parent: this };
     const enabled = (job: keyof StackSpec["jobs"]) => spec.jobs[job].enabled;

@@ -116,6 +116,14 @@ function pooled(conn: SshConnection): PooledConnection {
   return entry;
 }
 
+/**
+ * The pooled connection to a host, for what is not a command: the Docker provider forwards the remote
+ * engine's socket over it (one connection per host, shared with every command sent there).
+ */
+export function sshClient(conn: SshConnection): Promise<Client> {
+  return pooled(conn).client;
+}
+
 /** Quotes one word for POSIX sh. */
 export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;

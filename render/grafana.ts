@@ -9,6 +9,7 @@ import type { JobName } from "../model/jobs";
 import { parentDir, serviceFile, services } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 import { hardeningLines } from "./systemd";
+import { stackAddresses } from "./addresses";
 import { toYaml } from "./yaml";
 
 /** Where the provider reads dashboard JSON on the host; the deploy writes `dashboards/*.json` there (model/services/grafana.ts). */
@@ -61,7 +62,8 @@ export function renderGrafanaIni(spec: StackSpec): string {
       ],
       settings: [
         ["protocol", "http"],
-        ["http_addr", "127.0.0.1"],
+        // Loopback on a host; all interfaces of its own container on a Docker host (published on publishAddress only).
+        ["http_addr", stackAddresses(spec).listenHost],
         ["http_port", ports.grafana],
         ["domain", g.domain],
         ["root_url", g.rootUrl],
@@ -129,7 +131,7 @@ function renderDatasources(spec: StackSpec): string {
         uid: prometheusDatasource.uid,
         type: "prometheus",
         access: "proxy",
-        url: `http://127.0.0.1:${ports.prometheus}`,
+        url: `http://${stackAddresses(spec).serviceAddress("prometheus")}`,
         isDefault: true,
         editable: false,
         // Grafana's minimum step, so a rate window never holds fewer than the expected scrapes.

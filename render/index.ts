@@ -7,7 +7,7 @@
  */
 import { serviceList, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
-import { renderAlertmanagerConfig, renderAlertmanagerTemplates } from "./alertmanager";
+import { alertmanagerContainerPaths, alertmanagerHostPaths, renderAlertmanagerConfig, renderAlertmanagerTemplates } from "./alertmanager";
 import { renderGrafanaFiles } from "./grafana";
 import { renderLoggingFiles } from "./logging";
 import { monitorPaths, renderBackupScript, renderBackupTimer, renderBackupUnit, renderContractScript, renderContractUnit } from "./monitors";
@@ -42,9 +42,13 @@ export function renderStack(spec: StackSpec, list: readonly ServiceDescription[]
   // The rule files sit beside prometheus.yml (its `rule_files: [rules/*.yml]`), their tests in rules/tests/.
   add("prometheus/rules", renderRuleFiles(spec));
   add("prometheus/rules", renderRuleTests(spec));
-  add("alertmanager", { "alertmanager.yml": renderAlertmanagerConfig(spec) });
+  const docker = spec.target.kind === "docker";
+  add("alertmanager", { "alertmanager.yml": renderAlertmanagerConfig(spec, docker ? alertmanagerContainerPaths : alertmanagerHostPaths) });
   add("alertmanager/templates", renderAlertmanagerTemplates());
   add("grafana", renderGrafanaFiles(spec));
+  // On a Docker host the host's logging, the monitors' timers and the services' units are not ours: the
+  // services run as containers (components/docker.ts), the rest stays the host's concern (README).
+  if (docker) return sortedByPath(files);
   // Keyed by host path (/etc/rsyslog.d/...): kept whole under logging/ and monitors/ so the tree shows where each goes.
   add("logging", underRoot(renderLoggingFiles(spec)));
   add(
@@ -58,5 +62,9 @@ export function renderStack(spec: StackSpec, list: readonly ServiceDescription[]
     }),
   );
   for (const [service, hostFiles] of Object.entries(renderServicesHostFiles(spec, list))) add(`services/${service}`, underRoot(hostFiles));
+  return sortedByPath(files);
+}
+
+function sortedByPath(files: Map<string, string>): Record<string, string> {
   return Object.fromEntries([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

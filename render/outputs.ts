@@ -10,7 +10,7 @@
  */
 import { ports } from "../model/ports";
 import { isAlertRule } from "../model/rules";
-import type { SshTargetSpec, StackSpec } from "../model/spec";
+import type { SshTargetSpec, StackSpec, TargetSpec } from "../model/spec";
 import { activeRuleGroups } from "../rules/index";
 import { enabledDashboards } from "./grafana";
 
@@ -25,7 +25,8 @@ export interface StackOutputs {
   /** Dashboard uid -> `<grafanaUrl>d/<uid>`, for every dashboard the stack provisions. */
   readonly dashboardUrls: Readonly<Record<string, string>>;
   /** The command that makes the loopback URLs reachable from here: `ssh -N -L ... user@host`. */
-  readonly sshTunnel: string;
+  /** SSH target: the tunnel command. A Docker target publishes the ports on `publishAddress` itself: none. */
+  readonly sshTunnel?: string;
   /** Scrape jobs enabled. */
   readonly enabledJobs: number;
   /** Alerting rules loaded (recording rules not counted). */
@@ -45,7 +46,7 @@ export function sshTunnelCommand(target: SshTargetSpec, forwardPorts: readonly n
 }
 
 /** The outputs of a stack on an SSH target. */
-export function stackOutputs(spec: StackSpec, target: SshTargetSpec): StackOutputs {
+export function stackOutputs(spec: StackSpec, target: TargetSpec): StackOutputs {
   const local = (port: number) => `http://127.0.0.1:${port}/`;
   const grafanaUrl = spec.grafana.rootUrl.endsWith("/") ? spec.grafana.rootUrl : `${spec.grafana.rootUrl}/`;
   const dashboards = enabledDashboards(spec);
@@ -59,7 +60,7 @@ export function stackOutputs(spec: StackSpec, target: SshTargetSpec): StackOutpu
     ...(spec.jobs.alertmanager.enabled ? { alertmanagerUrl: local(ports.alertmanager) } : {}),
     grafanaUrl,
     dashboardUrls: Object.fromEntries(dashboards.map((d) => [d.uid, `${grafanaUrl}d/${d.uid}`])),
-    sshTunnel: sshTunnelCommand(target, forward),
+    ...(target.kind === "ssh" ? { sshTunnel: sshTunnelCommand(target, forward) } : {}),
     enabledJobs: Object.values(spec.jobs).filter((job) => job.enabled).length,
     alertRules: activeRuleGroups(spec).reduce((n, group) => n + group.rules.filter(isAlertRule).length, 0),
     dashboards: dashboards.length,

@@ -5,8 +5,8 @@
  * relative to it, so the rule files of render/rules.ts go to /etc/prometheus/rules/.
  */
 import { allJobs, type JobHandle, type JobName } from "../model/jobs";
-import { ports } from "../model/ports";
 import type { StackSpec } from "../model/spec";
+import { stackAddresses } from "./addresses";
 import { toYaml } from "./yaml";
 
 /** Where the rule files are, relative to the folder of prometheus.yml. */
@@ -21,7 +21,8 @@ function scrapeConfig(spec: StackSpec, job: JobHandle): Record<string, unknown> 
     scrape_interval: job.scrapeInterval ?? spec.scrapeInterval,
     static_configs: [
       {
-        targets: [...settings.targets],
+        // As Prometheus reaches them: unchanged on a host, the stack's network names on a Docker host.
+        targets: settings.targets.map((t) => stackAddresses(spec).scrapeTarget(t)),
         // A static label, not the chapter's relabel of __address__ into a constant: same result, less to read.
         ...(job.serviceLabel === undefined ? {} : { labels: { service: job.serviceLabel } }),
       },
@@ -42,7 +43,7 @@ export function renderPrometheusConfig(spec: StackSpec): string {
       evaluation_interval: spec.evaluationInterval,
       external_labels: { monitor: spec.monitorName, environment: spec.environment },
     },
-    alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${ports.alertmanager}`] }] }] },
+    alerting: { alertmanagers: [{ static_configs: [{ targets: [stackAddresses(spec).serviceAddress("alertmanager")] }] }] },
     rule_files: [ruleFilesGlob],
     scrape_configs: enabled.map((job) => scrapeConfig(spec, job)),
   };

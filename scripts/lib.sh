@@ -91,3 +91,25 @@ start_docker_engine() {
   done
   die "the Docker engine did not answer within 60s; see /var/log/dockerd.log"
 }
+
+# --- the machine's Debian mirror -------------------------------------------------------------------------------
+# Test hosts and test images use the same Debian mirror as this machine (the only one reachable), read from its
+# apt sources.
+
+# The deb822 stanzas of the machine's Debian sources (signed by the Debian archive keyring): the hosts' apt sources.
+host_debian_sources() {
+  awk -v RS= -v ORS='\n\n' '/Signed-By: *\/usr\/share\/keyrings\/debian-archive-keyring\.gpg/ && !/Enabled: *no/' \
+    /etc/apt/sources.list.d/*.sources 2>/dev/null | sed '/^#/d'
+}
+
+# The archive URI serving the release suite itself, for debootstrap.
+debian_mirror() {
+  host_debian_sources | awk -v suite="$TESTHOST_DEBIAN_SUITE" '
+    /^URIs:/ { uri = $2 }
+    /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == suite) { print uri; exit } }'
+}
+
+# apt settings this machine needs for that mirror (for example no Valid-Until check on a snapshot), for the hosts too.
+host_apt_mirror_settings() {
+  cat /etc/apt/apt.conf.d/* 2>/dev/null | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy)' || true
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command brings this machine (Debian 12, root) to a working state: Debian packages, Node modules, the Pulumi
-# builds, the Docker engine and the test host image. Idempotent: a second run only checks, in seconds.
+# builds, the Docker engine, the test host image and the Docker target's service images. Idempotent: a second run
+# only checks, in seconds.
 # Works from a fresh clone (no node_modules yet): `bash scripts/setup.sh`; `npm run setup` runs the same.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -77,6 +78,8 @@ pulumi_toolchain() { bash "$scripts_dir/build-pulumi.sh"; }
 host_images() {
   step "Docker engine" ensure_docker_engine
   step "test host image" bash "$scripts_dir/testhost.sh" build-image
+  # The Docker target's tests run stand-ins of the official images, built here (no registry is reachable).
+  step "service images for the Docker target (stand-ins of the official images)" bash "$scripts_dir/images.sh" build
 }
 # The Go builds use the CPU, the image build the disk and the Debian mirror: side by side.
 parallel_steps "Pulumi toolchain" pulumi_toolchain "host images" host_images

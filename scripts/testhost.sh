@@ -4,6 +4,7 @@
 #   testhost.sh build-image       build the image unless the cached one matches this recipe (content hash in its tag)
 #   testhost.sh image             print the image tag for this recipe
 #   testhost.sh start N           start N hosts on a new network; prints "NAME PORT NETWORK" per host once sshd answers
+#                                 (TESTHOST_DOCKER_SOCKET=1: with this machine's Docker socket at /var/run/docker.sock)
 #   testhost.sh start-dev         start (or keep) the dev host on 127.0.0.1:$TESTHOST_DEV_PORT, the main job's target
 #   testhost.sh stop NAME...      remove the named hosts ("dev" or full names), then their networks once empty
 #   testhost.sh stop --all        remove every test host but dev: other runs' too (hosts of tests still running)
@@ -15,27 +16,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 key_dir="$repo_dir/.testhosts"
 key_path="$key_dir/id_ed25519"
 label=winyx.testhost
-
-# --- the machine's Debian mirror -------------------------------------------------------------------------------
-# Hosts use the same Debian mirror as this machine (the only one reachable), read from its apt sources.
-
-# The deb822 stanzas of the machine's Debian sources (signed by the Debian archive keyring): the hosts' apt sources.
-host_debian_sources() {
-  awk -v RS= -v ORS='\n\n' '/Signed-By: *\/usr\/share\/keyrings\/debian-archive-keyring\.gpg/ && !/Enabled: *no/' \
-    /etc/apt/sources.list.d/*.sources 2>/dev/null | sed '/^#/d'
-}
-
-# The archive URI serving the release suite itself, for debootstrap.
-debian_mirror() {
-  host_debian_sources | awk -v suite="$TESTHOST_DEBIAN_SUITE" '
-    /^URIs:/ { uri = $2 }
-    /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == suite) { print uri; exit } }'
-}
-
-# apt settings this machine needs for that mirror (for example no Valid-Until check on a snapshot), for the hosts too.
-host_apt_mirror_settings() {
-  cat /etc/apt/apt.conf.d/* 2>/dev/null | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy)' || true
-}
 
 # --- the image ------------------------------------------------------------------------------------------------
 # The tag is a hash of everything the image is made from (its settings, the build functions, the mirror), so a
@@ -149,7 +129,10 @@ ssh_ok() {
 create_host() {
   local name=$1 network=$2 publish=$3 tag keys
   tag=$(image_tag)
-  docker create --name "$name" --hostname "$name" --label "$label=1" \
+  local extra=()
+  # The Docker target's ssh:// test reaches this machine's engine through the host's sshd.
+  [ "${TESTHOST_DOCKER_SOCKET:-0}" != 1 ] || extra=(-v /var/run/docker.sock:/var/run/docker.sock)
+  docker create --name "$name" --hostname "$name" --label "$label=1" "${extra[@]}" \
     --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
     --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:rw --cgroupns=host \
     --stop-signal SIGRTMIN+3 --network "$network" -p "127.0.0.1:$publish:22" "$tag" >/dev/null

@@ -43,5 +43,7 @@ export const nginxExporter = defineService({
     uid: 65534,
     gid: 65534,
     readOnlyRootFs: true,
+    // nginx-prometheus-exporter is FROM scratch: no wget for a health check.
+    healthProbe: false,
   },
 });

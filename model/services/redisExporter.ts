@@ -45,5 +45,7 @@ export const redisExporter = defineService({
     uid: 65534,
     gid: 65534,
     readOnlyRootFs: true,
+    // oliver006/redis_exporter is FROM scratch: no wget for a health check.
+    healthProbe: false,
   },
 });

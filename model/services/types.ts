@@ -152,6 +152,11 @@ export interface ContainerRealization {
   readonly paths?: Readonly<Record<string, string>>;
   /** The program runs with a read-only root file system (writes only to its data volume and tmpfs). */
   readonly readOnlyRootFs: boolean;
+  /**
+   * The image has `wget` for a Docker health check of `health` (the busybox-based prom/* images and
+   * grafana-oss do); false for images built FROM scratch, which Docker cannot probe from inside. @default true
+   */
+  readonly healthProbe?: boolean;
 }
 
 /** A service the stack can run. */

@@ -32,9 +32,9 @@ export interface TestHost {
 /** Hosts this process started and has not stopped yet: stopAllHosts() removes these, never another run's. */
 const running = new Map<string, TestHost>();
 
-function run(file: string, args: readonly string[]): Promise<ExecResult> {
+function run(file: string, args: readonly string[], env: Record<string, string> = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(file, args, { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       if (error && typeof error.code !== "number") {
         reject(error);
         return;
@@ -45,7 +45,11 @@ function run(file: string, args: readonly string[]): Promise<ExecResult> {
 }
 
 async function testhost(...args: string[]): Promise<string> {
-  const result = await run("bash", [testhostScript, ...args]);
+  return testhostWith({}, ...args);
+}
+
+async function testhostWith(env: Record<string, string>, ...args: string[]): Promise<string> {
+  const result = await run("bash", [testhostScript, ...args], env);
   if (result.code !== 0) {
     throw new Error(`scripts/testhost.sh ${args.join(" ")} failed (exit ${result.code}):\n${result.stderr}`);
   }
@@ -54,11 +58,12 @@ async function testhost(...args: string[]): Promise<string> {
 
 /**
  * Starts `count` hosts on a network of their own and resolves once sshd in each accepts the key.
- * Builds the image first if this recipe's image is not cached (about a minute, once).
+ * Builds the image first if this recipe's image is not cached (about a minute, once). `dockerSocket`: the
+ * host has this machine's Docker socket at /var/run/docker.sock (an engine reached through its sshd).
  */
-export async function startHosts(count: number): Promise<TestHost[]> {
+export async function startHosts(count: number, options: { readonly dockerSocket?: boolean } = {}): Promise<TestHost[]> {
   const privateKeyPath = (await testhost("key")).trim();
-  const lines = (await testhost("start", String(count))).trim().split("\n");
+  const lines = (await testhostWith(options.dockerSocket ? { TESTHOST_DOCKER_SOCKET: "1" } : {}, "start", String(count))).trim().split("\n");
   return lines.map((line) => {
     const [name, port, network] = line.split(" ");
     if (!name || !port || !network) throw new Error(`scripts/testhost.sh start: unexpected line "${line}"`);

@@ -16,16 +16,30 @@ const repoRoot = join(__dirname, "..", "..");
  * `overrides` replace whole top-level keys.
  */
 export function devLikeConfig(host: TestHost, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const file = yaml.load(readFileSync(join(repoRoot, "Pulumi.dev.yaml"), "utf8")) as { config?: unknown };
-  const dev = configFromStackFile("dev", file.config);
-  // Secrets of the dev file (none today) would arrive as SECRET_SET stand-ins: tests set their own.
-  const plain = Object.fromEntries(Object.entries(dev).filter(([, value]) => value !== SECRET_SET));
+  const plain = devPlainConfig();
   return {
     ...plain,
     target: { host: host.host, port: host.sshPort, user: host.user, privateKeyPath: host.privateKeyPath },
     grafana: { ...(plain.grafana as object), installPackage: false },
     ...overrides,
   };
+}
+
+/** The dev stack's plain config (Pulumi.dev.yaml). Secrets of the file (none today) would arrive as SECRET_SET stand-ins: tests set their own. */
+function devPlainConfig(): Record<string, unknown> {
+  const file = yaml.load(readFileSync(join(repoRoot, "Pulumi.dev.yaml"), "utf8")) as { config?: unknown };
+  const dev = configFromStackFile("dev", file.config);
+  return Object.fromEntries(Object.entries(dev).filter(([, value]) => value !== SECRET_SET));
+}
+
+/**
+ * The dev stack's plain config on a Docker engine: `target.docker` with the given engine address, publish
+ * address and images (the locally built stand-ins), Grafana's package switch off (not used by containers).
+ * `overrides` replace whole top-level keys.
+ */
+export function dockerDevLikeConfig(docker: Record<string, unknown>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const plain = devPlainConfig();
+  return { ...plain, target: { docker }, grafana: { ...(plain.grafana as object), installPackage: false }, ...overrides };
 }
 
 /** The spec the program builds from this config (secrets as set/unset only), for expected values. */
