@@ -1,21 +1,18 @@
 /** The Winyx monitoring stack: stack config -> validated StackSpec -> one MonitoringStack on the target host. */
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringStack } from "./components/monitoringStack";
 import { configFromPulumi, hostSecretKeys, parseStackConfig } from "./model/config";
 import { normalizeSecret } from "./model/secrets";
-import type { SecretName } from "./model/spec";
+import type { SecretName, StackSpec } from "./model/spec";
 import { stackOutputs } from "./render/outputs";
 import { ValidationError, ValidationErrors } from "./validate/errors";
 import { stackWarnings, validateAll } from "./validate/index";
 
 const config = new pulumi.Config();
-const spec = parseStackConfig(pulumi.getStack(), configFromPulumi(pulumi.runtime.allConfig(), pulumi.getStack()));
-// Rendered once and validated: the files synth shows are the files deployed.
-const files = validateAll(spec);
+const { spec, files } = checkedStack();
 for (const warning of stackWarnings(spec)) void pulumi.log.warn(warning);
 const target = spec.target;
-checkDeployable();
 
 const secrets: Partial<Record<SecretName, pulumi.Output<string>>> = {};
 // Each secret as its reader needs it (model/secrets.ts: a trailing newline from `config set --secret < file` removed).
@@ -60,13 +57,45 @@ export const enabledJobs = outputs.enabledJobs;
 export const alertRules = outputs.alertRules;
 export const dashboards = outputs.dashboards;
 
+/**
+ * The stack config parsed, validated and rendered once (the files synth shows are the files deployed),
+ * plus what a deploy needs beyond that. Bad input ends the program as a pulumi.RunError: the engine shows
+ * the message naming each key, without a stack trace, before any resource is registered.
+ */
+function checkedStack(): { spec: StackSpec; files: Record<string, string> } {
+  try {
+    const spec = parseStackConfig(pulumi.getStack(), configFromPulumi(pulumi.runtime.allConfig(), pulumi.getStack()));
+    const files = validateAll(spec);
+    checkDeployable(spec);
+    return { spec, files };
+  } catch (e) {
+    if (e instanceof ValidationErrors) throw new pulumi.RunError(e.message);
+    throw e;
+  }
+}
+
+/** Why a private key file cannot be read here, or undefined (the path is on the machine running Pulumi). */
+function keyFileProblem(path: string): string | undefined {
+  if (path.startsWith("~")) return `${JSON.stringify(path)}: "~" is not expanded in Pulumi config; give the full path`;
+  try {
+    accessSync(path, constants.R_OK);
+    return undefined;
+  } catch (e) {
+    return `${JSON.stringify(path)} cannot be read here: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+  }
+}
+
 /** What a deploy needs beyond a valid spec (synth renders without these). */
-function checkDeployable(): void {
+function checkDeployable(spec: StackSpec): void {
+  const target = spec.target;
   const errors: ValidationError[] = [];
   const needsKey = target.kind === "ssh" || target.host.startsWith("ssh://");
   if (needsKey && !target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
     const field = target.kind === "ssh" ? "target.privateKeyPath" : "target.docker.privateKeyPath";
     errors.push(new ValidationError("config", field, "set it, or the secret sshPrivateKey, to log in to the host"));
+  } else if (needsKey && target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
+    const problem = keyFileProblem(target.privateKeyPath);
+    if (problem) errors.push(new ValidationError("config", target.kind === "ssh" ? "target.privateKeyPath" : "target.docker.privateKeyPath", problem));
   }
   if (target.kind === "docker") {
     for (const key of ["dockerTlsCa", "dockerTlsCert", "dockerTlsKey"] as const) {

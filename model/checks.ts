@@ -124,6 +124,10 @@ function checkLogging(spec: StackSpec, fail: Fail): void {
     const sameFile = programs.findIndex((q) => q.file === p.file);
     // rsyslog would interleave two programs in one file, and logrotate would list it twice.
     if (sameFile !== i) fail(`logging.programs[${i}].file`, `${show(p.file)} is also the file of logging.programs[${sameFile}]: each program needs its own file`);
+    // Another program's folder, or a name logrotate gives another program's file when it rotates it (.1, .2.gz).
+    const rotatedName = (of: string) => p.file.startsWith(`${of}.`) && /^\d+(\.gz)?$/.test(p.file.slice(of.length + 1));
+    const clash = programs.findIndex((o, k) => k !== i && (o.file.startsWith(`${p.file}/`) || rotatedName(o.file)));
+    if (clash !== -1) fail(`logging.programs[${i}].file`, `${show(p.file)} is ${p.file.length < (programs[clash]?.file.length ?? 0) ? "the folder of" : "a rotated name of"} the file of logging.programs[${clash}] (${show(programs[clash]?.file)})`);
   });
 }
 

@@ -62,6 +62,9 @@ function checked<T extends z.ZodType>(base: T, constraint: string, check: (value
 function text(pattern?: RegExp, what?: string): z.ZodString {
   return checked(z.string(), what === undefined ? "non-empty" : what, (v) => {
     if (v.trim() === "") return "must not be empty";
+    // A YAML block scalar (`|`) or a paste leaves a newline or spaces that would go verbatim into a label, an SMTP login, a path.
+    if (/[\u0000-\u001f\u007f]/.test(v)) return `${show(v)} contains a line break or another control character`;
+    if (v.trim() !== v) return `${show(v)} has leading or trailing spaces`;
     if (pattern !== undefined && !pattern.test(v)) return `${show(v)} is not ${what}`;
     return undefined;
   });
@@ -133,7 +136,9 @@ const channel = () => text(/^#[a-z0-9_-]+$/, "a Slack channel (#name)");
 export function journalSizeBytes(v: string): number | undefined {
   const match = /^(\d+)([KMGTPE]?)$/.exec(v);
   if (match === null) return undefined;
-  return Number(match[1]) * 1024 ** "_KMGTPE".indexOf(match[2] === "" ? "_" : (match[2] as string));
+  const bytes = Number(match[1]) * 1024 ** "_KMGTPE".indexOf(match[2] === "" ? "_" : (match[2] as string));
+  // journald parses sizes into 64 bits and ignores a larger value (falling back to its default cap).
+  return bytes < 2 ** 63 ? bytes : undefined;
 }
 
 /**

@@ -37,5 +37,7 @@ export function secretProblem(key: SecretKey, value: string): string | undefined
   const trimmed = value.replace(/[\r\n]+$/, "");
   if (/[\r\n]/.test(trimmed)) return "has a line break inside; it must be one line (trailing line breaks are removed, inner ones cannot be)";
   if (value !== "" && trimmed === "") return "is only line breaks: set the value, or remove the key (pulumi config rm)";
+  // mysqld_exporter reads it from my.cnf, whose parser strips the quotes around a value and unescapes nothing.
+  if (key === "mysqlExporterPassword" && /["\\]/.test(trimmed)) return 'must not contain " or \\: mysqld_exporter reads it from my.cnf, which cannot escape them';
   return undefined;
 }

@@ -107,6 +107,23 @@ const cases: [string, () => string[], string, RegExp][] = [
   ["Docker: a publish address that is no IP", () => docker({ host: "unix:///var/run/docker.sock", publishAddress: "localhost" }), "target.docker.publishAddress", /is not an IP address/],
   ["8.2: a one-line secret with a line break inside", () => errorsOf(() => configFromPulumi({ "winyx-monitoring:smtpPassword": "abc\ndef\n" }, "test")), "smtpPassword", /has a line break inside/],
   ["a secret of line breaks only", () => errorsOf(() => configFromPulumi({ "winyx-monitoring:redisPassword": "\r\n" }, "test")), "redisPassword", /only line breaks/],
+  // Found by a newcomer's trial: refused in the config pass, before any resource (it failed mid-up, after changing the host).
+  ["a MySQL exporter password my.cnf cannot hold", () => errorsOf(() => configFromPulumi({ "winyx-monitoring:mysqlExporterPassword": 'a"b\\c#d' }, "test")), "mysqlExporterPassword", /must not contain " or \\: mysqld_exporter reads it from my.cnf/],
+  ["a plain string with a line break (a YAML | block)", () => bad({ environment: "prod\n" }), "environment", /contains a line break or another control character/],
+  ["a plain string with surrounding spaces", () => bad({ monitorName: " winyx " }), "monitorName", /leading or trailing spaces/],
+  ["a journald cap past 64 bits (journald ignores it)", () => bad({ logging: { ...logging, journalMaxUse: "20E" } }), "logging.journalMaxUse", /is not a journald size/],
+  [
+    "a log file named as another program's rotated file",
+    () => bad({ logging: { ...logging, programs: [{ name: "a", file: "/var/log/winyx/api/user-api.log" }, { name: "b", file: "/var/log/winyx/api/user-api.log.1" }] } }),
+    "logging.programs[1].file",
+    /a rotated name of the file of logging.programs\[0\]/,
+  ],
+  [
+    "a log file that is another program's folder",
+    () => bad({ logging: { ...logging, programs: [{ name: "a", file: "/var/log/winyx/rpc" }, { name: "b", file: "/var/log/winyx/rpc/user-rpc.log" }] } }),
+    "logging.programs[0].file",
+    /the folder of the file of logging.programs\[1\]/,
+  ],
 ];
 
 describe("bad input: every class refused with its key path", () => {
