@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringStack } from "./components/monitoringStack";
+import { HostKey } from "./providers/hostKey";
 import { configFromPulumi, hostSecretKeys, parseStackConfig } from "./model/config";
 import type { SecretName } from "./model/spec";
 import { ValidationError, ValidationErrors } from "./validate/errors";
@@ -21,10 +22,13 @@ for (const key of hostSecretKeys) if (spec.secretsSet.includes(key)) secrets[key
 const keyPath = target.privateKeyPath;
 const privateKey = (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).apply((key) => key || readFileSync(keyPath as string, "utf8"));
 
+// Checked (or first trusted) before anything else connects: every resource's connection carries the fingerprint.
+const hostKey = new HostKey("winyx-host-key", { host: target.host, port: target.port, expected: target.hostKeyFingerprint });
+
 const stack = new MonitoringStack("winyx", {
   spec,
   files,
-  connection: pulumi.output({ host: target.host, port: target.port, user: target.user, privateKey }),
+  connection: pulumi.output({ host: target.host, port: target.port, user: target.user, privateKey, hostKeyFingerprint: hostKey.fingerprint }),
   secrets,
   grafanaRepositoryKey: spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined,
 });

@@ -69,6 +69,8 @@ const installMethods: readonly InstallMethod[] = ["package", "upstream"];
 /** `host:port`, host a name, an IPv4 address or a bracketed IPv6 address. */
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
 const HOST = /^[A-Za-z0-9_.-]+$|^[0-9A-Fa-f:]+$/;
+/** OpenSSH's SHA256 host key fingerprint: unpadded base64 of 32 bytes. */
+const HOST_KEY_FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** Syslog program names (rsyslog `programname`). */
 const PROGRAM = /^[A-Za-z0-9_.-]+$/;
@@ -279,14 +281,18 @@ function join(path: string, key: string): string {
 
 function parseTarget(r: ConfigReader, value: unknown): SshTargetSpec {
   if (!r.present(value, "target")) return { kind: "ssh", host: "", port: 22, user: "root" };
-  const t = r.object(value, "target", ["host", "port", "user", "privateKeyPath"]);
-  const target: SshTargetSpec = {
+  const t = r.object(value, "target", ["host", "port", "user", "privateKeyPath", "hostKeyFingerprint"]);
+  let target: SshTargetSpec = {
     kind: "ssh",
     host: r.requiredString(t.host, "target.host", { pattern: HOST, what: "a host name or IP address" }),
     port: r.port(t.port, "target.port", 22),
     user: r.string(t.user, "target.user", "root", { pattern: /^[a-z_][a-z0-9_-]*$/, what: "a user name" }),
   };
-  return t.privateKeyPath === undefined ? target : { ...target, privateKeyPath: r.string(t.privateKeyPath, "target.privateKeyPath", "") };
+  if (t.privateKeyPath !== undefined) target = { ...target, privateKeyPath: r.string(t.privateKeyPath, "target.privateKeyPath", "") };
+  if (t.hostKeyFingerprint !== undefined) {
+    target = { ...target, hostKeyFingerprint: r.string(t.hostKeyFingerprint, "target.hostKeyFingerprint", "", { pattern: HOST_KEY_FINGERPRINT, what: "an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters, as `ssh-keygen -lf` prints it)" }) };
+  }
+  return target;
 }
 
 const jobNames = allJobs.map((j) => j.name);

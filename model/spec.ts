@@ -39,6 +39,12 @@ export interface SshTargetSpec {
   readonly user: string;
   /** Path of the private key on the machine running Pulumi (the key itself may instead be the secret `sshPrivateKey`). */
   readonly privateKeyPath?: string;
+  /**
+   * The host key's OpenSSH SHA256 fingerprint (`SHA256:` and 43 base64 characters, as `ssh-keygen -lf`
+   * prints it). Any other key is refused. @default trust on first use: the key seen on first contact is
+   * recorded in the state (providers/hostKey.ts) and any later different key is refused
+   */
+  readonly hostKeyFingerprint?: string;
 }
 
 /** Resource limits of one container (Docker's `--memory` and `--cpus`). */
