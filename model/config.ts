@@ -20,6 +20,7 @@ import type {
   SecretName,
   SshTargetSpec,
   StackSpec,
+  WebAuthSpec,
 } from "./spec";
 import { defaultThresholds, type Thresholds } from "../rules/config";
 import { ValidationError, ValidationErrors } from "../validate/errors";
@@ -35,6 +36,7 @@ export const hostSecretKeys: readonly SecretName[] = [
   "redisPassword",
   "slackWebhookUrl",
   "smtpPassword",
+  "webPassword",
 ];
 
 /** Every secret config key: the host secrets plus the SSH key Pulumi itself uses to log in. */
@@ -59,6 +61,7 @@ export const plainConfigKeys = [
   "backups",
   "contracts",
   "purgeOnDestroy",
+  "webAuth",
 ] as const;
 
 /** Stands in for a secret's value wherever only "is it set?" matters (synth, tests). */
@@ -519,6 +522,12 @@ function isSet(value: unknown): boolean {
   return value !== undefined && value !== null && value !== "";
 }
 
+function parseWebAuth(r: ConfigReader, value: unknown, passwordSet: boolean): WebAuthSpec {
+  const w = r.object(value, "webAuth", ["username"]);
+  // exporter-toolkit's basic_auth_users keys: a YAML map key; ':' would split the Authorization header.
+  return { enabled: passwordSet, username: r.string(w.username, "webAuth.username", "winyx", { pattern: /^[A-Za-z0-9_.-]+$/, what: "a user name (letters, digits, _ . -)" }) };
+}
+
 /**
  * Parses one stack's config. `config` maps keys without the namespace to values (objects parsed,
  * secrets as any non-empty stand-in such as `SECRET_SET`). Throws ValidationErrors listing every problem.
@@ -549,7 +558,9 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     contracts: parseContracts(r, config.contracts),
     secretsSet: hostSecretKeys.filter((key) => isSet(config[key])),
     purgeOnDestroy: r.boolean(config.purgeOnDestroy, "purgeOnDestroy", false),
+    webAuth: parseWebAuth(r, config.webAuth, isSet(config.webPassword)),
   };
+  if (spec.webAuth.enabled && !spec.jobs.prometheus.enabled) r.fail("webPassword", "basic auth needs the prometheus job: its promtool checks every web config before it goes live, and it is the client the password is for");
   if (spec.installMethod === "upstream") checkUpstreamPins(r, spec.jobs, spec.releases ?? {});
   if (r.errors.length > 0) throw new ValidationErrors(r.errors);
   return spec;

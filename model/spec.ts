@@ -12,7 +12,7 @@ import type { ReleasePin, ReleaseService } from "./releases";
 import type { CatalogServiceName } from "./services/index";
 
 /** The secrets a stack may hold, by their Pulumi config key. */
-export type SecretName = "smtpPassword" | "slackWebhookUrl" | "grafanaAdminPassword" | "grafanaSecretKey" | "mysqlExporterPassword" | "redisPassword";
+export type SecretName = "smtpPassword" | "slackWebhookUrl" | "grafanaAdminPassword" | "grafanaSecretKey" | "mysqlExporterPassword" | "redisPassword" | "webPassword";
 
 /** Secrets of the Docker target's `tcp://` TLS connection (PEM). */
 export type DockerTlsSecretName = "dockerTlsCa" | "dockerTlsCert" | "dockerTlsKey";
@@ -45,6 +45,14 @@ export interface SshTargetSpec {
    * recorded in the state (providers/hostKey.ts) and any later different key is refused
    */
   readonly hostKeyFingerprint?: string;
+}
+
+/** Basic auth of the services' HTTP endpoints (exporter-toolkit web config). */
+export interface WebAuthSpec {
+  /** On when the secret `webPassword` is set (secretsSet). */
+  readonly enabled: boolean;
+  /** The one user every client (Prometheus, Grafana's datasource, probes) logs in as. @default "winyx" */
+  readonly username: string;
 }
 
 /** Resource limits of one container (Docker's `--memory` and `--cpus`). */
@@ -214,6 +222,11 @@ export interface StackSpec {
   readonly contracts: ContractSpec;
   /** Which secrets the stack sets (their values stay in Pulumi). */
   readonly secretsSet: readonly SecretName[];
+  /**
+   * Basic auth on the HTTP endpoints of every service that reads exporter-toolkit's
+   * `--web.config.file` (the description's `webConfig`): on when the secret `webPassword` is set.
+   */
+  readonly webAuth: WebAuthSpec;
   /** Delete TSDB and Grafana data on destroy. @default false */
   readonly purgeOnDestroy: boolean;
 }

@@ -8,6 +8,7 @@ import { ports } from "../model/ports";
 import type { JobName } from "../model/jobs";
 import type { StackSpec } from "../model/spec";
 import { hardeningLines } from "./systemd";
+import { grafanaWebPasswordFile } from "./webConfig";
 import { toYaml } from "./yaml";
 
 /** Where the provider reads dashboard JSON on the host; the deploy writes `dashboards/*.json` there. */
@@ -133,6 +134,8 @@ function renderDatasources(spec: StackSpec): string {
         editable: false,
         // Grafana's minimum step, so a rate window never holds fewer than the expected scrapes.
         jsonData: { httpMethod: "POST", timeInterval: spec.scrapeInterval },
+        // Web auth: Grafana expands $__file{} in provisioning files; the password stays in its 0640 file.
+        ...(spec.webAuth.enabled ? { basicAuth: true, basicAuthUser: spec.webAuth.username, secureJsonData: { basicAuthPassword: `$__file{${grafanaWebPasswordFile}}` } } : {}),
       },
     ],
   })}`;

@@ -14,6 +14,7 @@
  * flags and hardening, rendered by the same functions, with the program from /usr/local/bin.
  */
 import type { PortName } from "../model/ports";
+import { webConfigPath } from "./webConfig";
 import { commandLineServiceList, renderFlags, services, type CommandLineService, type FlagContext, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 
@@ -131,7 +132,12 @@ export function releaseVersion(spec: Pick<StackSpec, "releases">, service: Servi
 }
 
 /** The host paths and stack values a service's flags read (FlagContext for the systemd realization). */
-export function systemdFlagContext(spec: Pick<StackSpec, "retention">, service: ServiceDescription, version: string, options: { readonly listenHost?: string; readonly shareDir?: string } = {}): FlagContext {
+export function systemdFlagContext(
+  spec: Pick<StackSpec, "retention"> & Partial<Pick<StackSpec, "webAuth">>,
+  service: ServiceDescription,
+  version: string,
+  options: { readonly listenHost?: string; readonly shareDir?: string } = {},
+): FlagContext {
   // The description's own entry of the port plan (model/ports.ts is derived from these).
   const port = service.ports[service.listenPort];
   if (port === undefined) throw new Error(`services.${service.name}.listenPort: ${service.listenPort} is not one of its ports`);
@@ -144,6 +150,7 @@ export function systemdFlagContext(spec: Pick<StackSpec, "retention">, service: 
     version,
     listen: { host: options.listenHost ?? defaultListenHost, port },
     paths,
+    ...(spec.webAuth?.enabled && service.webConfig ? { webConfig: webConfigPath(service.name) } : {}),
     stack: { retention: spec.retention, redisAddress: "redis://127.0.0.1:6379", nginxStatusUrl: `http://${nginxStubStatus.listen}${nginxStubStatus.path}` },
   };
 }

@@ -27,6 +27,8 @@ export const alertmanager = defineService({
     // One Alertmanager: no gossip port open; a cluster lists its peers instead.
     flag("--cluster.listen-address", "0.15.0", ""),
   ],
+  // exporter-toolkit's web config (basic auth, TLS); the flag's names by release (CHANGELOGs).
+  webConfig: { names: [{ name: "--web.config.file", since: "0.22.0" }] },
   systemd: {
     commandLine: true,
     package: "prometheus-alertmanager",

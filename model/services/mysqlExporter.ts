@@ -15,6 +15,8 @@ export const mysqlExporter = defineService({
   reload: null,
   health: "/metrics",
   flags: (ctx) => [flag("--config.my-cnf", "0.11.0", ctx.paths.myCnf), flag("--web.listen-address", "0.11.0", `${ctx.listen.host}:${ctx.listen.port}`)],
+  // exporter-toolkit's web config (basic auth, TLS); the flag's names by release (CHANGELOGs).
+  webConfig: { names: [{ name: "--web.config", since: "0.13.0" }, { name: "--web.config.file", since: "0.14.0" }] },
   systemd: {
     commandLine: true,
     package: "prometheus-mysqld-exporter",
