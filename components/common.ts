@@ -207,6 +207,8 @@ export interface HostServiceArgs extends HostComponentArgs {
   readonly restartFiles?: Readonly<Record<string, RemoteFile>>;
   /** Basic auth on its endpoint (when its description has `webConfig`). @default none */
   readonly webAuth?: ServiceWebAuth;
+  /** Resources the service starts after (Prometheus after Alertmanager's service). @default [] */
+  readonly startAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -273,7 +275,7 @@ export function hostService(parent: pulumi.Resource, name: string, args: HostSer
       reloadTriggers: info.reloadable ? fileTriggers(reloadFiles) : {},
       restartTriggers: pulumi.all([fileTriggers(restartFiles), args.base.binaryTriggers]).apply(([hashes, binary]) => ({ ...hashes, ...binary })),
     },
-    { parent, dependsOn: [unitFile, ...webConfig, ...Object.values(reloadFiles), ...Object.values(restartFiles)] },
+    { parent, dependsOn: [unitFile, ...webConfig, ...Object.values(reloadFiles), ...Object.values(restartFiles), ...(args.startAfter ?? [])] },
   );
   return { unitFile, service };
 }

@@ -139,9 +139,11 @@ export class MonitoringStack extends pulumi.ComponentResource {
           config: renderedFile(files, "prometheus/prometheus.yml"),
           ruleFiles: filesUnder(files, "prometheus/rules"),
           ...(webAuth ? { webPassword: secrets.webPassword } : {}),
+          // Prometheus sends to Alertmanager: its service starts once Alertmanager's runs. Only the
+          // service waits: Alertmanager's web config waits for Prometheus' promtool (no cycle).
+          startAfter: this.alertmanager ? [this.alertmanager.service] : [],
         },
-        // Prometheus sends to Alertmanager: start it once Alertmanager is up.
-        { ...child, dependsOn: this.alertmanager ? [this.alertmanager] : [] },
+        child,
       );
       this.prometheusUrl = this.prometheus.url;
       promtoolInstalled(this.prometheus.promtool);

@@ -16,6 +16,8 @@ export interface PrometheusArgs extends ServiceComponentArgs {
   readonly purgeOnDestroy?: boolean;
   /** The web auth password (secret webPassword), written to `basic_auth.password_file` (0640 root:prometheus). @default none */
   readonly webPassword?: pulumi.Input<string>;
+  /** What its service starts after: Alertmanager's service, which it sends to. @default [] */
+  readonly startAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class Prometheus extends pulumi.ComponentResource {

@@ -207,6 +207,68 @@ export function hardeningLines(options: HardeningOptions = {}): string[] {
   return lines;
 }
 
+/** The exposure bound a service unit is held to when its description names none (issue 11: "exposure <= 2.0"). */
+export const defaultExposureBound = 2.0;
+
+/** An IPv4 or IPv6 literal (IPAddressAllow takes addresses, not names). */
+const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]+)$/;
+
+/**
+ * The IP allow list of a service that talks to the stack's scrape targets: `localhost` plus their
+ * addresses, or undefined when a target is a host name (IPAddressAllow= takes no names).
+ */
+export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs">): string[] | undefined {
+  const hosts = new Set<string>();
+  for (const job of Object.values(spec.jobs)) {
+    if (!job.enabled) continue;
+    for (const target of job.targets) hosts.add(target.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1"));
+  }
+  const others = [...hosts].filter((h) => h !== "localhost" && !/^127\./.test(h) && h !== "::1").sort();
+  if (others.some((h) => !IP_LITERAL.test(h))) return undefined;
+  return ["localhost", ...others];
+}
+
+/**
+ * The strict hardening of a service unit on top of hardeningLines (systemd.exec(5), systemd.resource-control(5)),
+ * for `systemd-analyze security` exposure at most 2.0: its own user namespace, no /proc beyond its processes,
+ * only the system calls of @system-service without @privileged/@resources, only the address families and
+ * IP addresses it needs, private IPC, umask 0027. The description's `hardening` exceptions are written
+ * with their reasons. Not set, and why: ProtectProc=invisible (with PrivateUsers=yes systemd 252 cannot set
+ * up the user namespace inside a container host: "Failed to set up user namespacing"; PrivateUsers keeps
+ * other users' processes out of reach anyway), PrivateNetwork (the services serve on the host's network).
+ */
+export function strictHardeningLines(spec: Pick<StackSpec, "jobs">, service: ServiceDescription): string[] {
+  const x = service.systemd.hardening ?? {};
+  const lines = [
+    "# Strict hardening (render/systemd.ts strictHardeningLines); exceptions below name their reason.",
+    "PrivateUsers=yes",
+    "ProtectKernelLogs=yes",
+    "ProtectClock=yes",
+    "ProtectHostname=yes",
+    "PrivateIPC=yes",
+    "RemoveIPC=yes",
+    "KeyringMode=private",
+    "DevicePolicy=closed",
+    "UMask=0027",
+    "SystemCallFilter=@system-service",
+    "SystemCallFilter=~@privileged @resources",
+    "SystemCallErrorNumber=EPERM",
+  ];
+  if (x.procSubsetAll) lines.push(`# ProcSubset=all: ${x.procSubsetAll}`);
+  else lines.push("ProcSubset=pid");
+  // An empty assignment first: it replaces hardeningLines' AF_UNIX AF_INET AF_INET6.
+  if (x.addressFamilies) lines.push(`# ${x.addressFamilies.families.join(" ")}: ${x.addressFamilies.reason}`);
+  lines.push("RestrictAddressFamilies=", `RestrictAddressFamilies=AF_INET AF_INET6${x.addressFamilies ? ` ${x.addressFamilies.families.join(" ")}` : ""}`);
+  const network = x.network ?? "loopback";
+  if (typeof network === "object") lines.push(`# No IP address filter: ${network.any}`);
+  else {
+    const allow = network === "loopback" ? ["localhost"] : scrapeTargetAllowList(spec);
+    if (allow) lines.push("IPAddressDeny=any", `IPAddressAllow=${allow.join(" ")}`);
+    else lines.push("# No IP address filter: a scrape target is a host name (IPAddressAllow= takes addresses only).");
+  }
+  return lines;
+}
+
 export function dropInPath(unit: string): string {
   return `/etc/systemd/system/${unit}.d/winyx.conf`;
 }
@@ -237,7 +299,7 @@ function serviceSectionLines(
   if (install.reset) lines.push("ExecStart=");
   const flags = renderFlags(service, systemdFlagContext(spec, service, install.version.version, { listenHost: options.listenHost, shareDir: install.shareDir }), install.version.key);
   lines.push(`ExecStart=${renderExecStart(install.binary, flags)}`);
-  lines.push(...hardeningLines({ protectHome: service.systemd.protectHome ?? "yes" }));
+  lines.push(...hardeningLines({ protectHome: service.systemd.protectHome ?? "yes" }), ...strictHardeningLines(spec, service));
   return lines;
 }
 

@@ -36,6 +36,7 @@ export const alertmanager = defineService({
     binary: "/usr/bin/prometheus-alertmanager",
     packageVersion: "0.25.0",
     upstreamUnit: "alertmanager.service",
+    hardening: { network: { any: "Alertmanager sends mail (SMTP smarthost), Slack and webhook notifications to addresses outside the host" } },
     reloadable: true,
   },
   release: {

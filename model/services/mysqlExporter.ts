@@ -24,6 +24,7 @@ export const mysqlExporter = defineService({
     binary: "/usr/bin/prometheus-mysqld-exporter",
     packageVersion: "0.14.0",
     upstreamUnit: "mysqld_exporter.service",
+    hardening: { addressFamilies: { families: ["AF_UNIX"], reason: "mysqld_exporter logs in to MariaDB over its socket /run/mysqld/mysqld.sock" } },
     reloadable: false,
   },
   // 0.15.0 (June 2023) still reads --config.my-cnf with user, password and socket.

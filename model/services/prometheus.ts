@@ -40,6 +40,8 @@ export const prometheus = defineService({
     packageVersion: "2.42.0",
     upstreamUnit: "prometheus.service",
     packageOwnsUser: true,
+    // It scrapes the stack's targets: loopback, and their addresses (model/services/types.ts HardeningExceptions).
+    hardening: { network: "scrapeTargets" },
     reloadable: true,
   },
   release: {

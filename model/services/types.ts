@@ -137,6 +137,27 @@ export interface SystemdRealization {
   readonly reloadable: boolean;
   /** Folders the release needs that the package would have made (node exporter's textfile folder, root's). @default [] */
   readonly releaseDirectories?: readonly { readonly path: string; readonly owner: string; readonly mode: string }[];
+  /** Where the service needs more than the strict hardening (render/systemd.ts strictHardeningLines). @default the strict set */
+  readonly hardening?: HardeningExceptions;
+}
+
+/**
+ * Exceptions to the strict hardening every service unit gets, each with the reason the program needs
+ * it (written as a comment into the unit), and the exposure `systemd-analyze security` may report.
+ */
+export interface HardeningExceptions {
+  /** `/proc` beyond the service's own processes (ProcSubset=all): node exporter reads host-wide /proc files. @default ProcSubset=pid */
+  readonly procSubsetAll?: string;
+  /** Address families beyond AF_INET/AF_INET6, with the reason (mysqld_exporter's MariaDB socket: AF_UNIX). @default none */
+  readonly addressFamilies?: { readonly families: readonly string[]; readonly reason: string };
+  /**
+   * Who it talks to over IP: `loopback` (IPAddressDeny=any, IPAddressAllow=localhost), `scrapeTargets`
+   * (loopback and the IP addresses of the stack's scrape targets; no IP filter when a target is a name),
+   * or `{any: reason}` (no IP filter: Alertmanager mails and posts to the internet). @default "loopback"
+   */
+  readonly network?: "loopback" | "scrapeTargets" | { readonly any: string };
+  /** The highest `systemd-analyze security` exposure its unit may have (test/e2e checks it). @default 2.0 */
+  readonly exposureBound?: number;
 }
 
 /** How the Docker realization runs the service. */
