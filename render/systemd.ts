@@ -230,12 +230,13 @@ export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs">): string[] |
 
 /**
  * The strict hardening of a service unit on top of hardeningLines (systemd.exec(5), systemd.resource-control(5)),
- * for `systemd-analyze security` exposure at most 2.0: its own user namespace, no /proc beyond its processes,
+ * for `systemd-analyze security` exposure at most 2.0: its own user namespace,
  * only the system calls of @system-service without @privileged/@resources, only the address families and
  * IP addresses it needs, private IPC, umask 0027. The description's `hardening` exceptions are written
  * with their reasons. Not set, and why: ProtectProc=invisible (with PrivateUsers=yes systemd 252 cannot set
  * up the user namespace inside a container host: "Failed to set up user namespacing"; PrivateUsers keeps
- * other users' processes out of reach anyway), PrivateNetwork (the services serve on the host's network).
+ * other users' processes out of reach anyway), ProcSubset=pid (the Go process collector reads /proc/stat),
+ * PrivateNetwork (the services serve on the host's network).
  */
 export function strictHardeningLines(spec: Pick<StackSpec, "jobs">, service: ServiceDescription): string[] {
   const x = service.systemd.hardening ?? {};
@@ -254,8 +255,8 @@ export function strictHardeningLines(spec: Pick<StackSpec, "jobs">, service: Ser
     "SystemCallFilter=~@privileged @resources",
     "SystemCallErrorNumber=EPERM",
   ];
-  if (x.procSubsetAll) lines.push(`# ProcSubset=all: ${x.procSubsetAll}`);
-  else lines.push("ProcSubset=pid");
+  // ProcSubset=pid is not set: every Go program's process collector reads /proc/stat (boot time) for
+  // process_start_time_seconds, which the reload checks and dashboards use.
   // An empty assignment first: it replaces hardeningLines' AF_UNIX AF_INET AF_INET6.
   if (x.addressFamilies) lines.push(`# ${x.addressFamilies.families.join(" ")}: ${x.addressFamilies.reason}`);
   lines.push("RestrictAddressFamilies=", `RestrictAddressFamilies=AF_INET AF_INET6${x.addressFamilies ? ` ${x.addressFamilies.families.join(" ")}` : ""}`);

@@ -48,9 +48,6 @@ export const nodeExporter = defineService({
     packageVersion: "1.5.0",
     upstreamUnit: "node_exporter.service",
     protectHome: "read-only",
-    hardening: {
-      procSubsetAll: "node exporter reads host-wide /proc files (stat, meminfo, loadavg, net/dev, diskstats, mounts)",
-    },
     reloadable: false,
     releaseDirectories: [{ path: "/var/lib/prometheus/node-exporter", owner: "root", mode: "0755" }],
   },

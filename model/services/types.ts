@@ -146,8 +146,6 @@ export interface SystemdRealization {
  * it (written as a comment into the unit), and the exposure `systemd-analyze security` may report.
  */
 export interface HardeningExceptions {
-  /** `/proc` beyond the service's own processes (ProcSubset=all): node exporter reads host-wide /proc files. @default ProcSubset=pid */
-  readonly procSubsetAll?: string;
   /** Address families beyond AF_INET/AF_INET6, with the reason (mysqld_exporter's MariaDB socket: AF_UNIX). @default none */
   readonly addressFamilies?: { readonly families: readonly string[]; readonly reason: string };
   /**

@@ -5,22 +5,20 @@
 // and the seen fingerprint, and nothing reaches it (no login, no file); a pinned target.hostKeyFingerprint
 // is the only key accepted.
 import assert from "node:assert/strict";
-import { createServer, connect, type Server } from "node:net";
 import { after, before, test } from "node:test";
 import { loggingPaths } from "../../render/logging";
 import { dropInPath, packagedServices } from "../../render/systemd";
 import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
 import { changedCount, createTestStack, describeSteps, PulumiError, requirePulumi, type TestStack } from "../harness/pulumi";
 import { pathExists, Timings } from "../harness/probes";
+import { startRelay, type Relay } from "../harness/relay";
 import { devLikeConfig, onlyJobs } from "../harness/stackConfig";
 
 const timings = new Timings();
 let original: TestHost;
 let impostor: TestHost;
-let relay: Server;
+let relay: Relay;
 let relayPort: number;
-/** The sshd port the relay forwards new connections to. */
-let backendPort: number;
 let stack: TestStack;
 let config: Record<string, unknown>;
 let deployed = false;
@@ -57,15 +55,8 @@ async function refused(operation: () => Promise<unknown>, what: string, expected
 before(async () => {
   await requirePulumi();
   [original, impostor] = (await startHosts(2)) as [TestHost, TestHost];
-  backendPort = original.sshPort;
-  relay = createServer((client) => {
-    const upstream = connect(backendPort, "127.0.0.1");
-    client.pipe(upstream).pipe(client);
-    client.on("error", () => upstream.destroy());
-    upstream.on("error", () => client.destroy());
-  });
-  await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
-  relayPort = (relay.address() as { port: number }).port;
+  relay = await startRelay(original.sshPort);
+  relayPort = relay.port;
   config = devLikeConfig(original, { jobs: onlyJobs(["node"]) });
   config.target = { ...(config.target as object), port: relayPort };
   stack = await createTestStack({ name: "hostkey", config });
@@ -74,11 +65,11 @@ before(async () => {
 after(async () => {
   timings.print("hostkey: measured");
   if (deployed) {
-    backendPort = original.sshPort;
+    relay.retarget(original.sshPort);
     await stack.destroy().catch((e: Error) => console.error(`destroy: ${e.message}`));
   }
   await stack?.dispose();
-  relay?.close();
+  await relay?.close();
   await stopAllHosts();
 });
 
@@ -100,7 +91,7 @@ test("another host behind the same address is refused by preview, up and refresh
   const seen = await fingerprintOf(impostor);
   assert.notEqual(seen, expected, "each test host has its own key");
   const loginsBefore = await acceptedLogins(impostor);
-  backendPort = impostor.sshPort;
+  relay.retarget(impostor.sshPort);
   try {
     // A change that would write a file, so `up` has something to write.
     await stack.setConfig({ logging: { ...(config.logging as object), journalMaxUse: "2G" } });
@@ -112,7 +103,7 @@ test("another host behind the same address is refused by preview, up and refresh
     for (const path of managedFiles) assert.equal(await pathExists(impostor, path), false, `${path} was written to the other host`);
     assert.equal(await acceptedLogins(impostor), loginsBefore, "the deploy logged in to the other host");
   } finally {
-    backendPort = original.sshPort;
+    relay.retarget(original.sshPort);
     await stack.setConfig({ logging: config.logging });
   }
   // The state still holds the original key: the original host behind the address is accepted again.

@@ -176,7 +176,7 @@ async function secretsInProcessArgs<T>(during: () => Promise<T>): Promise<{ resu
 test("cold up: Prometheus scrapes every enabled job and only those", { timeout: 20 * 60_000 }, async () => {
   const { result: up, seen, samples } = await secretsInProcessArgs(() => stack.up());
   assert.deepEqual(seen, [], `secrets in process arguments during the cold up (${samples} samples of ps on this machine and the host)`);
-  timings.add("ps samples during cold up (no secret seen)", samples);
+  timings.add("ps samples during cold up (no secret seen)", `${samples}`);
   coldUp = up;
   timings.add("cold up", up.durationMs);
   deployed = true;
