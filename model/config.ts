@@ -21,6 +21,7 @@ import type {
   SshTargetSpec,
   StackSpec,
   WebAuthSpec,
+  ListenSpec,
 } from "./spec";
 import { defaultThresholds, type Thresholds } from "../rules/config";
 import { ValidationError, ValidationErrors } from "../validate/errors";
@@ -62,6 +63,7 @@ export const plainConfigKeys = [
   "contracts",
   "purgeOnDestroy",
   "webAuth",
+  "listen",
 ] as const;
 
 /** Stands in for a secret's value wherever only "is it set?" matters (synth, tests). */
@@ -522,6 +524,16 @@ function isSet(value: unknown): boolean {
   return value !== undefined && value !== null && value !== "";
 }
 
+/** An IPv4 or IPv6 address, or a CIDR range of either (systemd's IPAddressAllow= syntax, names excluded). */
+const IP_OR_CIDR = /^((\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(\/\d{1,3})?)$/;
+
+function parseListen(r: ConfigReader, value: unknown): ListenSpec {
+  const l = r.object(value, "listen", ["address", "sources"]);
+  const address = r.oneOf(l.address, "listen.address", ["127.0.0.1", "0.0.0.0"] as const, "127.0.0.1");
+  const sources = l.sources === undefined ? [] : r.array(l.sources, "listen.sources").map((v, i) => r.string(v, `listen.sources[${i}]`, "", { pattern: IP_OR_CIDR, what: "an IP address or CIDR range" }));
+  return { address, sources };
+}
+
 function parseWebAuth(r: ConfigReader, value: unknown, passwordSet: boolean): WebAuthSpec {
   const w = r.object(value, "webAuth", ["username"]);
   // exporter-toolkit's basic_auth_users keys: a YAML map key; ':' would split the Authorization header.
@@ -559,7 +571,14 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     secretsSet: hostSecretKeys.filter((key) => isSet(config[key])),
     purgeOnDestroy: r.boolean(config.purgeOnDestroy, "purgeOnDestroy", false),
     webAuth: parseWebAuth(r, config.webAuth, isSet(config.webPassword)),
+    listen: parseListen(r, config.listen),
   };
+  if (spec.listen.address !== "127.0.0.1" && !spec.webAuth.enabled) {
+    r.fail("listen.address", `${show(spec.listen.address)} is beyond loopback: every endpoint there must ask for a password; set the secret webPassword (or keep 127.0.0.1)`);
+  }
+  if (spec.listen.address !== "127.0.0.1" && spec.listen.sources.length === 0) {
+    r.fail("listen.sources", "name the hosts that may connect beyond loopback (the Prometheus hosts, the proxy): each unit's IPAddressAllow= refuses every other");
+  }
   if (spec.webAuth.enabled && !spec.jobs.prometheus.enabled) r.fail("webPassword", "basic auth needs the prometheus job: its promtool checks every web config before it goes live, and it is the client the password is for");
   if (spec.installMethod === "upstream") checkUpstreamPins(r, spec.jobs, spec.releases ?? {});
   if (r.errors.length > 0) throw new ValidationErrors(r.errors);

@@ -55,6 +55,18 @@ export interface WebAuthSpec {
   readonly username: string;
 }
 
+/**
+ * The listen address of the services that read a web config (Prometheus, Alertmanager, the
+ * Pushgateway, the node and MySQL exporters); the others (redis, nginx exporters, Grafana) stay on
+ * loopback.
+ */
+export interface ListenSpec {
+  /** `127.0.0.1`, or `0.0.0.0` (every interface, loopback included; needs webPassword and `sources`). @default "127.0.0.1" */
+  readonly address: "127.0.0.1" | "0.0.0.0";
+  /** IPv4/IPv6 addresses or CIDR ranges allowed to connect beyond loopback (the Prometheus hosts, the proxy): each unit's IPAddressAllow=. @default [] */
+  readonly sources: readonly string[];
+}
+
 /** Resource limits of one container (Docker's `--memory` and `--cpus`). */
 export interface ContainerLimits {
   /** Memory limit in bytes. @default none */
@@ -227,6 +239,8 @@ export interface StackSpec {
    * `--web.config.file` (the description's `webConfig`): on when the secret `webPassword` is set.
    */
   readonly webAuth: WebAuthSpec;
+  /** Where the services with a web config listen, and who may connect beyond loopback. */
+  readonly listen: ListenSpec;
   /** Delete TSDB and Grafana data on destroy. @default false */
   readonly purgeOnDestroy: boolean;
 }

@@ -133,7 +133,7 @@ export function releaseVersion(spec: Pick<StackSpec, "releases">, service: Servi
 
 /** The host paths and stack values a service's flags read (FlagContext for the systemd realization). */
 export function systemdFlagContext(
-  spec: Pick<StackSpec, "retention"> & Partial<Pick<StackSpec, "webAuth">>,
+  spec: Pick<StackSpec, "retention"> & Partial<Pick<StackSpec, "webAuth" | "listen">>,
   service: ServiceDescription,
   version: string,
   options: { readonly listenHost?: string; readonly shareDir?: string } = {},
@@ -148,7 +148,8 @@ export function systemdFlagContext(
   return {
     target: "systemd",
     version,
-    listen: { host: options.listenHost ?? defaultListenHost, port },
+    // Services with a web config listen where the stack says (listen.address); the others on loopback.
+    listen: { host: options.listenHost ?? (service.webConfig ? spec.listen?.address : undefined) ?? defaultListenHost, port },
     paths,
     ...(spec.webAuth?.enabled && service.webConfig ? { webConfig: webConfigPath(service.name) } : {}),
     stack: { retention: spec.retention, redisAddress: "redis://127.0.0.1:6379", nginxStatusUrl: `http://${nginxStubStatus.listen}${nginxStubStatus.path}` },
@@ -238,7 +239,7 @@ export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs">): string[] |
  * other users' processes out of reach anyway), ProcSubset=pid (the Go process collector reads /proc/stat),
  * PrivateNetwork (the services serve on the host's network).
  */
-export function strictHardeningLines(spec: Pick<StackSpec, "jobs">, service: ServiceDescription): string[] {
+export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "listen">>, service: ServiceDescription): string[] {
   const x = service.systemd.hardening ?? {};
   const lines = [
     "# Strict hardening (render/systemd.ts strictHardeningLines); exceptions below name their reason.",
@@ -263,7 +264,10 @@ export function strictHardeningLines(spec: Pick<StackSpec, "jobs">, service: Ser
   const network = x.network ?? "loopback";
   if (typeof network === "object") lines.push(`# No IP address filter: ${network.any}`);
   else {
-    const allow = network === "loopback" ? ["localhost"] : scrapeTargetAllowList(spec);
+    const base = network === "loopback" ? ["localhost"] : scrapeTargetAllowList(spec);
+    // Listening beyond loopback: the stack's named sources may connect too (listen.sources).
+    const sources = service.webConfig && spec.listen && spec.listen.address !== defaultListenHost ? spec.listen.sources : [];
+    const allow = base ? [...base, ...sources.filter((s) => !base.includes(s))] : undefined;
     if (allow) lines.push("IPAddressDeny=any", `IPAddressAllow=${allow.join(" ")}`);
     else lines.push("# No IP address filter: a scrape target is a host name (IPAddressAllow= takes addresses only).");
   }

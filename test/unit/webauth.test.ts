@@ -15,6 +15,16 @@ import { ValidationErrors } from "../../validate/errors";
 import { minimalConfig } from "../fixtures/config";
 import { fixtureSpec } from "../fixtures/spec";
 
+/** The config errors of a stack config, as messages. */
+function messages(config: Record<string, unknown>): string[] {
+  try {
+    parseStackConfig("test", config);
+    return [];
+  } catch (e) {
+    return (e as ValidationErrors).errors.map((x) => x.message);
+  }
+}
+
 const on: StackSpec = fixtureSpec({ webAuth: { enabled: true, username: "winyx" }, secretsSet: [...fixtureSpec().secretsSet, "webPassword"] });
 
 describe("web auth: units", () => {
@@ -61,6 +71,31 @@ describe("web auth: clients", () => {
   });
 });
 
+describe("listen beyond loopback", () => {
+  const open: StackSpec = { ...on, listen: { address: "0.0.0.0", sources: ["10.0.0.9", "10.1.0.0/24"] } };
+
+  it("the services with a web config listen on 0.0.0.0 and let loopback and the sources in; the others stay on loopback", () => {
+    const node = renderDropIn(open, services.nodeExporter);
+    assert.match(node, /--web\.listen-address=0\.0\.0\.0:9100/);
+    assert.match(node, /^IPAddressAllow=localhost 10\.0\.0\.9 10\.1\.0\.0\/24$/m);
+    const redis = renderDropIn(open, services.redisExporter);
+    assert.match(redis, /-web\.listen-address=127\.0\.0\.1:9121/);
+    assert.match(redis, /^IPAddressAllow=localhost$/m);
+  });
+
+  it("beyond loopback without webPassword, or without sources, is an error naming the key", () => {
+    assert.deepEqual(messages({ ...minimalConfig(), listen: { address: "0.0.0.0", sources: ["10.0.0.9"] } }), [
+      'stack test: listen.address: "0.0.0.0" is beyond loopback: every endpoint there must ask for a password; set the secret webPassword (or keep 127.0.0.1)',
+    ]);
+    assert.deepEqual(messages({ ...minimalConfig(), webPassword: "[secret]", listen: { address: "0.0.0.0" } }), [
+      "stack test: listen.sources: name the hosts that may connect beyond loopback (the Prometheus hosts, the proxy): each unit's IPAddressAllow= refuses every other",
+    ]);
+    assert.equal(messages({ ...minimalConfig(), webPassword: "[secret]", listen: { address: "0.0.0.0", sources: ["10.0.0.9"] } }).length, 0);
+    assert.equal(messages({ ...minimalConfig(), listen: { address: "10.0.0.5" } }).length, 1);
+    assert.match(messages({ ...minimalConfig(), webPassword: "[secret]", listen: { address: "0.0.0.0", sources: ["db1.internal"] } })[0] ?? "", /listen\.sources\[0\]: "db1\.internal" is not an IP address or CIDR range/);
+  });
+});
+
 describe("web auth: the bcrypt hash", () => {
   it("is stable for a password, differs between passwords, and verifies with bcrypt", () => {
     const hash = webPasswordHash("s3cret-pass");
@@ -79,15 +114,6 @@ describe("web auth: the bcrypt hash", () => {
 });
 
 describe("web auth: config", () => {
-  const messages = (config: Record<string, unknown>) => {
-    try {
-      parseStackConfig("test", config);
-      return [];
-    } catch (e) {
-      return (e as ValidationErrors).errors.map((x) => x.message);
-    }
-  };
-
   it("is on with the secret webPassword, user winyx by default", () => {
     assert.deepEqual(parseStackConfig("test", minimalConfig()).webAuth, { enabled: false, username: "winyx" });
     assert.deepEqual(parseStackConfig("test", { ...minimalConfig(), webPassword: "[secret]", webAuth: { username: "ops" } }).webAuth, { enabled: true, username: "ops" });
