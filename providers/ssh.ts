@@ -215,13 +215,20 @@ function execOnce(client: Client, conn: SshConnection, script: string, stdin?: s
       const errOut: Buffer[] = [];
       stream.on("data", (d: Buffer) => out.push(d));
       stream.stderr.on("data", (d: Buffer) => errOut.push(d));
-      stream.on("close", (code: number | null, signal?: string) =>
+      stream.on("close", (code: number | null, signal?: string) => {
+        // No exit status and no signal: the connection went away under the command.
+        if (code === null || code === undefined) {
+          if (!signal) {
+            reject(new Error(`ssh ${connectionKey(conn)}: connection lost while a command ran; it may have run in part (files go live only by rename, so none is half-written); run the operation again`));
+            return;
+          }
+        }
         resolve({
-          code: code ?? (signal ? 128 : 255),
+          code: code ?? 128,
           stdout: Buffer.concat(out).toString("utf8"),
           stderr: Buffer.concat(errOut).toString("utf8"),
-        }),
-      );
+        });
+      });
       stream.end(stdin ?? "");
     });
   });
