@@ -33,7 +33,21 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
   checkGrafana(spec, fail);
   checkLogging(spec, fail);
   checkBackups(spec, fail);
+  checkListen(spec, fail);
   return problems;
+}
+
+/** Endpoints beyond loopback only with a password and named sources (issue 11: no open exporter). */
+function checkListen(spec: StackSpec, fail: Fail): void {
+  if (spec.listen.address !== "127.0.0.1" && !spec.webAuth.enabled) {
+    fail("listen.address", `${show(spec.listen.address)} is beyond loopback: every endpoint there must ask for a password; set the secret webPassword (or keep 127.0.0.1)`);
+  }
+  if (spec.listen.address !== "127.0.0.1" && spec.listen.sources.length === 0) {
+    fail("listen.sources", "name the hosts that may connect beyond loopback (the Prometheus hosts, the proxy): each unit's IPAddressAllow= refuses every other");
+  }
+  if (spec.webAuth.enabled && !spec.jobs.prometheus.enabled) {
+    fail("webPassword", "basic auth needs the prometheus job: its promtool checks every web config before it goes live, and it is the client the password is for");
+  }
 }
 
 type Fail = (path: string, message: string) => void;

@@ -30,6 +30,7 @@ export const hostSecretKeys: readonly SecretName[] = [
   "redisPassword",
   "slackWebhookUrl",
   "smtpPassword",
+  "webPassword",
 ];
 
 /** Every secret config key: the host secrets, the SSH key Pulumi itself uses and the Docker target's TLS material. */
@@ -126,14 +127,21 @@ function buildTarget(t: ParsedConfig["target"]): TargetSpec {
     const docker: DockerTargetSpec = { kind: "docker", host: d.host, publishAddress: d.publishAddress, images, resources, upstreams: d.upstreams };
     return d.privateKeyPath === undefined ? docker : { ...docker, privateKeyPath: d.privateKeyPath };
   }
-  const ssh = { kind: "ssh" as const, host: t.host ?? "", port: t.port ?? 22, user: t.user ?? "root" };
-  return t.privateKeyPath === undefined ? ssh : { ...ssh, privateKeyPath: t.privateKeyPath };
+  const ssh = {
+    kind: "ssh" as const,
+    host: t.host ?? "",
+    port: t.port ?? 22,
+    user: t.user ?? "root",
+    ...(t.privateKeyPath === undefined ? {} : { privateKeyPath: t.privateKeyPath }),
+    ...(t.hostKeyFingerprint === undefined ? {} : { hostKeyFingerprint: t.hostKeyFingerprint }),
+  };
+  return ssh;
 }
 
 /** The forms of `target`: exactly one; the SSH form needs its host. */
 function targetFormProblems(raw: unknown): { path: string; message: string }[] {
   if (!isPlainObject(raw)) return [];
-  const sshKeys = ["host", "port", "user", "privateKeyPath"].filter((k) => raw[k] !== undefined);
+  const sshKeys = ["host", "port", "user", "privateKeyPath", "hostKeyFingerprint"].filter((k) => raw[k] !== undefined);
   if (raw.docker !== undefined) {
     return sshKeys.map((k) => ({ path: `target.${k}`, message: `cannot be used together with target.docker: target is either an SSH host {host, port, user, privateKeyPath} or {docker: {...}}` }));
   }
@@ -185,6 +193,8 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     contracts: parsed.contracts,
     secretsSet: hostSecretKeys.filter((key) => isSet(config[key])),
     purgeOnDestroy: parsed.purgeOnDestroy,
+    webAuth: { enabled: isSet(config.webPassword), username: parsed.webAuth.username },
+    listen: { address: parsed.listen.address, sources: [...parsed.listen.sources] },
     packageVersions: Object.fromEntries(Object.entries({ ...debianPackageVersions, ...parsed.packageVersions }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
   const secretKeysSet = secretKeys.filter((key) => isSet(config[key]));

@@ -165,6 +165,9 @@ const sshTargetFields = {
   port: doc(port().optional(), { description: "SSH form: the SSH port", defaultText: "22" }),
   user: doc(text(/^[a-z_][a-z0-9_-]*$/, "a user name").optional(), { description: "SSH form: login user (root, or a user with passwordless sudo)", defaultText: "root" }),
   privateKeyPath: doc(text().optional(), { description: "SSH form: private key file on the machine running Pulumi (or the secret sshPrivateKey)" }),
+  hostKeyFingerprint: doc(text(/^SHA256:[A-Za-z0-9+/]{43}$/, "an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters, as `ssh-keygen -lf` prints it)").optional(), {
+    description: "SSH form: the host key every connection must present; without it the key seen first is recorded in the state and any other refused (trust on first use)",
+  }),
 };
 
 /** `unix:///path`, `ssh://[user@]host[:port]` or `tcp://host:port`. */
@@ -464,7 +467,29 @@ export const configShape = {
       defaultText: "model/packageVersions.ts",
     },
   ),
+  webAuth: doc(
+    z
+      .strictObject({
+        // exporter-toolkit's basic_auth_users keys: a YAML map key; ':' would split the Authorization header.
+        username: doc(text(/^[A-Za-z0-9_.-]+$/, "a user name (letters, digits, _ . -)").default("winyx"), { description: "basic auth user of every endpoint with a web config" }),
+      })
+      .prefault({}),
+    { description: "Basic auth of Prometheus, Alertmanager, the Pushgateway and the node and MySQL exporters (exporter-toolkit web config), on when the secret webPassword is set" },
+  ),
+  listen: doc(
+    z
+      .strictObject({
+        address: doc(z.enum(["127.0.0.1", "0.0.0.0"]).default("127.0.0.1"), { description: "address the services with a web config listen on; beyond loopback only with webPassword and sources" }),
+        sources: doc(
+          z.array(text(/^((\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(\/\d{1,3})?)$/, "an IP address or CIDR range")).default([]),
+          { description: "hosts that may connect beyond loopback (each unit's IPAddressAllow=)" },
+        ),
+      })
+      .prefault({}),
+    { description: "Where the services listen" },
+  ),
   purgeOnDestroy: doc(bool().default(false), { description: "`pulumi destroy` also deletes the Prometheus TSDB and Grafana data" }),
+  webPassword: secret("password of webAuth.username on every endpoint with a web config (stored as a bcrypt hash on the host). One line"),
   smtpPassword: secret("SMTP password for alertmanager.smtpAuthUsername; without it mail is sent unauthenticated. One line (trailing line breaks are removed)"),
   slackWebhookUrl: secret("Slack incoming-webhook URL; without it no Slack notifications are configured. One line"),
   grafanaAdminPassword: secret("password of the Grafana admin user. One line"),

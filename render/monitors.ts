@@ -87,6 +87,32 @@ trap - EXIT
 `;
 }
 
+/**
+ * The monitors' hardening: root (they read backups and contracts whoever owns them, with
+ * CAP_DAC_READ_SEARCH only, and write node exporter's root-owned textfile folder), so no
+ * PrivateUsers= (it would void the capability); no network at all; otherwise the strict set.
+ */
+function monitorHardeningLines(): string[] {
+  return [
+    ...hardeningLines({ readWritePaths: [hostPaths.textfileDir], capabilities: ["CAP_DAC_READ_SEARCH"], privateNetwork: true }),
+    "# Strict hardening; as root with CAP_DAC_READ_SEARCH: PrivateUsers= would void the capability.",
+    "ProtectKernelLogs=yes",
+    "ProtectClock=yes",
+    "ProtectHostname=yes",
+    "ProtectProc=invisible",
+    "ProcSubset=pid",
+    "PrivateIPC=yes",
+    "RemoveIPC=yes",
+    "KeyringMode=private",
+    "DevicePolicy=closed",
+    "SystemCallFilter=@system-service",
+    "SystemCallFilter=~@privileged @resources",
+    "SystemCallErrorNumber=EPERM",
+    "RestrictAddressFamilies=none",
+    "IPAddressDeny=any",
+  ];
+}
+
 export function renderBackupUnit(): string {
   return renderUnit({
     description: "Winyx backup freshness metrics",
@@ -95,7 +121,7 @@ export function renderBackupUnit(): string {
     service: [
       "Type=oneshot",
       `ExecStart=${monitorPaths.backupScript}`,
-      ...hardeningLines({ readWritePaths: [hostPaths.textfileDir], capabilities: ["CAP_DAC_READ_SEARCH"], privateNetwork: true }),
+      ...monitorHardeningLines(),
     ],
   });
 }
@@ -162,7 +188,7 @@ export function renderContractUnit(): string {
       "RestartSec=5",
       "SyslogIdentifier=winyx-contract-monitor",
       "LogsDirectory=winyx",
-      ...hardeningLines({ readWritePaths: [hostPaths.textfileDir], capabilities: ["CAP_DAC_READ_SEARCH"], privateNetwork: true }),
+      ...monitorHardeningLines(),
     ],
   });
 }

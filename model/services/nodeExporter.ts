@@ -38,6 +38,8 @@ export const nodeExporter = defineService({
     // In a container the host's file systems are mounted at /host.
     ...(ctx.target === "docker" ? [flag("--path.rootfs", "0.16.0", "/host")] : []),
   ],
+  // exporter-toolkit's web config (basic auth, TLS); the flag's names by release (CHANGELOGs).
+  webConfig: { names: [{ name: "--web.config", since: "1.0.0" }, { name: "--web.config.file", since: "1.5.0" }] },
   systemd: {
     commandLine: true,
     package: "prometheus-node-exporter",

@@ -113,6 +113,14 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
     assert.match(error ?? "", /^stack test: jobs\.go-zero-api: unknown key \(known: alertmanager, .*user_service_api/);
   });
 
+  it("target.hostKeyFingerprint: OpenSSH's SHA256 form, or a clear error", () => {
+    const fingerprint = "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s";
+    assert.deepEqual(parseStackConfig("test", { ...minimalConfig(), target: { host: "a", hostKeyFingerprint: fingerprint } }).target, { kind: "ssh", host: "a", port: 22, user: "root", hostKeyFingerprint: fingerprint });
+    assert.deepEqual(badConfig({ target: { host: "a", hostKeyFingerprint: "MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48" } }), [
+      'stack test: target.hostKeyFingerprint: "MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48" is not an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters, as `ssh-keygen -lf` prints it)',
+    ]);
+  });
+
   it("a port out of range", () => {
     assert.deepEqual(badConfig({ target: { host: "a", port: 70000 } }), ["stack test: target.port: port 70000 is out of range (1-65535)"]);
     assert.deepEqual(badConfig({ jobs: { mysql: { targets: ["localhost:0"] } } }), ['stack test: jobs.mysql.targets[0]: port 0 in "localhost:0" is out of range (1-65535)']);
