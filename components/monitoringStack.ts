@@ -16,7 +16,9 @@ import { renderedFile } from "./common";
 import { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
 import { Grafana } from "./grafana";
 import { HostLogging } from "./hostLogging";
-import { BackupMonitor, ContractMonitor } from "./monitors";
+import { BackupMonitor } from "./monitors";
+import { ContractPipeline } from "./contractPipeline";
+import { contractToolNames, resolveContractTool } from "../model/contractPipeline";
 import { Prometheus } from "./prometheus";
 import type { PackagedServiceName } from "../render/systemd";
 
@@ -139,9 +141,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
     new HostLogging(`${name}-logging`, { ...host, files: hostFilesUnder(files, "logging") }, child);
     // Both write to node exporter's textfile directory, which its package or release creates.
     if (nodeExporter) {
-      const monitorFiles = { ...host, files: hostFilesUnder(files, "monitors") };
-      new BackupMonitor(`${name}-backup-monitor`, monitorFiles, { ...child, dependsOn: [nodeExporter] });
-      new ContractMonitor(`${name}-contract-monitor`, monitorFiles, { ...child, dependsOn: [nodeExporter] });
+      new BackupMonitor(`${name}-backup-monitor`, { ...host, files: hostFilesUnder(files, "monitors") }, { ...child, dependsOn: [nodeExporter] });
+      const tools = spec.contracts.checks ? contractToolNames.map((tool) => resolveContractTool(tool, { mirror: spec.releaseMirror, pins: spec.contracts.tools })) : [];
+      new ContractPipeline(`${name}-contract-pipeline`, { ...host, files: hostFilesUnder(files, "contracts"), tools }, { ...child, dependsOn: [nodeExporter] });
     }
     this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl });
   }

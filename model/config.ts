@@ -8,6 +8,7 @@
  */
 import { isDuration, type Duration } from "./duration";
 import { allJobs, type JobName } from "./jobs";
+import { contractToolNames, contractTools, type ContractTool } from "./contractPipeline";
 import { defaultReleaseMirror, releaseJobs, releases, releaseServices, type ReleasePin, type ReleaseService } from "./releases";
 import type {
   AlertmanagerSpec,
@@ -457,9 +458,40 @@ function parseBackups(r: ConfigReader, value: unknown): BackupSpec {
   };
 }
 
+/**
+ * `contracts: {watchDir, checks, regenerate: {api, proto}, readWritePaths, tools: {<tool>: {version, sha256}}}`.
+ * Checks are off by default: every tool needs a sha256 first (the table has none confirmed), an error naming
+ * `contracts.tools.<tool>` when checks are on without one.
+ */
 function parseContracts(r: ConfigReader, value: unknown): ContractSpec {
-  const c = r.object(value, "contracts", ["watchDir"]);
-  return { watchDir: r.absolutePath(c.watchDir, "contracts.watchDir", "/var/www/winyx/contracts") };
+  const c = r.object(value, "contracts", ["watchDir", "checks", "regenerate", "readWritePaths", "tools"]);
+  const regenerate = r.object(c.regenerate, "contracts.regenerate", ["api", "proto"]);
+  const commands: { api?: string; proto?: string } = {};
+  for (const type of ["api", "proto"] as const) {
+    if (regenerate[type] === undefined) continue;
+    commands[type] = r.absolutePath(regenerate[type], `contracts.regenerate.${type}`, "/");
+  }
+  const readWritePaths = c.readWritePaths === undefined ? [] : r.array(c.readWritePaths, "contracts.readWritePaths").map((p, i) => r.absolutePath(p, `contracts.readWritePaths[${i}]`, "/"));
+  const given = r.object(c.tools, "contracts.tools", contractToolNames);
+  const tools: Partial<Record<ContractTool, ReleasePin>> = {};
+  for (const tool of contractToolNames) {
+    if (given[tool] === undefined) continue;
+    const path = `contracts.tools.${tool}`;
+    const pin = r.object(given[tool], path, ["version", "sha256"]);
+    tools[tool] = {
+      version: r.requiredString(pin.version, `${path}.version`, { pattern: RELEASE_VERSION, what: 'a release version like "1.8.5" (no "v", never "latest")' }),
+      sha256: r.requiredString(pin.sha256, `${path}.sha256`, { pattern: SHA256, what: "a sha256 in lowercase hex (64 digits)" }),
+    };
+  }
+  const checks = r.boolean(c.checks, "contracts.checks", false);
+  if (checks) {
+    for (const tool of contractToolNames) {
+      if (tools[tool] === undefined && contractTools[tool].sha256 === undefined) {
+        r.fail(`contracts.tools.${tool}`, `contracts.checks is on, but no sha256 is pinned for ${tool} ${contractTools[tool].version} (model/contractPipeline.ts has none confirmed): set {version, sha256}, or contracts.checks: false to count changes only`);
+      }
+    }
+  }
+  return { watchDir: r.absolutePath(c.watchDir, "contracts.watchDir", "/var/www/winyx/contracts"), checks, regenerate: commands, readWritePaths, tools };
 }
 
 /** A release version as its tarball names it: no leading "v" (the tag adds it where upstream does). */

@@ -36,6 +36,8 @@ export interface Thresholds {
   readonly redisMemoryUsedPercent: number;
   /** Contract file changes per hour. Chapter: 10. */
   readonly contractChangesPerHour: number;
+  /** How long the change rate must stay above contractChangesPerHour. Chapter: 5m. */
+  readonly contractChangeRateFor: Duration;
   /** Age of the newest backup, in hours. Chapter (monitor_backups.sh): 25. */
   readonly backupMaxAgeHours: number;
   /** Size of the newest backup, in MiB. Chapter (monitor_backups.sh): 10. */
@@ -76,6 +78,8 @@ export const defaultThresholds: Thresholds = {
   redisMemoryUsedPercent: 80,
   // The chapter's line: more than 10 changes an hour means a generator or a person is looping.
   contractChangesPerHour: 10,
+  // The chapter's value: a burst of saves while editing one file does not page.
+  contractChangeRateFor: "5m",
   // Daily backups plus an hour of slack, from monitor_backups.sh.
   backupMaxAgeHours: 25,
   // From monitor_backups.sh: a smaller dump means a failed or empty backup.

@@ -34,3 +34,9 @@ PULUMI_INSTALLER_URL=https://get.pulumi.com
 # The @pulumi/command plugin at the version package.json pins; built only if the module proxy serves it.
 PULUMI_COMMAND_VERSION=1.2.1
 PULUMI_COMMAND_COMMIT=7f3eb6f3b77c
+
+# The contract pipeline's tools (model/services/contractPipeline.ts pins the same versions and their release
+# tarballs' sha256). The e2e tier builds them from Go modules (scripts/build-contract-tools.sh).
+GOCTL_VERSION=v1.8.5
+BUF_VERSION=v1.75.0
+OASDIFF_VERSION=v1.37.0

@@ -104,7 +104,7 @@ describe("MonitoringStack under mocks", () => {
       [
         "winyx:monitoring:Alertmanager winyx-alertmanager",
         "winyx:monitoring:BackupMonitor winyx-backup-monitor",
-        "winyx:monitoring:ContractMonitor winyx-contract-monitor",
+        "winyx:monitoring:ContractPipeline winyx-contract-pipeline",
         "winyx:monitoring:Grafana winyx-grafana",
         "winyx:monitoring:HostLogging winyx-logging",
         "winyx:monitoring:MysqlExporter winyx-mysql-exporter",
@@ -195,7 +195,7 @@ describe("MonitoringStack under mocks", () => {
     const packages = children.filter((c) => c.type === PACKAGES).map((c) => `${c.name}: ${(c.inputs.packages as string[]).join(" ")}`);
     assert.ok(packages.includes("winyx-prometheus-packages: prometheus"), packages.join("\n"));
     assert.ok(packages.includes("winyx-node-exporter-packages: prometheus-node-exporter"));
-    assert.ok(packages.includes("winyx-contract-monitor-packages: inotify-tools"));
+    assert.ok(packages.includes("winyx-contract-pipeline-packages: inotify-tools"));
     const prometheus = children.find((c) => c.name === "winyx-prometheus-packages");
     assert.equal(prometheus?.inputs.purgeOnDelete, false);
   });
