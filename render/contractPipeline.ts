@@ -114,7 +114,7 @@ family() { # NAME TYPE HELP
 }
 
 write_metrics() {
-  local tmp="$metrics.$$.tmp" key s t le
+  local tmp="$metrics.$$.tmp" key s t le k
   {
     family contract_file_changes_total counter "Contract file changes seen under the contracts folder."
     family contract_validation_total counter "Validations of changed contract files (goctl api validate, buf build)."
@@ -124,13 +124,12 @@ write_metrics() {
     echo "# TYPE goctl_generation_duration_seconds histogram"
     for key in $(printf '%s\\n' "\${!pairs[@]}" | sort); do
       s=\${key%|*} t=\${key#*|}
-      local n=0
       for le in "\${buckets[@]}" +Inf; do
-        echo "goctl_generation_duration_seconds_bucket{service=\\"$s\\",type=\\"$t\\",le=\\"$le\\"} \${count["goctl_generation_duration_seconds_bucket{service=\\"$s\\",type=\\"$t\\",le=\\"$le\\"}"]:-0}"
+        k="goctl_generation_duration_seconds_bucket{service=\\"$s\\",type=\\"$t\\",le=\\"$le\\"}"
+        echo "$k \${count[$k]:-0}"
       done
       echo "goctl_generation_duration_seconds_sum{service=\\"$s\\",type=\\"$t\\"} \${sums["$s|$t"]:-0}"
-      n=\${count["goctl_generation_duration_seconds_bucket{service=\\"$s\\",type=\\"$t\\",le=\\"+Inf\\"}"]:-0}
-      echo "goctl_generation_duration_seconds_count{service=\\"$s\\",type=\\"$t\\"} $n"
+      echo "goctl_generation_duration_seconds_count{service=\\"$s\\",type=\\"$t\\"} \${count[$k]:-0}"
     done
   } >"$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$metrics"
   {
@@ -198,6 +197,8 @@ check() {
   [ -f "$file" ] || return
   ensure "$service" "$type"
   [ "$checks" = 1 ] || return
+  # What was checked last, so a restart checks only files changed while the pipeline was stopped.
+  mkdir -p "$(dirname "$state/checked/$rel")" && cp "$file" "$state/checked/$rel"
   if ! validate "$file" "$type"; then
     inc "contract_validation_total{service=\\"$service\\",file_type=\\"$type\\",result=\\"failure\\"}"
     log_line "$change_log" "Validation failed: $file"
@@ -236,7 +237,7 @@ while IFS= read -r -d '' file; do
   ensure "$service" "$type"
   if [ ! -f "$accepted/$rel" ]; then
     if [ "$checks" = 0 ] || validate "$file" "$type" >/dev/null 2>&1; then accept "$file"; fi
-  elif ! cmp -s "$file" "$accepted/$rel" && [ ! -e "$state/breaking/$service/\${rel#*/}" ]; then
+  elif ! cmp -s "$file" "$accepted/$rel" && ! cmp -s "$file" "$state/checked/$rel"; then
     check "$file"
   fi
   breaking_gauge

@@ -74,6 +74,7 @@ total_start=$EPOCHREALTIME
 step "Debian packages" apt_packages
 step "node modules (npm ci)" node_modules
 step "Pulumi CLI, language host and plugins" bash "$scripts_dir/build-pulumi.sh"
+step "contract pipeline tools (goctl, buf, oasdiff) for the e2e tier" bash "$scripts_dir/build-contract-tools.sh"
 step "Docker engine" ensure_docker_engine
 step "test host image" bash "$scripts_dir/testhost.sh" build-image
 log "==> set-up complete in $(elapsed "$total_start")"
