@@ -1,6 +1,6 @@
 /**
  * The contract pipeline's host files (model/contractPipeline.ts): the program, its hardened unit, its
- * user (sysusers.d) and its files outside its state folder (tmpfiles.d: the two logs, the textfile link).
+ * user (sysusers.d) and its files outside its state folder (tmpfiles.d: the two logs; the unit links its metrics file into the textfile folder).
  *
  * The program replaces the chapter's monitor_contracts.sh, monitor_generation.go and
  * check_breaking_changes.sh. On every change under the contracts folder (inotify) it counts
@@ -262,6 +262,7 @@ exit 1
 
 /** The pipeline's unit: its own user, journald, written paths limited to its state, its logs, the regeneration paths. */
 export function renderContractPipelineUnit(spec: StackSpec): string {
+  const textfileLink = `${hostPaths.textfileDir}/${contractPipeline.textfileLink}`;
   return renderUnit({
     description: "Winyx contract pipeline (validation, breaking changes, regeneration)",
     after: ["local-fs.target", "systemd-tmpfiles-setup.service"],
@@ -269,7 +270,12 @@ export function renderContractPipelineUnit(spec: StackSpec): string {
       "Type=simple",
       `User=${contractPipeline.user}`,
       `Group=${contractPipeline.user}`,
+      // The textfile folder is root's (Debian's): root links the pipeline's metrics file into it while the
+      // pipeline runs ("+": without the sandbox; systemd-tmpfiles refuses the path, /var/lib/prometheus
+      // being the prometheus user's).
+      `ExecStartPre=+/bin/ln -sfn ${contractPipeline.metricsFile} ${textfileLink}`,
       `ExecStart=${contractPipelinePaths.program}`,
+      `ExecStopPost=+/bin/rm -f ${textfileLink}`,
       "Restart=always",
       "RestartSec=5",
       "StandardOutput=journal",
@@ -283,7 +289,7 @@ export function renderContractPipelineUnit(spec: StackSpec): string {
   });
 }
 
-/** The logs (owned by the pipeline's user, 0640 like the other Winyx logs) and the textfile collector's link. */
+/** The logs, owned by the pipeline's user, 0640 like the other Winyx logs. */
 export function renderContractPipelineTmpfiles(): string {
   const u = contractPipeline.user;
   return [
@@ -291,7 +297,6 @@ export function renderContractPipelineTmpfiles(): string {
     "d /var/log/winyx 0755 root root -",
     `f ${contractPipeline.changeLog} 0640 ${u} ${u} -`,
     `f ${contractPipeline.breakingLog} 0640 ${u} ${u} -`,
-    `L+ ${hostPaths.textfileDir}/${contractPipeline.textfileLink} - - - - ${contractPipeline.metricsFile}`,
     "",
   ].join("\n");
 }

@@ -143,10 +143,10 @@ describe("render/contractPipeline", () => {
     ]) assert.ok(program.includes(text), text);
   });
 
-  it("links its metrics file into the textfile folder and creates its logs for its user (tmpfiles.d)", () => {
+  it("links its metrics file into the textfile folder while it runs and creates its logs for its user (tmpfiles.d)", () => {
     const files = renderContractPipelineFiles(spec);
     assert.deepEqual(Object.keys(files).sort(), [contractPipelinePaths.tmpfiles, contractPipelinePaths.sysusers, contractPipelinePaths.unit, contractPipelinePaths.program].sort());
-    assert.match(files[contractPipelinePaths.tmpfiles]!, /^L\+ \/var\/lib\/prometheus\/node-exporter\/winyx_contracts\.prom - - - - \/var\/lib\/winyx-contracts\/contracts\.prom$/m);
+    assert.match(files[contractPipelinePaths.unit]!, /^ExecStartPre=\+\/bin\/ln -sfn \/var\/lib\/winyx-contracts\/contracts\.prom \/var\/lib\/prometheus\/node-exporter\/winyx_contracts\.prom$/m);
     assert.match(files[contractPipelinePaths.tmpfiles]!, /^f \/var\/log\/winyx\/breaking-changes\.log 0640 winyx-contracts winyx-contracts -$/m);
   });
 
