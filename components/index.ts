@@ -3,6 +3,7 @@ export { type HostComponentArgs } from "./common";
 export { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
 export { Grafana, type GrafanaArgs } from "./grafana";
 export { HostLogging } from "./hostLogging";
+export { Mtail, type MtailArgs } from "./mtail";
 export { ContractPipeline, type ContractPipelineArgs } from "./contractPipeline";
 export { BackupMonitor } from "./monitors";
 export { MonitoringStack, type MonitoringStackArgs } from "./monitoringStack";

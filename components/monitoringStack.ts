@@ -16,6 +16,7 @@ import { renderedFile } from "./common";
 import { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
 import { Grafana } from "./grafana";
 import { HostLogging } from "./hostLogging";
+import { Mtail } from "./mtail";
 import { BackupMonitor } from "./monitors";
 import { ContractPipeline } from "./contractPipeline";
 import { contractToolNames, resolveContractTool } from "../model/contractPipeline";
@@ -52,7 +53,7 @@ export function hostFilesUnder(files: Readonly<Record<string, string>>, dir: str
 }
 
 /** The catalog services with a component class of their own (secrets, extra files, their resource types kept). */
-const withOwnComponent: Readonly<Record<string, true>> = { prometheus: true, alertmanager: true, grafana: true, nodeExporter: true, mysqlExporter: true, redisExporter: true, nginxExporter: true, pushgateway: true };
+const withOwnComponent: Readonly<Record<string, true>> = { prometheus: true, alertmanager: true, grafana: true, nodeExporter: true, mysqlExporter: true, redisExporter: true, nginxExporter: true, pushgateway: true, mtail: true };
 
 /** `fakeExporter` -> `fake-exporter`: child names from catalog keys. */
 function kebab(key: string): string {
@@ -89,6 +90,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     if (enabled("redis")) new RedisExporter(`${name}-redis-exporter`, { ...service("redisExporter"), password: secrets.redisPassword }, child);
     if (enabled("nginx")) new NginxExporter(`${name}-nginx-exporter`, service("nginxExporter"), child);
     if (enabled("pushgateway")) new Pushgateway(`${name}-pushgateway`, service("pushgateway"), child);
+    if (enabled("mtail")) new Mtail(`${name}-mtail`, { ...service("mtail"), programs: filesUnder(files, "mtail") }, child);
     // Every other enabled service of the catalog: its description is all it needs.
     for (const description of catalog.filter((s) => s.systemd.commandLine && !(s.name in withOwnComponent) && serviceEnabled(s, spec.jobs))) {
       new CatalogService(`${name}-${kebab(description.name)}`, { ...serviceOf(description), description }, child);

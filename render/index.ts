@@ -11,6 +11,7 @@ import { renderAlertmanagerConfig, renderAlertmanagerTemplates } from "./alertma
 import { renderGrafanaFiles } from "./grafana";
 import { renderLoggingFiles } from "./logging";
 import { renderContractPipelineFiles } from "./contractPipeline";
+import { renderMtailPrograms } from "./mtail";
 import { monitorPaths, renderBackupScript, renderBackupTimer, renderBackupUnit } from "./monitors";
 import { renderPrometheusConfig } from "./prometheus";
 import { renderRuleFiles, renderRuleTests } from "./rules";
@@ -56,6 +57,7 @@ export function renderStack(spec: StackSpec, list: readonly ServiceDescription[]
       [monitorPaths.backupTimer]: renderBackupTimer(spec),
     }),
   );
+  if (spec.jobs.mtail.enabled) add("mtail", renderMtailPrograms());
   // The contract pipeline writes into node exporter's textfile folder: it runs with the node job.
   if (spec.jobs.node.enabled) add("contracts", underRoot(renderContractPipelineFiles(spec)));
   for (const [service, hostFiles] of Object.entries(renderServicesHostFiles(spec, list))) add(`services/${service}`, underRoot(hostFiles));

@@ -6,6 +6,7 @@ import { backupsGroup } from "./backups";
 import { defaultThresholds, type Thresholds } from "./config";
 import { contractsGroup } from "./contracts";
 import { goZeroGroup } from "./go-zero";
+import { logsGroup } from "./logs";
 import { recordingGroup } from "./recording";
 import { serviceDownGroup } from "./service-down";
 import { systemGroup } from "./system";
@@ -20,6 +21,7 @@ export function buildRuleGroups(thresholds: Thresholds): RuleGroup[] {
     goZeroGroup(thresholds),
     contractsGroup(thresholds),
     backupsGroup(thresholds),
+    logsGroup(thresholds),
   ];
 }
 

@@ -68,11 +68,18 @@ async function writeContract(content: string): Promise<void> {
   assert.equal(result.code, 0, result.stderr);
 }
 
-/** The node exporter's value of one series of the pipeline (undefined while absent). */
+/** The node exporter's value of one series, `name{a="x",b="y"}` in any label order (it sorts them); undefined while absent. */
 async function metric(series: string): Promise<number | undefined> {
+  const [, name, labelText] = /^([^{]+)(?:\{(.*)\})?$/.exec(series) ?? [];
+  const wanted = (labelText ?? "").split(",").filter((l) => l !== "").sort();
   const text = await getText(host, "http://127.0.0.1:9100/metrics");
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  for (const line of text.split("\n")) {
+    const m = /^([^{ ]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = (m[2] ?? "").split(",").filter((l) => l !== "").sort();
+    if (have.join(",") === wanted.join(",")) return Number(m[3]);
+  }
+  return undefined;
 }
 
 function waitMetric(series: string, value: number): Promise<number> {

@@ -107,6 +107,7 @@ describe("MonitoringStack under mocks", () => {
         "winyx:monitoring:ContractPipeline winyx-contract-pipeline",
         "winyx:monitoring:Grafana winyx-grafana",
         "winyx:monitoring:HostLogging winyx-logging",
+        "winyx:monitoring:Mtail winyx-mtail",
         "winyx:monitoring:MysqlExporter winyx-mysql-exporter",
         "winyx:monitoring:NginxExporter winyx-nginx-exporter",
         "winyx:monitoring:NodeExporter winyx-node-exporter",

@@ -53,15 +53,19 @@ describe("rule groups", () => {
       "HighErrorRate",
       "HighMemoryUsage",
       "HighResponseTime",
+      "Http5xxHigh",
+      "LogErrorsHigh",
       "MonitoringTargetDown",
       "MySQLDown",
+      "NextjsSlowResponses",
+      "NginxHigh5xx",
       "NodeExporterDown",
       "RedisDown",
       "RedisHighMemoryUsage",
     ]);
     assert.deepEqual(
       ruleGroups.map((g) => g.name),
-      ["recording", "system", "application", "service_down", "go_zero_services", "contract_monitoring", "backups"],
+      ["recording", "system", "application", "service_down", "go_zero_services", "contract_monitoring", "backups", "logs"],
     );
   });
 
@@ -141,6 +145,12 @@ describe("rule groups", () => {
       t.contractChangesPerHour,
       t.backupMaxAgeHours * 3600,
       t.backupMinSizeMiB * 1024 * 1024,
+      // rules/logs.ts: per-second rates shown per minute, as the chapter counted.
+      60,
+      t.logErrorsPerMinute,
+      t.http5xxPerMinute,
+      t.nginx5xxPerMinute,
+      t.nextjsP95Seconds,
     ]);
     for (const group of ruleGroups) {
       for (const rule of group.rules) {
