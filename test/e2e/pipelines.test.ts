@@ -9,7 +9,10 @@
 // - a failing regeneration command raises GoZeroGenerationFailure; the edits raise HighContractChangeRate (its
 //   threshold lowered for the test);
 // - the chapter's own push to the Pushgateway raises ContractBreakingChanges too;
-// - a restart keeps the counters.
+// - a restart keeps the counters;
+// and the logs as metrics: mtail (Debian's package) with our programs: Go-Zero and Next.js lines appended to their
+// files and real requests to an nginx vhost logging in winyx_timed move the counters; a burst of 5xx lines raises
+// Http5xxHigh at the webhook; a logrotate run loses no line; `npm run logs -- report` reads the host over SSH.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -33,6 +36,9 @@ const service = "user_service_rpc";
 const protoFile = `${watchDir}/${service}/user.proto`;
 const regenerate = "/usr/local/bin/winyx-test-regenerate";
 const failFlag = "/etc/winyx-test-regenerate-fails";
+const apiLog = "/var/log/winyx/api/user-api.log";
+const frontendLog = "/var/log/winyx/frontend/combined.log";
+const MTAIL = "http://127.0.0.1:3903/metrics";
 const timings = new Timings();
 let host: TestHost;
 let stack: TestStack;
@@ -69,10 +75,10 @@ async function writeContract(content: string): Promise<void> {
 }
 
 /** The node exporter's value of one series, `name{a="x",b="y"}` in any label order (it sorts them); undefined while absent. */
-async function metric(series: string): Promise<number | undefined> {
+async function metric(series: string, url = "http://127.0.0.1:9100/metrics"): Promise<number | undefined> {
   const [, name, labelText] = /^([^{]+)(?:\{(.*)\})?$/.exec(series) ?? [];
   const wanted = (labelText ?? "").split(",").filter((l) => l !== "").sort();
-  const text = await getText(host, "http://127.0.0.1:9100/metrics");
+  const text = await getText(host, url);
   for (const line of text.split("\n")) {
     const m = /^([^{ ]+)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
@@ -130,10 +136,13 @@ before(async () => {
   );
   assert.equal(setup.code, 0, setup.stderr);
   await writeContract(proto(["int64 id = 1", "string name = 2"]));
+  // The application logs exist before mtail starts, root:adm 0640 as rsyslog makes them.
+  const logs = await host.exec(`mkdir -p /var/log/winyx/api /var/log/winyx/frontend && for f in ${apiLog} ${frontendLog}; do install -m 0640 -g adm /dev/null $f; done`);
+  assert.equal(logs.code, 0, logs.stderr);
   stack = await createTestStack({
     name: "pipelines",
     config: devLikeConfig(host, {
-      jobs: onlyJobs(["node", "prometheus", "alertmanager", "pushgateway"]),
+      jobs: onlyJobs(["node", "prometheus", "alertmanager", "pushgateway", "mtail", "nginx"]),
       scrapeInterval: "5s",
       evaluationInterval: "5s",
       releaseMirror: mirrorUrl,
@@ -236,6 +245,83 @@ test("a restart keeps the counters and the accepted versions", { timeout: 3 * 60
   await new Promise((r) => setTimeout(r, 3000));
   assert.equal(await metric(`contract_validation_total${labels('file_type="proto",result="success"')}`), before);
   assert.equal(await metric(`goctl_generation_total${labels('type="proto",status="failure"')}`), 1);
+});
+
+/** Appends lines to a log file on the host (as an application would: one write per line). */
+async function append(file: string, lines: readonly string[]): Promise<void> {
+  const result = await host.exec(`echo ${Buffer.from(lines.map((l) => `${l}\n`).join("")).toString("base64")} | base64 -d >> ${file}`);
+  assert.equal(result.code, 0, result.stderr);
+}
+
+const goZeroAccess = (status: number, ms: number) =>
+  JSON.stringify({ "@timestamp": "2026-11-30T10:00:00.000+09:00", level: "info", content: JSON.stringify({ method: "GET", path: "/api/v1/users", status, duration_ms: ms }) });
+const goZeroError = JSON.stringify({ "@timestamp": "2026-11-30T10:00:00.000+09:00", level: "error", content: "db timeout", error: "sql.ErrConnDone" });
+
+function waitMtail(series: string, value: number): Promise<number> {
+  return waitFor(`${series} == ${value} at mtail`, async () => ((await metric(series, MTAIL)) === value ? value : undefined), {
+    timeoutMs: 60_000,
+    intervalMs: 1000,
+    onTimeout: async () => `${(await getText(host, MTAIL).catch((e: Error) => e.message)).split("\n").filter((l) => l.startsWith("winyx_")).join("\n")}\n${(await host.exec("journalctl -u mtail -n 20 --no-pager")).stdout}`,
+  });
+}
+
+test("mtail runs our programs: Go-Zero and Next.js lines appended to their files move the counters", { timeout: 3 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the cold up");
+  assert.equal((await unitState(host, "mtail.service")).active, "active");
+  assert.equal((await host.exec("systemctl show -p User --value mtail.service")).stdout.trim(), "mtail");
+  await append(apiLog, [goZeroAccess(200, 40), goZeroAccess(200, 60), goZeroAccess(502, 2000), goZeroError, goZeroError]);
+  await append(frontendLog, [JSON.stringify({ level: "http", message: "request", status: 200, duration: 3500, timestamp: "2026-11-30 14:02:11:211" }), JSON.stringify({ level: "error", message: "render failed", timestamp: "2026-11-30 14:02:12:100" })]);
+  await waitMtail('winyx_log_lines_total{level="info",service="api"}', 3);
+  await waitMtail('winyx_log_lines_total{level="error",service="api"}', 2);
+  await waitMtail('winyx_http_responses_total{service="api",status_class="2xx"}', 2);
+  await waitMtail('winyx_http_responses_total{service="api",status_class="5xx"}', 1);
+  await waitMtail('winyx_http_request_duration_seconds_count{service="api"}', 3);
+  await waitMtail('winyx_http_request_duration_seconds_bucket{le="2.5",service="api"}', 3);
+  await waitMtail('winyx_http_request_duration_seconds_bucket{le="1",service="api"}', 2);
+  await waitMtail('winyx_log_lines_total{level="error",service="frontend"}', 1);
+  await waitMtail('winyx_http_request_duration_seconds_bucket{le="2.5",service="frontend"}', 0);
+  await waitMtail('winyx_http_request_duration_seconds_count{service="frontend"}', 1);
+});
+
+test("nginx logs the Winyx vhosts in winyx_timed (with $request_time) and mtail counts their responses", { timeout: 3 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the cold up");
+  assert.match((await host.exec("cat /etc/nginx/conf.d/winyx-log-format.conf")).stdout, /log_format winyx_timed .*\$request_time/);
+  const vhost = [
+    "server {",
+    "    listen 127.0.0.1:8081;",
+    "    access_log /var/log/nginx/winyx-access.log winyx_timed;",
+    "    location /ok { return 200 'ok'; }",
+    "    location /down { return 503; }",
+    "}",
+  ].join("\n");
+  const setup = await host.exec(`cat > /etc/nginx/sites-enabled/winyx-test <<'WINYX_EOF'\n${vhost}\nWINYX_EOF\nnginx -t -q && systemctl reload nginx && sleep 1 && for i in 1 2 3; do curl -s -o /dev/null http://127.0.0.1:8081/ok; done; for i in 1 2; do curl -s -o /dev/null http://127.0.0.1:8081/down; done`);
+  assert.equal(setup.code, 0, setup.stderr);
+  assert.match((await host.exec("tail -n 1 /var/log/nginx/winyx-access.log")).stdout, /"GET \/down HTTP\/1\.1" 503 \d+ "-" "curl\/[^"]+" \d+\.\d{3}$/);
+  await waitMtail('winyx_http_responses_total{service="nginx",status_class="2xx"}', 3);
+  await waitMtail('winyx_http_responses_total{service="nginx",status_class="5xx"}', 2);
+  await waitMtail('winyx_log_lines_total{level="access",service="nginx"}', 5);
+});
+
+test("a burst of 5xx lines raises Http5xxHigh at the webhook with the service label", { timeout: 4 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the cold up");
+  const since = Date.now();
+  await append(apiLog, Array.from({ length: 40 }, () => goZeroAccess(503, 15)));
+  await waitMtail('winyx_http_responses_total{service="api",status_class="5xx"}', 41);
+  const alert = await firing("Http5xxHigh", "api", since);
+  timings.add("5xx burst -> Http5xxHigh at webhook", Date.now() - since);
+  assert.equal(alert.labels.severity, "warning");
+});
+
+test("a logrotate run loses no line: mtail reads the rotated file to its end and the new one from its start", { timeout: 3 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the cold up");
+  const series = 'winyx_log_lines_total{level="info",service="api"}';
+  const before = (await metric(series, MTAIL)) ?? 0;
+  await append(apiLog, Array.from({ length: 10 }, () => goZeroAccess(200, 5)));
+  const rotate = await host.exec("logrotate -f /etc/logrotate.d/winyx");
+  assert.equal(rotate.code, 0, rotate.stderr);
+  assert.equal((await host.exec(`test -f ${apiLog}.1 && test -f ${apiLog} && echo rotated`)).stdout.trim(), "rotated");
+  await append(apiLog, Array.from({ length: 7 }, () => goZeroAccess(200, 5)));
+  await waitMtail(series, before + 17);
 });
 
 test("npm run logs -- report reads the day's lines over the stack's connection, rotated and compressed files included", { timeout: 2 * 60_000 }, async () => {

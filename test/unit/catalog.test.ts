@@ -163,7 +163,8 @@ describe("flags rendered for the version that runs", () => {
       const ctx = systemdFlagContext(fixtureSpec(), service, service.systemd.packageVersion);
       assert.ok(compareVersions(service.systemd.packageVersion, minimumVersion(service, ctx)) >= 0, `${service.name}: Debian's ${service.systemd.packageVersion}`);
       assert.doesNotThrow(() => renderFlags(service, ctx, "x"));
-      if (service.release) assert.doesNotThrow(() => renderFlags(service, systemdFlagContext(fixtureSpec(), service, service.release.version), "x"), service.name);
+      const release = service.release;
+      if (release) assert.doesNotThrow(() => renderFlags(service, systemdFlagContext(fixtureSpec(), service, release.version), "x"), service.name);
     }
     assert.deepEqual(
       Object.fromEntries(serviceList.filter((s) => s.systemd.commandLine).map((s) => [s.name, s.systemd.packageVersion])),
