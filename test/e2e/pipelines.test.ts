@@ -129,10 +129,11 @@ before(async () => {
   // The team's regeneration script stands in: it fails while the flag file exists.
   const setup = await host.exec(
     [
+      "set -e",
       `mkdir -p ${watchDir}/${service}`,
       `cat > ${regenerate} <<'WINYX_EOF'\n#!/bin/sh\n# $1 service, $2 file\nsleep 0.2\n[ -e ${failFlag} ] && { echo "generation failed for $1" >&2; exit 1; }\necho "regenerated $1 from $2"\nWINYX_EOF`,
       `chmod 0755 ${regenerate}`,
-    ].join(" && "),
+    ].join("\n"),
   );
   assert.equal(setup.code, 0, setup.stderr);
   await writeContract(proto(["int64 id = 1", "string name = 2"]));
