@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { contractPipeline, contractTools } from "../../model/contractPipeline";
 import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
-import { createTestStack, describeSteps, requirePulumi, type TestStack } from "../harness/pulumi";
+import { changedCount, createTestStack, describeSteps, requirePulumi, type TestStack } from "../harness/pulumi";
 import { getText, Timings, unitState, waitFor } from "../harness/probes";
 import { cleanupLocal, makeTarball, mirrorUrl, publish, startReleaseMirror, type Tarball } from "../harness/releaseMirror";
 import { devLikeConfig, onlyJobs } from "../harness/stackConfig";
@@ -183,6 +183,13 @@ test("up installs goctl and buf from the mirror and runs the pipeline as its own
   assert.equal((await host.exec(`cmp ${protoFile} ${contractPipeline.stateDir}/accepted/${service}/user.proto && echo same`)).stdout.trim(), "same");
 });
 
+test("a second up changes nothing (tools, pipeline, mtail programs, log format)", { timeout: 10 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the cold up");
+  const up = await stack.up({ skipPreview: true });
+  timings.add("no-op up", up.durationMs);
+  assert.equal(changedCount(up), 0, `expected no changes, got ${JSON.stringify(up.changes)}:\n${describeSteps(up.changedSteps)}`);
+});
+
 test("a compatible .proto edit validates, regenerates (timed) and raises no alert", { timeout: 5 * 60_000 }, async () => {
   assert.ok(deployed, "needs the cold up");
   await writeContract(proto(["int64 id = 1", "string name = 2", "string email = 3"]));
@@ -297,7 +304,7 @@ test("nginx logs the Winyx vhosts in winyx_timed (with $request_time) and mtail 
   ].join("\n");
   const setup = await host.exec(`cat > /etc/nginx/sites-enabled/winyx-test <<'WINYX_EOF'\n${vhost}\nWINYX_EOF\nnginx -t -q && systemctl reload nginx && sleep 1 && for i in 1 2 3; do curl -s -o /dev/null http://127.0.0.1:8081/ok; done; for i in 1 2; do curl -s -o /dev/null http://127.0.0.1:8081/down; done`);
   assert.equal(setup.code, 0, setup.stderr);
-  assert.match((await host.exec("tail -n 1 /var/log/nginx/winyx-access.log")).stdout, /"GET \/down HTTP\/1\.1" 503 \d+ "-" "curl\/[^"]+" \d+\.\d{3}$/);
+  assert.match((await host.exec("tail -n 1 /var/log/nginx/winyx-access.log")).stdout.trim(), /"GET \/down HTTP\/1\.1" 503 \d+ "-" "curl\/[^"]+" \d+\.\d{3}$/);
   await waitMtail('winyx_http_responses_total{service="nginx",status_class="2xx"}', 3);
   await waitMtail('winyx_http_responses_total{service="nginx",status_class="5xx"}', 2);
   await waitMtail('winyx_log_lines_total{level="access",service="nginx"}', 5);
@@ -325,6 +332,7 @@ test("a logrotate run loses no line: mtail reads the rotated file to its end and
   await waitMtail(series, before + 17);
 });
 
+// The rpc folder: the api folder holds the mtail tests' lines (and a rotated file) by now.
 test("npm run logs -- report reads the day's lines over the stack's connection, rotated and compressed files included", { timeout: 2 * 60_000 }, async () => {
   assert.ok(deployed, "needs the cold up");
   const day = "2026-11-30";
@@ -333,11 +341,11 @@ test("npm run logs -- report reads the day's lines over the stack's connection, 
   const current = [access(`${day}T10:00:00.000+09:00`, 200, 40), access(`${day}T10:00:01.000+09:00`, 502, 2000), error, `${day} garbage`].join("\n");
   const older = [access(`${day}T01:00:00.000+09:00`, 404, 10), access("2026-11-29T23:00:00.000+09:00", 500, 10)].join("\n");
   const write = await host.exec(
-    `mkdir -p /var/log/winyx/api && cat > /var/log/winyx/api/user-api.log <<'WINYX_EOF'\n${current}\nWINYX_EOF\necho ${Buffer.from(`${older}\n`).toString("base64")} | base64 -d | gzip > /var/log/winyx/api/user-api.log.2.gz`,
+    `mkdir -p /var/log/winyx/rpc && cat > /var/log/winyx/rpc/user-rpc.log <<'WINYX_EOF'\n${current}\nWINYX_EOF\necho ${Buffer.from(`${older}\n`).toString("base64")} | base64 -d | gzip > /var/log/winyx/rpc/user-rpc.log.2.gz`,
   );
   assert.equal(write.code, 0, write.stderr);
-  const out = await run(join(repoRoot, "node_modules", ".bin", "tsx"), [join(repoRoot, "logs", "cli.ts"), "report", "--stack", stack.name, "--config-file", stack.configFile, "--date", day, "--service", "api"]);
-  for (const line of ["[api] 2026-11-30: 4 records from 2 file(s)", "  error total: 1", "      1 sql.ErrConnDone", "    11:00      1", "  over 1 s: 1", "  502 (server error): 1", "  404 (client error): 1", "[api malformed lines] 1"]) {
+  const out = await run(join(repoRoot, "node_modules", ".bin", "tsx"), [join(repoRoot, "logs", "cli.ts"), "report", "--stack", stack.name, "--config-file", stack.configFile, "--date", day, "--service", "rpc"]);
+  for (const line of ["[rpc] 2026-11-30: 4 records from 2 file(s)", "  error total: 1", "      1 sql.ErrConnDone", "    11:00      1", "  over 1 s: 1", "  502 (server error): 1", "  404 (client error): 1", "[rpc malformed lines] 1"]) {
     assert.ok(out.includes(line), `${line}\n${out}`);
   }
 });
