@@ -93,6 +93,7 @@ ensure() {
     zero "goctl_generation_total{service=\\"$s\\",type=\\"$t\\",status=\\"$r\\"}"
   done
   zero "api_breaking_changes_detected{service=\\"$s\\"}"
+  zero "contract_file_changes_total{service=\\"$s\\",file_type=\\"$t\\",event=\\"MODIFY\\"}"
 }
 
 # observe SERVICE TYPE SECONDS: one generation's duration into the histogram.

@@ -312,6 +312,16 @@ test("nginx logs the Winyx vhosts in winyx_timed (with $request_time) and mtail 
 
 test("a burst of 5xx lines raises Http5xxHigh at the webhook with the service label", { timeout: 4 * 60_000 }, async () => {
   assert.ok(deployed, "needs the cold up");
+  // A counter's first sample is no increase: the burst must come after Prometheus has the series' current value.
+  const current = await metric('winyx_http_responses_total{service="api",status_class="5xx"}', MTAIL);
+  await waitFor(
+    "Prometheus to have scraped api's 5xx counter",
+    async () => {
+      const r = JSON.parse(await getText(host, `${PROMETHEUS}/api/v1/query?query=${encodeURIComponent('winyx_http_responses_total{service="api",status_class="5xx"}')}`)) as { data: { result: { value: [number, string] }[] } };
+      return r.data.result[0]?.value[1] === String(current) ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 1000 },
+  );
   const since = Date.now();
   await append(apiLog, Array.from({ length: 40 }, () => goZeroAccess(503, 15)));
   await waitMtail('winyx_http_responses_total{service="api",status_class="5xx"}', 41);
