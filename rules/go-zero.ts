@@ -4,7 +4,7 @@
  */
 import { goZeroServices, jobs, jobSet } from "../model/jobs";
 import { promql, type PromQL } from "../model/promql";
-import type { AlertRule, RuleGroup } from "../model/rules";
+import type { AlertRule, AlertTest, RuleGroup } from "../model/rules";
 import { millisecondsOfSeconds, type Thresholds } from "./config";
 import { latencyQuantile, rateWindow, recorded } from "./recording";
 import {
@@ -212,15 +212,40 @@ function rpcErrors(t: Thresholds): AlertRule {
   };
 }
 
-function breakingChanges(): AlertRule {
+/**
+ * `pushgateway`: the stack scrapes the Pushgateway, so the chapter's own push can fire the alert too
+ * (without it nothing can push, and the half that reads the push is left out).
+ */
+function breakingChanges(pushgateway: boolean): AlertRule {
   const ours = (service: string) => `api_breaking_changes_detected{job="node", instance="host1:9100", service="${service}"}`;
   const pushed = (service: string, detected: string) => `api_breaking_changes_total{job="breaking_changes", service="${service}", detected="${detected}"}`;
+  const pushedTest: AlertTest = {
+        name: "the chapter's script pushing detected=\"true\" to the Pushgateway fires it too; detected=\"false\" does not",
+        series: [
+          { series: pushed("user_service_api", "true"), values: gauge({ steps: 5, value: 0 }, { steps: 5, value: 1 }) },
+          { series: pushed("task_service", "false"), values: gauge({ steps: 10, value: 1 }) },
+        ],
+        quietAt: [at(4)],
+        firesAt: [
+          {
+            at: at(6),
+            alerts: [
+              {
+                labels: { severity: "critical", component: "contracts", service: "user_service_api" },
+                annotations: { summary: "Breaking changes detected in user_service_api", description: "API breaking changes detected in service user_service_api" },
+              },
+            ],
+          },
+        ],
+      };
   return {
     alert: "ContractBreakingChanges",
     // Ours: the contract pipeline's 0/1 gauge per service (1 while a file breaks its accepted version),
     // through the textfile collector. The chapter's check_breaking_changes.sh pushes
     // api_breaking_changes_total{detected="true"} 1 to the Pushgateway: that fires too, as the chapter meant.
-    expr: promql`max by (service) (api_breaking_changes_detected{${jobs.node}}) == 1 or max by (service) (api_breaking_changes_total${pushedThroughPushgateway}{detected="true"}) > 0`,
+    expr: pushgateway
+      ? promql`max by (service) (api_breaking_changes_detected{${jobs.node}}) == 1 or max by (service) (api_breaking_changes_total${pushedThroughPushgateway}{detected="true"}) > 0`
+      : promql`max by (service) (api_breaking_changes_detected{${jobs.node}}) == 1`,
     for: "0s",
     severity: "critical",
     component: "contracts",
@@ -228,6 +253,7 @@ function breakingChanges(): AlertRule {
     summary: "Breaking changes detected in {{ $labels.service }}",
     description: "API breaking changes detected in service {{ $labels.service }}",
     tests: [
+      ...(pushgateway ? [pushedTest] : []),
       {
         name: "fires at once for the service whose file breaks its accepted version, resolves when it is compatible again",
         series: [
@@ -242,25 +268,6 @@ function breakingChanges(): AlertRule {
               {
                 labels: { severity: "critical", component: "contracts", service: "user_service_rpc" },
                 annotations: { summary: "Breaking changes detected in user_service_rpc", description: "API breaking changes detected in service user_service_rpc" },
-              },
-            ],
-          },
-        ],
-      },
-      {
-        name: "the chapter's script pushing detected=\"true\" to the Pushgateway fires it too; detected=\"false\" does not",
-        series: [
-          { series: pushed("user_service_api", "true"), values: gauge({ steps: 5, value: 0 }, { steps: 5, value: 1 }) },
-          { series: pushed("task_service", "false"), values: gauge({ steps: 10, value: 1 }) },
-        ],
-        quietAt: [at(4)],
-        firesAt: [
-          {
-            at: at(6),
-            alerts: [
-              {
-                labels: { severity: "critical", component: "contracts", service: "user_service_api" },
-                annotations: { summary: "Breaking changes detected in user_service_api", description: "API breaking changes detected in service user_service_api" },
               },
             ],
           },
@@ -310,11 +317,12 @@ function generationFailure(t: Thresholds): AlertRule {
   };
 }
 
-export function goZeroGroup(t: Thresholds): RuleGroup {
+/** `pushgateway`: whether the stack scrapes the Pushgateway (ContractBreakingChanges reads the chapter's push there). @default true */
+export function goZeroGroup(t: Thresholds, pushgateway = true): RuleGroup {
   return {
     name: "go_zero_services",
     title: "go_zero_services (5.5.1 Go-Zero サービス監視アラート)",
     interval: "30s",
-    rules: [serviceDown(t), highLatency(t), rpcHighLatency(t), highErrorRate(t), rpcErrors(t), breakingChanges(), generationFailure(t)],
+    rules: [serviceDown(t), highLatency(t), rpcHighLatency(t), highErrorRate(t), rpcErrors(t), breakingChanges(pushgateway), generationFailure(t)],
   };
 }

@@ -10,6 +10,7 @@ import { defaultThresholds, millisecondsOfSeconds, ratioOfPercent, type Threshol
 import { activeRuleGroups, buildRuleGroups, ruleGroups } from "../../rules/index";
 import { latencyQuantile } from "../../rules/recording";
 import { goG4, humanizeDuration } from "../../rules/testing";
+import { validateAll } from "../../validate/index";
 import { fixtureSpec, fixtureSpecPlannedOff } from "../fixtures/spec";
 
 const alertsOf = (groups: readonly RuleGroup[]): AlertRule[] => groups.flatMap((g) => g.rules.filter(isAlertRule));
@@ -212,6 +213,14 @@ describe("activeRuleGroups", () => {
     const neither = alertNames(activeRuleGroups(withJobs((name) => name !== "node" && name !== "goctl_generation")));
     assert.ok(!neither.includes("GoZeroGenerationFailure"), "dropped when neither the node job nor the planned goctl_generation job is scraped");
     for (const kept of ["GoZeroServiceDown", "GoZeroHighLatency", "HighErrorRate", "ContractBreakingChanges"]) assert.ok(names.includes(kept), kept);
+  });
+
+  it("ContractBreakingChanges reads the chapter's Pushgateway push only where the Pushgateway is scraped; a node-only stack validates", () => {
+    const rule = (spec: StackSpec) => activeRuleGroups(spec).flatMap((g) => g.rules).find((r): r is AlertRule => isAlertRule(r) && r.alert === "ContractBreakingChanges");
+    assert.match(rule(fixtureSpec())?.expr.text ?? "", /api_breaking_changes_total\{detected="true"\}/);
+    const noPushgateway = withJobs((name) => name !== "pushgateway");
+    assert.equal(rule(noPushgateway)?.expr.text, 'max by (service) (api_breaking_changes_detected{job="node"}) == 1');
+    assert.doesNotThrow(() => validateAll(withJobs((name) => name === "node")));
   });
 
   it("drops a rule only when all of its jobs are disabled, and empty groups", () => {
