@@ -1,6 +1,6 @@
 /**
  * The contract pipeline (model/contractPipeline.ts, render/contractPipeline.ts) on a host: its tools
- * (goctl and buf, pinned releases, when the checks are on), inotify-tools, its user, its logs and
+ * (goctl, buf and oasdiff, pinned releases, when the checks are on), inotify-tools and jq, its user, its logs and
  * textfile link (tmpfiles.d), the program and its unit, and the running service.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -23,7 +23,7 @@ export class ContractPipeline extends pulumi.ComponentResource {
   constructor(name: string, args: ContractPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:ContractPipeline", name, {}, opts);
     const c = args.connection;
-    const packages = new AptPackages(`${name}-packages`, { connection: c, packages: ["inotify-tools"] }, { parent: this });
+    const packages = new AptPackages(`${name}-packages`, { connection: c, packages: ["inotify-tools", "jq"] }, { parent: this });
     const tools = (args.tools ?? []).map(
       (tool) =>
         new UpstreamRelease(
@@ -42,6 +42,7 @@ export class ContractPipeline extends pulumi.ComponentResource {
     );
     const files = {
       program: hostFile(this, name, "program", { connection: c, path: contractPipelinePaths.program, content: renderedFile(args.files, contractPipelinePaths.program), mode: "0755", validate: "bash -n {}" }),
+      converter: hostFile(this, name, "converter", { connection: c, path: contractPipelinePaths.converter, content: renderedFile(args.files, contractPipelinePaths.converter), mode: "0644", validate: "jq -n -f {} >/dev/null" }),
       unit: hostFile(this, name, "unit", { connection: c, path: contractPipelinePaths.unit, content: renderedFile(args.files, contractPipelinePaths.unit), mode: "0644" }),
     };
     const toolTriggers = pulumi.all(tools.map((t) => pulumi.interpolate`${t.installed.apply((i) => `${i?.version}:${i?.sha256}`)}:${t.generation}`)).apply((list) => ({ tools: list.join(" ") }));

@@ -1,8 +1,9 @@
 /**
  * The contract pipeline (chapter 5.4.1-5.4.4) as one supervised service: on a change under the
- * contracts folder it validates the file (goctl for `.api`, buf for `.proto`), compares a `.proto`
- * with the last accepted version of the same file (`buf breaking`), runs the configured regeneration
- * command, and exports the chapter's metrics through the node exporter's textfile collector.
+ * contracts folder it validates the file (goctl for `.api`, buf for `.proto`), compares it with the
+ * last accepted version of the same file (`.api`: oasdiff on the OpenAPI goctl generates, `.proto`:
+ * `buf breaking`), runs the configured regeneration command, and exports the chapter's metrics
+ * through the node exporter's textfile collector.
  *
  * Its tools are upstream releases pinned by version and sha256 like the services' (model/releases.ts),
  * downloaded from `releaseMirror`. No published sum of these tarballs could be confirmed from this
@@ -12,13 +13,13 @@
 import { defaultReleaseMirror, releaseInstallRoot, type ReleaseArtifact, type ReleasePin, type ResolvedRelease } from "./releases";
 
 /** The tools the pipeline runs. */
-export type ContractTool = "goctl" | "buf";
-export const contractToolNames: readonly ContractTool[] = ["buf", "goctl"];
+export type ContractTool = "goctl" | "buf" | "oasdiff";
+export const contractToolNames: readonly ContractTool[] = ["buf", "goctl", "oasdiff"];
 
 /**
  * The pinned releases of the tools, in GitHub's release layout. goctl 1.8.5: go-zero's tools/goctl
  * releases (tag `tools/goctl/v1.8.5`, a flat goreleaser archive); buf 1.75.0: `buf-Linux-x86_64.tar.gz`,
- * which unpacks into `buf/bin/` (only that folder is installed).
+ * which unpacks into `buf/bin/` (only that folder is installed); oasdiff 1.37.0: a flat goreleaser archive.
  */
 export const contractTools: Readonly<Record<ContractTool, ReleaseArtifact>> = {
   goctl: {
@@ -38,6 +39,15 @@ export const contractTools: Readonly<Record<ContractTool, ReleaseArtifact>> = {
     file: () => "buf-Linux-x86_64.tar.gz",
     topDir: () => "buf/bin",
     binaries: ["buf"],
+  },
+  oasdiff: {
+    repo: "oasdiff/oasdiff",
+    project: "oasdiff",
+    version: "1.37.0",
+    tag: (v) => `v${v}`,
+    file: (v) => `oasdiff_${v}_linux_amd64.tar.gz`,
+    topDir: () => "",
+    binaries: ["oasdiff"],
   },
 };
 

@@ -6,8 +6,9 @@
  * check_breaking_changes.sh. On every change under the contracts folder (inotify) it counts
  * `contract_file_changes_total{service,file_type,event}`; for a written `.api`/`.proto` it then
  * - validates it: `goctl api validate` / `buf build` (`contract_validation_total{service,file_type,result}`),
- * - compares a `.proto` with the last accepted version of the same file, kept in its state folder
- *   (`buf breaking`); what broke goes to /var/log/winyx/breaking-changes.log and
+ * - compares it with the last accepted version of the same file, kept in its state folder (`.proto`:
+ *   `buf breaking`; `.api`: `oasdiff breaking --fail-on ERR` on the OpenAPI of both, which goctl writes
+ *   as Swagger 2.0 and a jq program converts to the OpenAPI 3 oasdiff reads); what broke goes to /var/log/winyx/breaking-changes.log and
  *   `api_breaking_changes_detected{service}` is 1 while any file of the service is breaking against
  *   its accepted version. A compatible version becomes the accepted one; a breaking one does not, until
  *   it is accepted by hand (`winyx-contract-pipeline accept <file>`) or changed back,
@@ -17,6 +18,8 @@
  * while it was stopped. Counters survive restarts (kept in the state folder). The metrics file is
  * written to a temporary file and renamed, so the collector never reads half of it.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { contractPipeline } from "../model/contractPipeline";
 import type { StackSpec } from "../model/spec";
 import { hardeningLines, hostPaths, renderSysusers, renderUnit, sysusersPath } from "./systemd";
@@ -26,6 +29,8 @@ export const contractPipelinePaths = {
   unit: `/etc/systemd/system/${contractPipeline.unit}`,
   sysusers: sysusersPath(contractPipeline.user),
   tmpfiles: "/etc/tmpfiles.d/winyx-contracts.conf",
+  /** jq program: Swagger 2.0 to OpenAPI 3.0 (render/contracts/swagger2openapi.jq). */
+  converter: `${hostPaths.winyxLibexec}/swagger2openapi.jq`,
 } as const;
 
 /** Buckets of goctl_generation_duration_seconds: client_golang's DefBuckets, as the chapter's monitor used. */
@@ -52,6 +57,7 @@ state=${shellWord(contractPipeline.stateDir)}
 metrics=${shellWord(contractPipeline.metricsFile)}
 change_log=${shellWord(contractPipeline.changeLog)}
 breaking_log=${shellWord(contractPipeline.breakingLog)}
+converter=${shellWord(contractPipelinePaths.converter)}
 buckets=(${generationBuckets.join(" ")})
 accepted=$state/accepted
 counters=$state/counters
@@ -120,7 +126,7 @@ write_metrics() {
     family contract_file_changes_total counter "Contract file changes seen under the contracts folder."
     family contract_validation_total counter "Validations of changed contract files (goctl api validate, buf build)."
     family goctl_generation_total counter "Regeneration commands run after a contract change, by outcome."
-    family api_breaking_changes_detected gauge "1 while a contract file of the service breaks compatibility with its accepted version (buf breaking)."
+    family api_breaking_changes_detected gauge "1 while a contract file of the service breaks compatibility with its accepted version (buf breaking, oasdiff breaking)."
     echo "# HELP goctl_generation_duration_seconds How long the regeneration commands ran."
     echo "# TYPE goctl_generation_duration_seconds histogram"
     for key in $(printf '%s\\n' "\${!pairs[@]}" | sort); do
@@ -152,15 +158,38 @@ validate() { # FILE TYPE
   esac
 }
 
+# openapi API OUT: the OpenAPI 3 document of a .api file (goctl writes Swagger 2.0; oasdiff reads OpenAPI 3).
+openapi() {
+  local dir
+  dir=$(mktemp -d)
+  goctl api swagger --api "$1" --dir "$dir" --filename spec >/dev/null && jq -f "$converter" "$dir/spec.json" >"$2"
+  local rc=$?
+  rm -rf "$dir"
+  return $rc
+}
+
 # breaking FILE TYPE: 0 when FILE breaks its accepted version (what broke on stdout), 1 when compatible or new.
 breaking() {
   local old="$accepted/$rel" out rc dir
   [ -f "$old" ] || return 1
-  [ "$2" = proto ] || return 1
   dir=$(mktemp -d)
-  single "$1" "$dir/new" && single "$old" "$dir/old"
-  out=$(cd "$dir" && buf breaking new --against old 2>&1)
-  rc=$?
+  case $2 in
+    proto)
+      single "$1" "$dir/new" && single "$old" "$dir/old"
+      out=$(cd "$dir" && buf breaking new --against old 2>&1)
+      rc=$?
+      ;;
+    api)
+      if openapi "$old" "$dir/old.json" && openapi "$1" "$dir/new.json"; then
+        out=$(oasdiff breaking "$dir/old.json" "$dir/new.json" --fail-on ERR 2>&1)
+        rc=$?
+      else
+        echo "could not generate the OpenAPI of $1 or of its accepted version" >&2
+        rc=0
+      fi
+      ;;
+    *) rc=0 ;;
+  esac
   rm -rf "$dir"
   [ $rc -eq 0 ] && return 1
   echo "$out"
@@ -309,5 +338,6 @@ export function renderContractPipelineFiles(spec: StackSpec): Record<string, str
     [contractPipelinePaths.unit]: renderContractPipelineUnit(spec),
     [contractPipelinePaths.sysusers]: renderSysusers(contractPipeline.user, "Winyx contract pipeline"),
     [contractPipelinePaths.tmpfiles]: renderContractPipelineTmpfiles(),
+    [contractPipelinePaths.converter]: readFileSync(join(__dirname, "contracts", "swagger2openapi.jq"), "utf8"),
   };
 }

@@ -69,6 +69,33 @@ function proto(fields: readonly string[]): string {
   return ['syntax = "proto3";', "package user;", "", "message User {", ...fields.map((f) => `  ${f};`), "}", ""].join("\n");
 }
 
+const apiFile = `${watchDir}/user_service_api/user.api`;
+
+/** A go-zero .api contract with these routes (each `<method> <path> (<req>) returns (<resp>)`). */
+function api(routes: readonly string[]): string {
+  return [
+    'syntax = "v1"',
+    "",
+    "type UserReq {",
+    '\tId int64 `path:"id"`',
+    "}",
+    "",
+    "type UserResp {",
+    '\tName string `json:"name"`',
+    "}",
+    "",
+    "service user-api {",
+    ...routes.flatMap((r, i) => [`\t@handler Route${i}`, `\t${r}`]),
+    "}",
+    "",
+  ].join("\n");
+}
+
+async function writeApi(content: string): Promise<void> {
+  const result = await host.exec(`mkdir -p ${watchDir}/user_service_api && cat > ${apiFile} <<'WINYX_EOF'\n${content}WINYX_EOF\n`);
+  assert.equal(result.code, 0, result.stderr);
+}
+
 async function writeContract(content: string): Promise<void> {
   const result = await host.exec(`cat > ${protoFile} <<'WINYX_EOF'\n${content}WINYX_EOF\n`);
   assert.equal(result.code, 0, result.stderr);
@@ -115,16 +142,18 @@ before(async () => {
   work.push(binDir);
   await cp(join(toolsDir, `buf-v${contractTools.buf.version}`, "buf"), join(binDir, "buf"));
   const buf = await makeTarball({ topDir: "buf", files: { bin: binDir } });
+  const oasdiff = await flatTarball("oasdiff", join(toolsDir, `oasdiff-v${contractTools.oasdiff.version}`, "oasdiff"));
   [host] = (await startHosts(1).catch((e: Error) => {
     throw new Error(`could not start a test host (run \`bash scripts/setup.sh\` for Docker and the image): ${e.message}`);
   })) as [TestHost];
   await startReleaseMirror(host);
-  const path = (tool: "goctl" | "buf") => {
+  const path = (tool: "goctl" | "buf" | "oasdiff") => {
     const a = contractTools[tool];
     return `/${a.repo}/releases/download/${a.tag(a.version)}/${a.file(a.version)}`;
   };
   await publish(host, path("goctl"), goctl.path);
   await publish(host, path("buf"), buf.path);
+  await publish(host, path("oasdiff"), oasdiff.path);
   await startWebhookReceiver(host);
   // The team's regeneration script stands in: it fails while the flag file exists.
   const setup = await host.exec(
@@ -137,6 +166,7 @@ before(async () => {
   );
   assert.equal(setup.code, 0, setup.stderr);
   await writeContract(proto(["int64 id = 1", "string name = 2"]));
+  await writeApi(api(["get /api/v1/users/:id (UserReq) returns (UserResp)"]));
   // The application logs exist before mtail starts, root:adm 0640 as rsyslog makes them.
   const logs = await host.exec(`mkdir -p /var/log/winyx/api /var/log/winyx/frontend && for f in ${apiLog} ${frontendLog}; do install -m 0640 -g adm /dev/null $f; done`);
   assert.equal(logs.code, 0, logs.stderr);
@@ -153,7 +183,11 @@ before(async () => {
         watchDir,
         checks: true,
         regenerate: { proto: regenerate },
-        tools: { goctl: { version: contractTools.goctl.version, sha256: goctl.sha256 }, buf: { version: contractTools.buf.version, sha256: buf.sha256 } },
+        tools: {
+          goctl: { version: contractTools.goctl.version, sha256: goctl.sha256 },
+          buf: { version: contractTools.buf.version, sha256: buf.sha256 },
+          oasdiff: { version: contractTools.oasdiff.version, sha256: oasdiff.sha256 },
+        },
       },
     }),
   });
@@ -220,6 +254,19 @@ test("a breaking .proto edit (a field removed) is logged and ContractBreakingCha
   timings.add("breaking edit -> ContractBreakingChanges at webhook", Date.now() - since);
   assert.equal(alert.labels.severity, "critical");
   assert.equal(alert.labels.service, service);
+});
+
+test(".api: goctl validates, oasdiff compares the OpenAPI goctl generates: an added route is compatible, a removed one breaks", { timeout: 3 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the cold up");
+  const svc = (extra: string) => `{service="user_service_api",${extra}}`;
+  await writeApi(api(["get /api/v1/users/:id (UserReq) returns (UserResp)", "post /api/v1/users (UserResp) returns (UserResp)"]));
+  await waitMetric(`contract_validation_total${svc('file_type="api",result="success"')}`, 1);
+  assert.equal(await metric('api_breaking_changes_detected{service="user_service_api"}'), 0);
+  await writeApi(api(["post /api/v1/users (UserResp) returns (UserResp)"]));
+  await waitMetric('api_breaking_changes_detected{service="user_service_api"}', 1);
+  const log = (await host.exec("cat /var/log/winyx/breaking-changes.log")).stdout;
+  assert.match(log, /\[user_service_api\] Breaking changes detected/);
+  assert.match(log, /api-path-removed-without-deprecation[\s\S]*GET \/api\/v1\/users\/\{id\}/);
 });
 
 test("a failing regeneration raises GoZeroGenerationFailure; the edits raise HighContractChangeRate", { timeout: 5 * 60_000 }, async () => {

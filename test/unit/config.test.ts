@@ -144,8 +144,9 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
     assert.deepEqual(badConfig({ contracts: { checks: true } }), [
       "stack test: contracts.tools.buf: contracts.checks is on, but no sha256 is pinned for buf 1.75.0 (model/contractPipeline.ts has none confirmed): set {version, sha256}, or contracts.checks: false to count changes only",
       "stack test: contracts.tools.goctl: contracts.checks is on, but no sha256 is pinned for goctl 1.8.5 (model/contractPipeline.ts has none confirmed): set {version, sha256}, or contracts.checks: false to count changes only",
+      "stack test: contracts.tools.oasdiff: contracts.checks is on, but no sha256 is pinned for oasdiff 1.37.0 (model/contractPipeline.ts has none confirmed): set {version, sha256}, or contracts.checks: false to count changes only",
     ]);
-    const tools = { goctl: { version: "1.8.5", sha256: "a".repeat(64) }, buf: { version: "1.75.0", sha256: "b".repeat(64) } };
+    const tools = { goctl: { version: "1.8.5", sha256: "a".repeat(64) }, buf: { version: "1.75.0", sha256: "b".repeat(64) }, oasdiff: { version: "1.37.0", sha256: "c".repeat(64) } };
     const on = parseStackConfig("test", { ...minimalConfig(), contracts: { checks: true, tools, regenerate: { proto: "/var/www/winyx/scripts/regenerate_rpc.sh" }, readWritePaths: ["/var/www/winyx/backend"] } });
     assert.deepEqual(on.contracts.regenerate, { proto: "/var/www/winyx/scripts/regenerate_rpc.sh" });
     assert.deepEqual(on.contracts.tools, tools);

@@ -140,12 +140,14 @@ describe("render/contractPipeline", () => {
       'mv -f "$tmp" "$metrics"',
       "buf breaking new --against old",
       "goctl api validate --api",
+      'oasdiff breaking "$dir/old.json" "$dir/new.json" --fail-on ERR',
+      "converter='/usr/local/lib/winyx-monitoring/swagger2openapi.jq'",
     ]) assert.ok(program.includes(text), text);
   });
 
   it("links its metrics file into the textfile folder while it runs and creates its logs for its user (tmpfiles.d)", () => {
     const files = renderContractPipelineFiles(spec);
-    assert.deepEqual(Object.keys(files).sort(), [contractPipelinePaths.tmpfiles, contractPipelinePaths.sysusers, contractPipelinePaths.unit, contractPipelinePaths.program].sort());
+    assert.deepEqual(Object.keys(files).sort(), [contractPipelinePaths.tmpfiles, contractPipelinePaths.sysusers, contractPipelinePaths.unit, contractPipelinePaths.program, contractPipelinePaths.converter].sort());
     assert.match(files[contractPipelinePaths.unit]!, /^ExecStartPre=\+\/bin\/ln -sfn \/var\/lib\/winyx-contracts\/contracts\.prom \/var\/lib\/prometheus\/node-exporter\/winyx_contracts\.prom$/m);
     assert.match(files[contractPipelinePaths.tmpfiles]!, /^f \/var\/log\/winyx\/breaking-changes\.log 0640 winyx-contracts winyx-contracts -$/m);
   });
