@@ -6,8 +6,9 @@ WINYX_CACHE_DIR=${WINYX_CACHE_DIR:-/var/cache/winyx-monitoring}
 
 # Debian packages this machine needs (setup.sh installs them with apt-get).
 # gpg signs the stand-in Grafana repository of the e2e tier; Go (/usr/local/go) builds its stub server.
-# prometheus / prometheus-alertmanager are here only for promtool / amtool, mtail for the validate tier (its programs).
-HOST_APT_PACKAGES=(docker.io debootstrap prometheus prometheus-alertmanager mtail openssh-client iproute2 procps ca-certificates curl gpg)
+# prometheus / prometheus-alertmanager are here only for promtool / amtool, mtail and jq for the validate tier
+# (the mtail programs, the contract pipeline's Swagger-to-OpenAPI jq program).
+HOST_APT_PACKAGES=(docker.io debootstrap prometheus prometheus-alertmanager mtail jq openssh-client iproute2 procps ca-certificates curl gpg)
 
 # Go is not from apt: the toolchain the Pulumi builds use.
 GO_BIN_DIR=/usr/local/go/bin
