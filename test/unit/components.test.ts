@@ -196,7 +196,7 @@ describe("MonitoringStack under mocks", () => {
     const packages = children.filter((c) => c.type === PACKAGES).map((c) => `${c.name}: ${(c.inputs.packages as string[]).join(" ")}`);
     assert.ok(packages.includes("winyx-prometheus-packages: prometheus"), packages.join("\n"));
     assert.ok(packages.includes("winyx-node-exporter-packages: prometheus-node-exporter"));
-    assert.ok(packages.includes("winyx-contract-pipeline-packages: inotify-tools"));
+    assert.ok(packages.includes("winyx-contract-pipeline-packages: inotify-tools jq"));
     const prometheus = children.find((c) => c.name === "winyx-prometheus-packages");
     assert.equal(prometheus?.inputs.purgeOnDelete, false);
   });
