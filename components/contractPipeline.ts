@@ -42,7 +42,7 @@ export class ContractPipeline extends pulumi.ComponentResource {
     );
     const files = {
       program: hostFile(this, name, "program", { connection: c, path: contractPipelinePaths.program, content: renderedFile(args.files, contractPipelinePaths.program), mode: "0755", validate: "bash -n {}" }),
-      converter: hostFile(this, name, "converter", { connection: c, path: contractPipelinePaths.converter, content: renderedFile(args.files, contractPipelinePaths.converter), mode: "0644", validate: "jq -n -f {} >/dev/null" }),
+      converter: hostFile(this, name, "converter", { connection: c, path: contractPipelinePaths.converter, content: renderedFile(args.files, contractPipelinePaths.converter), mode: "0644", validate: "jq -n -f {} >/dev/null" }, [packages]),
       unit: hostFile(this, name, "unit", { connection: c, path: contractPipelinePaths.unit, content: renderedFile(args.files, contractPipelinePaths.unit), mode: "0644" }),
     };
     const toolTriggers = pulumi.all(tools.map((t) => pulumi.interpolate`${t.installed.apply((i) => `${i?.version}:${i?.sha256}`)}:${t.generation}`)).apply((list) => ({ tools: list.join(" ") }));
