@@ -1,4 +1,4 @@
-// The pipelines on a real host: the contract pipeline with the real goctl and buf (built from Go modules on this
+// The pipelines on a real host: the contract pipeline with the real goctl, buf and oasdiff (built from Go modules on this
 // machine by scripts/build-contract-tools.sh, packed as release tarballs in their upstream layouts and served by the
 // test mirror; the stack pins their sha256 through contracts.tools), deployed by the real Pulumi engine with
 // Prometheus, Alertmanager, the node exporter and the Pushgateway. One host, one stack:
@@ -201,12 +201,13 @@ after(async () => {
   for (const dir of work) await rm(dir, { recursive: true, force: true });
 });
 
-test("up installs goctl and buf from the mirror and runs the pipeline as its own user, exporting through the textfile collector", { timeout: 15 * 60_000 }, async () => {
+test("up installs goctl, buf and oasdiff from the mirror and runs the pipeline as its own user, exporting through the textfile collector", { timeout: 15 * 60_000 }, async () => {
   const up = await stack.up({ skipPreview: true });
   timings.add("cold up", up.durationMs);
   deployed = true;
   assert.ok(up.steps.some((s) => s.name === "winyx-contract-pipeline-goctl" && s.op === "create"), describeSteps(up.steps));
   assert.equal((await host.exec("readlink /usr/local/bin/buf")).stdout.trim(), `/opt/buf-${contractTools.buf.version}/buf`);
+  assert.equal((await host.exec("readlink /usr/local/bin/oasdiff")).stdout.trim(), `/opt/oasdiff-${contractTools.oasdiff.version}/oasdiff`);
   assert.match((await host.exec("/usr/local/bin/goctl --version")).stdout, new RegExp(`goctl version ${contractTools.goctl.version.replace(/\./g, "\\.")}`));
   const state = await unitState(host, contractPipeline.unit);
   assert.deepEqual({ active: state.active, enabled: state.enabled }, { active: "active", enabled: "enabled" });
