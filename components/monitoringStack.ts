@@ -21,7 +21,10 @@ import { webPasswordHash } from "../render/webConfig";
 import { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
 import { Grafana } from "./grafana";
 import { HostLogging } from "./hostLogging";
-import { BackupMonitor, ContractMonitor } from "./monitors";
+import { Mtail } from "./mtail";
+import { BackupMonitor } from "./monitors";
+import { ContractPipeline } from "./contractPipeline";
+import { contractToolNames, resolveContractTool } from "../model/contractPipeline";
 import { Prometheus } from "./prometheus";
 import type { PackagedServiceName } from "../render/systemd";
 
@@ -64,7 +67,7 @@ function portOf(service: string): number {
 }
 
 /** The catalog services with a component class of their own (secrets, extra files, their resource types kept). */
-const withOwnComponent: Readonly<Record<string, true>> = { prometheus: true, alertmanager: true, grafana: true, nodeExporter: true, mysqlExporter: true, redisExporter: true, nginxExporter: true, pushgateway: true };
+const withOwnComponent: Readonly<Record<string, true>> = { prometheus: true, alertmanager: true, grafana: true, nodeExporter: true, mysqlExporter: true, redisExporter: true, nginxExporter: true, pushgateway: true, mtail: true };
 
 /**
  * The web auth every service with a web config gets, when spec.webAuth is on: the password's bcrypt
@@ -140,6 +143,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     if (enabled("redis")) new RedisExporter(`${name}-redis-exporter`, { ...service("redisExporter"), password: secrets.redisPassword }, child);
     if (enabled("nginx")) new NginxExporter(`${name}-nginx-exporter`, service("nginxExporter"), child);
     if (enabled("pushgateway")) new Pushgateway(`${name}-pushgateway`, service("pushgateway"), child);
+    if (enabled("mtail")) new Mtail(`${name}-mtail`, { ...service("mtail"), programs: filesUnder(files, "mtail") }, child);
     // Every other enabled service of the catalog: its description is all it needs.
     for (const description of catalog.filter((s) => s.systemd.commandLine && !(s.name in withOwnComponent) && serviceEnabled(s, spec.jobs))) {
       new CatalogService(`${name}-${kebab(description.name)}`, { ...serviceOf(description), ...(webAuth ? { webAuth } : {}), description }, child);
@@ -202,9 +206,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
     new HostLogging(`${name}-logging`, { ...host, files: hostFilesUnder(files, "logging") }, child);
     // Both write to node exporter's textfile directory, which its package or release creates.
     if (nodeExporter) {
-      const monitorFiles = { ...host, files: hostFilesUnder(files, "monitors") };
-      new BackupMonitor(`${name}-backup-monitor`, monitorFiles, { ...child, dependsOn: [nodeExporter] });
-      new ContractMonitor(`${name}-contract-monitor`, monitorFiles, { ...child, dependsOn: [nodeExporter] });
+      new BackupMonitor(`${name}-backup-monitor`, { ...host, files: hostFilesUnder(files, "monitors") }, { ...child, dependsOn: [nodeExporter] });
+      const tools = spec.contracts.checks ? contractToolNames.map((tool) => resolveContractTool(tool, { mirror: spec.releaseMirror, pins: spec.contracts.tools })) : [];
+      new ContractPipeline(`${name}-contract-pipeline`, { ...host, files: hostFilesUnder(files, "contracts"), tools }, { ...child, dependsOn: [nodeExporter] });
     }
     this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl });
   }

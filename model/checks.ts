@@ -3,6 +3,7 @@
  * that involves more than one value (model/configSchema.ts holds the rules about one value). Each
  * rule says where it comes from: what the program reading the file would do otherwise.
  */
+import { contractToolNames, contractTools } from "./contractPipeline";
 import { durationSeconds } from "./duration";
 import type { JobName } from "./jobs";
 import { allJobs } from "./jobs";
@@ -34,7 +35,18 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
   checkLogging(spec, fail);
   checkBackups(spec, fail);
   checkListen(spec, fail);
+  checkContracts(spec, fail);
   return problems;
+}
+
+/** The contract pipeline runs its tools only when each is pinned with a sha256 (never installed unverified). */
+function checkContracts(spec: StackSpec, fail: Fail): void {
+  if (!spec.contracts.checks) return;
+  for (const tool of contractToolNames) {
+    if (spec.contracts.tools[tool] === undefined && contractTools[tool].sha256 === undefined) {
+      fail(`contracts.tools.${tool}`, `contracts.checks is on, but no sha256 is pinned for ${tool} ${contractTools[tool].version} (model/contractPipeline.ts has none confirmed): set {version, sha256}, or contracts.checks: false to count changes only`);
+    }
+  }
 }
 
 /** Endpoints beyond loopback only with a password and named sources (issue 11: no open exporter). */

@@ -190,7 +190,11 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     grafana: withoutUndefined({ ...parsed.grafana, rootUrl }),
     logging: withoutUndefined(parsed.logging),
     backups: parsed.backups,
-    contracts: parsed.contracts,
+    contracts: {
+      ...parsed.contracts,
+      regenerate: withoutUndefined(parsed.contracts.regenerate),
+      tools: Object.fromEntries(Object.entries(parsed.contracts.tools).filter(([, v]) => v !== undefined)),
+    },
     secretsSet: hostSecretKeys.filter((key) => isSet(config[key])),
     purgeOnDestroy: parsed.purgeOnDestroy,
     webAuth: { enabled: isSet(config.webPassword), username: parsed.webAuth.username },

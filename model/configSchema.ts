@@ -13,6 +13,7 @@ import * as z from "zod";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "./packageVersions";
 import { parseDurationMs, type Duration } from "./duration";
 import { parseImageReference, parseMemoryBytes } from "./dockerReference";
+import { contractToolNames } from "./contractPipeline";
 import { allJobs } from "./jobs";
 import { defaultReleaseMirror, releaseServices } from "./releases";
 import { serviceList } from "./services/index";
@@ -413,17 +414,33 @@ const backups = z.strictObject({
   checkEvery: doc(duration(1000, "a systemd timer needs a period of at least 1s").default("5m"), { description: "how often the freshness check runs (a systemd timer)" }),
 });
 
-const contracts = z
-  .strictObject({
-    watchDir: doc(absolutePath().default("/var/www/winyx/contracts"), { description: "folder watched for contract changes" }),
-  })
-  .prefault({});
-
 /** A release version as its tarball names it: no leading "v" (the tag adds it where upstream does). */
 const releasePin = z.strictObject({
   version: doc(text(/^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/, 'a release version like "1.6.0" (no "v", never "latest")'), { description: "release version" }),
   sha256: doc(text(/^[0-9a-f]{64}$/, "a sha256 in lowercase hex (64 digits)"), { description: "sha256 of its linux-amd64 tarball" }),
 });
+
+const contracts = z
+  .strictObject({
+    watchDir: doc(absolutePath().default("/var/www/winyx/contracts"), { description: "folder watched for contract changes" }),
+    checks: doc(bool().default(false), {
+      description: "validate changed .api/.proto files, check them for breaking changes and run the regeneration commands with the pinned tools (they need contracts.tools pins: no sum is confirmed); false: count changes only",
+    }),
+    regenerate: doc(
+      z
+        .strictObject({
+          api: doc(absolutePath().optional(), { description: "run as `<command> <service> <file>` after a .api file validates (the chapter's regenerate_service.sh)" }),
+          proto: doc(absolutePath().optional(), { description: "the same for .proto files (the chapter's regenerate_rpc.sh)" }),
+        })
+        .prefault({}),
+      { description: "regeneration command per file type" },
+    ),
+    readWritePaths: doc(z.array(absolutePath()).default([]), { description: "folders the regeneration commands write: the pipeline's unit may write only these" }),
+    tools: doc(keyed(contractToolNames, releasePin).prefault({}), { description: "pins {version, sha256} of goctl, buf, oasdiff replacing model/contractPipeline.ts's", placeholder: "<tool>" }),
+  })
+  .prefault({});
+
+
 
 const releaseMirror = checked(url(), "http(s) URL without credentials, query or fragment", (v) => {
   const u = new URL(v);

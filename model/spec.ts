@@ -8,6 +8,7 @@
 import type { Duration } from "./duration";
 import type { JobName } from "./jobs";
 import type { Thresholds } from "../rules/config";
+import type { ContractTool } from "./contractPipeline";
 import type { ReleasePin, ReleaseService } from "./releases";
 import type { CatalogServiceName } from "./services/index";
 
@@ -202,6 +203,21 @@ export interface BackupSpec {
 export interface ContractSpec {
   /** The contracts folder watched for changes. @default "/var/www/winyx/contracts" */
   readonly watchDir: string;
+  /**
+   * Validate changed files, check `.proto` changes for breaking changes and run the regeneration
+   * commands, with the pinned tools (model/contractPipeline.ts; they need `tools` pins: no sum is
+   * confirmed in the table); false: count changes only, no tools installed. @default false
+   */
+  readonly checks: boolean;
+  /**
+   * The regeneration command per file type, run as `<command> <service> <file>` (the chapter's
+   * regenerate_service.sh / regenerate_rpc.sh) after a file validates. @default none
+   */
+  readonly regenerate: { readonly api?: string; readonly proto?: string };
+  /** Folders the regeneration commands write (the service's source tree): the pipeline's unit may write only these. @default [] */
+  readonly readWritePaths: readonly string[];
+  /** Pins `{version, sha256}` of the tools, replacing model/contractPipeline.ts's. @default {} */
+  readonly tools: Readonly<Partial<Record<ContractTool, ReleasePin>>>;
 }
 
 export interface StackSpec {

@@ -306,6 +306,7 @@ function serviceSectionLines(
   if (install.reset) lines.push("ExecStart=");
   const flags = renderFlags(service, systemdFlagContext(spec, service, install.version.version, { listenHost: options.listenHost, shareDir: install.shareDir }), install.version.key);
   lines.push(`ExecStart=${renderExecStart(install.binary, flags)}`);
+  lines.push(...(service.systemd.serviceLines ?? []));
   lines.push(...hardeningLines({ protectHome: service.systemd.protectHome ?? "yes" }), ...strictHardeningLines(spec, service));
   return lines;
 }

@@ -10,7 +10,8 @@ export const nodeExporter = defineService({
     name: "node",
     kind: "exporter",
     description: "Node Exporter: host metrics, plus the textfile collector (backups, contract changes)",
-    exports: ["node_", "go_", "process_", "promhttp_", "winyx_backup_", "contract_file_changes_total"],
+    // The textfile collector's: backup freshness, and the contract pipeline's metrics.
+    exports: ["node_", "go_", "process_", "promhttp_", "winyx_backup_", "contract_file_changes_total", "contract_validation_total", "goctl_generation_", "api_breaking_changes_detected"],
   },
   user: "node-exporter",
   files: [],

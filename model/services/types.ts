@@ -141,6 +141,8 @@ export interface SystemdRealization {
   readonly protectHome?: "yes" | "read-only";
   /** The package's unit has ExecReload (SIGHUP) and the program re-reads its config on it. */
   readonly reloadable: boolean;
+  /** More [Service] lines of the drop-in or unit (mtail: `ExecCondition=` reset, `SupplementaryGroups=adm`). @default [] */
+  readonly serviceLines?: readonly string[];
   /** Folders the release needs that the package would have made (node exporter's textfile folder, root's). @default [] */
   readonly releaseDirectories?: readonly { readonly path: string; readonly owner: string; readonly mode: string }[];
   /** Where the service needs more than the strict hardening (render/systemd.ts strictHardeningLines). @default the strict set */

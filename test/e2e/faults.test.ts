@@ -10,6 +10,7 @@
 // - a hand-broken rule file: a reload keeps the last good rules, refresh shows the file, `up` repairs it;
 // - the host restarted: every service comes back by itself, the TSDB keeps its samples, and
 //   `preview --refresh` shows no changes.
+import { contractPipeline } from "../../model/contractPipeline";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -254,7 +255,7 @@ test("the host restarted: every service comes back by itself, the TSDB keeps its
   const port = Number(/:(\d+)\s*$/m.exec(await docker("port", host.name, "22/tcp"))?.[1]);
   assert.ok(port > 0, "sshd's new port");
   relay.retarget(port);
-  const units = [prometheusUnit, packagedServices.alertmanager.unit, packagedServices.nodeExporter.unit, monitorUnits.contractService];
+  const units = [prometheusUnit, packagedServices.alertmanager.unit, packagedServices.nodeExporter.unit, contractPipeline.unit];
   await waitFor(
     "every service active after the restart",
     async () => ((await Promise.all(units.map((u) => unitState(host, u)))).every((s) => s.active === "active") ? true : undefined),

@@ -10,6 +10,7 @@
 //   would only be down (and page) for a reason that has nothing to do with the stack;
 // - thresholds.downFor 0s: RedisDown fires on the first evaluation that sees Redis down, not a minute later;
 // - scrapeInterval / evaluationInterval 5s: the same alert is seen within seconds instead of half a minute.
+import { contractPipeline } from "../../model/contractPipeline";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -238,7 +239,7 @@ test("units: systemd-analyze security exposure of every unit within its document
     ...Object.entries(packagedServices)
       .filter(([name]) => name !== "grafana")
       .map(([name, s]): [string, number] => [s.unit, (services[name as keyof typeof services] as ServiceDescription).systemd.hardening?.exposureBound ?? defaultExposureBound]),
-    [monitorUnits.contractService, defaultExposureBound],
+    [contractPipeline.unit, defaultExposureBound],
     [monitorUnits.backupService, defaultExposureBound],
   ];
   const over: string[] = [];
@@ -252,7 +253,7 @@ test("units: systemd-analyze security exposure of every unit within its document
   }
   assert.deepEqual(over, [], "units above their exposure bound");
   // Under these units every target is up (cold up), Redis' alert is delivered (below); the monitors run too.
-  assert.equal((await unitState(host, monitorUnits.contractService)).active, "active");
+  assert.equal((await unitState(host, contractPipeline.unit)).active, "active");
   const backup = await host.exec(`systemctl start ${monitorUnits.backupService} && systemctl show -p Result --value ${monitorUnits.backupService}`);
   assert.equal(backup.stdout.trim(), "success", `${monitorUnits.backupService} under its hardening: ${backup.stderr}`);
 });

@@ -146,6 +146,26 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
     assert.deepEqual(badConfig({ backups: { kinds: [] } }), ["stack test: backups.kinds: must list at least one kind of backup"]);
   });
 
+  it("the contract pipeline: checks need the tools' sums, pins and commands are checked, defaults count changes only", () => {
+    const spec = parseStackConfig("test", minimalConfig());
+    assert.deepEqual(spec.contracts, { watchDir: "/var/www/winyx/contracts", checks: false, regenerate: {}, readWritePaths: [], tools: {} });
+    assert.deepEqual(badConfig({ contracts: { checks: true } }), [
+      "stack test: contracts.tools.buf: contracts.checks is on, but no sha256 is pinned for buf 1.75.0 (model/contractPipeline.ts has none confirmed): set {version, sha256}, or contracts.checks: false to count changes only",
+      "stack test: contracts.tools.goctl: contracts.checks is on, but no sha256 is pinned for goctl 1.8.5 (model/contractPipeline.ts has none confirmed): set {version, sha256}, or contracts.checks: false to count changes only",
+      "stack test: contracts.tools.oasdiff: contracts.checks is on, but no sha256 is pinned for oasdiff 1.37.0 (model/contractPipeline.ts has none confirmed): set {version, sha256}, or contracts.checks: false to count changes only",
+    ]);
+    const tools = { goctl: { version: "1.8.5", sha256: "a".repeat(64) }, buf: { version: "1.75.0", sha256: "b".repeat(64) }, oasdiff: { version: "1.37.0", sha256: "c".repeat(64) } };
+    const on = parseStackConfig("test", { ...minimalConfig(), contracts: { checks: true, tools, regenerate: { proto: "/var/www/winyx/scripts/regenerate_rpc.sh" }, readWritePaths: ["/var/www/winyx/backend"] } });
+    assert.deepEqual(on.contracts.regenerate, { proto: "/var/www/winyx/scripts/regenerate_rpc.sh" });
+    assert.deepEqual(on.contracts.tools, tools);
+    assert.deepEqual(badConfig({ contracts: { regenerate: { api: "regenerate_service.sh", rpc: "/x" }, tools: { goctl: { version: "v1.8.5", sha256: "abc" } } } }), [
+      'stack test: contracts.regenerate.rpc: unknown key (did you mean "api"?)',
+      'stack test: contracts.regenerate.api: "regenerate_service.sh" is not an absolute path',
+      'stack test: contracts.tools.goctl.version: "v1.8.5" is not a release version like "1.8.5" (no "v", never "latest")',
+      'stack test: contracts.tools.goctl.sha256: "abc" is not a sha256 in lowercase hex (64 digits)',
+    ]);
+  });
+
   it("a bad enum value, e-mail address and Slack channel", () => {
     assert.deepEqual(badConfig({ installMethod: "apt" }), ['stack test: installMethod: "apt" is not one of "package", "upstream"']);
     const alertmanager = { ...(minimalConfig().alertmanager as object), smtpFrom: "alerts", slackChannels: { default: "alerts", critical: "#b", contracts: "#c" } };

@@ -4,7 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { services } from "../../model/services/index";
-import { renderBackupUnit, renderContractUnit } from "../../render/monitors";
+import { renderBackupUnit } from "../../render/monitors";
 import { renderDropIn, scrapeTargetAllowList, strictHardeningLines } from "../../render/systemd";
 import { fixtureSpec } from "../fixtures/spec";
 
@@ -42,8 +42,8 @@ describe("strict hardening of the service units", () => {
     assert.ok(!unit.some((l) => l.startsWith("IPAddressDeny=")) && unit.some((l) => l.startsWith("# No IP address filter: a scrape target is a host name")));
   });
 
-  it("the monitors: no network, no address family, the strict system call filter, root only for CAP_DAC_READ_SEARCH", () => {
-    for (const unit of [renderBackupUnit(), renderContractUnit()].map(lines)) {
+  it("the backup monitor: no network, no address family, the strict system call filter, root only for CAP_DAC_READ_SEARCH", () => {
+    for (const unit of [renderBackupUnit()].map(lines)) {
       for (const line of ["PrivateNetwork=yes", "RestrictAddressFamilies=none", "IPAddressDeny=any", "SystemCallFilter=@system-service", "CapabilityBoundingSet=CAP_DAC_READ_SEARCH", "ProtectProc=invisible"]) {
         assert.ok(unit.includes(line), line);
       }
