@@ -17,7 +17,6 @@ import { createHash } from "node:crypto";
 import { after, before, test } from "node:test";
 import { renderStack } from "../../render/index";
 import { defaultThresholds, ratioOfPercent } from "../../rules/config";
-import { monitorUnits } from "../../render/monitors";
 import { hostPaths, packagedServices } from "../../render/systemd";
 import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
 import { changedCount, createTestStack, describeSteps, PulumiError, requirePulumi, type OperationResult, type TestStack } from "../harness/pulumi";

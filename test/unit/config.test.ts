@@ -159,9 +159,9 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
     assert.deepEqual(on.contracts.regenerate, { proto: "/var/www/winyx/scripts/regenerate_rpc.sh" });
     assert.deepEqual(on.contracts.tools, tools);
     assert.deepEqual(badConfig({ contracts: { regenerate: { api: "regenerate_service.sh", rpc: "/x" }, tools: { goctl: { version: "v1.8.5", sha256: "abc" } } } }), [
-      'stack test: contracts.regenerate.rpc: unknown key (did you mean "api"?)',
       'stack test: contracts.regenerate.api: "regenerate_service.sh" is not an absolute path',
-      'stack test: contracts.tools.goctl.version: "v1.8.5" is not a release version like "1.8.5" (no "v", never "latest")',
+      'stack test: contracts.regenerate.rpc: unknown key (did you mean "api"?)',
+      'stack test: contracts.tools.goctl.version: "v1.8.5" is not a release version like "1.6.0" (no "v", never "latest")',
       'stack test: contracts.tools.goctl.sha256: "abc" is not a sha256 in lowercase hex (64 digits)',
     ]);
   });
