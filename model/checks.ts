@@ -36,6 +36,9 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
   checkBackups(spec, fail);
   checkListen(spec, fail);
   checkContracts(spec, fail);
+  if (spec.target.kind === "docker" && spec.jobs.mtail?.enabled) {
+    fail("jobs.mtail.enabled", "mtail reads the host's log files, which a Docker target does not manage: run it on an SSH host (on a Docker target it is off by default)");
+  }
   return problems;
 }
 

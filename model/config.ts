@@ -181,7 +181,7 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     installMethod: parsed.installMethod,
     releaseMirror: parsed.releaseMirror.replace(/\/+$/, ""),
     releases: Object.fromEntries(Object.entries(parsed.releases).filter(([, v]) => v !== undefined)),
-    jobs: parsed.jobs as unknown as Record<JobName, JobSettings>,
+    jobs: hostOnlyJobsOff(parsed.jobs as unknown as Record<JobName, JobSettings>, config),
     scrapeInterval: parsed.scrapeInterval,
     evaluationInterval: parsed.evaluationInterval,
     retention: parsed.retention,
@@ -205,6 +205,17 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
   for (const p of crossFieldProblems(spec, { secretKeysSet })) errors.push(new ValidationError(subject, p.path, p.message));
   if (errors.length > 0) throw new ValidationErrors(errors);
   return spec;
+}
+
+/**
+ * mtail reads the host's log files, which a Docker target does not manage (host logging is a host
+ * concern there): its job defaults to off on a Docker target. Enabled explicitly, model/checks.ts refuses it.
+ */
+function hostOnlyJobsOff(jobs: Record<JobName, JobSettings>, raw: Record<string, unknown>): Record<JobName, JobSettings> {
+  const target = raw.target as { docker?: unknown } | undefined;
+  const given = (raw.jobs as Record<string, { enabled?: unknown } | undefined> | undefined)?.mtail?.enabled;
+  if (target?.docker === undefined || given !== undefined || jobs.mtail === undefined) return jobs;
+  return { ...jobs, mtail: { ...jobs.mtail, enabled: false } };
 }
 
 /** Errors in key order of the config, so related problems stand together. */

@@ -251,7 +251,7 @@ const jobs = doc(
         job.name,
         z
           .strictObject({
-            enabled: doc(bool().default(job.planned !== true), { description: "scrape it (and run its alerts)", defaultText: "true; false for the planned task_service, message_service, goctl_generation" }),
+            enabled: doc(bool().default(job.planned !== true), { description: "scrape it (and run its alerts)", defaultText: "true; false for the planned task_service, message_service, goctl_generation, and for mtail on a Docker target" }),
             targets: doc(z.array(hostPort()).default([`127.0.0.1:${job.portNumber}`]), { description: "host:port targets, at least one when enabled, none twice", defaultText: "127.0.0.1:<the job's port>" }),
           })
           .prefault({}),
