@@ -30,7 +30,7 @@ import { testImages } from "../harness/images";
 import { dockerBridgeAddress, startLocalWebhook, type LocalWebhook } from "../harness/localWebhook";
 import { changedCount, createTestStack, describeSteps, requirePulumi, type OperationResult, type ResourceStep, type TestStack } from "../harness/pulumi";
 import { filesUnder, Timings, waitFor } from "../harness/probes";
-import { dockerDevLikeConfig, specOf } from "../harness/stackConfig";
+import { dockerDevLikeConfig, specOf, freshStackSecrets } from "../harness/stackConfig";
 
 const run = randomBytes(3).toString("hex");
 const stackName = `e2e-docker-${run}`;
@@ -48,13 +48,7 @@ let deployed = false;
 let coldUp: OperationResult;
 
 const baseThresholds = { downFor: "0s" };
-const secrets = {
-  mysqlExporterPassword: randomBytes(18).toString("base64url"),
-  smtpPassword: randomBytes(18).toString("base64url"),
-  slackWebhookUrl: `http://127.0.0.1:9/slack/${randomBytes(12).toString("hex")}`,
-  grafanaAdminPassword: randomBytes(18).toString("base64url"),
-  grafanaSecretKey: randomBytes(24).toString("hex"),
-};
+const secrets = freshStackSecrets();
 
 interface Target {
   readonly labels: Record<string, string>;

@@ -11,7 +11,6 @@
 // - thresholds.downFor 0s: RedisDown fires on the first evaluation that sees Redis down, not a minute later;
 // - scrapeInterval / evaluationInterval 5s: the same alert is seen within seconds instead of half a minute.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import yaml from "js-yaml";
@@ -25,7 +24,7 @@ import type { StackSpec } from "../../model/spec";
 import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
 import { changedCount, createTestStack, describeSteps, requirePulumi, type OperationResult, type ResourceStep, type TestStack } from "../harness/pulumi";
 import { fileSha256, filesUnder, getJson, getText, grepHost, pathExists, Timings, unitState, waitFor } from "../harness/probes";
-import { devLikeConfig, specOf } from "../harness/stackConfig";
+import { devLikeConfig, specOf, freshStackSecrets } from "../harness/stackConfig";
 import { receivedAlerts, startWebhookReceiver } from "../harness/webhook";
 
 const PROMETHEUS = "http://127.0.0.1:9090";
@@ -46,13 +45,7 @@ const baseThresholds = { downFor: "0s" };
  * others are only carried to their files (the Slack URL is a loopback address nothing listens on, so
  * a notification attempt never leaves the host).
  */
-const secrets = {
-  mysqlExporterPassword: randomBytes(18).toString("base64url"),
-  smtpPassword: randomBytes(18).toString("base64url"),
-  slackWebhookUrl: `http://127.0.0.1:9/slack/${randomBytes(12).toString("hex")}`,
-  grafanaAdminPassword: randomBytes(18).toString("base64url"),
-  grafanaSecretKey: randomBytes(24).toString("hex"),
-};
+const secrets = freshStackSecrets();
 /** Where secrets may be on the host: root-owned files only root and the service's group read. */
 const secretDirs = ["/etc/prometheus/secrets/", "/etc/grafana/secrets/"];
 

@@ -1,5 +1,6 @@
 // Stack config for end-to-end tests: the dev stack's values (Pulumi.dev.yaml) aimed at a test host, with a
 // test's overrides, and the StackSpec the program will build from it (to know what to expect on the host).
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import yaml from "js-yaml";
@@ -50,4 +51,19 @@ export function specOf(stack: string, config: Record<string, unknown>, secrets: 
 /** `jobs` config with only the named jobs enabled. */
 export function onlyJobs(enabled: readonly JobName[]): Record<string, { enabled: boolean }> {
   return Object.fromEntries(allJobs.map((job) => [job.name, { enabled: (enabled as readonly string[]).includes(job.name) }]));
+}
+
+/**
+ * Fresh secret values per run for a whole-stack test: mysqld_exporter logs in with its own password; the
+ * others are only carried to their files (the Slack URL is a loopback address nothing listens on, so a
+ * notification attempt never leaves the machine).
+ */
+export function freshStackSecrets(): Record<"mysqlExporterPassword" | "smtpPassword" | "slackWebhookUrl" | "grafanaAdminPassword" | "grafanaSecretKey", string> {
+  return {
+    mysqlExporterPassword: randomBytes(18).toString("base64url"),
+    smtpPassword: randomBytes(18).toString("base64url"),
+    slackWebhookUrl: `http://127.0.0.1:9/slack/${randomBytes(12).toString("hex")}`,
+    grafanaAdminPassword: randomBytes(18).toString("base64url"),
+    grafanaSecretKey: randomBytes(24).toString("hex"),
+  };
 }
