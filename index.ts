@@ -2,6 +2,7 @@
 import { accessSync, constants, readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringStack } from "./components/monitoringStack";
+import { HostKey } from "./providers/hostKey";
 import { configFromPulumi, hostSecretKeys, parseStackConfig } from "./model/config";
 import { normalizeSecret } from "./model/secrets";
 import type { SecretName, StackSpec } from "./model/spec";
@@ -23,12 +24,15 @@ function sshKey(keyPath: string | undefined): pulumi.Output<string> {
   return (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).apply((key) => normalizeSecret("sshPrivateKey", key || readFileSync(keyPath as string, "utf8")));
 }
 
+// SSH: the host key is checked (or first trusted) before anything else connects; every resource's connection carries its fingerprint.
+const hostKey = target.kind === "ssh" ? new HostKey("winyx-host-key", { host: target.host, port: target.port, expected: target.hostKeyFingerprint }) : undefined;
+
 const stack =
   target.kind === "ssh"
     ? new MonitoringStack("winyx", {
         spec,
         files,
-        connection: pulumi.output({ host: target.host, port: target.port, user: target.user, privateKey: sshKey(target.privateKeyPath) }),
+        connection: pulumi.output({ host: target.host, port: target.port, user: target.user, privateKey: sshKey(target.privateKeyPath), hostKeyFingerprint: (hostKey as HostKey).fingerprint }),
         secrets,
         grafanaRepositoryKey: spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined,
       })

@@ -18,6 +18,7 @@ import { RemoteFile, type RemoteFileInputs } from "../providers/remoteFile";
 import type { SshConnectionInput } from "../providers/ssh";
 import { SystemdService } from "../providers/systemdService";
 import { UpstreamRelease, type ReleaseDirectory } from "../providers/upstreamRelease";
+import { renderWebConfig, webConfigPath } from "../render/webConfig";
 import { dropInPath, packagedService, releaseUnit, sysusersPath, unitPath, type PackagedServiceName } from "../render/systemd";
 
 /** A service's description (by catalog key, or a description not in the catalog), widened to the common shape. */
@@ -86,8 +87,20 @@ export function fileTriggers(files: Readonly<Record<string, RemoteFile>>): pulum
   return pulumi.all(Object.fromEntries(Object.entries(files).map(([role, file]) => [role, pulumi.interpolate`${file.generation}:${file.sha256}`]))) as pulumi.Output<Record<string, string>>;
 }
 
+/** Basic auth on a service's endpoint (its description's `webConfig`): its web config file. */
+export interface ServiceWebAuth {
+  /** The one user (spec.webAuth.username). */
+  readonly username: string;
+  /** bcrypt hash of the password (render/webConfig.ts webPasswordHash), a secret Output. */
+  readonly passwordHash: pulumi.Input<string>;
+  /** What puts promtool on the host (Prometheus' package or release): it checks the file before it goes live. */
+  readonly validatorReady: pulumi.Input<pulumi.Resource>[];
+}
+
 /** The args of a service component (Prometheus, Alertmanager, an exporter). */
 export interface ServiceComponentArgs extends HostComponentArgs {
+  /** Basic auth on its endpoint, when the stack turns web auth on and the service reads a web config. @default none */
+  readonly webAuth?: ServiceWebAuth;
   /** The service's host files as renderStack rendered them (`services/<service>/`), keyed by host path: unit or drop-in, sysusers.d entry, extras. */
   readonly hostFiles: Readonly<Record<string, string>>;
   /** The release to install (installMethod upstream, model/releases.ts resolveRelease). @default none: the Debian package */
@@ -195,6 +208,34 @@ export interface HostServiceArgs extends HostComponentArgs {
   readonly reloadFiles?: Readonly<Record<string, RemoteFile>>;
   /** Files read only at start: a change restarts. @default {} */
   readonly restartFiles?: Readonly<Record<string, RemoteFile>>;
+  /** Basic auth on its endpoint (when its description has `webConfig`). @default none */
+  readonly webAuth?: ServiceWebAuth;
+  /** Resources the service starts after (Prometheus after Alertmanager's service). @default [] */
+  readonly startAfter?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * The service's exporter-toolkit web config: 0640 root:<service user> (it holds a bcrypt hash, which
+ * is secret too), checked by `promtool check web-config` before it goes live. No reload: the toolkit
+ * reads the file on every request.
+ */
+function webConfigFile(parent: pulumi.Resource, name: string, args: HostServiceArgs, webAuth: ServiceWebAuth): RemoteFile {
+  const service = description(args.service);
+  return hostFile(
+    parent,
+    name,
+    "web-config",
+    {
+      connection: args.connection,
+      path: webConfigPath(service.name),
+      content: pulumi.secret(webAuth.passwordHash).apply((hash) => renderWebConfig(webAuth.username, hash)),
+      mode: "0640",
+      owner: "root",
+      group: packagedService(service).user,
+      validate: "promtool check web-config {}",
+    },
+    [...args.base.ready, ...webAuth.validatorReady],
+  );
 }
 
 /**
@@ -227,6 +268,8 @@ export function hostService(parent: pulumi.Resource, name: string, args: HostSer
       );
   const reloadFiles = args.reloadFiles ?? {};
   const restartFiles = { ...(args.restartFiles ?? {}), ...(info.reloadable ? {} : reloadFiles), [resolved ? "unit" : "dropin"]: unitFile };
+  // The unit's flag names the file: it exists before the service (re)starts with it.
+  const webConfig = args.webAuth && description(args.service).webConfig ? [webConfigFile(parent, name, args, args.webAuth)] : [];
   const service = new SystemdService(
     `${name}-service`,
     {
@@ -235,7 +278,7 @@ export function hostService(parent: pulumi.Resource, name: string, args: HostSer
       reloadTriggers: info.reloadable ? fileTriggers(reloadFiles) : {},
       restartTriggers: pulumi.all([fileTriggers(restartFiles), args.base.binaryTriggers]).apply(([hashes, binary]) => ({ ...hashes, ...binary })),
     },
-    { parent, dependsOn: [unitFile, ...Object.values(reloadFiles), ...Object.values(restartFiles)] },
+    { parent, dependsOn: [unitFile, ...webConfig, ...Object.values(reloadFiles), ...Object.values(restartFiles), ...(args.startAfter ?? [])] },
   );
   return { unitFile, service };
 }

@@ -38,6 +38,8 @@ export interface GrafanaArgs extends HostComponentArgs {
   readonly purgeOnDestroy?: boolean;
   readonly adminPassword?: pulumi.Input<string>;
   readonly secretKey?: pulumi.Input<string>;
+  /** The web auth password (secret webPassword); the datasource reads it from `<secretsDir>/web_password`. @default none */
+  readonly webPassword?: pulumi.Input<string>;
   /** Install the `grafana` package from spec.grafana.repositoryUrl and run it. @default true */
   readonly installPackage?: boolean;
   /** Grafana's repository signing key (armored), written to the keyring Signed-By names. Required with installPackage. */
@@ -95,7 +97,7 @@ export class Grafana extends pulumi.ComponentResource {
       ready.push(systemUser(this, name, c, "grafana", args.hostFiles));
     }
     const secrets: Record<string, RemoteFile> = {};
-    for (const [file, value] of [["admin_password", args.adminPassword], ["secret_key", args.secretKey]] as const) {
+    for (const [file, value] of [["admin_password", args.adminPassword], ["secret_key", args.secretKey], ["web_password", args.webPassword]] as const) {
       if (value === undefined) continue;
       secrets[`secrets/${file}`] = hostFile(this, name, `secret-${roleFromFileName(file)}`, {
         connection: c,

@@ -15,12 +15,16 @@ import type { SshConnectionInput } from "../providers/ssh";
 import { renderStack } from "../render/index";
 import { Alertmanager } from "./alertmanager";
 import { CatalogService } from "./catalogService";
-import { renderedFile } from "./common";
+import { renderedFile, type ServiceWebAuth } from "./common";
 import { dockerServices, type ContainerService } from "./docker";
+import { webPasswordHash } from "../render/webConfig";
 import { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
 import { Grafana } from "./grafana";
 import { HostLogging } from "./hostLogging";
-import { BackupMonitor, ContractMonitor } from "./monitors";
+import { Mtail } from "./mtail";
+import { BackupMonitor } from "./monitors";
+import { ContractPipeline } from "./contractPipeline";
+import { contractToolNames, resolveContractTool } from "../model/contractPipeline";
 import { Prometheus } from "./prometheus";
 import type { PackagedServiceName } from "../render/systemd";
 
@@ -63,7 +67,23 @@ function portOf(service: string): number {
 }
 
 /** The catalog services with a component class of their own (secrets, extra files, their resource types kept). */
-const withOwnComponent: Readonly<Record<string, true>> = { prometheus: true, alertmanager: true, grafana: true, nodeExporter: true, mysqlExporter: true, redisExporter: true, nginxExporter: true, pushgateway: true };
+const withOwnComponent: Readonly<Record<string, true>> = { prometheus: true, alertmanager: true, grafana: true, nodeExporter: true, mysqlExporter: true, redisExporter: true, nginxExporter: true, pushgateway: true, mtail: true };
+
+/**
+ * The web auth every service with a web config gets, when spec.webAuth is on: the password's bcrypt
+ * hash (stable: render/webConfig.ts) as a secret Output, checked on the host by `promtool`.
+ * Throws when web auth is on without the password or without Prometheus (model/config.ts refuses both first).
+ */
+function webAuthOf(spec: StackSpec, password: pulumi.Input<string> | undefined, promtool: Promise<pulumi.Resource[]>): ServiceWebAuth | undefined {
+  if (!spec.webAuth.enabled) return undefined;
+  if (password === undefined) throw new Error("webPassword: web auth is on but the secret is not given to MonitoringStack");
+  if (!spec.jobs.prometheus.enabled) throw new Error("webPassword: web auth needs the prometheus job (its promtool checks the web configs)");
+  return {
+    username: spec.webAuth.username,
+    passwordHash: pulumi.secret(password).apply(webPasswordHash),
+    validatorReady: [promtool.then((ready) => ready[0] as pulumi.Resource)],
+  };
+}
 
 /** `fakeExporter` -> `fake-exporter`: child names from catalog keys. */
 function kebab(key: string): string {
@@ -111,16 +131,22 @@ export class MonitoringStack extends pulumi.ComponentResource {
       hostFiles: hostFilesUnder(files, `services/${description.name}`),
       ...(spec.installMethod === "upstream" && description.release ? { release: resolveReleaseOf(description, { mirror: spec.releaseMirror, pins: spec.releases }) } : {}),
     });
-    const service = (key: PackagedServiceName) => serviceOf(services[key]);
+    // Web auth: each service's web config is checked by Prometheus' promtool, which exists once its
+    // component (created below, after Alertmanager) has installed it.
+    let promtoolInstalled: (ready: pulumi.Resource[]) => void = () => undefined;
+    const promtool = new Promise<pulumi.Resource[]>((resolve) => (promtoolInstalled = resolve));
+    const webAuth: ServiceWebAuth | undefined = webAuthOf(spec, secrets.webPassword, promtool);
+    const service = (key: PackagedServiceName) => ({ ...serviceOf(services[key]), ...(webAuth ? { webAuth } : {}) });
 
     const nodeExporter = enabled("node") ? new NodeExporter(`${name}-node-exporter`, service("nodeExporter"), child) : undefined;
     if (enabled("mysql")) new MysqlExporter(`${name}-mysql-exporter`, { ...service("mysqlExporter"), password: secrets.mysqlExporterPassword }, child);
     if (enabled("redis")) new RedisExporter(`${name}-redis-exporter`, { ...service("redisExporter"), password: secrets.redisPassword }, child);
     if (enabled("nginx")) new NginxExporter(`${name}-nginx-exporter`, service("nginxExporter"), child);
     if (enabled("pushgateway")) new Pushgateway(`${name}-pushgateway`, service("pushgateway"), child);
+    if (enabled("mtail")) new Mtail(`${name}-mtail`, { ...service("mtail"), programs: filesUnder(files, "mtail") }, child);
     // Every other enabled service of the catalog: its description is all it needs.
     for (const description of catalog.filter((s) => s.systemd.commandLine && !(s.name in withOwnComponent) && serviceEnabled(s, spec.jobs))) {
-      new CatalogService(`${name}-${kebab(description.name)}`, { ...serviceOf(description), description }, child);
+      new CatalogService(`${name}-${kebab(description.name)}`, { ...serviceOf(description), ...(webAuth ? { webAuth } : {}), description }, child);
     }
 
     if (enabled("alertmanager")) {
@@ -142,11 +168,20 @@ export class MonitoringStack extends pulumi.ComponentResource {
       this.prometheus = new Prometheus(
         `${name}-prometheus`,
         // Only the rule files: their promtool tests (prometheus/rules/tests/) stay off the host.
-        { ...service("prometheus"), purgeOnDestroy: spec.purgeOnDestroy, config: renderedFile(files, "prometheus/prometheus.yml"), ruleFiles: filesUnder(files, "prometheus/rules") },
-        // Prometheus sends to Alertmanager: start it once Alertmanager is up.
-        { ...child, dependsOn: this.alertmanager ? [this.alertmanager] : [] },
+        {
+          ...service("prometheus"),
+          purgeOnDestroy: spec.purgeOnDestroy,
+          config: renderedFile(files, "prometheus/prometheus.yml"),
+          ruleFiles: filesUnder(files, "prometheus/rules"),
+          ...(webAuth ? { webPassword: secrets.webPassword } : {}),
+          // Prometheus sends to Alertmanager: its service starts once Alertmanager's runs. Only the
+          // service waits: Alertmanager's web config waits for Prometheus' promtool (no cycle).
+          startAfter: this.alertmanager ? [this.alertmanager.service] : [],
+        },
+        child,
       );
       this.prometheusUrl = this.prometheus.url;
+      promtoolInstalled(this.prometheus.promtool);
     }
 
     this.grafana = new Grafana(
@@ -160,6 +195,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
         purgeOnDestroy: spec.purgeOnDestroy,
         adminPassword: secrets.grafanaAdminPassword,
         secretKey: secrets.grafanaSecretKey,
+        ...(webAuth ? { webPassword: secrets.webPassword } : {}),
         installPackage: args.spec.grafana.installPackage,
         repositoryKey: args.grafanaRepositoryKey,
       },
@@ -170,9 +206,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
     new HostLogging(`${name}-logging`, { ...host, files: hostFilesUnder(files, "logging") }, child);
     // Both write to node exporter's textfile directory, which its package or release creates.
     if (nodeExporter) {
-      const monitorFiles = { ...host, files: hostFilesUnder(files, "monitors") };
-      new BackupMonitor(`${name}-backup-monitor`, monitorFiles, { ...child, dependsOn: [nodeExporter] });
-      new ContractMonitor(`${name}-contract-monitor`, monitorFiles, { ...child, dependsOn: [nodeExporter] });
+      new BackupMonitor(`${name}-backup-monitor`, { ...host, files: hostFilesUnder(files, "monitors") }, { ...child, dependsOn: [nodeExporter] });
+      const tools = spec.contracts.checks ? contractToolNames.map((tool) => resolveContractTool(tool, { mirror: spec.releaseMirror, pins: spec.contracts.tools })) : [];
+      new ContractPipeline(`${name}-contract-pipeline`, { ...host, files: hostFilesUnder(files, "contracts"), tools, formerContractMonitorName: `${name}-contract-monitor` }, { ...child, dependsOn: [nodeExporter] });
     }
     this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl });
   }

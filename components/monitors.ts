@@ -1,7 +1,5 @@
-/** The backup freshness check and the contract change monitor, feeding node exporter's textfile collector. */
+/** The backup freshness check, feeding node exporter's textfile collector. */
 import * as pulumi from "@pulumi/pulumi";
-import { pinnedPackages } from "../model/packageVersions";
-import { AptPackages } from "../providers/aptPackages";
 import { SystemdService } from "../providers/systemdService";
 import { monitorPaths, monitorUnits } from "../render/monitors";
 import { fileTriggers, hostFile, renderedFile, type RenderedFilesArgs } from "./common";
@@ -28,23 +26,3 @@ export class BackupMonitor extends pulumi.ComponentResource {
   }
 }
 
-/** `contract_file_changes_total{service,file_type,event}` from inotifywait on the contracts folder. */
-export class ContractMonitor extends pulumi.ComponentResource {
-  public readonly service: SystemdService;
-
-  constructor(name: string, args: RenderedFilesArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("winyx:monitoring:ContractMonitor", name, {}, opts);
-    const c = args.connection;
-    const packages = new AptPackages(`${name}-packages`, { connection: c, packages: pinnedPackages(args.packageVersions ?? {}, ["inotify-tools"]) }, { parent: this });
-    const files = {
-      script: hostFile(this, name, "script", { connection: c, path: monitorPaths.contractScript, content: renderedFile(args.files, monitorPaths.contractScript), mode: "0755", validate: "bash -n {}" }),
-      unit: hostFile(this, name, "unit", { connection: c, path: monitorPaths.contractUnit, content: renderedFile(args.files, monitorPaths.contractUnit), mode: "0644" }),
-    };
-    this.service = new SystemdService(
-      `${name}-service`,
-      { connection: c, unit: monitorUnits.contractService, restartTriggers: fileTriggers(files) },
-      { parent: this, dependsOn: [packages, ...Object.values(files)] },
-    );
-    this.registerOutputs({ active: this.service.active });
-  }
-}

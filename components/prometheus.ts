@@ -5,6 +5,7 @@ import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
 import { serviceFile, services } from "../model/services/index";
 import { hostPaths } from "../render/systemd";
+import { prometheusWebPasswordFile } from "../render/webConfig";
 import { hostFile, hostService, serviceBase, roleFromFileName, type ServiceComponentArgs } from "./common";
 
 export interface PrometheusArgs extends ServiceComponentArgs {
@@ -14,12 +15,18 @@ export interface PrometheusArgs extends ServiceComponentArgs {
   readonly ruleFiles: Readonly<Record<string, string>>;
   /** Delete the TSDB on destroy (spec.purgeOnDestroy). @default false */
   readonly purgeOnDestroy?: boolean;
+  /** The web auth password (secret webPassword), written to `basic_auth.password_file` (0640 root:prometheus). @default none */
+  readonly webPassword?: pulumi.Input<string>;
+  /** What its service starts after: Alertmanager's service, which it sends to. @default [] */
+  readonly startAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class Prometheus extends pulumi.ComponentResource {
   public readonly config: RemoteFile;
   public readonly ruleFiles: Readonly<Record<string, RemoteFile>>;
   public readonly service: SystemdService;
+  /** What puts promtool on the host (the package or the release): validators of other components wait for it. */
+  public readonly promtool: pulumi.Resource[];
   /** As seen from the host (Prometheus listens on loopback). */
   public readonly url: string;
 
@@ -27,6 +34,12 @@ export class Prometheus extends pulumi.ComponentResource {
     super("winyx:monitoring:Prometheus", name, {}, opts);
     // The TSDB under /var/lib/prometheus survives a destroy unless the stack says purge.
     const base = serviceBase(this, name, { ...args, service: "prometheus", purgeOnDelete: args.purgeOnDestroy ?? false });
+    this.promtool = base.ready;
+    // Read on every scrape and alert push; it goes live before the config naming it.
+    const password =
+      args.webPassword === undefined
+        ? []
+        : [hostFile(this, name, "secret-web-password", { connection: args.connection, path: prometheusWebPasswordFile, content: pulumi.secret(args.webPassword), mode: "0640", owner: "root", group: "prometheus" }, base.ready)];
     this.ruleFiles = Object.fromEntries(
       Object.keys(args.ruleFiles)
         .sort()
@@ -47,10 +60,12 @@ export class Prometheus extends pulumi.ComponentResource {
       name,
       "config",
       { connection: args.connection, path: hostPaths.prometheusConfig, content: args.config, mode: "0644", validate: serviceFile(services.prometheus, "config").validate },
-      [...base.ready, ...Object.values(this.ruleFiles)],
+      [...base.ready, ...password, ...Object.values(this.ruleFiles)],
     );
     const reloadFiles = { config: this.config, ...Object.fromEntries(Object.entries(this.ruleFiles).map(([file, f]) => [`rules/${file}`, f])) };
-    this.service = hostService(this, name, { ...args, service: "prometheus", base, reloadFiles }).service;
+    // Its own web config is checked by its own promtool.
+    const webAuth = args.webAuth ? { ...args.webAuth, validatorReady: [] } : undefined;
+    this.service = hostService(this, name, { ...args, webAuth, service: "prometheus", base, reloadFiles }).service;
     this.url = `http://127.0.0.1:${ports.prometheus}/`;
     this.registerOutputs({ url: this.url, configSha256: this.config.sha256, active: this.service.active });
   }

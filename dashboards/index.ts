@@ -2,6 +2,7 @@
 import { businessMetrics } from "./business-metrics";
 import type { WinyxDashboard } from "./common";
 import { goZero } from "./go-zero";
+import { logs } from "./logs";
 import { mysql } from "./mysql";
 import { nginx } from "./nginx";
 import { redis } from "./redis";
@@ -9,4 +10,4 @@ import { systemOverview } from "./system-overview";
 
 export type { WinyxDashboard } from "./common";
 
-export const dashboards: readonly WinyxDashboard[] = [systemOverview, businessMetrics, goZero, mysql, redis, nginx];
+export const dashboards: readonly WinyxDashboard[] = [systemOverview, businessMetrics, goZero, mysql, redis, nginx, logs];

@@ -3,6 +3,7 @@
  * that involves more than one value (model/configSchema.ts holds the rules about one value). Each
  * rule says where it comes from: what the program reading the file would do otherwise.
  */
+import { contractToolNames, contractTools } from "./contractPipeline";
 import { durationSeconds } from "./duration";
 import type { JobName } from "./jobs";
 import { allJobs } from "./jobs";
@@ -33,7 +34,35 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
   checkGrafana(spec, fail);
   checkLogging(spec, fail);
   checkBackups(spec, fail);
+  checkListen(spec, fail);
+  checkContracts(spec, fail);
+  if (spec.target.kind === "docker" && spec.jobs.mtail?.enabled) {
+    fail("jobs.mtail.enabled", "mtail reads the host's log files, which a Docker target does not manage: run it on an SSH host (on a Docker target it is off by default)");
+  }
   return problems;
+}
+
+/** The contract pipeline runs its tools only when each is pinned with a sha256 (never installed unverified). */
+function checkContracts(spec: StackSpec, fail: Fail): void {
+  if (!spec.contracts.checks) return;
+  for (const tool of contractToolNames) {
+    if (spec.contracts.tools[tool] === undefined && contractTools[tool].sha256 === undefined) {
+      fail(`contracts.tools.${tool}`, `contracts.checks is on, but no sha256 is pinned for ${tool} ${contractTools[tool].version} (model/contractPipeline.ts has none confirmed): set {version, sha256}, or contracts.checks: false to count changes only`);
+    }
+  }
+}
+
+/** Endpoints beyond loopback only with a password and named sources (issue 11: no open exporter). */
+function checkListen(spec: StackSpec, fail: Fail): void {
+  if (spec.listen.address !== "127.0.0.1" && !spec.webAuth.enabled) {
+    fail("listen.address", `${show(spec.listen.address)} is beyond loopback: every endpoint there must ask for a password; set the secret webPassword (or keep 127.0.0.1)`);
+  }
+  if (spec.listen.address !== "127.0.0.1" && spec.listen.sources.length === 0) {
+    fail("listen.sources", "name the hosts that may connect beyond loopback (the Prometheus hosts, the proxy): each unit's IPAddressAllow= refuses every other");
+  }
+  if (spec.webAuth.enabled && !spec.jobs.prometheus.enabled) {
+    fail("webPassword", "basic auth needs the prometheus job: its promtool checks every web config before it goes live, and it is the client the password is for");
+  }
 }
 
 type Fail = (path: string, message: string) => void;

@@ -30,6 +30,7 @@ export const hostSecretKeys: readonly SecretName[] = [
   "redisPassword",
   "slackWebhookUrl",
   "smtpPassword",
+  "webPassword",
 ];
 
 /** Every secret config key: the host secrets, the SSH key Pulumi itself uses and the Docker target's TLS material. */
@@ -126,14 +127,21 @@ function buildTarget(t: ParsedConfig["target"]): TargetSpec {
     const docker: DockerTargetSpec = { kind: "docker", host: d.host, publishAddress: d.publishAddress, images, resources, upstreams: d.upstreams };
     return d.privateKeyPath === undefined ? docker : { ...docker, privateKeyPath: d.privateKeyPath };
   }
-  const ssh = { kind: "ssh" as const, host: t.host ?? "", port: t.port ?? 22, user: t.user ?? "root" };
-  return t.privateKeyPath === undefined ? ssh : { ...ssh, privateKeyPath: t.privateKeyPath };
+  const ssh = {
+    kind: "ssh" as const,
+    host: t.host ?? "",
+    port: t.port ?? 22,
+    user: t.user ?? "root",
+    ...(t.privateKeyPath === undefined ? {} : { privateKeyPath: t.privateKeyPath }),
+    ...(t.hostKeyFingerprint === undefined ? {} : { hostKeyFingerprint: t.hostKeyFingerprint }),
+  };
+  return ssh;
 }
 
 /** The forms of `target`: exactly one; the SSH form needs its host. */
 function targetFormProblems(raw: unknown): { path: string; message: string }[] {
   if (!isPlainObject(raw)) return [];
-  const sshKeys = ["host", "port", "user", "privateKeyPath"].filter((k) => raw[k] !== undefined);
+  const sshKeys = ["host", "port", "user", "privateKeyPath", "hostKeyFingerprint"].filter((k) => raw[k] !== undefined);
   if (raw.docker !== undefined) {
     return sshKeys.map((k) => ({ path: `target.${k}`, message: `cannot be used together with target.docker: target is either an SSH host {host, port, user, privateKeyPath} or {docker: {...}}` }));
   }
@@ -173,7 +181,7 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     installMethod: parsed.installMethod,
     releaseMirror: parsed.releaseMirror.replace(/\/+$/, ""),
     releases: Object.fromEntries(Object.entries(parsed.releases).filter(([, v]) => v !== undefined)),
-    jobs: parsed.jobs as unknown as Record<JobName, JobSettings>,
+    jobs: hostOnlyJobsOff(parsed.jobs as unknown as Record<JobName, JobSettings>, config),
     scrapeInterval: parsed.scrapeInterval,
     evaluationInterval: parsed.evaluationInterval,
     retention: parsed.retention,
@@ -182,15 +190,32 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     grafana: withoutUndefined({ ...parsed.grafana, rootUrl }),
     logging: withoutUndefined(parsed.logging),
     backups: parsed.backups,
-    contracts: parsed.contracts,
+    contracts: {
+      ...parsed.contracts,
+      regenerate: withoutUndefined(parsed.contracts.regenerate),
+      tools: Object.fromEntries(Object.entries(parsed.contracts.tools).filter(([, v]) => v !== undefined)),
+    },
     secretsSet: hostSecretKeys.filter((key) => isSet(config[key])),
     purgeOnDestroy: parsed.purgeOnDestroy,
+    webAuth: { enabled: isSet(config.webPassword), username: parsed.webAuth.username },
+    listen: { address: parsed.listen.address, sources: [...parsed.listen.sources] },
     packageVersions: Object.fromEntries(Object.entries({ ...debianPackageVersions, ...parsed.packageVersions }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
   const secretKeysSet = secretKeys.filter((key) => isSet(config[key]));
   for (const p of crossFieldProblems(spec, { secretKeysSet })) errors.push(new ValidationError(subject, p.path, p.message));
   if (errors.length > 0) throw new ValidationErrors(errors);
   return spec;
+}
+
+/**
+ * mtail reads the host's log files, which a Docker target does not manage (host logging is a host
+ * concern there): its job defaults to off on a Docker target. Enabled explicitly, model/checks.ts refuses it.
+ */
+function hostOnlyJobsOff(jobs: Record<JobName, JobSettings>, raw: Record<string, unknown>): Record<JobName, JobSettings> {
+  const target = raw.target as { docker?: unknown } | undefined;
+  const given = (raw.jobs as Record<string, { enabled?: unknown } | undefined> | undefined)?.mtail?.enabled;
+  if (target?.docker === undefined || given !== undefined || jobs.mtail === undefined) return jobs;
+  return { ...jobs, mtail: { ...jobs.mtail, enabled: false } };
 }
 
 /** Errors in key order of the config, so related problems stand together. */

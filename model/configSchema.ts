@@ -13,6 +13,7 @@ import * as z from "zod";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "./packageVersions";
 import { parseDurationMs, type Duration } from "./duration";
 import { parseImageReference, parseMemoryBytes } from "./dockerReference";
+import { contractToolNames } from "./contractPipeline";
 import { allJobs } from "./jobs";
 import { defaultReleaseMirror, releaseServices } from "./releases";
 import { serviceList } from "./services/index";
@@ -165,6 +166,9 @@ const sshTargetFields = {
   port: doc(port().optional(), { description: "SSH form: the SSH port", defaultText: "22" }),
   user: doc(text(/^[a-z_][a-z0-9_-]*$/, "a user name").optional(), { description: "SSH form: login user (root, or a user with passwordless sudo)", defaultText: "root" }),
   privateKeyPath: doc(text().optional(), { description: "SSH form: private key file on the machine running Pulumi (or the secret sshPrivateKey)" }),
+  hostKeyFingerprint: doc(text(/^SHA256:[A-Za-z0-9+/]{43}$/, "an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters, as `ssh-keygen -lf` prints it)").optional(), {
+    description: "SSH form: the host key every connection must present; without it the key seen first is recorded in the state and any other refused (trust on first use)",
+  }),
 };
 
 /** `unix:///path`, `ssh://[user@]host[:port]` or `tcp://host:port`. */
@@ -247,7 +251,7 @@ const jobs = doc(
         job.name,
         z
           .strictObject({
-            enabled: doc(bool().default(job.planned !== true), { description: "scrape it (and run its alerts)", defaultText: "true; false for the planned task_service, message_service, goctl_generation" }),
+            enabled: doc(bool().default(job.planned !== true), { description: "scrape it (and run its alerts)", defaultText: "true; false for the planned task_service, message_service, goctl_generation, and for mtail on a Docker target" }),
             targets: doc(z.array(hostPort()).default([`127.0.0.1:${job.portNumber}`]), { description: "host:port targets, at least one when enabled, none twice", defaultText: "127.0.0.1:<the job's port>" }),
           })
           .prefault({}),
@@ -410,17 +414,33 @@ const backups = z.strictObject({
   checkEvery: doc(duration(1000, "a systemd timer needs a period of at least 1s").default("5m"), { description: "how often the freshness check runs (a systemd timer)" }),
 });
 
-const contracts = z
-  .strictObject({
-    watchDir: doc(absolutePath().default("/var/www/winyx/contracts"), { description: "folder watched for contract changes" }),
-  })
-  .prefault({});
-
 /** A release version as its tarball names it: no leading "v" (the tag adds it where upstream does). */
 const releasePin = z.strictObject({
   version: doc(text(/^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/, 'a release version like "1.6.0" (no "v", never "latest")'), { description: "release version" }),
   sha256: doc(text(/^[0-9a-f]{64}$/, "a sha256 in lowercase hex (64 digits)"), { description: "sha256 of its linux-amd64 tarball" }),
 });
+
+const contracts = z
+  .strictObject({
+    watchDir: doc(absolutePath().default("/var/www/winyx/contracts"), { description: "folder watched for contract changes" }),
+    checks: doc(bool().default(false), {
+      description: "validate changed .api/.proto files, check them for breaking changes and run the regeneration commands with the pinned tools (they need contracts.tools pins: no sum is confirmed); false: count changes only",
+    }),
+    regenerate: doc(
+      z
+        .strictObject({
+          api: doc(absolutePath().optional(), { description: "run as `<command> <service> <file>` after a .api file validates (the chapter's regenerate_service.sh)" }),
+          proto: doc(absolutePath().optional(), { description: "the same for .proto files (the chapter's regenerate_rpc.sh)" }),
+        })
+        .prefault({}),
+      { description: "regeneration command per file type" },
+    ),
+    readWritePaths: doc(z.array(absolutePath()).default([]), { description: "folders the regeneration commands write: the pipeline's unit may write only these" }),
+    tools: doc(keyed(contractToolNames, releasePin).prefault({}), { description: "pins {version, sha256} of goctl, buf, oasdiff replacing model/contractPipeline.ts's", placeholder: "<tool>" }),
+  })
+  .prefault({});
+
+
 
 const releaseMirror = checked(url(), "http(s) URL without credentials, query or fragment", (v) => {
   const u = new URL(v);
@@ -464,7 +484,29 @@ export const configShape = {
       defaultText: "model/packageVersions.ts",
     },
   ),
+  webAuth: doc(
+    z
+      .strictObject({
+        // exporter-toolkit's basic_auth_users keys: a YAML map key; ':' would split the Authorization header.
+        username: doc(text(/^[A-Za-z0-9_.-]+$/, "a user name (letters, digits, _ . -)").default("winyx"), { description: "basic auth user of every endpoint with a web config" }),
+      })
+      .prefault({}),
+    { description: "Basic auth of Prometheus, Alertmanager, the Pushgateway and the node and MySQL exporters (exporter-toolkit web config), on when the secret webPassword is set" },
+  ),
+  listen: doc(
+    z
+      .strictObject({
+        address: doc(z.enum(["127.0.0.1", "0.0.0.0"]).default("127.0.0.1"), { description: "address the services with a web config listen on; beyond loopback only with webPassword and sources" }),
+        sources: doc(
+          z.array(text(/^((\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(\/\d{1,3})?)$/, "an IP address or CIDR range")).default([]),
+          { description: "hosts that may connect beyond loopback (each unit's IPAddressAllow=)" },
+        ),
+      })
+      .prefault({}),
+    { description: "Where the services listen" },
+  ),
   purgeOnDestroy: doc(bool().default(false), { description: "`pulumi destroy` also deletes the Prometheus TSDB and Grafana data" }),
+  webPassword: secret("password of webAuth.username on every endpoint with a web config (stored as a bcrypt hash on the host). One line"),
   smtpPassword: secret("SMTP password for alertmanager.smtpAuthUsername; without it mail is sent unauthenticated. One line (trailing line breaks are removed)"),
   slackWebhookUrl: secret("Slack incoming-webhook URL; without it no Slack notifications are configured. One line"),
   grafanaAdminPassword: secret("password of the Grafana admin user. One line"),

@@ -20,6 +20,7 @@ export const debianPackageVersions: Readonly<Record<string, string>> = Object.fr
     ...Object.fromEntries((serviceList as readonly ServiceDescription[]).flatMap((s) => (s.systemd.debianVersion ? [[s.systemd.package, s.systemd.debianVersion]] : []))),
     // What the host components install besides the services.
     "inotify-tools": "3.22.6.0-4",
+    jq: "1.6-2.1+deb12u3",
     logrotate: "3.21.0-1",
     rsyslog: "8.2302.0-1+deb12u2",
   }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),

@@ -14,7 +14,7 @@ import type { DockerTlsSecretName, SecretName } from "./spec";
 export type SecretKey = SecretName | DockerTlsSecretName | "sshPrivateKey";
 
 /** Secrets that are one line (passwords, keys, URLs): trailing CR/LF is removed, a line break inside is an error. */
-export const singleLineSecrets: readonly SecretKey[] = ["grafanaAdminPassword", "grafanaSecretKey", "mysqlExporterPassword", "redisPassword", "slackWebhookUrl", "smtpPassword"];
+export const singleLineSecrets: readonly SecretKey[] = ["grafanaAdminPassword", "grafanaSecretKey", "mysqlExporterPassword", "redisPassword", "slackWebhookUrl", "smtpPassword", "webPassword"];
 
 /** PEM secrets (SSH key, TLS material): several lines, normalized to LF endings and exactly one final newline. */
 export const pemSecrets: readonly SecretKey[] = ["dockerTlsCa", "dockerTlsCert", "dockerTlsKey", "sshPrivateKey"];

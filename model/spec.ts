@@ -8,11 +8,12 @@
 import type { Duration } from "./duration";
 import type { JobName } from "./jobs";
 import type { Thresholds } from "../rules/config";
+import type { ContractTool } from "./contractPipeline";
 import type { ReleasePin, ReleaseService } from "./releases";
 import type { CatalogServiceName } from "./services/index";
 
 /** The secrets a stack may hold, by their Pulumi config key. */
-export type SecretName = "smtpPassword" | "slackWebhookUrl" | "grafanaAdminPassword" | "grafanaSecretKey" | "mysqlExporterPassword" | "redisPassword";
+export type SecretName = "smtpPassword" | "slackWebhookUrl" | "grafanaAdminPassword" | "grafanaSecretKey" | "mysqlExporterPassword" | "redisPassword" | "webPassword";
 
 /** Secrets of the Docker target's `tcp://` TLS connection (PEM). */
 export type DockerTlsSecretName = "dockerTlsCa" | "dockerTlsCert" | "dockerTlsKey";
@@ -39,6 +40,32 @@ export interface SshTargetSpec {
   readonly user: string;
   /** Path of the private key on the machine running Pulumi (the key itself may instead be the secret `sshPrivateKey`). */
   readonly privateKeyPath?: string;
+  /**
+   * The host key's OpenSSH SHA256 fingerprint (`SHA256:` and 43 base64 characters, as `ssh-keygen -lf`
+   * prints it). Any other key is refused. @default trust on first use: the key seen on first contact is
+   * recorded in the state (providers/hostKey.ts) and any later different key is refused
+   */
+  readonly hostKeyFingerprint?: string;
+}
+
+/** Basic auth of the services' HTTP endpoints (exporter-toolkit web config). */
+export interface WebAuthSpec {
+  /** On when the secret `webPassword` is set (secretsSet). */
+  readonly enabled: boolean;
+  /** The one user every client (Prometheus, Grafana's datasource, probes) logs in as. @default "winyx" */
+  readonly username: string;
+}
+
+/**
+ * The listen address of the services that read a web config (Prometheus, Alertmanager, the
+ * Pushgateway, the node and MySQL exporters); the others (redis, nginx exporters, Grafana) stay on
+ * loopback.
+ */
+export interface ListenSpec {
+  /** `127.0.0.1`, or `0.0.0.0` (every interface, loopback included; needs webPassword and `sources`). @default "127.0.0.1" */
+  readonly address: "127.0.0.1" | "0.0.0.0";
+  /** IPv4/IPv6 addresses or CIDR ranges allowed to connect beyond loopback (the Prometheus hosts, the proxy): each unit's IPAddressAllow=. @default [] */
+  readonly sources: readonly string[];
 }
 
 /** Resource limits of one container (Docker's `--memory` and `--cpus`). */
@@ -176,6 +203,21 @@ export interface BackupSpec {
 export interface ContractSpec {
   /** The contracts folder watched for changes. @default "/var/www/winyx/contracts" */
   readonly watchDir: string;
+  /**
+   * Validate changed files, check `.proto` changes for breaking changes and run the regeneration
+   * commands, with the pinned tools (model/contractPipeline.ts; they need `tools` pins: no sum is
+   * confirmed in the table); false: count changes only, no tools installed. @default false
+   */
+  readonly checks: boolean;
+  /**
+   * The regeneration command per file type, run as `<command> <service> <file>` (the chapter's
+   * regenerate_service.sh / regenerate_rpc.sh) after a file validates. @default none
+   */
+  readonly regenerate: { readonly api?: string; readonly proto?: string };
+  /** Folders the regeneration commands write (the service's source tree): the pipeline's unit may write only these. @default [] */
+  readonly readWritePaths: readonly string[];
+  /** Pins `{version, sha256}` of the tools, replacing model/contractPipeline.ts's. @default {} */
+  readonly tools: Readonly<Partial<Record<ContractTool, ReleasePin>>>;
 }
 
 export interface StackSpec {
@@ -213,6 +255,13 @@ export interface StackSpec {
   readonly contracts: ContractSpec;
   /** Which secrets the stack sets (their values stay in Pulumi). */
   readonly secretsSet: readonly SecretName[];
+  /**
+   * Basic auth on the HTTP endpoints of every service that reads exporter-toolkit's
+   * `--web.config.file` (the description's `webConfig`): on when the secret `webPassword` is set.
+   */
+  readonly webAuth: WebAuthSpec;
+  /** Where the services with a web config listen, and who may connect beyond loopback. */
+  readonly listen: ListenSpec;
   /** Delete TSDB and Grafana data on destroy. @default false */
   readonly purgeOnDestroy: boolean;
   /** Debian package -> pinned version: model/packageVersions.ts with this stack's `packageVersions` over it. */

@@ -61,6 +61,57 @@ function trace(event: "connect" | "exec", conn: SshConnection): void {
   fs.appendFileSync(file, `${event} ${connectionKey(conn)}\n`);
 }
 
+/** OpenSSH's fingerprint of a host key (the SSH wire-format key blob): `SHA256:` + unpadded base64 of its sha256. */
+export function hostKeyFingerprint(key: Buffer): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs in the provider process, see module comment
+  const crypto = require("node:crypto") as typeof import("node:crypto");
+  return `SHA256:${crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
+}
+
+/** The error a refused host key gives: the host, the fingerprint expected and the one seen, and what to do. */
+export function hostKeyMismatch(conn: Pick<SshConnection, "host" | "port">, expected: string, seen: string, source = "target.hostKeyFingerprint, or the key recorded in the state at first contact"): string {
+  return (
+    `host key verification failed for ${conn.host}:${conn.port ?? 22}: expected ${expected} (${source}), the host presented ${seen}. ` +
+    `The host was replaced or re-keyed, or something is in between; nothing was sent to it. ` +
+    `If the new key is the host's (check it on the host: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), set target.hostKeyFingerprint to it.`
+  );
+}
+
+/**
+ * Connects only as far as the key exchange and returns the fingerprint of the host key the server
+ * presents (ssh2's preference: ed25519, then ECDSA, then RSA), refusing it before any
+ * authentication: no key, password or command is sent. Errors: the host does not answer in 30 s.
+ */
+export function probeHostKey(conn: Pick<SshConnection, "host" | "port">): Promise<string> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved in the provider process, see module comment
+  const ssh2 = require("ssh2") as typeof import("ssh2");
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    let seen: string | undefined;
+    const done = () => {
+      client.end();
+      if (seen) resolve(seen);
+    };
+    client
+      .on("error", (err: Error) => {
+        if (seen) done();
+        else reject(new Error(`ssh ${conn.host}:${conn.port ?? 22}: reading the host key: ${err.message}`));
+      })
+      .on("ready", done)
+      .on("close", () => (seen ? resolve(seen) : reject(new Error(`ssh ${conn.host}:${conn.port ?? 22}: the connection closed before the host showed its key`))))
+      .connect({
+        host: conn.host,
+        port: conn.port ?? 22,
+        username: "winyx-host-key-probe",
+        readyTimeout: 30_000,
+        hostVerifier: (key: Buffer) => {
+          seen = hostKeyFingerprint(key);
+          return false;
+        },
+      });
+  });
+}
+
 function connectionPool(): Map<string, PooledConnection> {
   const holder = globalThis as { __winyxSshPool?: Map<string, PooledConnection> };
   holder.__winyxSshPool ??= new Map();
@@ -70,8 +121,6 @@ function connectionPool(): Map<string, PooledConnection> {
 function openClient(conn: SshConnection, onGone: () => void): Promise<Client> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved in the provider process, see module comment
   const ssh2 = require("ssh2") as typeof import("ssh2");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const crypto = require("node:crypto") as typeof import("node:crypto");
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
     const config: ConnectConfig = {
@@ -83,9 +132,12 @@ function openClient(conn: SshConnection, onGone: () => void): Promise<Client> {
       keepaliveInterval: 15_000,
     };
     const expected = conn.hostKeyFingerprint;
+    let seen: string | undefined;
     if (expected) {
-      config.hostVerifier = (key: Buffer) =>
-        `SHA256:${crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}` === expected;
+      config.hostVerifier = (key: Buffer) => {
+        seen = hostKeyFingerprint(key);
+        return seen === expected;
+      };
     }
     client
       .on("ready", () => {
@@ -94,7 +146,7 @@ function openClient(conn: SshConnection, onGone: () => void): Promise<Client> {
       })
       .on("error", (err: Error) => {
         onGone();
-        reject(new Error(`ssh ${connectionKey(conn)}: ${err.message}`));
+        reject(expected && seen && seen !== expected ? new Error(hostKeyMismatch(conn, expected, seen)) : new Error(`ssh ${connectionKey(conn)}: ${err.message}`));
       })
       .on("close", onGone)
       .connect(config);
@@ -171,13 +223,20 @@ function execOnce(client: Client, conn: SshConnection, script: string, stdin?: s
       const errOut: Buffer[] = [];
       stream.on("data", (d: Buffer) => out.push(d));
       stream.stderr.on("data", (d: Buffer) => errOut.push(d));
-      stream.on("close", (code: number | null, signal?: string) =>
+      stream.on("close", (code: number | null, signal?: string) => {
+        // No exit status and no signal: the connection went away under the command.
+        if (code === null || code === undefined) {
+          if (!signal) {
+            reject(new Error(`ssh ${connectionKey(conn)}: connection lost while a command ran; it may have run in part (files go live only by rename, so none is half-written); run the operation again`));
+            return;
+          }
+        }
         resolve({
-          code: code ?? (signal ? 128 : 255),
+          code: code ?? 128,
           stdout: Buffer.concat(out).toString("utf8"),
           stderr: Buffer.concat(errOut).toString("utf8"),
-        }),
-      );
+        });
+      });
       stream.end(stdin ?? "");
     });
   });

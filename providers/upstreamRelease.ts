@@ -35,7 +35,7 @@ export interface UpstreamReleaseInputs {
   readonly sha256: string;
   /** Where the host downloads the tarball from. */
   readonly url: string;
-  /** The folder the tarball unpacks into; "" for a flat tarball. */
+  /** The folder of the tarball holding the programs, relative (`buf/bin`: only it is installed); "" for a flat tarball. */
   readonly topDir: string;
   /** Programs of the tarball linked into `binDir`. */
   readonly binaries: readonly string[];
@@ -90,7 +90,7 @@ export function checkUpstreamRelease(props: Partial<UpstreamReleaseProps>): [str
   if (typeof props.version === "string" && !VERSION.test(props.version)) bad("version", 'must be a release version like "1.6.0" (never "latest")', props.version);
   if (typeof props.sha256 === "string" && !SHA256.test(props.sha256)) bad("sha256", "must be 64 lowercase hex digits", props.sha256);
   if (typeof props.url === "string" && !/^https?:\/\/[^\s'"]+$/.test(props.url)) bad("url", "must be an http(s) URL", props.url);
-  if (typeof props.topDir === "string" && props.topDir !== "" && !PROJECT.test(props.topDir)) bad("topDir", "must be one folder name or empty", props.topDir);
+  if (typeof props.topDir === "string" && props.topDir !== "" && !props.topDir.split("/").every((part) => PROJECT.test(part))) bad("topDir", "must be a relative folder (buf/bin) or empty", props.topDir);
   for (const b of props.binaries ?? []) if (!PROJECT.test(b)) bad("binaries", "not a program name", b);
   if (props.binaries !== undefined && props.binaries.length === 0) failures.push(["binaries", "must name at least one program"]);
   for (const field of ["installDir", "binDir"] as const) {

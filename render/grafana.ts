@@ -10,6 +10,7 @@ import { parentDir, serviceFile, services } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 import { hardeningLines } from "./systemd";
 import { stackAddresses } from "./addresses";
+import { grafanaWebPasswordFile } from "./webConfig";
 import { toYaml } from "./yaml";
 
 /** Where the provider reads dashboard JSON on the host; the deploy writes `dashboards/*.json` there (model/services/grafana.ts). */
@@ -136,6 +137,8 @@ function renderDatasources(spec: StackSpec): string {
         editable: false,
         // Grafana's minimum step, so a rate window never holds fewer than the expected scrapes.
         jsonData: { httpMethod: "POST", timeInterval: spec.scrapeInterval },
+        // Web auth: Grafana expands $__file{} in provisioning files; the password stays in its 0640 file.
+        ...(spec.webAuth.enabled ? { basicAuth: true, basicAuthUser: spec.webAuth.username, secureJsonData: { basicAuthPassword: `$__file{${grafanaWebPasswordFile}}` } } : {}),
       },
     ],
   })}`;

@@ -10,7 +10,9 @@ import type { StackSpec } from "../model/spec";
 import { alertmanagerContainerPaths, alertmanagerHostPaths, renderAlertmanagerConfig, renderAlertmanagerTemplates } from "./alertmanager";
 import { renderGrafanaFiles } from "./grafana";
 import { renderLoggingFiles } from "./logging";
-import { monitorPaths, renderBackupScript, renderBackupTimer, renderBackupUnit, renderContractScript, renderContractUnit } from "./monitors";
+import { renderContractPipelineFiles } from "./contractPipeline";
+import { renderMtailPrograms } from "./mtail";
+import { monitorPaths, renderBackupScript, renderBackupTimer, renderBackupUnit } from "./monitors";
 import { renderPrometheusConfig } from "./prometheus";
 import { renderRuleFiles, renderRuleTests } from "./rules";
 import { renderServicesHostFiles } from "./services";
@@ -22,7 +24,7 @@ function underRoot(byHostPath: Record<string, string>): Record<string, string> {
 
 /**
  * Every rendered file of the stack by relative path, sorted by path: `prometheus/`, `alertmanager/`,
- * `grafana/` (the programs' own files), `logging/`, `monitors/` and `services/<service>/` (host files
+ * `grafana/` (the programs' own files), `logging/`, `monitors/`, `contracts/` (the contract pipeline) and `services/<service>/` (host files
  * kept under their host path: units or drop-ins with the command-line flags, sysusers.d entries, the
  * APT repository, the MySQL login script, nginx's stub_status) for the SSH target. `list` is the
  * service catalog (a test adds a description to it). Throws FlagVersionError for a release pin too
@@ -57,10 +59,11 @@ export function renderStack(spec: StackSpec, list: readonly ServiceDescription[]
       [monitorPaths.backupScript]: renderBackupScript(spec),
       [monitorPaths.backupUnit]: renderBackupUnit(),
       [monitorPaths.backupTimer]: renderBackupTimer(spec),
-      [monitorPaths.contractScript]: renderContractScript(spec),
-      [monitorPaths.contractUnit]: renderContractUnit(),
     }),
   );
+  if (spec.jobs.mtail.enabled) add("mtail", renderMtailPrograms());
+  // The contract pipeline writes into node exporter's textfile folder: it runs with the node job.
+  if (spec.jobs.node.enabled) add("contracts", underRoot(renderContractPipelineFiles(spec)));
   for (const [service, hostFiles] of Object.entries(renderServicesHostFiles(spec, list))) add(`services/${service}`, underRoot(hostFiles));
   return sortedByPath(files);
 }

@@ -7,7 +7,17 @@
 import { allJobs, type JobHandle, type JobName } from "../model/jobs";
 import type { StackSpec } from "../model/spec";
 import { stackAddresses } from "./addresses";
+import { serviceList, type ServiceDescription } from "../model/services/index";
+import { prometheusWebPasswordFile } from "./webConfig";
 import { toYaml } from "./yaml";
+
+/** The scrape jobs of services that read a web config: with web auth on, Prometheus logs in to them. */
+const authenticatedJobs: ReadonlySet<string> = new Set((serviceList as readonly ServiceDescription[]).flatMap((s) => (s.webConfig && s.job ? [s.job.name] : [])));
+
+/** Prometheus' `basic_auth` when web auth is on: the password from its 0640 file, never inline. */
+function basicAuth(spec: StackSpec): Record<string, unknown> {
+  return spec.webAuth.enabled ? { basic_auth: { username: spec.webAuth.username, password_file: prometheusWebPasswordFile } } : {};
+}
 
 /** Where the rule files are, relative to the folder of prometheus.yml. */
 export const ruleFilesGlob = "rules/*.yml";
@@ -19,6 +29,7 @@ function scrapeConfig(spec: StackSpec, job: JobHandle): Record<string, unknown> 
     honor_labels: job.honorLabels ?? false,
     metrics_path: job.metricsPath ?? "/metrics",
     scrape_interval: job.scrapeInterval ?? spec.scrapeInterval,
+    ...(authenticatedJobs.has(job.name) ? basicAuth(spec) : {}),
     static_configs: [
       {
         // As Prometheus reaches them: unchanged on a host, the stack's network names on a Docker host.
@@ -43,7 +54,7 @@ export function renderPrometheusConfig(spec: StackSpec): string {
       evaluation_interval: spec.evaluationInterval,
       external_labels: { monitor: spec.monitorName, environment: spec.environment },
     },
-    alerting: { alertmanagers: [{ static_configs: [{ targets: [stackAddresses(spec).serviceAddress("alertmanager")] }] }] },
+    alerting: { alertmanagers: [{ ...basicAuth(spec), static_configs: [{ targets: [stackAddresses(spec).serviceAddress("alertmanager")] }] }] },
     rule_files: [ruleFilesGlob],
     scrape_configs: enabled.map((job) => scrapeConfig(spec, job)),
   };

@@ -11,6 +11,7 @@ import type { StackSpec } from "../model/spec";
 import { aptRepositoryCheckPath, aptSourcePath, grafanaRepository, renderAptRepositoryCheck, renderAptSource } from "./apt";
 import { mysqlLoginScriptPath, nginxStubStatusPath, renderMysqlLoginScript, renderNginxStubStatus } from "./exporters";
 import { renderGrafanaDropIn } from "./grafana";
+import { nginxLogFormatPath, renderNginxLogFormat } from "./mtail";
 import { dropInPath, releaseUnit, releaseVersion, renderDropIn, renderReleaseUnit, renderSysusers, sysusersPath, unitPath, type DropInOptions } from "./systemd";
 
 /** What a service needs on a host besides its unit and user, by catalog key. */
@@ -23,6 +24,8 @@ const extraHostFiles: Readonly<Record<string, (spec: StackSpec) => Record<string
   // Without the secret the host makes the password; with it the my.cnf and grants are secret files, never rendered.
   mysqlExporter: (spec) => (spec.secretsSet.includes("mysqlExporterPassword") ? {} : { [mysqlLoginScriptPath]: renderMysqlLoginScript() }),
   nginxExporter: () => ({ [nginxStubStatusPath]: renderNginxStubStatus() }),
+  // The Winyx vhosts' log format, where nginx runs (its exporter's job enabled).
+  mtail: (spec): Record<string, string> => (spec.jobs.nginx.enabled ? { [nginxLogFormatPath]: renderNginxLogFormat() } : {}),
 };
 
 /** The drop-in options of a service: its secret environment file (key `env`) when the stack sets that secret. */

@@ -18,6 +18,7 @@
  * the pinned release's: model/services/types.ts renderFlags).
  */
 import type { PortName } from "../model/ports";
+import { webConfigPath } from "./webConfig";
 import { commandLineServiceList, renderFlags, serviceFile, services, type CommandLineService, type FlagContext, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 
@@ -133,7 +134,12 @@ export function releaseVersion(spec: Pick<StackSpec, "releases">, service: Servi
 }
 
 /** The host paths and stack values a service's flags read (FlagContext for the systemd realization). */
-export function systemdFlagContext(spec: Pick<StackSpec, "retention">, service: ServiceDescription, version: string, options: { readonly listenHost?: string; readonly shareDir?: string } = {}): FlagContext {
+export function systemdFlagContext(
+  spec: Pick<StackSpec, "retention"> & Partial<Pick<StackSpec, "webAuth" | "listen">>,
+  service: ServiceDescription,
+  version: string,
+  options: { readonly listenHost?: string; readonly shareDir?: string } = {},
+): FlagContext {
   // The description's own entry of the port plan (model/ports.ts is derived from these).
   const port = service.ports[service.listenPort];
   if (port === undefined) throw new Error(`services.${service.name}.listenPort: ${service.listenPort} is not one of its ports`);
@@ -144,8 +150,10 @@ export function systemdFlagContext(spec: Pick<StackSpec, "retention">, service: 
   return {
     target: "systemd",
     version,
-    listen: { host: options.listenHost ?? defaultListenHost, port },
+    // Services with a web config listen where the stack says (listen.address); the others on loopback.
+    listen: { host: options.listenHost ?? (service.webConfig ? spec.listen?.address : undefined) ?? defaultListenHost, port },
     paths,
+    ...(spec.webAuth?.enabled && service.webConfig ? { webConfig: webConfigPath(service.name) } : {}),
     stack: { retention: spec.retention, redisAddress: "redis://127.0.0.1:6379", nginxStatusUrl: `http://${nginxStubStatus.listen}${nginxStubStatus.path}` },
   };
 }
@@ -202,6 +210,72 @@ export function hardeningLines(options: HardeningOptions = {}): string[] {
   return lines;
 }
 
+/** The exposure bound a service unit is held to when its description names none (issue 11: "exposure <= 2.0"). */
+export const defaultExposureBound = 2.0;
+
+/** An IPv4 or IPv6 literal (IPAddressAllow takes addresses, not names). */
+const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]+)$/;
+
+/**
+ * The IP allow list of a service that talks to the stack's scrape targets: `localhost` plus their
+ * addresses, or undefined when a target is a host name (IPAddressAllow= takes no names).
+ */
+export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs">): string[] | undefined {
+  const hosts = new Set<string>();
+  for (const job of Object.values(spec.jobs)) {
+    if (!job.enabled) continue;
+    for (const target of job.targets) hosts.add(target.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1"));
+  }
+  const others = [...hosts].filter((h) => h !== "localhost" && !/^127\./.test(h) && h !== "::1").sort();
+  if (others.some((h) => !IP_LITERAL.test(h))) return undefined;
+  return ["localhost", ...others];
+}
+
+/**
+ * The strict hardening of a service unit on top of hardeningLines (systemd.exec(5), systemd.resource-control(5)),
+ * for `systemd-analyze security` exposure at most 2.0: its own user namespace,
+ * only the system calls of @system-service without @privileged/@resources, only the address families and
+ * IP addresses it needs, private IPC, umask 0027. The description's `hardening` exceptions are written
+ * with their reasons. Not set, and why: ProtectProc=invisible (with PrivateUsers=yes systemd 252 cannot set
+ * up the user namespace inside a container host: "Failed to set up user namespacing"; PrivateUsers keeps
+ * other users' processes out of reach anyway), ProcSubset=pid (the Go process collector reads /proc/stat),
+ * PrivateNetwork (the services serve on the host's network).
+ */
+export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "listen">>, service: ServiceDescription): string[] {
+  const x = service.systemd.hardening ?? {};
+  const lines = [
+    "# Strict hardening (render/systemd.ts strictHardeningLines); exceptions below name their reason.",
+    "PrivateUsers=yes",
+    "ProtectKernelLogs=yes",
+    "ProtectClock=yes",
+    "ProtectHostname=yes",
+    "PrivateIPC=yes",
+    "RemoveIPC=yes",
+    "KeyringMode=private",
+    "DevicePolicy=closed",
+    "UMask=0027",
+    "SystemCallFilter=@system-service",
+    "SystemCallFilter=~@privileged @resources",
+    "SystemCallErrorNumber=EPERM",
+  ];
+  // ProcSubset=pid is not set: every Go program's process collector reads /proc/stat (boot time) for
+  // process_start_time_seconds, which the reload checks and dashboards use.
+  // An empty assignment first: it replaces hardeningLines' AF_UNIX AF_INET AF_INET6.
+  if (x.addressFamilies) lines.push(`# ${x.addressFamilies.families.join(" ")}: ${x.addressFamilies.reason}`);
+  lines.push("RestrictAddressFamilies=", `RestrictAddressFamilies=AF_INET AF_INET6${x.addressFamilies ? ` ${x.addressFamilies.families.join(" ")}` : ""}`);
+  const network = x.network ?? "loopback";
+  if (typeof network === "object") lines.push(`# No IP address filter: ${network.any}`);
+  else {
+    const base = network === "loopback" ? ["localhost"] : scrapeTargetAllowList(spec);
+    // Listening beyond loopback: the stack's named sources may connect too (listen.sources).
+    const sources = service.webConfig && spec.listen && spec.listen.address !== defaultListenHost ? spec.listen.sources : [];
+    const allow = base ? [...base, ...sources.filter((s) => !base.includes(s))] : undefined;
+    if (allow) lines.push("IPAddressDeny=any", `IPAddressAllow=${allow.join(" ")}`);
+    else lines.push("# No IP address filter: a scrape target is a host name (IPAddressAllow= takes addresses only).");
+  }
+  return lines;
+}
+
 export function dropInPath(unit: string): string {
   return `/etc/systemd/system/${unit}.d/winyx.conf`;
 }
@@ -232,7 +306,8 @@ function serviceSectionLines(
   if (install.reset) lines.push("ExecStart=");
   const flags = renderFlags(service, systemdFlagContext(spec, service, install.version.version, { listenHost: options.listenHost, shareDir: install.shareDir }), install.version.key);
   lines.push(`ExecStart=${renderExecStart(install.binary, flags)}`);
-  lines.push(...hardeningLines({ protectHome: service.systemd.protectHome ?? "yes" }));
+  lines.push(...(service.systemd.serviceLines ?? []));
+  lines.push(...hardeningLines({ protectHome: service.systemd.protectHome ?? "yes" }), ...strictHardeningLines(spec, service));
   return lines;
 }
 

@@ -36,6 +36,16 @@ export interface Thresholds {
   readonly redisMemoryUsedPercent: number;
   /** Contract file changes per hour. Chapter: 10. */
   readonly contractChangesPerHour: number;
+  /** How long the change rate must stay above contractChangesPerHour. Chapter: 5m. */
+  readonly contractChangeRateFor: Duration;
+  /** Error lines (error, severe, fatal) a minute per service. Chapter (monitor_logs.sh): 10. */
+  readonly logErrorsPerMinute: number;
+  /** 5xx responses a minute per service (nginx aside). Chapter (monitor_logs.sh): 5. */
+  readonly http5xxPerMinute: number;
+  /** nginx 5xx responses a minute. Chapter (5.1.2 table): 10. */
+  readonly nginx5xxPerMinute: number;
+  /** p95 of the Next.js responses, in seconds. Chapter (5.1.2 table): 3. */
+  readonly nextjsP95Seconds: number;
   /** Age of the newest backup, in hours. Chapter (monitor_backups.sh): 25. */
   readonly backupMaxAgeHours: number;
   /** Size of the newest backup, in MiB. Chapter (monitor_backups.sh): 10. */
@@ -92,6 +102,15 @@ export const defaultThresholds: Thresholds = {
   redisMemoryUsedPercent: 80,
   // The chapter's line: more than 10 changes an hour means a generator or a person is looping.
   contractChangesPerHour: 10,
+  // The chapter's value: a burst of saves while editing one file does not page.
+  contractChangeRateFor: "5m",
+  // monitor_logs.sh's lines: an error every six seconds is an incident, not noise.
+  logErrorsPerMinute: 10,
+  http5xxPerMinute: 5,
+  // The 5.1.2 table's nginx line: nginx also answers for upstreams that are down, so it is looser.
+  nginx5xxPerMinute: 10,
+  // The 5.1.2 table's Next.js line.
+  nextjsP95Seconds: 3,
   // Daily backups plus an hour of slack, from monitor_backups.sh.
   backupMaxAgeHours: 25,
   // From monitor_backups.sh: a smaller dump means a failed or empty backup.

@@ -19,10 +19,10 @@ function highContractChangeRate(t: Thresholds): AlertRule {
   const changes = (service: string, event: string) => `contract_file_changes_total{job="node", instance="host1:9100", service="${service}", file_type="api", event="${event}"}`;
   return {
     alert: "HighContractChangeRate",
-    // A real counter written by the contract monitor through the textfile collector, and its
+    // A real counter written by the contract pipeline through the textfile collector, and its
     // increase over an hour: the chapter compared a per-second rate with a per-hour number.
     expr: promql`sum by (service) (increase(contract_file_changes_total{${jobs.node}}[${hour}])) > ${t.contractChangesPerHour}`,
-    for: "5m",
+    for: t.contractChangeRateFor,
     severity: "warning",
     component: "contracts",
     labels: { service: "{{ $labels.service }}" },

@@ -2,9 +2,9 @@
  * Chapter 5.5.1 「Go-Zero サービス監視アラート」 (group go_zero_services): per-service alerts and the
  * contract pipeline; plus RPC server latency, a condition of the 5.1.2 component table no rule section wrote.
  */
-import { goZeroServices, jobs } from "../model/jobs";
+import { goZeroServices, jobs, jobSet } from "../model/jobs";
 import { promql, type PromQL } from "../model/promql";
-import type { AlertRule, RuleGroup } from "../model/rules";
+import type { AlertRule, AlertTest, RuleGroup } from "../model/rules";
 import { millisecondsOfSeconds, type Thresholds } from "./config";
 import { latencyQuantile, rateWindow, recorded } from "./recording";
 import {
@@ -212,12 +212,40 @@ function rpcErrors(t: Thresholds): AlertRule {
   };
 }
 
-function breakingChanges(): AlertRule {
-  const pushed = (service: string) => `api_breaking_changes_detected{job="breaking_changes", service="${service}"}`;
+/**
+ * `pushgateway`: the stack scrapes the Pushgateway, so the chapter's own push can fire the alert too
+ * (without it nothing can push, and the half that reads the push is left out).
+ */
+function breakingChanges(pushgateway: boolean): AlertRule {
+  const ours = (service: string) => `api_breaking_changes_detected{job="node", instance="host1:9100", service="${service}"}`;
+  const pushed = (service: string, detected: string) => `api_breaking_changes_total{job="breaking_changes", service="${service}", detected="${detected}"}`;
+  const pushedTest: AlertTest = {
+        name: "the chapter's script pushing detected=\"true\" to the Pushgateway fires it too; detected=\"false\" does not",
+        series: [
+          { series: pushed("user_service_api", "true"), values: gauge({ steps: 5, value: 0 }, { steps: 5, value: 1 }) },
+          { series: pushed("task_service", "false"), values: gauge({ steps: 10, value: 1 }) },
+        ],
+        quietAt: [at(4)],
+        firesAt: [
+          {
+            at: at(6),
+            alerts: [
+              {
+                labels: { severity: "critical", component: "contracts", service: "user_service_api" },
+                annotations: { summary: "Breaking changes detected in user_service_api", description: "API breaking changes detected in service user_service_api" },
+              },
+            ],
+          },
+        ],
+      };
   return {
     alert: "ContractBreakingChanges",
-    // A 0/1 gauge per service: the chapter pushed "counters" that were really gauges set to 1.
-    expr: promql`api_breaking_changes_detected${pushedThroughPushgateway} == 1`,
+    // Ours: the contract pipeline's 0/1 gauge per service (1 while a file breaks its accepted version),
+    // through the textfile collector. The chapter's check_breaking_changes.sh pushes
+    // api_breaking_changes_total{detected="true"} 1 to the Pushgateway: that fires too, as the chapter meant.
+    expr: pushgateway
+      ? promql`max by (service) (api_breaking_changes_detected{${jobs.node}}) == 1 or max by (service) (api_breaking_changes_total${pushedThroughPushgateway}{detected="true"}) > 0`
+      : promql`max by (service) (api_breaking_changes_detected{${jobs.node}}) == 1`,
     for: "0s",
     severity: "critical",
     component: "contracts",
@@ -225,20 +253,21 @@ function breakingChanges(): AlertRule {
     summary: "Breaking changes detected in {{ $labels.service }}",
     description: "API breaking changes detected in service {{ $labels.service }}",
     tests: [
+      ...(pushgateway ? [pushedTest] : []),
       {
-        name: "fires at once for the service whose last check found breaking changes",
+        name: "fires at once for the service whose file breaks its accepted version, resolves when it is compatible again",
         series: [
-          { series: pushed("user_service_api"), values: gauge({ steps: 10, value: 0 }, { steps: 10, value: 1 }) },
-          { series: pushed("user_service_rpc"), values: gauge({ steps: 20, value: 0 }) },
+          { series: ours("user_service_rpc"), values: gauge({ steps: 10, value: 0 }, { steps: 10, value: 1 }, { steps: 5, value: 0 }) },
+          { series: ours("user_service_api"), values: gauge({ steps: 25, value: 0 }) },
         ],
-        quietAt: [at(10)],
+        quietAt: [at(10), at(21)],
         firesAt: [
           {
             at: at(11),
             alerts: [
               {
-                labels: { severity: "critical", component: "contracts", job: "breaking_changes", service: "user_service_api" },
-                annotations: { summary: "Breaking changes detected in user_service_api", description: "API breaking changes detected in service user_service_api" },
+                labels: { severity: "critical", component: "contracts", service: "user_service_rpc" },
+                annotations: { summary: "Breaking changes detected in user_service_rpc", description: "API breaking changes detected in service user_service_rpc" },
               },
             ],
           },
@@ -250,11 +279,13 @@ function breakingChanges(): AlertRule {
 
 function generationFailure(t: Thresholds): AlertRule {
   const window = minutes(t.generationFailureWindow);
-  const generator = `job="goctl_generation", instance="host1:9095", service="user_service_api", type="api"`;
+  const pipeline = `job="node", instance="host1:9100", service="user_service_rpc", type="proto"`;
+  const monitor = `job="goctl_generation", instance="host1:9095", service="user_service_api", type="api"`;
   const failedAt = 11;
   return {
     alert: "GoZeroGenerationFailure",
-    expr: promql`increase(goctl_generation_total{${jobs.goctl_generation}, status="failure"}[${t.generationFailureWindow}]) > 0`,
+    // The contract pipeline's counter (textfile collector, node job), or the chapter's generation monitor on 9095.
+    expr: promql`increase(goctl_generation_total{${jobSet(jobs.goctl_generation, jobs.node)}, status="failure"}[${t.generationFailureWindow}]) > 0`,
     for: "0s",
     severity: "warning",
     component: "contracts",
@@ -265,8 +296,9 @@ function generationFailure(t: Thresholds): AlertRule {
       {
         name: `fires after a failed generation, resolves ${t.generationFailureWindow} later; successes never fire`,
         series: [
-          { series: `goctl_generation_total{${generator}, status="success"}`, values: counter({ steps: failedAt + window + 5, value: 1 }) },
-          { series: `goctl_generation_total{${generator}, status="failure"}`, values: counter({ steps: failedAt - 1, value: 0 }, { steps: 1, value: 1 }, { steps: window + 5, value: 0 }) },
+          { series: `goctl_generation_total{${pipeline}, status="success"}`, values: counter({ steps: failedAt + window + 5, value: 1 }) },
+          { series: `goctl_generation_total{${pipeline}, status="failure"}`, values: counter({ steps: failedAt - 1, value: 0 }, { steps: 1, value: 1 }, { steps: window + 5, value: 0 }) },
+          { series: `goctl_generation_total{${monitor}, status="success"}`, values: counter({ steps: failedAt + window + 5, value: 1 }) },
         ],
         quietAt: [at(failedAt - 1), at(failedAt + window + 1)],
         firesAt: [
@@ -274,8 +306,8 @@ function generationFailure(t: Thresholds): AlertRule {
             at: at(failedAt + Math.floor(window / 2)),
             alerts: [
               {
-                labels: { severity: "warning", component: "contracts", job: "goctl_generation", instance: "host1:9095", service: "user_service_api", type: "api", status: "failure" },
-                annotations: { summary: "Code generation failure in user_service_api", description: "goctl generation failed for api in service user_service_api" },
+                labels: { severity: "warning", component: "contracts", job: "node", instance: "host1:9100", service: "user_service_rpc", type: "proto", status: "failure" },
+                annotations: { summary: "Code generation failure in user_service_rpc", description: "goctl generation failed for proto in service user_service_rpc" },
               },
             ],
           },
@@ -285,11 +317,12 @@ function generationFailure(t: Thresholds): AlertRule {
   };
 }
 
-export function goZeroGroup(t: Thresholds): RuleGroup {
+/** `pushgateway`: whether the stack scrapes the Pushgateway (ContractBreakingChanges reads the chapter's push there). @default true */
+export function goZeroGroup(t: Thresholds, pushgateway = true): RuleGroup {
   return {
     name: "go_zero_services",
     title: "go_zero_services (5.5.1 Go-Zero サービス監視アラート)",
     interval: "30s",
-    rules: [serviceDown(t), highLatency(t), rpcHighLatency(t), highErrorRate(t), rpcErrors(t), breakingChanges(), generationFailure(t)],
+    rules: [serviceDown(t), highLatency(t), rpcHighLatency(t), highErrorRate(t), rpcErrors(t), breakingChanges(pushgateway), generationFailure(t)],
   };
 }

@@ -7,21 +7,24 @@ import { businessGroup } from "./business";
 import { defaultThresholds, type Thresholds } from "./config";
 import { contractsGroup } from "./contracts";
 import { goZeroGroup } from "./go-zero";
+import { logsGroup } from "./logs";
 import { recordingGroup } from "./recording";
 import { serviceDownGroup } from "./service-down";
 import { systemGroup } from "./system";
 
 /** The groups with these thresholds, recording rules first (alerts use the recorded series). */
-export function buildRuleGroups(thresholds: Thresholds): RuleGroup[] {
+/** `pushgateway`: whether the stack scrapes the Pushgateway (see goZeroGroup). @default true */
+export function buildRuleGroups(thresholds: Thresholds, pushgateway = true): RuleGroup[] {
   return [
     recordingGroup,
     systemGroup(thresholds),
     applicationGroup(thresholds),
     serviceDownGroup(thresholds),
-    goZeroGroup(thresholds),
+    goZeroGroup(thresholds, pushgateway),
     contractsGroup(thresholds),
     backupsGroup(thresholds),
     businessGroup(thresholds),
+    logsGroup(thresholds),
   ];
 }
 
@@ -35,7 +38,7 @@ export const ruleGroups: readonly RuleGroup[] = buildRuleGroups(defaultThreshold
  */
 export function activeRuleGroups(spec: StackSpec): RuleGroup[] {
   const enabled = new Set(Object.entries(spec.jobs).flatMap(([name, settings]) => (settings.enabled ? [name] : [])));
-  return buildRuleGroups(spec.thresholds)
+  return buildRuleGroups(spec.thresholds, spec.jobs.pushgateway.enabled)
     .map((group) => ({ ...group, rules: group.rules.filter((rule) => rule.expr.jobs.length === 0 || rule.expr.jobs.some((job) => enabled.has(job))) }))
     .filter((group) => group.rules.length > 0);
 }

@@ -74,7 +74,10 @@ without_node_modules_bin() {
 total_start=$EPOCHREALTIME
 step "Debian packages" apt_packages
 step "node modules (npm ci)" node_modules
-pulumi_toolchain() { bash "$scripts_dir/build-pulumi.sh"; }
+pulumi_toolchain() {
+  step "Pulumi CLI, language host and plugins" bash "$scripts_dir/build-pulumi.sh"
+  step "contract pipeline tools (goctl, buf, oasdiff) for the e2e tier" bash "$scripts_dir/build-contract-tools.sh"
+}
 host_images() {
   step "Docker engine" ensure_docker_engine
   step "test host image" bash "$scripts_dir/testhost.sh" build-image

@@ -6,8 +6,9 @@ WINYX_CACHE_DIR=${WINYX_CACHE_DIR:-/var/cache/winyx-monitoring}
 
 # Debian packages this machine needs (setup.sh installs them with apt-get).
 # gpg signs the stand-in Grafana repository of the e2e tier; Go (/usr/local/go) builds its stub server.
-# prometheus / prometheus-alertmanager are here only for promtool / amtool.
-HOST_APT_PACKAGES=(docker.io debootstrap prometheus prometheus-alertmanager openssh-client iproute2 procps ca-certificates curl gpg)
+# prometheus / prometheus-alertmanager are here only for promtool / amtool, mtail and jq for the validate tier
+# (the mtail programs, the contract pipeline's Swagger-to-OpenAPI jq program).
+HOST_APT_PACKAGES=(docker.io debootstrap prometheus prometheus-alertmanager mtail jq openssh-client iproute2 procps ca-certificates curl gpg)
 
 # Go is not from apt: the toolchain the Pulumi builds use.
 GO_BIN_DIR=/usr/local/go/bin
@@ -37,3 +38,9 @@ PULUMI_COMMAND_VERSION=1.2.1
 PULUMI_COMMAND_COMMIT=7f3eb6f3b77c
 # actionlint lints .github/workflows (the lint tier); built from the Go module proxy into the cache.
 ACTIONLINT_VERSION=1.7.12
+
+# The contract pipeline's tools (model/services/contractPipeline.ts pins the same versions and their release
+# tarballs' sha256). The e2e tier builds them from Go modules (scripts/build-contract-tools.sh).
+GOCTL_VERSION=v1.8.5
+BUF_VERSION=v1.75.0
+OASDIFF_VERSION=v1.37.0

@@ -27,6 +27,8 @@ export const alertmanager = defineService({
     // One Alertmanager: no gossip port open; a cluster lists its peers instead.
     flag("--cluster.listen-address", "0.15.0", ""),
   ],
+  // exporter-toolkit's web config (basic auth, TLS); the flag's names by release (CHANGELOGs).
+  webConfig: { names: [{ name: "--web.config.file", since: "0.22.0" }] },
   systemd: {
     commandLine: true,
     package: "prometheus-alertmanager",
@@ -35,6 +37,7 @@ export const alertmanager = defineService({
     packageVersion: "0.25.0",
     debianVersion: "0.25.0-1+b4",
     upstreamUnit: "alertmanager.service",
+    hardening: { network: { any: "Alertmanager sends mail (SMTP smarthost), Slack and webhook notifications to addresses outside the host" } },
     reloadable: true,
   },
   release: {

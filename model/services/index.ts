@@ -7,6 +7,7 @@
  */
 import { alertmanager } from "./alertmanager";
 import { grafana } from "./grafana";
+import { mtail } from "./mtail";
 import { mysqlExporter } from "./mysqlExporter";
 import { nginxExporter } from "./nginxExporter";
 import { nodeExporter } from "./nodeExporter";
@@ -18,7 +19,7 @@ import type { ServiceDescription } from "./types";
 export * from "./types";
 
 /** Every service the stack can run, in catalog order. */
-export const serviceList = [prometheus, alertmanager, grafana, nodeExporter, mysqlExporter, redisExporter, nginxExporter, pushgateway] as const;
+export const serviceList = [prometheus, alertmanager, grafana, nodeExporter, mysqlExporter, redisExporter, nginxExporter, pushgateway, mtail] as const;
 
 type Catalog = (typeof serviceList)[number];
 

@@ -15,6 +15,8 @@ export const mysqlExporter = defineService({
   reload: null,
   health: "/metrics",
   flags: (ctx) => [flag("--config.my-cnf", "0.11.0", ctx.paths.myCnf), flag("--web.listen-address", "0.11.0", `${ctx.listen.host}:${ctx.listen.port}`)],
+  // exporter-toolkit's web config (basic auth, TLS); the flag's names by release (CHANGELOGs).
+  webConfig: { names: [{ name: "--web.config", since: "0.13.0" }, { name: "--web.config.file", since: "0.14.0" }] },
   systemd: {
     commandLine: true,
     package: "prometheus-mysqld-exporter",
@@ -23,6 +25,7 @@ export const mysqlExporter = defineService({
     packageVersion: "0.14.0",
     debianVersion: "0.14.0-3+b5",
     upstreamUnit: "mysqld_exporter.service",
+    hardening: { addressFamilies: { families: ["AF_UNIX"], reason: "mysqld_exporter logs in to MariaDB over its socket /run/mysqld/mysqld.sock" } },
     reloadable: false,
   },
   // 0.15.0 (June 2023) still reads --config.my-cnf with user, password and socket.

@@ -16,6 +16,8 @@ export const nginxExporter = defineService({
     { names: [{ name: "-nginx.scrape-uri", since: "0.1.0" }, { name: "--nginx.scrape-uri", since: "1.0.0" }], value: ctx.stack.nginxStatusUrl },
     { names: [{ name: "-web.listen-address", since: "0.1.0" }, { name: "--web.listen-address", since: "1.0.0" }], value: `${ctx.listen.host}:${ctx.listen.port}` },
   ],
+  // No webConfig: Debian 12's nginx-prometheus-exporter 0.11.0 has no --web.config.file. It listens on loopback only
+  // (render/systemd.ts), unauthenticated, and Prometheus scrapes it without basic_auth.
   systemd: {
     commandLine: true,
     package: "prometheus-nginx-exporter",

@@ -10,7 +10,8 @@ export const nodeExporter = defineService({
     name: "node",
     kind: "exporter",
     description: "Node Exporter: host metrics, plus the textfile collector (backups, contract changes)",
-    exports: ["node_", "go_", "process_", "promhttp_", "winyx_backup_", "contract_file_changes_total"],
+    // The textfile collector's: backup freshness, and the contract pipeline's metrics.
+    exports: ["node_", "go_", "process_", "promhttp_", "winyx_backup_", "contract_file_changes_total", "contract_validation_total", "goctl_generation_", "api_breaking_changes_detected"],
   },
   user: "node-exporter",
   files: [],
@@ -38,6 +39,8 @@ export const nodeExporter = defineService({
     // In a container the host's file systems are mounted at /host.
     ...(ctx.target === "docker" ? [flag("--path.rootfs", "0.16.0", "/host")] : []),
   ],
+  // exporter-toolkit's web config (basic auth, TLS); the flag's names by release (CHANGELOGs).
+  webConfig: { names: [{ name: "--web.config", since: "1.0.0" }, { name: "--web.config.file", since: "1.5.0" }] },
   systemd: {
     commandLine: true,
     package: "prometheus-node-exporter",

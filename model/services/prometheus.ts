@@ -30,6 +30,8 @@ export const prometheus = defineService({
     { ...flag("--web.console.libraries", "2.0.0", `${ctx.paths.consoles}/console_libraries`), removedIn: "3.0.0", optional: true },
     { ...flag("--web.console.templates", "2.0.0", `${ctx.paths.consoles}/consoles`), removedIn: "3.0.0", optional: true },
   ],
+  // exporter-toolkit's web config (basic auth, TLS); the flag's names by release (CHANGELOGs).
+  webConfig: { names: [{ name: "--web.config.file", since: "2.24.0" }] },
   systemd: {
     commandLine: true,
     package: "prometheus",
@@ -39,6 +41,8 @@ export const prometheus = defineService({
     debianVersion: "2.42.0+ds-5+deb12u1",
     upstreamUnit: "prometheus.service",
     packageOwnsUser: true,
+    // It scrapes the stack's targets: loopback, and their addresses (model/services/types.ts HardeningExceptions).
+    hardening: { network: "scrapeTargets" },
     reloadable: true,
   },
   release: {

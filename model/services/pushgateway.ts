@@ -20,6 +20,8 @@ export const pushgateway = defineService({
   reload: null,
   health: "/-/healthy",
   flags: (ctx) => [flag("--web.listen-address", "0.5.0", `${ctx.listen.host}:${ctx.listen.port}`), flag("--persistence.file", "0.5.0", `${ctx.paths.data}/metrics.data`)],
+  // exporter-toolkit's web config (basic auth, TLS); the flag's names by release (CHANGELOGs).
+  webConfig: { names: [{ name: "--web.config.file", since: "1.4.0" }] },
   systemd: {
     commandLine: true,
     package: "prometheus-pushgateway",

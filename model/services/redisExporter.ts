@@ -17,6 +17,8 @@ export const redisExporter = defineService({
   health: "/metrics",
   // Go flag syntax (one dash), unchanged since 1.0.0 (the oldest release checked).
   flags: (ctx) => [flag("-redis.addr", "1.0.0", ctx.stack.redisAddress), flag("-web.listen-address", "1.0.0", `${ctx.listen.host}:${ctx.listen.port}`)],
+  // No webConfig: Debian 12's redis_exporter 1.45.0 has no --web.config.file. It listens on loopback only
+  // (render/systemd.ts), unauthenticated, and Prometheus scrapes it without basic_auth.
   systemd: {
     commandLine: true,
     package: "prometheus-redis-exporter",

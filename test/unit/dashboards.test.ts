@@ -19,7 +19,7 @@ describe("dashboards", () => {
   it("have the stable uids the renderer and links use", () => {
     assert.deepEqual(
       dashboards.map((d) => d.uid),
-      ["winyx-system-overview", "winyx-business-metrics", "winyx-go-zero", "winyx-mysql", "winyx-redis", "winyx-nginx"],
+      ["winyx-system-overview", "winyx-business-metrics", "winyx-go-zero", "winyx-mysql", "winyx-redis", "winyx-nginx", "winyx-logs"],
     );
     for (const d of dashboards) {
       const built = d.build();

@@ -132,7 +132,7 @@ describe("MonitoringStack on a Docker target, under mocks", () => {
 
   it("one network, a container per enabled service, nothing over SSH", () => {
     assert.equal(ofType("DockerNetwork").length, 1);
-    assert.equal(ofType("DockerContainer").length, 8);
+    assert.equal(ofType("DockerContainer").length, 9); // the eight catalog services and mtail
     assert.equal(ofType("RemoteFile").length + ofType("SystemdService").length, 0);
   });
 

@@ -26,7 +26,7 @@ describe("stack outputs", () => {
     assert.equal(outputs.dashboardUrls["winyx-system-overview"], "http://127.0.0.1:3001/d/winyx-system-overview");
     assert.equal(Object.keys(outputs.dashboardUrls).length, outputs.dashboards);
     assert.equal(outputs.enabledJobs, Object.values(spec.jobs).filter((j) => j.enabled).length);
-    assert.equal(outputs.enabledJobs, 7, "twelve jobs, minus three planned and the two Go-Zero services the dev host lacks");
+    assert.equal(outputs.enabledJobs, 8, "thirteen jobs (mtail included), minus three planned and the two Go-Zero services the dev host lacks");
     const alerts = activeRuleGroups(spec).flatMap((g) => g.rules.filter(isAlertRule));
     assert.equal(outputs.alertRules, alerts.length);
     assert.ok(outputs.alertRules > 10);

@@ -10,6 +10,7 @@ import { defaultThresholds, millisecondsOfSeconds, ratioOfPercent, type Threshol
 import { activeRuleGroups, buildRuleGroups, ruleGroups } from "../../rules/index";
 import { latencyQuantile } from "../../rules/recording";
 import { goG4, humanizeDuration } from "../../rules/testing";
+import { validateAll } from "../../validate/index";
 import { fixtureSpec, fixtureSpecPlannedOff } from "../fixtures/spec";
 
 const alertsOf = (groups: readonly RuleGroup[]): AlertRule[] => groups.flatMap((g) => g.rules.filter(isAlertRule));
@@ -53,8 +54,12 @@ describe("rule groups", () => {
       "HighErrorRate",
       "HighMemoryUsage",
       "HighResponseTime",
+      "Http5xxHigh",
+      "LogErrorsHigh",
       "MonitoringTargetDown",
       "MySQLDown",
+      "NextjsSlowResponses",
+      "NginxHigh5xx",
       "NodeExporterDown",
       "RedisDown",
       "RedisHighMemoryUsage",
@@ -63,7 +68,7 @@ describe("rule groups", () => {
     ]);
     assert.deepEqual(
       ruleGroups.map((g) => g.name),
-      ["recording", "system", "application", "service_down", "go_zero_services", "contract_monitoring", "backups", "business"],
+      ["recording", "system", "application", "service_down", "go_zero_services", "contract_monitoring", "backups", "business", "logs"],
     );
   });
 
@@ -143,6 +148,12 @@ describe("rule groups", () => {
       t.contractChangesPerHour,
       t.backupMaxAgeHours * 3600,
       t.backupMinSizeMiB * 1024 * 1024,
+      // rules/logs.ts: per-second rates shown per minute, as the chapter counted.
+      60,
+      t.logErrorsPerMinute,
+      t.http5xxPerMinute,
+      t.nginx5xxPerMinute,
+      t.nextjsP95Seconds,
     ]);
     for (const group of ruleGroups) {
       for (const rule of group.rules) {
@@ -200,8 +211,18 @@ describe("activeRuleGroups", () => {
 
   it("drops the alerts of planned (disabled) jobs and keeps those that still select an enabled job", () => {
     const names = alertNames(activeRuleGroups(fixtureSpecPlannedOff()));
-    assert.ok(!names.includes("GoZeroGenerationFailure"), "goctl_generation is planned");
+    assert.ok(names.includes("GoZeroGenerationFailure"), "kept: the contract pipeline's counter comes through the node job");
+    const neither = alertNames(activeRuleGroups(withJobs((name) => name !== "node" && name !== "goctl_generation")));
+    assert.ok(!neither.includes("GoZeroGenerationFailure"), "dropped when neither the node job nor the planned goctl_generation job is scraped");
     for (const kept of ["GoZeroServiceDown", "GoZeroHighLatency", "HighErrorRate", "ContractBreakingChanges"]) assert.ok(names.includes(kept), kept);
+  });
+
+  it("ContractBreakingChanges reads the chapter's Pushgateway push only where the Pushgateway is scraped; a node-only stack validates", () => {
+    const rule = (spec: StackSpec) => activeRuleGroups(spec).flatMap((g) => g.rules).find((r): r is AlertRule => isAlertRule(r) && r.alert === "ContractBreakingChanges");
+    assert.match(rule(fixtureSpec())?.expr.text ?? "", /api_breaking_changes_total\{detected="true"\}/);
+    const noPushgateway = withJobs((name) => name !== "pushgateway");
+    assert.equal(rule(noPushgateway)?.expr.text, 'max by (service) (api_breaking_changes_detected{job="node"}) == 1');
+    assert.doesNotThrow(() => validateAll(withJobs((name) => name === "node")));
   });
 
   it("drops a rule only when all of its jobs are disabled, and empty groups", () => {
@@ -263,7 +284,8 @@ describe("renderRuleFiles and renderRuleTests", () => {
   });
 
   it("leave out the alerts of disabled jobs, in rule files and tests alike", () => {
-    const planned = fixtureSpecPlannedOff();
+    const plannedOff = fixtureSpecPlannedOff();
+    const planned = { ...plannedOff, jobs: { ...plannedOff.jobs, node: { ...plannedOff.jobs.node, enabled: false } } };
     const all = Object.values({ ...renderRuleFiles(planned), ...renderRuleTests(planned) }).join("\n");
     assert.ok(!all.includes("GoZeroGenerationFailure"));
     assert.ok(all.includes("GoZeroServiceDown"));

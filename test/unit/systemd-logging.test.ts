@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { fixtureSpec } from "../fixtures/spec";
 import { packagedServices, renderServiceDropIn, renderSysusers, serviceFlags, systemdQuote, type PackagedServiceName } from "../../render/systemd";
 import { parseForwardTo, renderJournaldConfig, renderLogrotateConfig, renderLoggingFiles, renderRsyslogConfig } from "../../render/logging";
-import { renderBackupScript, renderBackupUnit, renderContractScript, renderContractUnit } from "../../render/monitors";
+import { renderBackupScript, renderBackupUnit } from "../../render/monitors";
+import { renderContractPipelineFiles, renderContractPipelineProgram, renderContractPipelineUnit, contractPipelinePaths } from "../../render/contractPipeline";
 
 const names = Object.keys(packagedServices) as PackagedServiceName[];
 
@@ -52,8 +53,8 @@ describe("render/systemd", () => {
     assert.equal(renderSysusers("node-exporter", "Prometheus node exporter"), '# Managed by winyx-monitoring.\nu node-exporter - "Prometheus node exporter" - -\n');
   });
 
-  it("confines the monitors: no network, read-only system except the textfile directory", () => {
-    for (const unit of [renderBackupUnit(), renderContractUnit()]) {
+  it("confines the backup monitor: no network, read-only system except the textfile directory", () => {
+    for (const unit of [renderBackupUnit()]) {
       assert.match(unit, /^PrivateNetwork=yes$/m);
       assert.match(unit, /^ReadWritePaths=\/var\/lib\/prometheus\/node-exporter$/m);
       assert.match(unit, /^CapabilityBoundingSet=CAP_DAC_READ_SEARCH$/m);
@@ -124,9 +125,6 @@ describe("render/monitors", () => {
     const backup = renderBackupScript(fixtureSpec());
     for (const metric of ["winyx_backup_last_success_timestamp_seconds{kind=", "winyx_backup_size_bytes{kind="]) assert.ok(backup.includes(metric), metric);
     assert.ok(backup.includes('mv -f "$tmp" "$out"'));
-    const contract = renderContractScript(fixtureSpec());
-    assert.ok(contract.includes("# TYPE contract_file_changes_total counter"));
-    assert.ok(contract.includes('key="service=\\"$(label "$service")\\",file_type=\\"$(label "$file_type")\\",event=\\"$(label "$event")\\""'));
   });
 
   it("refuses backup kinds that can't be label values", () => {
@@ -134,3 +132,49 @@ describe("render/monitors", () => {
     assert.throws(() => renderBackupScript({ ...spec, backups: { ...spec.backups, kinds: [{ name: 'db"x', pattern: "*.gz" }] } }), /backups.kinds\[0\].name/);
   });
 });
+
+describe("render/contractPipeline", () => {
+  const spec = fixtureSpec({ contracts: { watchDir: "/srv/contracts", checks: true, regenerate: { proto: "/var/www/winyx/scripts/regenerate_rpc.sh" }, readWritePaths: ["/var/www/winyx/backend"], tools: {} } });
+
+  it("runs as its own user, hardened, in journald, writing only its state, its two logs and the regeneration paths", () => {
+    const unit = renderContractPipelineUnit(spec);
+    assert.match(unit, /^User=winyx-contracts$/m);
+    assert.match(unit, /^StateDirectory=winyx-contracts$/m);
+    assert.match(unit, /^StandardOutput=journal$/m);
+    assert.match(unit, /^ProtectSystem=strict$/m);
+    assert.match(unit, /^CapabilityBoundingSet=$/m);
+    assert.match(unit, /^ReadWritePaths=\/var\/log\/winyx\/contract-changes\.log \/var\/log\/winyx\/breaking-changes\.log \/var\/www\/winyx\/backend$/m);
+  });
+
+  it("writes the chapter's metric names, atomically, with the stack's folder and commands", () => {
+    const program = renderContractPipelineProgram(spec);
+    for (const text of [
+      "watch_dir='/srv/contracts'",
+      "checks=1",
+      "regenerate_proto='/var/www/winyx/scripts/regenerate_rpc.sh'",
+      "regenerate_api=''",
+      "family contract_file_changes_total counter",
+      "family contract_validation_total counter",
+      "family goctl_generation_total counter",
+      "family api_breaking_changes_detected gauge",
+      "# TYPE goctl_generation_duration_seconds histogram",
+      'mv -f "$tmp" "$metrics"',
+      "buf breaking new --against old",
+      "goctl api validate --api",
+      'oasdiff breaking "$dir/old.json" "$dir/new.json" --fail-on ERR',
+      "converter='/usr/local/lib/winyx-monitoring/swagger2openapi.jq'",
+    ]) assert.ok(program.includes(text), text);
+  });
+
+  it("links its metrics file into the textfile folder while it runs and creates its logs for its user (tmpfiles.d)", () => {
+    const files = renderContractPipelineFiles(spec);
+    assert.deepEqual(Object.keys(files).sort(), [contractPipelinePaths.tmpfiles, contractPipelinePaths.sysusers, contractPipelinePaths.unit, contractPipelinePaths.program, contractPipelinePaths.converter].sort());
+    assert.match(files[contractPipelinePaths.unit]!, /^ExecStartPre=\+\/bin\/ln -sfn \/var\/lib\/winyx-contracts\/contracts\.prom \/var\/lib\/prometheus\/node-exporter\/winyx_contracts\.prom$/m);
+    assert.match(files[contractPipelinePaths.tmpfiles]!, /^f \/var\/log\/winyx\/breaking-changes\.log 0640 winyx-contracts winyx-contracts -$/m);
+  });
+
+  it("with checks off, validates nothing (only counts changes)", () => {
+    assert.ok(renderContractPipelineProgram(fixtureSpec()).includes("checks=0"));
+  });
+});
+

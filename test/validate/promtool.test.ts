@@ -16,6 +16,7 @@ import { renderRuleFiles, renderRuleTests } from "../../render/rules";
 import { toYaml } from "../../render/yaml";
 import { defaultThresholds } from "../../rules/config";
 import { goG4, humanize, humanize1024, humanizeDuration, humanizePercentage } from "../../rules/testing";
+import { renderWebConfig, webPasswordHash } from "../../render/webConfig";
 import { fixtureSpec, fixtureSpecPlannedOff } from "../fixtures/spec";
 
 interface Run {
@@ -73,6 +74,7 @@ const stacks: Record<string, StackSpec> = {
   "every job enabled, chapter thresholds": fixtureSpec(),
   "planned services off": fixtureSpecPlannedOff(),
   "overridden thresholds": fixtureSpec({ thresholds: overridden }),
+  "web auth on (basic_auth with password_file)": fixtureSpec({ webAuth: { enabled: true, username: "winyx" }, secretsSet: [...fixtureSpec().secretsSet, "webPassword"] }),
 };
 
 for (const [title, spec] of Object.entries(stacks)) {
@@ -162,5 +164,24 @@ describe("the template function replicas the tests are computed with", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("promtool check web-config", () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), "winyx-webconfig-"))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("accepts the rendered web config with its bcryptjs hash", () => {
+    writeFileSync(join(dir, "web.yml"), renderWebConfig("winyx", webPasswordHash("correct horse battery staple")));
+    const check = promtool(dir, "check", "web-config", "web.yml");
+    assert.equal(check.status, 0, check.output);
+    assert.match(check.output, /web\.yml SUCCESS/);
+  });
+
+  it("rejects a hash that is not bcrypt", () => {
+    writeFileSync(join(dir, "bad.yml"), renderWebConfig("winyx", "plaintext-password"));
+    const check = promtool(dir, "check", "web-config", "bad.yml");
+    assert.notEqual(check.status, 0, check.output);
   });
 });

@@ -1,0 +1,40 @@
+/**
+ * Basic auth of the services' HTTP endpoints through prometheus/exporter-toolkit's web config
+ * (`--web.config.file`, https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md):
+ * the file holds bcrypt hashes only; the password itself is a Pulumi secret, written to the clients'
+ * 0640 password files (Prometheus' `basic_auth.password_file`, Grafana's `$__file{}`).
+ */
+import { createHmac } from "node:crypto";
+import bcrypt from "bcryptjs";
+import { toYaml } from "./yaml";
+
+/** Where a service's web config lives on a host (0640 root:<service user>). */
+export function webConfigPath(service: string): string {
+  return `/etc/prometheus/web/${service}.yml`;
+}
+
+/** The password file Prometheus sends as basic auth (scrapes, Alertmanager): 0640 root:prometheus. */
+export const prometheusWebPasswordFile = "/etc/prometheus/secrets/web_password";
+/** The password file Grafana's datasource reads (`$__file{}`): 0640 root:grafana. */
+export const grafanaWebPasswordFile = "/etc/grafana/secrets/web_password";
+
+/** bcrypt cost: 10, Go's bcrypt.DefaultCost (each uncached check costs ~50 ms of CPU). */
+export const bcryptCost = 10;
+
+/**
+ * The bcrypt hash of `password`, stable across runs: the salt is derived from the password (HMAC-SHA256
+ * keyed by it, its first 16 bytes), so the same password renders the same file and a no-op `up` stays
+ * a no-op. The hash is secret like the password (it is kept as a secret Output). Errors: a password
+ * bcrypt would cut short (over 72 bytes) or an empty one.
+ */
+export function webPasswordHash(password: string): string {
+  if (password === "") throw new Error("webPassword: must not be empty");
+  if (bcrypt.truncates(password)) throw new Error("webPassword: longer than bcrypt's 72 bytes; the rest would be ignored");
+  const salt = createHmac("sha256", password).update("winyx-monitoring web config salt").digest().subarray(0, 16);
+  return bcrypt.hashSync(password, `$2b$${String(bcryptCost).padStart(2, "0")}$${bcrypt.encodeBase64([...salt], 16)}`);
+}
+
+/** The web config: `basic_auth_users` with one user and its bcrypt hash. */
+export function renderWebConfig(username: string, hash: string): string {
+  return "# exporter-toolkit web config, managed by winyx-monitoring (Pulumi): basic auth, bcrypt hash only.\n" + toYaml({ basic_auth_users: { [username]: hash } });
+}

@@ -1,0 +1,128 @@
+// SSH host keys (issue 11 item 1) with the real engine: the stack reaches its host through a TCP relay on
+// 127.0.0.1, so the test can put another host behind the same address, as when a server is replaced or an
+// address is taken over. The key seen on first contact is recorded in the state (trust on first use); a
+// host with another key is refused by preview, up and refresh, with an error naming the address, the expected
+// and the seen fingerprint, and nothing reaches it (no login, no file); a pinned target.hostKeyFingerprint
+// is the only key accepted.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { loggingPaths } from "../../render/logging";
+import { dropInPath, packagedServices } from "../../render/systemd";
+import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
+import { changedCount, createTestStack, describeSteps, PulumiError, requirePulumi, type TestStack } from "../harness/pulumi";
+import { pathExists, Timings } from "../harness/probes";
+import { startRelay, type Relay } from "../harness/relay";
+import { devLikeConfig, onlyJobs } from "../harness/stackConfig";
+
+const timings = new Timings();
+let original: TestHost;
+let impostor: TestHost;
+let relay: Relay;
+let relayPort: number;
+let stack: TestStack;
+let config: Record<string, unknown>;
+let deployed = false;
+
+/** The fingerprint of a test host's ed25519 host key, as `ssh-keygen -lf` prints it on the host. */
+async function fingerprintOf(host: TestHost): Promise<string> {
+  const out = (await host.exec("ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub")).stdout;
+  const match = /\b(SHA256:[A-Za-z0-9+/]{43})\b/.exec(out);
+  if (!match?.[1]) throw new Error(`no fingerprint in ssh-keygen's output: ${out}`);
+  return match[1];
+}
+
+/** Logins sshd accepted on a host so far. */
+async function acceptedLogins(host: TestHost): Promise<number> {
+  const out = (await host.exec("journalctl -u ssh --no-pager -o cat | grep -c 'Accepted publickey' || true")).stdout.trim();
+  return Number(out);
+}
+
+/** The files this stack writes, on a host. */
+const managedFiles = [dropInPath(packagedServices.nodeExporter.unit), loggingPaths.journald, loggingPaths.rsyslog, loggingPaths.logrotate];
+
+async function refused(operation: () => Promise<unknown>, what: string, expected: string, seen: string): Promise<string> {
+  const error = await operation().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof PulumiError, `${what} must fail, it ${error ? `threw ${String(error)}` : "succeeded"}`);
+  const text = `${error.message}\n${error.result.stdout}\n${error.result.stderr}`;
+  assert.ok(text.includes(`host key verification failed for 127.0.0.1:${relayPort}`), `${what}: the error names the host:\n${error.message}`);
+  assert.ok(text.includes(`expected ${expected}`) && text.includes(`presented ${seen}`), `${what}: the error names both fingerprints:\n${error.message}`);
+  return text;
+}
+
+before(async () => {
+  await requirePulumi();
+  [original, impostor] = (await startHosts(2)) as [TestHost, TestHost];
+  relay = await startRelay(original.sshPort);
+  relayPort = relay.port;
+  config = devLikeConfig(original, { jobs: onlyJobs(["node"]) });
+  config.target = { ...(config.target as object), port: relayPort };
+  stack = await createTestStack({ name: "hostkey", config });
+});
+
+after(async () => {
+  timings.print("hostkey: measured");
+  if (deployed) {
+    relay.retarget(original.sshPort);
+    await stack.destroy().catch((e: Error) => console.error(`destroy: ${e.message}`));
+  }
+  await stack?.dispose();
+  await relay?.close();
+  await stopAllHosts();
+});
+
+test("first contact records the host's key in the state; a second up changes nothing", { timeout: 15 * 60_000 }, async () => {
+  const up = await stack.up();
+  timings.add("cold up", up.durationMs);
+  deployed = true;
+  const hostKey = up.steps.find((s) => s.type.endsWith(":HostKey"));
+  assert.ok(hostKey, `a HostKey resource:\n${describeSteps(up.steps)}`);
+  assert.equal(hostKey.newOutputs?.fingerprint, await fingerprintOf(original), "the recorded key is the host's ed25519 key");
+  const again = await stack.up();
+  timings.add("no-op up (with the key check)", again.durationMs);
+  assert.equal(changedCount(again), 0, `expected no changes:\n${describeSteps(again.changedSteps)}`);
+});
+
+test("another host behind the same address is refused by preview, up and refresh, and nothing reaches it", { timeout: 10 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the first up");
+  const expected = await fingerprintOf(original);
+  const seen = await fingerprintOf(impostor);
+  assert.notEqual(seen, expected, "each test host has its own key");
+  const loginsBefore = await acceptedLogins(impostor);
+  relay.retarget(impostor.sshPort);
+  try {
+    // A change that would write a file, so `up` has something to write.
+    await stack.setConfig({ logging: { ...(config.logging as object), journalMaxUse: "2G" } });
+    const started = Date.now();
+    await refused(() => stack.preview(), "preview", expected, seen);
+    await refused(() => stack.up(), "up", expected, seen);
+    await refused(() => stack.refresh(), "refresh", expected, seen);
+    timings.add("preview + up + refresh refused", Date.now() - started);
+    for (const path of managedFiles) assert.equal(await pathExists(impostor, path), false, `${path} was written to the other host`);
+    assert.equal(await acceptedLogins(impostor), loginsBefore, "the deploy logged in to the other host");
+  } finally {
+    relay.retarget(original.sshPort);
+    await stack.setConfig({ logging: config.logging });
+  }
+  // The state still holds the original key: the original host behind the address is accepted again.
+  const back = await stack.preview();
+  assert.equal(changedCount(back), 0, `the original host: no changes:\n${describeSteps(back.changedSteps)}`);
+});
+
+test("target.hostKeyFingerprint pins the key: the right one is accepted, any other refused before anything connects", { timeout: 10 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the first up");
+  const right = await fingerprintOf(original);
+  const wrong = await fingerprintOf(impostor);
+  await stack.setConfig({ target: { ...(config.target as object), hostKeyFingerprint: right } });
+  const pinned = await stack.up();
+  assert.deepEqual(
+    pinned.changedSteps.filter((s) => s.custom).map((s) => `${s.op} ${s.name}`),
+    ["update winyx-host-key"],
+    `pinning the key it already has only updates the HostKey's input:\n${describeSteps(pinned.changedSteps)}`,
+  );
+  await stack.setConfig({ target: { ...(config.target as object), hostKeyFingerprint: wrong } });
+  await refused(() => stack.up(), "up with the wrong pinned key", wrong, right);
+  await stack.setConfig({ target: config.target });
+});
