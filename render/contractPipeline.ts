@@ -290,6 +290,34 @@ exit 1
 `;
 }
 
+/**
+ * The pipeline's hardening: the common set plus the strict one (exposure at most 2.0, like the services),
+ * with no network at all (inotifywait, goctl, buf and oasdiff read and write local files only; buf's remote
+ * modules are not used). Not set, and why: PrivateUsers= (the regeneration commands write into the
+ * team's source folders, often through a group the pipeline's user is in, which a private user
+ * namespace maps to nobody), UMask=0027 (regenerated code must stay readable by the team's builds).
+ */
+function contractPipelineHardeningLines(spec: StackSpec): string[] {
+  return [
+    ...hardeningLines({ readWritePaths: [contractPipeline.changeLog, contractPipeline.breakingLog, ...spec.contracts.readWritePaths], privateNetwork: true }),
+    "# Strict hardening (see render/contractPipeline.ts contractPipelineHardeningLines for what is left out and why).",
+    "ProtectKernelLogs=yes",
+    "ProtectClock=yes",
+    "ProtectHostname=yes",
+    "ProtectProc=invisible",
+    "ProcSubset=pid",
+    "PrivateIPC=yes",
+    "RemoveIPC=yes",
+    "KeyringMode=private",
+    "DevicePolicy=closed",
+    "SystemCallFilter=@system-service",
+    "SystemCallFilter=~@privileged @resources",
+    "SystemCallErrorNumber=EPERM",
+    "RestrictAddressFamilies=AF_UNIX",
+    "IPAddressDeny=any",
+  ];
+}
+
 /** The pipeline's unit: its own user, journald, written paths limited to its state, its logs, the regeneration paths. */
 export function renderContractPipelineUnit(spec: StackSpec): string {
   const textfileLink = `${hostPaths.textfileDir}/${contractPipeline.textfileLink}`;
@@ -314,7 +342,7 @@ export function renderContractPipelineUnit(spec: StackSpec): string {
       `StateDirectory=${contractPipeline.stateDir.replace(/^\/var\/lib\//, "")}`,
       "CacheDirectory=winyx-contracts",
       "Environment=PATH=/usr/local/bin:/usr/bin:/bin",
-      ...hardeningLines({ readWritePaths: [contractPipeline.changeLog, contractPipeline.breakingLog, ...spec.contracts.readWritePaths] }),
+      ...contractPipelineHardeningLines(spec),
     ],
   });
 }
