@@ -10,6 +10,8 @@ import { allJobs } from "./jobs";
 import { releaseJobs, releases, releaseServices } from "./releases";
 import type { StackSpec } from "./spec";
 import { show } from "./configSchema";
+import { activeRuleGroups, buildRuleGroups } from "../rules/index";
+import { ValidationError } from "../validate/errors";
 
 /** One problem: the key path and the message after it. */
 export interface CheckProblem {
@@ -36,6 +38,7 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
   checkBackups(spec, fail);
   checkListen(spec, fail);
   checkContracts(spec, fail);
+  if (checkThresholdScenarios(spec, fail)) checkRangesAgainstScrapeInterval(spec, fail);
   if (spec.target.kind === "docker" && spec.jobs.mtail?.enabled) {
     fail("jobs.mtail.enabled", "mtail reads the host's log files, which a Docker target does not manage: run it on an SSH host (on a Docker target it is off by default)");
   }
@@ -67,6 +70,46 @@ function checkListen(spec: StackSpec, fail: Fail): void {
 
 type Fail = (path: string, message: string) => void;
 
+/**
+ * Every alert's promtool test is built from the thresholds (rules/testing.ts): one that cannot be names
+ * its key. Returns whether the rules could be built (the checks that read them need them).
+ */
+function checkThresholdScenarios(spec: StackSpec, fail: Fail): boolean {
+  try {
+    buildRuleGroups(spec.thresholds, spec.jobs.pushgateway.enabled);
+    return true;
+  } catch (e) {
+    if (!(e instanceof ValidationError)) throw e;
+    fail(e.field, e.detail);
+    return false;
+  }
+}
+
+/** `[5m]`, `[1h:1m]`: the range of each range selector or subquery in a PromQL text. */
+const RANGE = /\[(\d+(?:ms|s|m|h|d|w|y))(?::[^\]]*)?\]/g;
+
+/**
+ * rate(), increase() and the *_over_time functions need two samples in their range, so a range
+ * shorter than two scrape intervals returns nothing and the alert never fires (Prometheus' docs
+ * advise at least four intervals). The shortest range of the active rules bounds scrapeInterval.
+ */
+function checkRangesAgainstScrapeInterval(spec: StackSpec, fail: Fail): void {
+  const scrape = durationSeconds(spec.scrapeInterval);
+  let shortest: { seconds: number; range: string; rule: string } | undefined;
+  for (const group of activeRuleGroups(spec)) {
+    for (const rule of group.rules) {
+      for (const match of rule.expr.text.matchAll(RANGE)) {
+        const range = match[1] as string;
+        const seconds = durationSeconds(range as Parameters<typeof durationSeconds>[0]);
+        if (shortest === undefined || seconds < shortest.seconds) shortest = { seconds, range, rule: "alert" in rule ? `alert ${rule.alert}` : `record ${rule.record}` };
+      }
+    }
+  }
+  if (shortest !== undefined && shortest.seconds < 2 * scrape) {
+    fail("scrapeInterval", `${show(spec.scrapeInterval)} is longer than half the shortest range of the rules (${shortest.range} in ${shortest.rule}): rate() needs two samples in its range, so that rule would never have a value; keep scrapeInterval at most ${Math.floor(shortest.seconds / 2)}s`);
+  }
+}
+
 function checkTarget(spec: StackSpec, context: CheckContext, fail: Fail): void {
   const target = spec.target;
   if (target.kind === "docker") {
@@ -83,6 +126,8 @@ function checkTarget(spec: StackSpec, context: CheckContext, fail: Fail): void {
     return;
   }
   if (spec.installMethod === "upstream") checkUpstreamPins(spec, fail);
+  // Pins of upstream releases do nothing with Debian packages: say so instead of ignoring them.
+  else if (Object.keys(spec.releases ?? {}).length > 0) fail("releases", `apply with installMethod "upstream" only; with "package" the Debian packages run (pin those in packageVersions)`);
 }
 
 /** With installMethod upstream, every enabled service needs a sha256 to verify its tarball against. */
@@ -164,4 +209,13 @@ function checkBackups(spec: StackSpec, fail: Fail): void {
   spec.backups.kinds.forEach((k, i) => {
     if (spec.backups.kinds.findIndex((q) => q.name === k.name) !== i) fail(`backups.kinds[${i}].name`, `kind ${show(k.name)} is listed twice`);
   });
+  // The age metric is written at each check: a check rarer than the allowed age reports a stale age.
+  if (durationSeconds(spec.backups.checkEvery) >= spec.thresholds.backupMaxAgeHours * 3600) {
+    fail("backups.checkEvery", `${show(spec.backups.checkEvery)} is not shorter than thresholds.backupMaxAgeHours (${spec.thresholds.backupMaxAgeHours}h): a backup could be too old for a whole check period before BackupTooOld sees it`);
+  }
+  // Every backup written there would count as a contract change (and be fed to the contract checks).
+  const inside = (a: string, b: string) => a === b || a.startsWith(`${b.replace(/\/$/, "")}/`);
+  if (inside(spec.contracts.watchDir, spec.backups.dir) || inside(spec.backups.dir, spec.contracts.watchDir)) {
+    fail("contracts.watchDir", `${show(spec.contracts.watchDir)} overlaps backups.dir ${show(spec.backups.dir)}: each backup written would count as a contract change`);
+  }
 }

@@ -276,6 +276,8 @@ const thresholds = doc(
             if (n < 0) return `must not be negative, got ${show(n)}`;
             if (kind === "percent" && n > 100) return `is a percentage (0-100), got ${show(n)}`;
             if (kind === "ratio" && n > 1) return `is a ratio (0-1, 0.01 = 1%), got ${show(n)}`;
+            // 0.8 meant as 80%: the alert would fire at 0.8% (found by a newcomer's trial).
+            if (kind === "percent" && n > 0 && n < 1) return `${show(n)} looks like a ratio: this is a percentage (0-100, 80 for 80%)`;
             if (n === 0 || (kind === "percent" && n === 100) || (kind === "ratio" && n === 1)) return `${show(n)} is no threshold: the alert would fire always or never (${constraint})`;
             return undefined;
           }).default(value),

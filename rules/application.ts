@@ -13,7 +13,7 @@ const api = `job="user_service_api", instance="host1:9101", service="user_servic
 
 function highErrorRate(t: Thresholds): AlertRule {
   const phase = phaseMinutes(t.resourceFor);
-  const { series, firingValue } = errorRatioScenario("HighErrorRate", t.httpErrorRatio, api, phase);
+  const { series, firingValue } = errorRatioScenario({ alert: "HighErrorRate", threshold: "httpErrorRatio" }, t.httpErrorRatio, api, phase);
   const limit = humanizePercentage(t.httpErrorRatio);
   return {
     alert: "HighErrorRate",
@@ -40,7 +40,7 @@ function highErrorRate(t: Thresholds): AlertRule {
 
 function highResponseTime(t: Thresholds): AlertRule {
   const phase = phaseMinutes(t.resourceFor);
-  const { series, firingValue } = latencyScenario("HighResponseTime", t.httpP95Seconds, latencyQuantile, api, phase);
+  const { series, firingValue } = latencyScenario({ alert: "HighResponseTime", threshold: "httpP95Seconds" }, t.httpP95Seconds, latencyQuantile, api, phase);
   const limit = humanizeDuration(t.httpP95Seconds);
   return {
     alert: "HighResponseTime",
@@ -67,7 +67,7 @@ function highDatabaseConnections(t: Thresholds): AlertRule {
   const phase = phaseMinutes(t.resourceFor);
   const quiet = Math.floor(t.mysqlConnections / 2);
   const firing = Math.ceil(t.mysqlConnections * 1.2);
-  requireScenario("HighDatabaseConnections", quiet <= t.mysqlConnections && firing > t.mysqlConnections);
+  requireScenario({ alert: "HighDatabaseConnections", threshold: "mysqlConnections" }, quiet <= t.mysqlConnections && firing > t.mysqlConnections);
   const instance = "host1:9104";
   return {
     alert: "HighDatabaseConnections",
@@ -120,7 +120,7 @@ function redisHighMemory(t: Thresholds): AlertRule {
   });
   const firing = [limited, unlimited].map((redis) => {
     const ratio = usedOf(redis.limit, firingRatio) / redis.limit;
-    requireScenario("RedisHighMemoryUsage", ratio > threshold && usedOf(redis.limit, quietRatio) / redis.limit <= threshold);
+    requireScenario({ alert: "RedisHighMemoryUsage", threshold: "redisMemoryUsedPercent" }, ratio > threshold && usedOf(redis.limit, quietRatio) / redis.limit <= threshold);
     return {
       labels: { severity: "warning", component: "cache", job: "redis", instance: redis.instance, memory_limit: redis.memoryLimit },
       annotations: {

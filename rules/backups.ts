@@ -19,7 +19,7 @@ function tooOld(t: Thresholds): AlertRule {
   // Hourly samples; the database backup was last written at time 0, the config backup every hour.
   const quietHours = Math.floor(t.backupMaxAgeHours) - 1;
   const firingHours = Math.floor(t.backupMaxAgeHours) + 1;
-  requireScenario("BackupTooOld", quietHours >= 1 && quietHours * 3600 <= maxAge && firingHours * 3600 > maxAge);
+  requireScenario({ alert: "BackupTooOld", threshold: "backupMaxAgeHours" }, quietHours >= 1 && quietHours * 3600 <= maxAge && firingHours * 3600 > maxAge);
   return {
     alert: "BackupTooOld",
     expr: promql`time() - winyx_backup_last_success_timestamp_seconds{${jobs.node}} > ${maxAge}`,
@@ -60,7 +60,7 @@ function tooSmall(t: Thresholds): AlertRule {
   const minBytes = t.backupMinSizeMiB * MiB;
   const quiet = 2 * minBytes;
   const firing = Math.floor(minBytes / 2);
-  requireScenario("BackupTooSmall", firing < minBytes);
+  requireScenario({ alert: "BackupTooSmall", threshold: "backupMinSizeMiB" }, firing < minBytes);
   return {
     alert: "BackupTooSmall",
     expr: promql`winyx_backup_size_bytes{${jobs.node}} < ${minBytes}`,

@@ -9,12 +9,12 @@ import { promql } from "../model/promql";
 import type { AlertRule, RuleGroup, TestSeries } from "../model/rules";
 import type { Thresholds } from "./config";
 import { rateWindow } from "./recording";
-import { counter, humanizePercentage, phaseMinutes, quietThenFires, requireScenario, steadyRate } from "./testing";
+import { counter, humanizePercentage, phaseMinutes, quietThenFires, requireScenario, steadyRate, type ScenarioSubject } from "./testing";
 
 const labels = `job="user_service_api", instance="host1:9101", service="user_service_api"`;
 
 /** Two phases of `metric{status}`: failures at half the threshold, then above it; the firing ratio. */
-function failureScenario(alert: string, metric: string, threshold: number, phase: number) {
+function failureScenario(alert: ScenarioSubject, metric: string, threshold: number, phase: number) {
   const perMinute = 100;
   const failedQuiet = Math.floor((perMinute * threshold) / 2);
   const failedFiring = Math.ceil(perMinute * Math.min(2 * threshold, (1 + threshold) / 2));
@@ -27,9 +27,9 @@ function failureScenario(alert: string, metric: string, threshold: number, phase
   return { series, firingValue: ratio(failedFiring) };
 }
 
-function failureRate(t: Thresholds, what: { alert: string; metric: "user_registrations_total" | "user_logins_total"; threshold: number; summary: string; noun: string }): AlertRule {
+function failureRate(t: Thresholds, what: { alert: string; metric: "user_registrations_total" | "user_logins_total"; threshold: number; thresholdKey: keyof Thresholds; summary: string; noun: string }): AlertRule {
   const phase = phaseMinutes(t.resourceFor);
-  const { series, firingValue } = failureScenario(what.alert, what.metric, what.threshold, phase);
+  const { series, firingValue } = failureScenario({ alert: what.alert, threshold: what.thresholdKey }, what.metric, what.threshold, phase);
   const limit = humanizePercentage(what.threshold);
   const description = (value: string) => `${what.noun}の失敗率が${value}です（しきい値 ${limit}）`;
   const failed = what.metric === "user_registrations_total"
@@ -61,8 +61,8 @@ export function businessGroup(t: Thresholds): RuleGroup {
     name: "business",
     title: "business (5.3.2 / 7.7.2 ビジネスメトリクス)",
     rules: [
-      failureRate(t, { alert: "UserRegistrationFailureRate", metric: "user_registrations_total", threshold: t.registrationFailureRatio, summary: "ユーザー登録失敗率上昇", noun: "ユーザー登録" }),
-      failureRate(t, { alert: "UserLoginFailureRate", metric: "user_logins_total", threshold: t.loginFailureRatio, summary: "ログイン失敗率上昇", noun: "ログイン" }),
+      failureRate(t, { alert: "UserRegistrationFailureRate", metric: "user_registrations_total", threshold: t.registrationFailureRatio, thresholdKey: "registrationFailureRatio", summary: "ユーザー登録失敗率上昇", noun: "ユーザー登録" }),
+      failureRate(t, { alert: "UserLoginFailureRate", metric: "user_logins_total", threshold: t.loginFailureRatio, thresholdKey: "loginFailureRatio", summary: "ログイン失敗率上昇", noun: "ログイン" }),
     ],
   };
 }

@@ -14,7 +14,7 @@ function highContractChangeRate(t: Thresholds): AlertRule {
   const stepMinutes = 6;
   const quietPerStep = Math.floor(t.contractChangesPerHour / 10);
   const firingPerStep = quietPerStep + 1;
-  requireScenario("HighContractChangeRate", quietPerStep * 10 <= t.contractChangesPerHour && firingPerStep * 10 > t.contractChangesPerHour);
+  requireScenario({ alert: "HighContractChangeRate", threshold: "contractChangesPerHour" }, quietPerStep * 10 <= t.contractChangesPerHour && firingPerStep * 10 > t.contractChangesPerHour);
   const steps = 20;
   const changes = (service: string, event: string) => `contract_file_changes_total{job="node", instance="host1:9100", service="${service}", file_type="api", event="${event}"}`;
   return {

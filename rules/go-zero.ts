@@ -82,7 +82,7 @@ function serviceDown(t: Thresholds): AlertRule {
 
 function highLatency(t: Thresholds): AlertRule {
   const phase = phaseMinutes(t.resourceFor);
-  const { series, firingValue } = latencyScenario("GoZeroHighLatency", t.goZeroP95Seconds, latencyQuantile, `${apiSelector}, method="GET", endpoint="/api/users"`, phase);
+  const { series, firingValue } = latencyScenario({ alert: "GoZeroHighLatency", threshold: "goZeroP95Seconds" }, t.goZeroP95Seconds, latencyQuantile, `${apiSelector}, method="GET", endpoint="/api/users"`, phase);
   return {
     alert: "GoZeroHighLatency",
     // Seconds and 1s: the chapter's `http_request_duration_ms_bucket` and `> 1000` matched no metric.
@@ -113,7 +113,7 @@ function rpcHighLatency(t: Thresholds): AlertRule {
   const phase = phaseMinutes(t.resourceFor);
   const thresholdMs = millisecondsOfSeconds(t.rpcServerP95Seconds);
   const rpcSelector = `job="${rpc.job}", instance="${rpc.instance}", service="${rpc.service}", method="/user.User/GetUser"`;
-  const { series, firingValue } = latencyScenario("GoZeroRPCHighLatency", thresholdMs, latencyQuantile, rpcSelector, phase, rpcServerDurationHistogram);
+  const { series, firingValue } = latencyScenario({ alert: "GoZeroRPCHighLatency", threshold: "rpcServerP95Seconds" }, thresholdMs, latencyQuantile, rpcSelector, phase, rpcServerDurationHistogram);
   const limit = humanizeDuration(t.rpcServerP95Seconds);
   return {
     alert: "GoZeroRPCHighLatency",
@@ -145,7 +145,7 @@ function rpcHighLatency(t: Thresholds): AlertRule {
 function highErrorRate(t: Thresholds): AlertRule {
   const hold = "3m";
   const phase = phaseMinutes(hold);
-  const { series, firingValue } = errorRatioScenario("GoZeroHighErrorRate", t.goZeroErrorRatio, `${apiSelector}, method="GET", endpoint="/api/users"`, phase);
+  const { series, firingValue } = errorRatioScenario({ alert: "GoZeroHighErrorRate", threshold: "goZeroErrorRatio" }, t.goZeroErrorRatio, `${apiSelector}, method="GET", endpoint="/api/users"`, phase);
   return {
     alert: "GoZeroHighErrorRate",
     // 5xx over all requests: the chapter's `http_request_errors_total` exists nowhere.
@@ -179,7 +179,7 @@ function rpcErrors(t: Thresholds): AlertRule {
   const quietPerMinute = quarter((60 * t.rpcErrorsPerSecond) / 2);
   const firingPerMinute = Math.ceil(60 * 2 * t.rpcErrorsPerSecond);
   const firingRate = steadyRate(firingPerMinute, 60, 300);
-  requireScenario("GoZeroRPCConnectionError", steadyRate(quietPerMinute, 60, 300) <= t.rpcErrorsPerSecond && firingRate > t.rpcErrorsPerSecond);
+  requireScenario({ alert: "GoZeroRPCConnectionError", threshold: "rpcErrorsPerSecond" }, steadyRate(quietPerMinute, 60, 300) <= t.rpcErrorsPerSecond && firingRate > t.rpcErrorsPerSecond);
   const call = `${apiSelector}, method="/user.User/GetUser"`;
   return {
     alert: "GoZeroRPCConnectionError",

@@ -9,7 +9,7 @@ import { promql } from "../model/promql";
 import type { AlertRule, RuleGroup } from "../model/rules";
 import type { Thresholds } from "./config";
 import { latencyQuantile } from "./recording";
-import { counter, humanize, humanizeDuration, latencyScenario, phaseMinutes, quietThenFires, requireScenario, type Histogram } from "./testing";
+import { counter, humanize, humanizeDuration, latencyScenario, phaseMinutes, quietThenFires, requireScenario, type Histogram, type ScenarioSubject } from "./testing";
 
 /** Per-minute rates over two minutes: the chapter counted each minute; two smooth a scrape landing late. */
 const window = "2m";
@@ -19,7 +19,7 @@ const source = `job="mtail", instance="host1:3903"`;
 const logDurationHistogram: Histogram = { bucketMetric: "winyx_http_request_duration_seconds_bucket", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] };
 
 /** A per-minute counter alert's quiet and firing rates around `limit` (whole lines a minute). */
-function perMinuteScenario(alert: string, limit: number): { quiet: number; firing: number } {
+function perMinuteScenario(alert: ScenarioSubject, limit: number): { quiet: number; firing: number } {
   const quiet = Math.floor(limit / 2);
   const firing = Math.floor(limit) + 2;
   requireScenario(alert, quiet <= limit && firing > limit);
@@ -27,7 +27,7 @@ function perMinuteScenario(alert: string, limit: number): { quiet: number; firin
 }
 
 function logErrors(t: Thresholds): AlertRule {
-  const { quiet, firing } = perMinuteScenario("LogErrorsHigh", t.logErrorsPerMinute);
+  const { quiet, firing } = perMinuteScenario({ alert: "LogErrorsHigh", threshold: "logErrorsPerMinute" }, t.logErrorsPerMinute);
   const phase = 5;
   const lines = (service: string, level: string) => `winyx_log_lines_total{${source}, service="${service}", level="${level}"}`;
   return {
@@ -57,7 +57,7 @@ function logErrors(t: Thresholds): AlertRule {
 }
 
 function serverErrors(t: Thresholds): AlertRule {
-  const { quiet, firing } = perMinuteScenario("Http5xxHigh", t.http5xxPerMinute);
+  const { quiet, firing } = perMinuteScenario({ alert: "Http5xxHigh", threshold: "http5xxPerMinute" }, t.http5xxPerMinute);
   const phase = 5;
   const responses = (service: string, cls: string) => `winyx_http_responses_total{${source}, service="${service}", status_class="${cls}"}`;
   return {
@@ -88,7 +88,7 @@ function serverErrors(t: Thresholds): AlertRule {
 }
 
 function nginxServerErrors(t: Thresholds): AlertRule {
-  const { quiet, firing } = perMinuteScenario("NginxHigh5xx", t.nginx5xxPerMinute);
+  const { quiet, firing } = perMinuteScenario({ alert: "NginxHigh5xx", threshold: "nginx5xxPerMinute" }, t.nginx5xxPerMinute);
   const phase = 5;
   const responses = (cls: string) => `winyx_http_responses_total{${source}, service="nginx", status_class="${cls}"}`;
   return {
@@ -115,7 +115,7 @@ function nginxServerErrors(t: Thresholds): AlertRule {
 
 function nextjsSlow(t: Thresholds): AlertRule {
   const phase = phaseMinutes(t.resourceFor);
-  const { series, firingValue } = latencyScenario("NextjsSlowResponses", t.nextjsP95Seconds, latencyQuantile, `${source}, service="frontend"`, phase, logDurationHistogram);
+  const { series, firingValue } = latencyScenario({ alert: "NextjsSlowResponses", threshold: "nextjsP95Seconds" }, t.nextjsP95Seconds, latencyQuantile, `${source}, service="frontend"`, phase, logDurationHistogram);
   const limit = humanizeDuration(t.nextjsP95Seconds);
   return {
     alert: "NextjsSlowResponses",

@@ -26,7 +26,7 @@ function highCpu(t: Thresholds): AlertRule {
   const idleQuiet = quarter(60 * (1 - below(t.cpuBusyPercent)));
   const idleFiring = quarter(60 * (1 - above(t.cpuBusyPercent)));
   const busy = 1 - steadyRate(idleFiring, 60, 300);
-  requireScenario("HighCPUUsage", busy > threshold && 1 - steadyRate(idleQuiet, 60, 300) < threshold);
+  requireScenario({ alert: "HighCPUUsage", threshold: "cpuBusyPercent" }, busy > threshold && 1 - steadyRate(idleQuiet, 60, 300) < threshold);
   return {
     alert: "HighCPUUsage",
     expr: promql`${recorded.cpuUtilisation} > ${threshold}`,
@@ -62,7 +62,7 @@ function highMemory(t: Thresholds): AlertRule {
   const availableQuiet = Math.round(total * (1 - below(t.memoryUsedPercent)));
   const availableFiring = Math.round(total * (1 - above(t.memoryUsedPercent)));
   const used = 1 - availableFiring / total;
-  requireScenario("HighMemoryUsage", used > threshold && 1 - availableQuiet / total < threshold);
+  requireScenario({ alert: "HighMemoryUsage", threshold: "memoryUsedPercent" }, used > threshold && 1 - availableQuiet / total < threshold);
   return {
     alert: "HighMemoryUsage",
     expr: promql`${recorded.memoryUtilisation} > ${threshold}`,
@@ -105,7 +105,7 @@ function highDisk(t: Thresholds): AlertRule {
   const availableQuiet = Math.round(size * (1 - below(t.diskUsedPercent)));
   const availableFiring = Math.round(size * (1 - above(t.diskUsedPercent)));
   const used = 1 - availableFiring / size;
-  requireScenario("HighDiskUsage", used > threshold && 1 - availableQuiet / size < threshold);
+  requireScenario({ alert: "HighDiskUsage", threshold: "diskUsedPercent" }, used > threshold && 1 - availableQuiet / size < threshold);
   const root = `job="node", instance="${instance}", device="/dev/sda1", fstype="ext4", mountpoint="/"`;
   const boot = `job="node", instance="${instance}", device="/dev/sda2", fstype="ext4", mountpoint="/boot"`;
   return {

@@ -9,6 +9,8 @@
  */
 import { durationSeconds, type Duration } from "../model/duration";
 import type { AlertTest, ExpectedAlert, TestSeries } from "../model/rules";
+import { ValidationError } from "../validate/errors";
+import type { Thresholds } from "./config";
 
 /**
  * Go's `fmt.Sprintf("%.4g", v)`: four significant digits, ties rounded to even (JavaScript's
@@ -192,16 +194,23 @@ function exactQuarter(v: number): void {
   if (quarter(v) !== v) throw new Error(`series step ${v} is not a multiple of 1/4; sums would be inexact`);
 }
 
-/**
- * Throws when a test scenario derived from the thresholds does not straddle them (possible only
- * for extreme stack overrides): better a clear error at synth time than a test that proves nothing.
- */
-export function requireScenario(alert: string, straddlesThreshold: boolean): void {
-  if (!straddlesThreshold) noScenario(alert);
+/** Which alert a test scenario is for, and the threshold key (rules/config.ts) it is built around. */
+export interface ScenarioSubject {
+  readonly alert: string;
+  readonly threshold: keyof Thresholds;
 }
 
-function noScenario(alert: string): never {
-  throw new Error(`alert ${alert}: tests: the thresholds leave no room for a quiet and a firing case`);
+/**
+ * Throws a ValidationError naming `thresholds.<key>` when a test scenario derived from the thresholds
+ * does not straddle them (possible only for extreme stack overrides): better a clear error at synth
+ * time than a test that proves nothing.
+ */
+export function requireScenario(subject: ScenarioSubject, straddlesThreshold: boolean): void {
+  if (!straddlesThreshold) noScenario(subject);
+}
+
+function noScenario(subject: ScenarioSubject, why = "no quiet value at or below it and no firing value above it can be built for its promtool test"): never {
+  throw new ValidationError("config", `thresholds.${subject.threshold}`, `alert ${subject.alert} could not be tested: ${why}`);
 }
 
 /** A latency histogram as a service exposes it: the bucket series' name and its upper bounds. */
@@ -227,13 +236,16 @@ export const rpcServerDurationHistogram: Histogram = {
  * requests in the bucket just below the threshold, then `phase` minutes in the bucket just above
  * it, 60 requests a minute.
  */
-export function latencyScenario(alert: string, threshold: number, quantile: number, labels: string, phase: number, histogram: Histogram = httpDurationHistogram) {
+export function latencyScenario(alert: ScenarioSubject, threshold: number, quantile: number, labels: string, phase: number, histogram: Histogram = httpDurationHistogram) {
   const quietUpper = [...histogram.buckets].reverse().find((b) => b <= threshold);
   const quietLower = histogram.buckets.filter((b) => quietUpper !== undefined && b < quietUpper).pop() ?? 0;
   const firingLower = histogram.buckets.find((b) => b >= threshold);
   const firingUpper = histogram.buckets.find((b) => firingLower !== undefined && b > firingLower);
   if (quietUpper === undefined || firingLower === undefined || firingUpper === undefined) {
-    return noScenario(alert);
+    // histogram_quantile never returns more than the highest finite bucket bound: the alert could never fire.
+    const first = histogram.buckets[0];
+    const last = histogram.buckets[histogram.buckets.length - 1];
+    return noScenario(alert, `${threshold} is outside the buckets of ${histogram.bucketMetric} (${first} .. ${last}, below the last one): histogram_quantile never returns more than the highest bucket bound, so the alert could never fire`);
   }
   const perMinute = 60;
   const rate = steadyRate(perMinute, 60, 300);
@@ -252,7 +264,7 @@ export function latencyScenario(alert: string, threshold: number, quantile: numb
  * Request counters for an error-ratio threshold: 600 requests a minute, `phase` minutes at half
  * the threshold, then `phase` minutes well above it.
  */
-export function errorRatioScenario(alert: string, threshold: number, labels: string, phase: number) {
+export function errorRatioScenario(alert: ScenarioSubject, threshold: number, labels: string, phase: number) {
   const perMinute = 600;
   const errorsQuiet = Math.floor((perMinute * threshold) / 2);
   const errorsFiring = Math.ceil(perMinute * Math.min(2 * threshold, (1 + threshold) / 2));

@@ -58,6 +58,12 @@ const cases: [string, () => string[], string, RegExp][] = [
   ["a threshold at which the alert always fires", () => bad({ thresholds: { httpErrorRatio: 0 } }), "thresholds.httpErrorRatio", /is no threshold: the alert would fire always or never/],
   ["a percentage at which the alert never fires", () => bad({ thresholds: { cpuBusyPercent: 100 } }), "thresholds.cpuBusyPercent", /is no threshold/],
   ["a zero range window", () => bad({ thresholds: { generationFailureWindow: "0s" } }), "thresholds.generationFailureWindow", /PromQL range of 0 selects nothing/],
+  ["a percent given as a ratio (newcomer: cpuBusyPercent 0.8)", () => bad({ thresholds: { cpuBusyPercent: 0.8 } }), "thresholds.cpuBusyPercent", /0\.8 looks like a ratio: this is a percentage \(0-100, 80 for 80%\)/],
+  ["a latency threshold beyond the histogram's buckets (newcomer: httpP95Seconds 500)", () => bad({ thresholds: { httpP95Seconds: 500 } }), "thresholds.httpP95Seconds", /alert HighResponseTime could not be tested: 500 is outside the buckets of http_request_duration_seconds_bucket.*could never fire/],
+  ["a scrape interval too long for the rules' rate windows (newcomer: 10m)", () => bad({ scrapeInterval: "10m" }), "scrapeInterval", /"10m" is longer than half the shortest range of the rules \(\d+[smh] in (alert|record) .*keep scrapeInterval at most \d+s/],
+  ["release pins with installMethod package", () => bad({ releases: { prometheus: { version: "2.53.0", sha256: SHA } } }), "releases", /installMethod "upstream" only/],
+  ["a backup check rarer than the allowed backup age", () => bad({ backups: { ...backups, checkEvery: "26h" } }), "backups.checkEvery", /not shorter than thresholds.backupMaxAgeHours \(25h\)/],
+  ["the contracts folder is the backups folder", () => bad({ contracts: { ...(base.contracts as Record<string, unknown>), watchDir: "/backup/winyx" } }), "contracts.watchDir", /overlaps backups.dir "\/backup\/winyx"/],
   ["a ratio given as a percent", () => bad({ thresholds: { httpErrorRatio: 5 } }), "thresholds.httpErrorRatio", /is a ratio \(0-1/],
   ["8.1: duration units out of order", () => bad({ alertmanager: { ...am, repeatInterval: "30m12h" } }), "alertmanager.repeatInterval", /not a Prometheus duration: .*each once, longest first/],
   ["8.1: duration with a year after a week", () => bad({ retention: "1w1y" }), "retention", /not a Prometheus duration/],
@@ -151,8 +157,8 @@ describe("bad input: every class refused with its key path", () => {
 
 describe("the right values are accepted", () => {
   it("8.1: every duration form Prometheus accepts", () => {
-    const spec = parseStackConfig("test", { ...base, retention: "1y2w", scrapeInterval: "1m30s", alertmanager: { ...am, groupWait: "0s", repeatInterval: "12h30m" } });
-    assert.deepEqual([spec.retention, spec.scrapeInterval, spec.alertmanager.groupWait, spec.alertmanager.repeatInterval], ["1y2w", "1m30s", "0s", "12h30m"]);
+    const spec = parseStackConfig("test", { ...base, retention: "1y2w", scrapeInterval: "45s", evaluationInterval: "1m30s", alertmanager: { ...am, groupWait: "0s", repeatInterval: "12h30m" } });
+    assert.deepEqual([spec.retention, spec.scrapeInterval, spec.evaluationInterval, spec.alertmanager.groupWait, spec.alertmanager.repeatInterval], ["1y2w", "45s", "1m30s", "0s", "12h30m"]);
   });
 
   it("8.2: one-line secrets lose a trailing LF or CRLF, PEM secrets keep their lines with one final newline", () => {

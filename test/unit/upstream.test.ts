@@ -97,7 +97,7 @@ describe("config: releaseMirror and releases", () => {
       `stack test: releases.nodeExporter.sha256: "${SHA.toUpperCase()}" is not a sha256 in lowercase hex (64 digits)`,
     ]);
     assert.deepEqual(errors({ releases: { pushgateway: { version: "1.6.2", sha256: SHA, url: "x" } } }), ["stack test: releases.pushgateway.url: unknown key (known: version, sha256)"]);
-    assert.deepEqual(parseStackConfig("test", { ...minimalConfig(), releases: { nodeExporter: { version: "1.6.1", sha256: SHA } } }).releases, { nodeExporter: { version: "1.6.1", sha256: SHA } });
+    assert.deepEqual(parseStackConfig("test", { ...minimalConfig(), installMethod: "upstream", releases: { nodeExporter: { version: "1.6.1", sha256: SHA }, nginxExporter: { version: "0.11.0", sha256: SHA } } }).releases, { nodeExporter: { version: "1.6.1", sha256: SHA }, nginxExporter: { version: "0.11.0", sha256: SHA } });
   });
 
   it("with installMethod upstream, an enabled service without a sum is an error naming the key; disabled or pinned is fine", () => {
