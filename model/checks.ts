@@ -116,6 +116,11 @@ function checkTarget(spec: StackSpec, context: CheckContext, fail: Fail): void {
     // The Docker target runs images; package installs and release tarballs are SSH-host concepts.
     if (spec.installMethod !== "package") fail("installMethod", `is ${show(spec.installMethod)} but target.docker runs images: set target.docker.images instead`);
     if (Object.keys(spec.releases ?? {}).length > 0) fail("releases", "apply to SSH hosts only; with target.docker set target.docker.images");
+    // Issue 11: no endpoint beyond loopback without a password, and the containers' flags carry no web config yet.
+    if (context.secretKeysSet.includes("webPassword")) fail("webPassword", "is not carried to containers yet (the Docker target's services run without --web.config.file): unset it and keep target.docker.publishAddress on loopback");
+    if (!/^127\./.test(target.publishAddress) && target.publishAddress !== "::1") {
+      fail("target.docker.publishAddress", `${show(target.publishAddress)} is beyond loopback, where Prometheus, Alertmanager, the Pushgateway and the exporters would answer anyone without a password (the Docker target has no web auth yet): publish on 127.0.0.1 and reach it through \`ssh -L\` or a proxy`);
+    }
     const scheme = target.host.split(":")[0];
     if (target.privateKeyPath !== undefined && scheme !== "ssh") fail("target.docker.privateKeyPath", `is only used with an ssh:// engine, but target.docker.host is ${show(target.host)}`);
     if (scheme === "tcp") {

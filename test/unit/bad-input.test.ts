@@ -111,6 +111,8 @@ const cases: [string, () => string[], string, RegExp][] = [
   ["Docker: installMethod upstream", () => docker({ host: "unix:///var/run/docker.sock" }, { installMethod: "upstream" }), "installMethod", /target.docker runs images/],
   ["Docker: a Redis upstream that is no redis:// URL", () => docker({ host: "unix:///var/run/docker.sock", upstreams: { redis: "host.docker.internal:6379" } }), "target.docker.upstreams.redis", /redis:\/\/ or rediss:\/\/ URL/],
   ["Docker: mtail enabled (it reads the host's log files)", () => docker({ host: "unix:///var/run/docker.sock" }, { jobs: { mtail: { enabled: true } } }), "jobs.mtail.enabled", /reads the host's log files/],
+  ["Docker: a publish address beyond loopback (no web auth on containers)", () => docker({ host: "unix:///var/run/docker.sock", publishAddress: "0.0.0.0" }), "target.docker.publishAddress", /"0.0.0.0" is beyond loopback, where Prometheus, Alertmanager, the Pushgateway and the exporters would answer anyone without a password/],
+  ["Docker: webPassword, which containers do not carry yet", () => errorsOf(() => parseStackConfig("test", { ...base, target: { docker: { host: "unix:///var/run/docker.sock" } }, webPassword: SECRET_SET })), "webPassword", /is not carried to containers yet/],
   ["Docker: a publish address that is no IP", () => docker({ host: "unix:///var/run/docker.sock", publishAddress: "localhost" }), "target.docker.publishAddress", /is not an IP address/],
   ["8.2: a one-line secret with a line break inside", () => errorsOf(() => configFromPulumi({ "winyx-monitoring:smtpPassword": "abc\ndef\n" }, "test")), "smtpPassword", /has a line break inside/],
   ["a secret of line breaks only", () => errorsOf(() => configFromPulumi({ "winyx-monitoring:redisPassword": "\r\n" }, "test")), "redisPassword", /only line breaks/],
@@ -204,7 +206,7 @@ describe("the right values are accepted", () => {
         docker: {
           host: "ssh://deploy@docker1.internal:2222",
           privateKeyPath: "/home/me/.ssh/id_ed25519",
-          publishAddress: "10.0.0.7",
+          publishAddress: "127.0.0.7",
           images: { prometheus: `registry.internal:5000/prom/prometheus:v2.45.0@${digest}`, grafana: "grafana/grafana:11.0.0" },
           resources: { prometheus: { memory: "1.5g", cpus: 0.5 }, grafana: { memory: "512m" } },
           upstreams: { mysql: "db.internal:3306" },
