@@ -29,6 +29,8 @@ export const alertmanager = defineService({
   ],
   // exporter-toolkit's web config (basic auth, TLS); the flag's names by release (CHANGELOGs).
   webConfig: { names: [{ name: "--web.config.file", since: "0.22.0" }] },
+  // alertmanager.yml's routes and inhibit rules use `matchers` (render/alertmanager.ts), which 0.22.0 introduced.
+  minimumVersion: { version: "0.22.0", neededFor: "the `matchers` of the rendered routes and inhibit rules (introduced in 0.22.0)" },
   systemd: {
     commandLine: true,
     package: "prometheus-alertmanager",

@@ -19,6 +19,8 @@ export const nodeExporter = defineService({
   extraPaths: { textfile: "/var/lib/prometheus/node-exporter" },
   reload: null,
   health: "/metrics",
+  // 0.16.0 renamed the metrics the rules and dashboards query (node_cpu -> node_cpu_seconds_total, node_memory_MemAvailable -> ..._bytes).
+  minimumVersion: { version: "0.16.0", neededFor: "the metric names the rules and dashboards query (node_cpu_seconds_total, node_memory_MemAvailable_bytes: renamed in 0.16.0)" },
   // The chapter's collector flags (5.3.3) under the names each release knows (node_exporter CHANGELOG.md):
   // kingpin's double-dash flags since 0.15.0; filesystem `ignored-mount-points` -> `mount-points-exclude` in 1.2.0;
   // netdev `ignored-devices` -> `device-blacklist` in 1.0.0 -> `device-exclude` in 1.1.0; diskstats

@@ -224,6 +224,12 @@ export interface ServiceDescription {
    * @default not supported: it stays on loopback without authentication
    */
   readonly webConfig?: { readonly names: readonly { readonly name: string; readonly since: string }[] };
+  /**
+   * The oldest release whose output the stack's other files fit (metric names the rules and dashboards
+   * query, config syntax the rendered files use), with what needs it: a pin below it is a FlagVersionError
+   * naming the pin's key, though every flag would render. @default none (the flags' minimums only)
+   */
+  readonly minimumVersion?: { readonly version: string; readonly neededFor: string };
   readonly systemd: SystemdRealization;
   /** Its upstream release (installMethod upstream); none: package only (Grafana). */
   readonly release?: ReleaseArtifact;
@@ -277,9 +283,10 @@ export class FlagVersionError extends Error {
     public readonly bound: string,
     public readonly removed: boolean,
   ) {
+    const what = flag.startsWith("-") ? `${flag} which the stack renders` : flag;
     const detail = removed
       ? `${version} no longer has ${flag} (removed in ${bound}), which the stack renders; pin a version below ${bound}`
-      : `${version} is below ${bound}, the minimum for ${flag} which the stack renders; pin ${bound} or later`;
+      : `${version} is below ${bound}, the minimum for ${what}; pin ${bound} or later`;
     super(`${key}: ${detail}`);
     this.name = "FlagVersionError";
     this.detail = detail;
@@ -289,9 +296,11 @@ export class FlagVersionError extends Error {
 /**
  * The flags of a service for the version in `ctx`, as `--name=value` words (unquoted). Each flag
  * takes the name its version knows; throws FlagVersionError (naming `versionKey`) when the version
- * predates a flag, or has dropped a flag that is not optional.
+ * predates a flag or the description's minimumVersion, or has dropped a flag that is not optional.
  */
 export function renderFlags(service: ServiceDescription, ctx: FlagContext, versionKey: string): string[] {
+  const minimum = service.minimumVersion;
+  if (minimum && compareVersions(ctx.version, minimum.version) < 0) throw new FlagVersionError(versionKey, ctx.version, minimum.neededFor, minimum.version, false);
   const out: string[] = [];
   for (const f of allFlags(service, ctx)) {
     const first = f.names[0];

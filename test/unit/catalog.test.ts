@@ -222,12 +222,38 @@ describe("flags rendered for the version that runs", () => {
         assert.ok(e instanceof ValidationErrors);
         assert.deepEqual(
           e.errors.map((x) => x.message),
-          ["stack fixture: releases.nodeExporter.version: 0.14.0 is below 0.15.0, the minimum for --collector.filesystem.ignored-mount-points which the stack renders; pin 0.15.0 or later"],
+          ["stack fixture: releases.nodeExporter.version: 0.14.0 is below 0.16.0, the minimum for the metric names the rules and dashboards query (node_cpu_seconds_total, node_memory_MemAvailable_bytes: renamed in 0.16.0); pin 0.16.0 or later"],
         );
         return true;
       },
     );
     assert.throws(() => renderStack(spec), FlagVersionError);
+    // The flags' own minimums, for a description without minimumVersion.
+    const withoutMinimum = defineService({ ...services.nodeExporter, minimumVersion: undefined });
+    assert.throws(
+      () => renderFlags(withoutMinimum, systemdFlagContext(fixtureSpec(), withoutMinimum, "0.14.0"), "releases.nodeExporter.version"),
+      /releases.nodeExporter.version: 0.14.0 is below 0.15.0, the minimum for --collector.filesystem.ignored-mount-points which the stack renders; pin 0.15.0 or later/,
+    );
+  });
+
+  it("a pin below what the rules and rendered files need (node_exporter 0.15's metric names, Alertmanager before `matchers`) is an error naming the pin's key", () => {
+    const pins = (more: Record<string, unknown>) => fixtureSpec({ installMethod: "upstream", releases: { nginxExporter: { version: "0.11.0", sha256: "b".repeat(64) }, ...more } });
+    const messages = (spec: ReturnType<typeof fixtureSpec>) => {
+      try {
+        validateAll(spec);
+        return [];
+      } catch (e) {
+        assert.ok(e instanceof ValidationErrors);
+        return e.errors.map((x) => x.message);
+      }
+    };
+    assert.deepEqual(messages(pins({ nodeExporter: { version: "0.15.2", sha256: "a".repeat(64) } })), [
+      "stack fixture: releases.nodeExporter.version: 0.15.2 is below 0.16.0, the minimum for the metric names the rules and dashboards query (node_cpu_seconds_total, node_memory_MemAvailable_bytes: renamed in 0.16.0); pin 0.16.0 or later",
+    ]);
+    assert.deepEqual(messages(pins({ alertmanager: { version: "0.21.0", sha256: "a".repeat(64) } })), [
+      "stack fixture: releases.alertmanager.version: 0.21.0 is below 0.22.0, the minimum for the `matchers` of the rendered routes and inhibit rules (introduced in 0.22.0); pin 0.22.0 or later",
+    ]);
+    assert.deepEqual(messages(pins({ nodeExporter: { version: "0.16.0", sha256: "a".repeat(64) }, alertmanager: { version: "0.22.0", sha256: "a".repeat(64) } })), []);
   });
 
   it("follows renames and removals in both directions (Prometheus' retention flag, its consoles gone in 3.0)", () => {
