@@ -98,7 +98,7 @@ describe("synth", () => {
     writeFileSync(pinned, `${prod.replace(/^ {2}winyx-monitoring:installMethod: .*\n/m, "")}  winyx-monitoring:installMethod: upstream\n  winyx-monitoring:releases:\n    nodeExporter: {version: 0.14.0, sha256: ${sha}}\n    nginxExporter: {version: 0.11.0, sha256: ${sha}}\n`);
     const refused = synth("--stack", "pinned", "--config-file", pinned, "--out", join(work, "pinned"));
     assert.equal(refused.status, 1);
-    assert.match(refused.stderr, /stack pinned: releases\.nodeExporter\.version: 0\.14\.0 is below 0\.15\.0, the minimum for --collector\.filesystem\.ignored-mount-points/);
+    assert.match(refused.stderr, /stack pinned: releases\.nodeExporter\.version: 0\.14\.0 is below 0\.16\.0, the minimum for the metric names the rules and dashboards query/);
     assert.ok(!existsSync(join(work, "pinned")));
   });
 
