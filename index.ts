@@ -110,9 +110,9 @@ function checkDeployable(spec: StackSpec): void {
     }
   }
   if (target.kind === "ssh" && spec.grafana.installPackage) {
-    if (!spec.grafana.repositoryKeyPath) {
-      errors.push(new ValidationError("config", "grafana.repositoryKeyPath", "Grafana's repository signing key is needed to install its package"));
-    }
+    // grafana.repositoryKeyPath itself is required by model/checks.ts (synth sees it too); here: can it be read?
+    const problem = spec.grafana.repositoryKeyPath ? keyFileProblem(spec.grafana.repositoryKeyPath) : undefined;
+    if (problem) errors.push(new ValidationError("config", "grafana.repositoryKeyPath", problem));
     for (const key of ["grafanaAdminPassword", "grafanaSecretKey"] as const) {
       if (!spec.secretsSet.includes(key)) {
         errors.push(new ValidationError("config", key, "not set: Grafana would run with its built-in defaults (pulumi config set --secret)"));

@@ -186,6 +186,10 @@ function checkAlertmanager(spec: StackSpec, fail: Fail): void {
 
 function checkGrafana(spec: StackSpec, fail: Fail): void {
   const g = spec.grafana;
+  // The APT source's Signed-By keyring is written from this file; without it the package cannot be installed.
+  if (spec.target.kind === "ssh" && g.installPackage && !g.repositoryKeyPath) {
+    fail("grafana.repositoryKeyPath", "is needed with grafana.installPackage (the default): the path of Grafana's armored APT signing key (https://apt.grafana.com/gpg.key saved beside the stack file), or grafana.installPackage: false to deploy Grafana's files only");
+  }
   // The chapter's grafana.ini: secure cookies are never sent back over plain http, so login loops.
   if (g.cookieSecure && g.rootUrl.startsWith("http:")) {
     fail("grafana.cookieSecure", `is true but grafana.rootUrl ${show(g.rootUrl)} is plain http: browsers drop secure cookies and login fails`);

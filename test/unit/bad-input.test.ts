@@ -64,6 +64,7 @@ const cases: [string, () => string[], string, RegExp][] = [
   ["release pins with installMethod package", () => bad({ releases: { prometheus: { version: "2.53.0", sha256: SHA } } }), "releases", /installMethod "upstream" only/],
   ["a backup check rarer than the allowed backup age", () => bad({ backups: { ...backups, checkEvery: "26h" } }), "backups.checkEvery", /not shorter than thresholds.backupMaxAgeHours \(25h\)/],
   ["the contracts folder is the backups folder", () => bad({ contracts: { ...(base.contracts as Record<string, unknown>), watchDir: "/backup/winyx" } }), "contracts.watchDir", /overlaps backups.dir "\/backup\/winyx"/],
+  ["Grafana's package without its signing key (newcomer: passed synth, failed preview)", () => bad({ grafana: { installPackage: true } }), "grafana.repositoryKeyPath", /is needed with grafana.installPackage/],
   ["a ratio given as a percent", () => bad({ thresholds: { httpErrorRatio: 5 } }), "thresholds.httpErrorRatio", /is a ratio \(0-1/],
   ["8.1: duration units out of order", () => bad({ alertmanager: { ...am, repeatInterval: "30m12h" } }), "alertmanager.repeatInterval", /not a Prometheus duration: .*each once, longest first/],
   ["8.1: duration with a year after a week", () => bad({ retention: "1w1y" }), "retention", /not a Prometheus duration/],

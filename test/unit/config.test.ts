@@ -33,6 +33,9 @@ function stackFile(stack: string): Record<string, unknown> {
   return configFromStackFile(stack, file.config);
 }
 
+/** What minimalConfig gives grafana; a test replacing the grafana section keeps it. */
+const grafanaKey = minimalConfig().grafana as Record<string, unknown>;
+
 describe("parseStackConfig defaults", () => {
   it("applies the @default values of model/spec.ts", () => {
     const spec = parseStackConfig("staging", minimalConfig());
@@ -46,7 +49,7 @@ describe("parseStackConfig defaults", () => {
     assert.deepEqual(spec.thresholds, defaultThresholds);
     assert.deepEqual([spec.alertmanager.groupWait, spec.alertmanager.groupInterval, spec.alertmanager.repeatInterval], ["30s", "5m", "4h"]);
     assert.equal(spec.alertmanager.webhookUrl, undefined);
-    assert.deepEqual(spec.grafana, { domain: "winyx.jp", rootUrl: "https://winyx.jp/grafana/", adminUser: "admin", cookieSecure: true, installPackage: true, repositoryUrl: "https://apt.grafana.com" });
+    assert.deepEqual(spec.grafana, { domain: "winyx.jp", rootUrl: "https://winyx.jp/grafana/", adminUser: "admin", cookieSecure: true, installPackage: true, repositoryUrl: "https://apt.grafana.com", repositoryKeyPath: "keys/grafana.asc" });
     assert.equal(spec.logging.journalMaxUse, "1G");
     assert.equal(spec.logging.journalMaxRetention, "7day");
     assert.equal(spec.logging.forwardTo, undefined);
@@ -176,20 +179,20 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
   });
 
   it("the chapter's secure cookies over plain http", () => {
-    assert.deepEqual(badConfig({ grafana: { rootUrl: "http://winyx.jp:3001/grafana/" } }), [
+    assert.deepEqual(badConfig({ grafana: { ...grafanaKey, rootUrl: "http://winyx.jp:3001/grafana/" } }), [
       'stack test: grafana.cookieSecure: is true but grafana.rootUrl "http://winyx.jp:3001/grafana/" is plain http: browsers drop secure cookies and login fails',
     ]);
   });
 
   it("Grafana's repository: a mirror's URL is kept, anything apt could not use or that would put credentials in a sources file is an error", () => {
     for (const url of ["http://mirror.internal/grafana", "https://mirror.internal:8443/apt/grafana/", "file:///srv/mirror/grafana"]) {
-      assert.equal(parseStackConfig("test", { ...minimalConfig(), grafana: { repositoryUrl: url } }).grafana.repositoryUrl, url);
+      assert.equal(parseStackConfig("test", { ...minimalConfig(), grafana: { ...grafanaKey, repositoryUrl: url } }).grafana.repositoryUrl, url);
     }
     const what = "is not an APT repository URL (http://, https:// or file:///, without query, fragment or credentials)";
     for (const url of ["apt.grafana.com", "ftp://mirror/grafana", "https://user:pw@mirror/grafana", "https://mirror/grafana?x=1", "https://mirror/grafana#main", "https://mirror/a b"]) {
-      assert.deepEqual(badConfig({ grafana: { repositoryUrl: url } }), [`stack test: grafana.repositoryUrl: ${JSON.stringify(url)} ${what}`], url);
+      assert.deepEqual(badConfig({ grafana: { ...grafanaKey, repositoryUrl: url } }), [`stack test: grafana.repositoryUrl: ${JSON.stringify(url)} ${what}`], url);
     }
-    assert.deepEqual(badConfig({ grafana: { repositoryUrl: 443 } }), ["stack test: grafana.repositoryUrl: expected a string, got a number 443"]);
+    assert.deepEqual(badConfig({ grafana: { ...grafanaKey, repositoryUrl: 443 } }), ["stack test: grafana.repositoryUrl: expected a string, got a number 443"]);
   });
 
   it("duplicate program and backup names", () => {
@@ -281,8 +284,10 @@ describe("stack files", () => {
     }
     const defaults = Object.fromEntries(Object.entries(project.config).flatMap(([key, schema]) => (schema.default === undefined ? [] : [[key, schema.default]])));
     const required = Object.keys(project.config).filter((key) => project.config[key]?.default === undefined);
-    assert.deepEqual(required.sort(), Object.keys(minimalConfig()).sort());
-    assert.deepEqual(parseStackConfig("staging", { ...minimalConfig(), ...defaults }), parseStackConfig("staging", minimalConfig()));
+    // grafana has defaults, but an SSH host installing its package needs grafana.repositoryKeyPath (model/checks.ts).
+    assert.deepEqual(required.sort(), Object.keys(minimalConfig()).filter((key) => key !== "grafana").sort());
+    const withDefaults = { ...minimalConfig(), ...defaults, grafana: { ...(defaults.grafana as object | undefined), ...grafanaKey } };
+    assert.deepEqual(parseStackConfig("staging", withDefaults), parseStackConfig("staging", minimalConfig()));
   });
 });
 
