@@ -83,7 +83,7 @@ function bool() {
 }
 
 function port() {
-  return numeric("1-65535", (n) => (Number.isInteger(n) && n >= 1 && n <= 65535 ? undefined : `port ${show(n)} is out of range (1-65535)`));
+  return numeric("1-65535", (n) => (!Number.isInteger(n) ? `port ${show(n)} is not a whole number` : n >= 1 && n <= 65535 ? undefined : `port ${show(n)} is out of range (1-65535)`));
 }
 
 /**
@@ -106,6 +106,8 @@ const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
 /** `host:port`: a host name, an IPv4 address or a bracketed IPv6 address, and a port in range. */
 export function hostPortProblem(v: string): string | undefined {
   const match = HOST_PORT.exec(v);
+  // An IPv6 address needs brackets, as Prometheus and Go's net.SplitHostPort want them.
+  if (match === null && /^[0-9A-Fa-f]*:[0-9A-Fa-f:]*:\d{1,5}$/.test(v)) return `${show(v)} is not host:port: write an IPv6 address in brackets, e.g. "[${v.slice(0, v.lastIndexOf(":"))}]${v.slice(v.lastIndexOf(":"))}"`;
   if (match === null) return `${show(v)} is not host:port`;
   const port = Number(match[2]);
   if (port < 1 || port > 65535) return `port ${port} in ${show(v)} is out of range (1-65535)`;
@@ -129,8 +131,15 @@ function url(protocols: readonly string[] = ["http:", "https:"]) {
 }
 
 const absolutePath = () => text(/^\/\S*$/, "an absolute path");
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const email = () => text(EMAIL, "an e-mail address");
+/** `a@x.jp` or `Display Name <a@x.jp>` (no quotes, commas or angle brackets in the name): what Go's net/mail takes, less its quoted forms. */
+const MAILBOX = /^(?:[^<>,"@\s][^<>,"@]*?\s*<[^\s@<>,"]+@[^\s@<>,"]+\.[^\s@<>,"]+>|[^\s@<>,"]+@[^\s@<>,"]+\.[^\s@<>,"]+)$/;
+/** The sender: one mailbox, as Alertmanager's smtp_from (net/mail ParseAddress). */
+const email = () => text(MAILBOX, "an e-mail address (a@x.jp or Name <a@x.jp>)");
+/** A receiver's `to`: one or more mailboxes separated by commas (Alertmanager parses it with net/mail ParseAddressList). */
+const emailList = () =>
+  checked(z.string(), "e-mail addresses separated by commas", (v) =>
+    v.split(",").every((part) => MAILBOX.test(part.trim())) ? undefined : `${show(v)} is not an e-mail address or a comma-separated list of them (a@x.jp, Name <b@x.jp>)`,
+  );
 const channel = () => text(/^#[a-z0-9_-]+$/, "a Slack channel (#name)");
 
 /** journald sizes (`SystemMaxUse=`): bytes with an optional K, M, G, T, P, E suffix (powers of 1024). */
@@ -299,7 +308,7 @@ const alertmanager = z.strictObject({
   smtpFrom: doc(email(), { description: "sender address" }),
   smtpAuthUsername: doc(text(), { description: "SMTP login (used when the secret smtpPassword is set)" }),
   requireTls: doc(bool().default(true), { description: "require STARTTLS from the smarthost (Alertmanager's smtp_require_tls); false only for a relay on a trusted network or 127.0.0.1" }),
-  emails: doc(z.strictObject({ default: email(), critical: email(), database: email(), business: email() }), { description: "addresses of the receivers default, critical, database-team, business-team" }),
+  emails: doc(z.strictObject({ default: emailList(), critical: emailList(), database: emailList(), business: emailList() }), { description: "addresses of the receivers default, critical, database-team, business-team" }),
   slackChannels: doc(z.strictObject({ default: channel(), critical: channel(), contracts: channel() }), { description: "Slack channels of the receivers default, critical, contract-alerts (used when the secret slackWebhookUrl is set)" }),
   webhookUrl: doc(url().optional(), { description: "an extra webhook every alert is also sent to" }),
   groupWait: doc(duration().default("30s"), { description: "group_wait" }),

@@ -44,6 +44,10 @@ const cases: [string, () => string[], string, RegExp][] = [
   ["an empty string", () => bad({ environment: " " }), "environment", /must not be empty/],
   ["a value outside an enum", () => bad({ installMethod: "apt" }), "installMethod", /"apt" is not one of "package", "upstream"/],
   ["not an e-mail address", () => bad({ alertmanager: { ...am, smtpFrom: "alerts" } }), "alertmanager.smtpFrom", /is not an e-mail address/],
+  ["two senders in smtpFrom", () => bad({ alertmanager: { ...am, smtpFrom: "a@x.jp, b@x.jp" } }), "alertmanager.smtpFrom", /is not an e-mail address \(a@x.jp or Name <a@x.jp>\)/],
+  ["a receiver list with a bad member", () => bad({ alertmanager: { ...am, emails: { ...(am.emails as object), critical: "oncall@x.jp, pager" } } }), "alertmanager.emails.critical", /is not an e-mail address or a comma-separated list of them/],
+  ["a port that is no whole number (newcomer: 22.5)", () => bad({ target: { host: "a", port: 22.5 } }), "target.port", /port 22.5 is not a whole number/],
+  ["an IPv6 target without brackets (newcomer: ::1:9101)", () => bad({ jobs: { mysql: { targets: ["::1:9104"] } } }), "jobs.mysql.targets[0]", /write an IPv6 address in brackets, e.g. "\[::1\]:9104"/],
   ["not a Slack channel", () => bad({ alertmanager: { ...am, slackChannels: { default: "alerts", critical: "#b", contracts: "#c" } } }), "alertmanager.slackChannels.default", /Slack channel/],
   ["not an http(s) URL", () => bad({ alertmanager: { ...am, webhookUrl: "ftp://hooks" } }), "alertmanager.webhookUrl", /is not an http\(s\) URL/],
   ["not host:port", () => bad({ jobs: { mysql: { targets: ["http://db:9104"] } } }), "jobs.mysql.targets[0]", /is not host:port/],
@@ -185,6 +189,12 @@ describe("the right values are accepted", () => {
   it("8.7: the stack's own exporters on 127.0.0.1, other hosts by name", () => {
     const spec = parseStackConfig("test", { ...base, target: { host: "mon.example.test" }, jobs: { node: { targets: ["127.0.0.1:9100", "web1.example.test:9100"] } } });
     assert.deepEqual(spec.jobs.node.targets, ["127.0.0.1:9100", "web1.example.test:9100"]);
+  });
+
+  it("a sender with a display name and receiver lists, as Alertmanager takes them (newcomer: \"Winyx <a@x>\" was refused)", () => {
+    const spec = parseStackConfig("test", { ...base, alertmanager: { ...am, smtpFrom: "Winyx Alerts <alerts@winyx.jp>", emails: { ...(am.emails as object), critical: "oncall@winyx.jp, Pager <pager@winyx.jp>" } } });
+    assert.equal(spec.alertmanager.smtpFrom, "Winyx Alerts <alerts@winyx.jp>");
+    assert.equal(spec.alertmanager.emails.critical, "oncall@winyx.jp, Pager <pager@winyx.jp>");
   });
 
   it("the Docker form with the defaults of model/spec.ts", () => {

@@ -173,7 +173,7 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
     assert.deepEqual(badConfig({ installMethod: "apt" }), ['stack test: installMethod: "apt" is not one of "package", "upstream"']);
     const alertmanager = { ...(minimalConfig().alertmanager as object), smtpFrom: "alerts", slackChannels: { default: "alerts", critical: "#b", contracts: "#c" } };
     assert.deepEqual(badConfig({ alertmanager }), [
-      'stack test: alertmanager.smtpFrom: "alerts" is not an e-mail address',
+      'stack test: alertmanager.smtpFrom: "alerts" is not an e-mail address (a@x.jp or Name <a@x.jp>)',
       'stack test: alertmanager.slackChannels.default: "alerts" is not a Slack channel (#name)',
     ]);
   });
