@@ -184,6 +184,16 @@ describe("Alertmanager mail to a local SMTP sink", () => {
     assert.match(message.data, /^Subject: .*DevMailPath/m);
   });
 
+  it("a sender with a display name and a receiver list (what the config schema now accepts) are delivered as Alertmanager reads them", async () => {
+    const emails = { ...devSpec(sink.port).alertmanager.emails, default: "admin@dev.winyx.test, Ops Team <ops@dev.winyx.test>" };
+    await run(devSpec(sink.port, { smtpFrom: "Winyx Dev <alerts@dev.winyx.test>", emails }));
+    await alertmanager.post("DisplayNames");
+    const message = await waitFor(() => `a message for DisplayNames\n${alertmanager.output}`, () => sink.messages.find((m) => m.data.includes("DisplayNames")));
+    assert.equal(message.from, "alerts@dev.winyx.test");
+    assert.deepEqual([...message.to].sort(), ["admin@dev.winyx.test", "ops@dev.winyx.test"]);
+    assert.match(message.data, /^From: "?Winyx Dev"? <alerts@dev.winyx.test>/m);
+  });
+
   it("issue 8.6: with requireTls at its default (true), Alertmanager refuses the plain relay: nothing is delivered", async () => {
     await run(devSpec(sink.port, { requireTls: true }));
     await alertmanager.post("NeedsStartTls");
