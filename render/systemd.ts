@@ -135,7 +135,7 @@ export function releaseVersion(spec: Pick<StackSpec, "releases">, service: Servi
 
 /** The host paths and stack values a service's flags read (FlagContext for the systemd realization). */
 export function systemdFlagContext(
-  spec: Pick<StackSpec, "retention"> & Partial<Pick<StackSpec, "webAuth" | "listen">>,
+  spec: Pick<StackSpec, "retention"> & Partial<Pick<StackSpec, "webAuth" | "listen" | "longTermStore">>,
   service: ServiceDescription,
   version: string,
   options: { readonly listenHost?: string; readonly shareDir?: string } = {},
@@ -154,7 +154,12 @@ export function systemdFlagContext(
     listen: { host: options.listenHost ?? (service.webConfig ? spec.listen?.address : undefined) ?? defaultListenHost, port },
     paths,
     ...(spec.webAuth?.enabled && service.webConfig ? { webConfig: webConfigPath(service.name) } : {}),
-    stack: { retention: spec.retention, redisAddress: "redis://127.0.0.1:6379", nginxStatusUrl: `http://${nginxStubStatus.listen}${nginxStubStatus.path}` },
+    stack: {
+      retention: spec.retention,
+      redisAddress: "redis://127.0.0.1:6379",
+      nginxStatusUrl: `http://${nginxStubStatus.listen}${nginxStubStatus.path}`,
+      ...(spec.longTermStore ? { longTermRetention: spec.longTermStore.retention } : {}),
+    },
   };
 }
 
