@@ -477,10 +477,10 @@ export function relabelRegexProblem(re: string): string | undefined {
 const relabelRule = checked(
   z.strictObject({
     sourceLabels: doc(z.array(text(LABEL_NAME, "a label name")).optional(), { description: "source_labels: labels whose values are joined by separator" }),
-    separator: doc(z.string().optional(), { description: "separator", defaultText: ";" }),
+    separator: doc(checked(z.string(), "any string", () => undefined).optional(), { description: "separator", defaultText: ";" }),
     regex: doc(checked(z.string(), "an RE2 regular expression (anchored)", relabelRegexProblem).optional(), { description: "regex matched against the joined value", defaultText: "(.*)" }),
-    targetLabel: doc(z.string().optional(), { description: "target_label" }),
-    replacement: doc(z.string().optional(), { description: "replacement", defaultText: "$1" }),
+    targetLabel: doc(checked(z.string(), "a label name, or a $group reference (replace, lowercase, uppercase)", () => undefined).optional(), { description: "target_label (per action, below)" }),
+    replacement: doc(checked(z.string(), "any string; a label name for labelmap", () => undefined).optional(), { description: "replacement", defaultText: "$1" }),
     modulus: doc(numeric("a whole number above 0", (n) => (Number.isInteger(n) && n > 0 ? undefined : `${show(n)} is not a whole number above 0`)).optional(), { description: "modulus (hashmod)" }),
     action: doc(z.enum(relabelActions).default("replace"), { description: "action" }),
   }),

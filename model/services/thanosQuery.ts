@@ -23,7 +23,7 @@ export const thanosQuery = defineService({
     name: "thanos_query",
     kind: "infrastructure",
     description: "Thanos Query, the long-term store's query API",
-    exports: ["thanos_", "prometheus_", "grpc_", "http_", "go_", "process_"],
+    exports: ["thanos_", "prometheus_", "grpc_", "http_requests_total", "http_request_duration_seconds", "http_response_size_bytes", "http_inflight_requests", "go_", "process_"],
   },
   user: "thanos-query",
   files: [],
@@ -54,7 +54,7 @@ export const thanosQuery = defineService({
   },
   container: {
     // Not run on a Docker target yet (model/checks.ts refuses longTermStore there); the official image for when it is.
-    image: { repository: "quay.io/thanos/thanos", tag: "v0.42.5" },
+    image: { repository: "thanosio/thanos", tag: "v0.42.5" },
     uid: 1001,
     gid: 1001,
     readOnlyRootFs: true,

@@ -36,7 +36,7 @@ export const thanosReceive = defineService({
     name: "thanos_receive",
     kind: "infrastructure",
     description: "Thanos Receive, the long-term store's remote-write receiver",
-    exports: ["thanos_", "prometheus_", "grpc_", "http_", "go_", "process_"],
+    exports: ["thanos_", "prometheus_", "grpc_", "http_requests_total", "http_request_duration_seconds", "http_response_size_bytes", "http_inflight_requests", "go_", "process_"],
   },
   user: "thanos-receive",
   dataDir: "/var/lib/thanos/receive",
@@ -68,7 +68,7 @@ export const thanosReceive = defineService({
   },
   container: {
     // Not run on a Docker target yet (model/checks.ts refuses longTermStore there); the official image for when it is.
-    image: { repository: "quay.io/thanos/thanos", tag: "v0.42.5" },
+    image: { repository: "thanosio/thanos", tag: "v0.42.5" },
     uid: 1001,
     gid: 1001,
     dataDir: "/var/thanos/receive",
