@@ -18,9 +18,13 @@ mkdir -p "$out_dir"
 
 build_thanos() {
   local dir=$out_dir/thanos-$THANOS_VERSION stamp key src start=$EPOCHREALTIME
+  # Upstream's release build tags (its .promu.yml): slicelabels is not optional. Thanos casts between its
+  # protobuf label slices and Prometheus' labels.Labels with unsafe, which holds only for the slice layout;
+  # without the tag the default (stringlabels) layout makes gRPC answers garbage (a panic in the first Info call).
+  local tags=netgo,slicelabels
   stamp=$dir/.inputs
   # `go version` here runs the toolchain GOTOOLCHAIN names (downloading it first on a new machine).
-  key="$module@$THANOS_VERSION $package $(go version)"
+  key="$module@$THANOS_VERSION $package tags=$tags $(go version)"
   if [ -x "$dir/thanos" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
     log "    thanos $THANOS_VERSION: cached"
     return
@@ -32,7 +36,7 @@ build_thanos() {
   rm -rf "$dir.new"
   mkdir -p "$dir.new"
   # The version upstream's release build stamps in (`thanos --version`, the build_info metric).
-  (cd "$src" && nice -n 10 go build -trimpath -o "$dir.new/thanos" \
+  (cd "$src" && nice -n 10 go build -trimpath -tags "$tags" -o "$dir.new/thanos" \
     -ldflags "-s -w -X github.com/prometheus/common/version.Version=${THANOS_VERSION#v} -X github.com/prometheus/common/version.Branch=HEAD" \
     "$package")
   echo "$key" >"$dir.new/.inputs"
