@@ -11,6 +11,8 @@ import { secretProblem } from "../../model/secrets";
 import type { StackSpec } from "../../model/spec";
 import { renderStack } from "../../render/index";
 import { renderPrometheusConfig } from "../../render/prometheus";
+import { scrapeTargetAllowList, strictHardeningLines } from "../../render/systemd";
+import { services } from "../../model/services/index";
 import { ValidationErrors } from "../../validate/errors";
 import { minimalConfig } from "../fixtures/config";
 import { fixtureSpec, fixtureSpecWithStore, fixtureThanosPin } from "../fixtures/spec";
@@ -68,6 +70,17 @@ describe("remoteWrite: prometheus.yml's remote_write", () => {
     ]);
     assert.equal(renderPrometheusConfig(spec), renderPrometheusConfig(spec), "byte-identical");
     assert.doesNotMatch(renderPrometheusConfig(spec), /password:/, "never a password inline");
+  });
+});
+
+describe("remoteWrite: Prometheus' unit may reach its receivers", () => {
+  it("adds a receiver's IP address to IPAddressAllow, and lifts the filter (saying why) for a receiver by name", () => {
+    const byAddress = fixtureSpec({ remoteWrite: [{ url: "http://10.0.0.9:8428/api/v1/write" }] });
+    assert.deepEqual(scrapeTargetAllowList(byAddress), ["localhost", "10.0.0.9"]);
+    assert.ok(strictHardeningLines(byAddress, services.prometheus).includes("IPAddressAllow=localhost 10.0.0.9"));
+    const byName = fixtureSpec({ remoteWrite: [receiver] });
+    assert.equal(scrapeTargetAllowList(byName), undefined);
+    assert.ok(strictHardeningLines(byName, services.prometheus).some((l) => l.startsWith("# No IP address filter: a scrape target or remote_write receiver is a host name")));
   });
 });
 
