@@ -79,7 +79,7 @@ describe("MonitoringStack with the long-term store and a remote_write receiver w
     assert.equal(file.inputs.owner, "root");
     assert.equal(file.inputs.group, "prometheus");
     assert.ok(isSecret(file.inputs.content), "the content is a secret");
-    assert.equal((file.inputs.content as { value: unknown }).value, "rw-pass-42");
+    assert.equal((file.inputs.content as unknown as { value: unknown }).value, "rw-pass-42");
     const config = ofType("RemoteFile").find((r) => r.inputs.path === "/etc/prometheus/prometheus.yml");
     assert.ok(config && !String(config.inputs.content).includes("rw-pass-42"));
     assert.match(String(config?.inputs.content), /password_file: \/etc\/prometheus\/secrets\/remote_write_backup/);
