@@ -373,8 +373,12 @@ export function renderUpstreamUnit(spec: StackSpec, name: PackagedServiceName, i
   return renderReleaseUnit(spec, services[name], install, options);
 }
 
-/** A sysusers.d entry: a system user and same-named group with no login shell and no home. */
+/**
+ * A sysusers.d entry: a system user and same-named group with no login shell and no home. Throws when
+ * `description` is no valid GECOS field (systemd-sysusers refuses a colon or a line break in it).
+ */
 export function renderSysusers(user: string, description: string): string {
+  if (/[:\n\r]/.test(description)) throw new Error(`sysusers.d entry of ${user}: ${JSON.stringify(description)} is not a valid GECOS field (no colon or line break)`);
   return `# Managed by winyx-monitoring.\nu ${user} - ${JSON.stringify(description)} - -\n`;
 }
 

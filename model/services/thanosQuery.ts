@@ -16,7 +16,7 @@ const queryPorts = { thanosQueryHttp: 10904, thanosQueryGrpc: 10903 } as const;
 
 export const thanosQuery = defineService({
   name: "thanosQuery",
-  title: "Thanos Query: the long-term store's query API",
+  title: "Thanos Query, the long-term store's query API",
   ports: queryPorts,
   listenPort: "thanosQueryHttp",
   job: {

@@ -29,7 +29,7 @@ export const receiveReplicaLabel = "receive_replica";
 
 export const thanosReceive = defineService({
   name: "thanosReceive",
-  title: "Thanos Receive: the long-term store's remote-write receiver",
+  title: "Thanos Receive, the long-term store's remote-write receiver",
   ports: receivePorts,
   listenPort: "thanosReceiveHttp",
   job: {

@@ -11,8 +11,8 @@ import { secretProblem } from "../../model/secrets";
 import type { StackSpec } from "../../model/spec";
 import { renderStack } from "../../render/index";
 import { renderPrometheusConfig } from "../../render/prometheus";
-import { scrapeTargetAllowList, strictHardeningLines } from "../../render/systemd";
-import { services } from "../../model/services/index";
+import { renderSysusers, scrapeTargetAllowList, strictHardeningLines } from "../../render/systemd";
+import { serviceList, services } from "../../model/services/index";
 import { ValidationErrors } from "../../validate/errors";
 import { minimalConfig } from "../fixtures/config";
 import { fixtureSpec, fixtureSpecWithStore, fixtureThanosPin } from "../fixtures/spec";
@@ -168,9 +168,15 @@ describe("longTermStore: Thanos receive and query on the monitoring host", () =>
 
   it("renders the units for the pinned version under either installMethod", () => {
     const upstream = renderStack({ ...fixtureSpecWithStore(), installMethod: "upstream", releases: { nginxExporter: { version: "0.11.0", sha256: "b".repeat(64) } } } as StackSpec);
-    assert.match(upstream["services/thanosQuery/etc/systemd/system/thanos-query.service"] ?? "", /Description=Thanos Query: the long-term store's query API 0\.42\.5 \(upstream release\)/);
+    assert.match(upstream["services/thanosQuery/etc/systemd/system/thanos-query.service"] ?? "", /Description=Thanos Query, the long-term store's query API 0\.42\.5 \(upstream release\)/);
     const old = { ...fixtureSpecWithStore(), longTermStore: { engine: "thanos" as const, retention: "90d" as never, release: { version: "0.37.0", sha256: "c".repeat(64) } } };
     assert.throws(() => renderStack(old), /longTermStore\.release\.version: 0\.37\.0 is below 0\.38\.0, the minimum for --endpoint\.sd-config/);
+  });
+
+  it("every service title is a valid GECOS field for its sysusers.d entry (systemd-sysusers refuses a colon)", () => {
+    // Those whose package creates the user (Prometheus, mtail) get no entry.
+    for (const service of serviceList.filter((s) => !s.systemd.packageOwnsUser)) assert.doesNotMatch(service.title, /[:\n]/, service.name);
+    assert.throws(() => renderSysusers("x", "A: b"), /is not a valid GECOS field/);
   });
 
   it("refuses what cannot work, naming the key", () => {
