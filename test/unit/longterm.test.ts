@@ -10,9 +10,10 @@ import { remoteWritePasswordProblems } from "../../model/remoteWrite";
 import { secretProblem } from "../../model/secrets";
 import type { StackSpec } from "../../model/spec";
 import { renderStack } from "../../render/index";
+import { stackOutputs } from "../../render/outputs";
 import { renderPrometheusConfig } from "../../render/prometheus";
 import { renderSysusers, scrapeTargetAllowList, strictHardeningLines } from "../../render/systemd";
-import { serviceList, services } from "../../model/services/index";
+import { serviceList, services, type ServiceDescription } from "../../model/services/index";
 import { ValidationErrors } from "../../validate/errors";
 import { minimalConfig } from "../fixtures/config";
 import { fixtureSpec, fixtureSpecWithStore, fixtureThanosPin } from "../fixtures/spec";
@@ -166,6 +167,12 @@ describe("longTermStore: Thanos receive and query on the monitoring host", () =>
     );
   });
 
+  it("the ssh tunnel output forwards Thanos Query's port too", () => {
+    const spec = fixtureSpecWithStore();
+    assert.match(stackOutputs(spec, spec.target).sshTunnel ?? "", /-L 10904:127\.0\.0\.1:10904/);
+    assert.doesNotMatch(stackOutputs(fixtureSpec(), fixtureSpec().target).sshTunnel ?? "", /10904/);
+  });
+
   it("renders the units for the pinned version under either installMethod", () => {
     const upstream = renderStack({ ...fixtureSpecWithStore(), installMethod: "upstream", releases: { nginxExporter: { version: "0.11.0", sha256: "b".repeat(64) } } } as StackSpec);
     assert.match(upstream["services/thanosQuery/etc/systemd/system/thanos-query.service"] ?? "", /Description=Thanos Query, the long-term store's query API 0\.42\.5 \(upstream release\)/);
@@ -175,7 +182,7 @@ describe("longTermStore: Thanos receive and query on the monitoring host", () =>
 
   it("every service title is a valid GECOS field for its sysusers.d entry (systemd-sysusers refuses a colon)", () => {
     // Those whose package creates the user (Prometheus, mtail) get no entry.
-    for (const service of serviceList.filter((s) => !s.systemd.packageOwnsUser)) assert.doesNotMatch(service.title, /[:\n]/, service.name);
+    for (const service of (serviceList as readonly ServiceDescription[]).filter((s) => !s.systemd.packageOwnsUser)) assert.doesNotMatch(service.title, /[:\n]/, service.name);
     assert.throws(() => renderSysusers("x", "A: b"), /is not a valid GECOS field/);
   });
 
