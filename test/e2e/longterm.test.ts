@@ -97,6 +97,7 @@ test("up installs Thanos from the mirror and runs receive and query as their own
     assert.deepEqual({ active: state.active, enabled: state.enabled }, { active: "active", enabled: "enabled" }, unit);
     assert.equal((await host.exec(`systemctl show -p User --value ${unit}`)).stdout.trim(), user);
     const exposure = Number(/Overall exposure level for \S+: ([\d.]+)/.exec((await host.exec(`systemd-analyze security ${unit} 2>&1`)).stdout)?.[1]);
+    timings.add(`exposure ${unit} (bound 2.0)`, exposure.toFixed(1));
     assert.ok(exposure <= 2.0, `${unit}: systemd-analyze security exposure ${exposure} (bound 2.0)`);
   }
   assert.equal((await host.exec("stat -c '%U %a' /var/lib/thanos/receive")).stdout.trim().split(" ")[0], "thanos-receive");
