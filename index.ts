@@ -3,7 +3,8 @@ import { accessSync, constants, readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringStack } from "./components/monitoringStack";
 import { HostKey } from "./providers/hostKey";
-import { configFromPulumi, hostSecretKeys, parseStackConfig } from "./model/config";
+import { configFromPulumi, hostSecretKeys, parseStackConfig, projectName } from "./model/config";
+import { remoteWritePasswordProblems, remoteWritePasswordsKey } from "./model/remoteWrite";
 import { normalizeSecret } from "./model/secrets";
 import type { SecretName, StackSpec } from "./model/spec";
 import { stackOutputs } from "./render/outputs";
@@ -51,6 +52,8 @@ const outputs = stackOutputs(spec, target);
 export const prometheusUrl = stack.prometheusUrl;
 export const alertmanagerUrl = stack.alertmanagerUrl;
 export const grafanaUrl = stack.grafanaUrl;
+/** Thanos Query's HTTP API (Prometheus' API over the long-term store), when the stack has one. */
+export const longTermStoreUrl = stack.longTermStoreUrl;
 /** Dashboard uid -> its URL (`<grafanaUrl>d/<uid>`). */
 export const dashboardUrls = outputs.dashboardUrls;
 /** Run this where `pulumi` runs to reach the loopback URLs above (services listen on the host's loopback only). */
@@ -118,6 +121,11 @@ function checkDeployable(spec: StackSpec): void {
         errors.push(new ValidationError("config", key, "not set: Grafana would run with its built-in defaults (pulumi config set --secret)"));
       }
     }
+  }
+  // The receivers' passwords: one for each receiver with basicAuth, none for another name (never a value in a message).
+  if ((spec.remoteWrite ?? []).some((r) => r.basicAuth !== undefined) && spec.secretsSet.includes("remoteWritePasswords")) {
+    const value = pulumi.runtime.allConfig()[`${projectName}:${remoteWritePasswordsKey}`] ?? "";
+    for (const p of remoteWritePasswordProblems(spec.remoteWrite ?? [], value)) errors.push(new ValidationError("config", p.path, p.message));
   }
   if (errors.length > 0) throw new ValidationErrors(errors);
 }

@@ -26,6 +26,9 @@ import { BackupMonitor } from "./monitors";
 import { ContractPipeline } from "./contractPipeline";
 import { contractToolNames, resolveContractTool } from "../model/contractPipeline";
 import { Prometheus } from "./prometheus";
+import { LongTermStore } from "./longTermStore";
+import { resolveThanosRelease } from "../model/longTermStore";
+import { remoteWritePasswordNames } from "../render/remoteWrite";
 import type { PackagedServiceName } from "../render/systemd";
 
 export interface MonitoringStackArgs {
@@ -67,7 +70,7 @@ function portOf(service: string): number {
 }
 
 /** The catalog services with a component class of their own (secrets, extra files, their resource types kept). */
-const withOwnComponent: Readonly<Record<string, true>> = { prometheus: true, alertmanager: true, grafana: true, nodeExporter: true, mysqlExporter: true, redisExporter: true, nginxExporter: true, pushgateway: true, mtail: true };
+const withOwnComponent: Readonly<Record<string, true>> = { prometheus: true, alertmanager: true, grafana: true, nodeExporter: true, mysqlExporter: true, redisExporter: true, nginxExporter: true, pushgateway: true, mtail: true, thanosReceive: true, thanosQuery: true };
 
 /**
  * The web auth every service with a web config gets, when spec.webAuth is on: the password's bcrypt
@@ -99,6 +102,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
   public readonly prometheusUrl?: string;
   public readonly alertmanagerUrl?: string;
   public readonly grafanaUrl?: string;
+  /** The long-term store (longTermStore.engine thanos): Thanos receive and query. */
+  public readonly longTermStore?: LongTermStore;
+  /** Thanos Query's HTTP API, when the stack has a long-term store. */
+  public readonly longTermStoreUrl?: string;
   /** Where the other services' endpoints are (Docker target: published ports; node exporter on the network's gateway). */
   public readonly serviceUrls?: pulumi.Output<Record<string, string>>;
 
@@ -164,6 +171,21 @@ export class MonitoringStack extends pulumi.ComponentResource {
       );
       this.alertmanagerUrl = this.alertmanager.url;
     }
+    // The long-term store runs on the monitoring host: this is the one place that decides which host
+    // (its receiver's and querier's addresses in prometheus.yml and Grafana's datasource follow it).
+    if (spec.longTermStore?.engine === "thanos") {
+      this.longTermStore = new LongTermStore(
+        `${name}-long-term-store`,
+        {
+          ...host,
+          release: resolveThanosRelease(spec.longTermStore, spec.releaseMirror),
+          hostFiles: { receive: hostFilesUnder(files, "services/thanosReceive"), query: hostFilesUnder(files, "services/thanosQuery") },
+          purgeOnDestroy: spec.purgeOnDestroy,
+        },
+        child,
+      );
+      this.longTermStoreUrl = this.longTermStore.queryUrl;
+    }
     if (enabled("prometheus")) {
       this.prometheus = new Prometheus(
         `${name}-prometheus`,
@@ -174,9 +196,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
           config: renderedFile(files, "prometheus/prometheus.yml"),
           ruleFiles: filesUnder(files, "prometheus/rules"),
           ...(webAuth ? { webPassword: secrets.webPassword } : {}),
+          remoteWritePasswords: remoteWritePasswordNames(spec).length > 0 ? { names: remoteWritePasswordNames(spec), secret: secrets.remoteWritePasswords } : undefined,
           // Prometheus sends to Alertmanager: its service starts once Alertmanager's runs. Only the
           // service waits: Alertmanager's web config waits for Prometheus' promtool (no cycle).
-          startAfter: this.alertmanager ? [this.alertmanager.service] : [],
+          startAfter: [...(this.alertmanager ? [this.alertmanager.service] : []), ...(this.longTermStore ? [this.longTermStore.receive] : [])],
         },
         child,
       );
@@ -210,6 +233,6 @@ export class MonitoringStack extends pulumi.ComponentResource {
       const tools = spec.contracts.checks ? contractToolNames.map((tool) => resolveContractTool(tool, { mirror: spec.releaseMirror, pins: spec.contracts.tools })) : [];
       new ContractPipeline(`${name}-contract-pipeline`, { ...host, files: hostFilesUnder(files, "contracts"), tools, formerContractMonitorName: `${name}-contract-monitor` }, { ...child, dependsOn: [nodeExporter] });
     }
-    this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl });
+    this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl, longTermStoreUrl: this.longTermStoreUrl });
   }
 }

@@ -5,6 +5,7 @@ import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
 import { serviceFile, services } from "../model/services/index";
 import { hostPaths } from "../render/systemd";
+import { parseRemoteWritePasswords, remoteWritePasswordFile } from "../model/remoteWrite";
 import { prometheusWebPasswordFile } from "../render/webConfig";
 import { hostFile, hostService, serviceBase, roleFromFileName, type ServiceComponentArgs } from "./common";
 
@@ -17,6 +18,12 @@ export interface PrometheusArgs extends ServiceComponentArgs {
   readonly purgeOnDestroy?: boolean;
   /** The web auth password (secret webPassword), written to `basic_auth.password_file` (0640 root:prometheus). @default none */
   readonly webPassword?: pulumi.Input<string>;
+  /**
+   * The remote_write receivers' passwords (render/remoteWrite.ts remoteWritePasswordNames): each
+   * receiver's from the secret remoteWritePasswords (a JSON object by name), written to its
+   * `password_file` (0640 root:prometheus) before the config naming it. @default none
+   */
+  readonly remoteWritePasswords?: { readonly names: readonly string[]; readonly secret: pulumi.Input<string> | undefined };
   /** What its service starts after: Alertmanager's service, which it sends to. @default [] */
   readonly startAfter?: pulumi.Input<pulumi.Resource>[];
 }
@@ -40,6 +47,25 @@ export class Prometheus extends pulumi.ComponentResource {
       args.webPassword === undefined
         ? []
         : [hostFile(this, name, "secret-web-password", { connection: args.connection, path: prometheusWebPasswordFile, content: pulumi.secret(args.webPassword), mode: "0640", owner: "root", group: "prometheus" }, base.ready)];
+    const rw = args.remoteWritePasswords;
+    if (rw && rw.secret === undefined) throw new Error("remoteWritePasswords: a remoteWrite receiver has basicAuth but the secret is not given to Prometheus");
+    const remoteWritePasswords = (rw?.names ?? []).map((receiver) =>
+      hostFile(
+        this,
+        name,
+        `secret-remote-write-${receiver}`,
+        {
+          connection: args.connection,
+          path: remoteWritePasswordFile(receiver),
+          // model/config.ts checked that the secret has this receiver's password; the value never leaves the Output.
+          content: pulumi.secret(rw?.secret as pulumi.Input<string>).apply((value) => parseRemoteWritePasswords(value)[receiver] ?? ""),
+          mode: "0640",
+          owner: "root",
+          group: "prometheus",
+        },
+        base.ready,
+      ),
+    );
     this.ruleFiles = Object.fromEntries(
       Object.keys(args.ruleFiles)
         .sort()
@@ -60,7 +86,7 @@ export class Prometheus extends pulumi.ComponentResource {
       name,
       "config",
       { connection: args.connection, path: hostPaths.prometheusConfig, content: args.config, mode: "0644", validate: serviceFile(services.prometheus, "config").validate },
-      [...base.ready, ...password, ...Object.values(this.ruleFiles)],
+      [...base.ready, ...password, ...remoteWritePasswords, ...Object.values(this.ruleFiles)],
     );
     const reloadFiles = { config: this.config, ...Object.fromEntries(Object.entries(this.ruleFiles).map(([file, f]) => [`rules/${file}`, f])) };
     // Its own web config is checked by its own promtool.

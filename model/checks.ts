@@ -12,6 +12,8 @@ import type { StackSpec } from "./spec";
 import { show } from "./configSchema";
 import { activeRuleGroups, buildRuleGroups } from "../rules/index";
 import { ValidationError } from "../validate/errors";
+import { longTermStoreJobs, thanosRelease } from "./longTermStore";
+import { remoteWriteProblems } from "./remoteWrite";
 
 /** One problem: the key path and the message after it. */
 export interface CheckProblem {
@@ -39,10 +41,32 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
   checkListen(spec, fail);
   checkContracts(spec, fail);
   if (checkThresholdScenarios(spec, fail)) checkRangesAgainstScrapeInterval(spec, fail);
+  for (const p of remoteWriteProblems(spec.remoteWrite ?? [], spec.longTermStore, context.secretKeysSet)) fail(p.path, p.message);
+  checkLongTermStore(spec, fail);
   if (spec.target.kind === "docker" && spec.jobs.mtail?.enabled) {
     fail("jobs.mtail.enabled", "mtail reads the host's log files, which a Docker target does not manage: run it on an SSH host (on a Docker target it is off by default)");
   }
   return problems;
+}
+
+/**
+ * The long-term store: its jobs follow it (their being enabled installs its services), its Thanos
+ * release is pinned with a sha256 (never installed unverified), it runs on an SSH host (not built for a
+ * Docker target yet), and it needs Prometheus, which feeds it.
+ */
+function checkLongTermStore(spec: StackSpec, fail: Fail): void {
+  const on = spec.longTermStore?.engine === "thanos";
+  for (const job of longTermStoreJobs) {
+    const enabled = spec.jobs[job]?.enabled === true;
+    if (enabled && !on) fail(`jobs.${job}.enabled`, "runs the long-term store's service: set longTermStore.engine: thanos instead (the job follows it)");
+    if (!enabled && on) fail(`jobs.${job}.enabled`, "is the long-term store's service, which longTermStore.engine: thanos needs: leave it out (the job follows the store)");
+  }
+  if (!on) return;
+  if (spec.target.kind === "docker") fail("longTermStore.engine", "thanos runs on an SSH host; the Docker target has no long-term store yet");
+  if (!spec.jobs.prometheus.enabled) fail("longTermStore.engine", "thanos is fed by Prometheus' remote_write: enable jobs.prometheus");
+  if (spec.longTermStore?.release === undefined && thanosRelease.sha256 === undefined) {
+    fail("longTermStore.release", `needed with engine thanos: no sha256 is pinned for thanos ${thanosRelease.version} (model/longTermStore.ts has none confirmed): set {version, sha256} of its linux-amd64 tarball`);
+  }
 }
 
 /** The contract pipeline runs its tools only when each is pinned with a sha256 (never installed unverified). */

@@ -14,6 +14,7 @@ import { configSchema, configShape, show, type ParsedConfig } from "./configSche
 export { defaultBackupKinds, defaultLoggingPrograms } from "./configSchema";
 import { parseMemoryBytes } from "./dockerReference";
 import type { JobName } from "./jobs";
+import { longTermStoreJobs } from "./longTermStore";
 import { secretProblem, type SecretKey } from "./secrets";
 import type { ContainerLimits, DockerTargetSpec, JobSettings, SecretName, ServiceName, StackSpec, TargetSpec } from "./spec";
 import type { Thresholds } from "../rules/config";
@@ -31,6 +32,7 @@ export const hostSecretKeys: readonly SecretName[] = [
   "slackWebhookUrl",
   "smtpPassword",
   "webPassword",
+  "remoteWritePasswords",
 ];
 
 /** Every secret config key: the host secrets, the SSH key Pulumi itself uses and the Docker target's TLS material. */
@@ -181,7 +183,7 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     installMethod: parsed.installMethod,
     releaseMirror: parsed.releaseMirror.replace(/\/+$/, ""),
     releases: Object.fromEntries(Object.entries(parsed.releases).filter(([, v]) => v !== undefined)),
-    jobs: hostOnlyJobsOff(parsed.jobs as unknown as Record<JobName, JobSettings>, config),
+    jobs: longTermStoreJobsOn(hostOnlyJobsOff(parsed.jobs as unknown as Record<JobName, JobSettings>, config), parsed.longTermStore.engine === "thanos", config),
     scrapeInterval: parsed.scrapeInterval,
     evaluationInterval: parsed.evaluationInterval,
     retention: parsed.retention,
@@ -200,6 +202,8 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     webAuth: { enabled: isSet(config.webPassword), username: parsed.webAuth.username },
     listen: { address: parsed.listen.address, sources: [...parsed.listen.sources] },
     packageVersions: Object.fromEntries(Object.entries({ ...debianPackageVersions, ...parsed.packageVersions }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    remoteWrite: parsed.remoteWrite.map((r) => withoutUndefined({ ...r, ...(r.queue ? { queue: withoutUndefined(r.queue) } : {}), ...(r.writeRelabel ? { writeRelabel: r.writeRelabel.map((rule) => withoutUndefined(rule)) } : {}) })),
+    longTermStore: withoutUndefined(parsed.longTermStore),
   };
   const secretKeysSet = secretKeys.filter((key) => isSet(config[key]));
   for (const p of crossFieldProblems(spec, { secretKeysSet })) errors.push(new ValidationError(subject, p.path, p.message));
@@ -216,6 +220,20 @@ function hostOnlyJobsOff(jobs: Record<JobName, JobSettings>, raw: Record<string,
   const given = (raw.jobs as Record<string, { enabled?: unknown } | undefined> | undefined)?.mtail?.enabled;
   if (target?.docker === undefined || given !== undefined || jobs.mtail === undefined) return jobs;
   return { ...jobs, mtail: { ...jobs.mtail, enabled: false } };
+}
+
+/**
+ * The long-term store's jobs (thanos_receive, thanos_query) follow the store: their being enabled puts
+ * its services on the host. Given explicitly, model/checks.ts refuses a value other than the store's.
+ */
+function longTermStoreJobsOn(jobs: Record<JobName, JobSettings>, storeOn: boolean, raw: Record<string, unknown>): Record<JobName, JobSettings> {
+  const given = raw.jobs as Record<string, { enabled?: unknown } | undefined> | undefined;
+  const out = { ...jobs };
+  for (const job of longTermStoreJobs) {
+    if (out[job] === undefined || given?.[job]?.enabled !== undefined) continue;
+    out[job] = { ...out[job], enabled: storeOn };
+  }
+  return out;
 }
 
 /** Errors in key order of the config, so related problems stand together. */

@@ -260,7 +260,7 @@ const jobs = doc(
         job.name,
         z
           .strictObject({
-            enabled: doc(bool().default(job.planned !== true), { description: "scrape it (and run its alerts)", defaultText: "true; false for the planned task_service, message_service, goctl_generation, and for mtail on a Docker target" }),
+            enabled: doc(bool().default(job.planned !== true), { description: "scrape it (and run its alerts)", defaultText: "true; false for the planned task_service, message_service, goctl_generation, for mtail on a Docker target, and for thanos_receive, thanos_query unless longTermStore.engine is thanos" }),
             targets: doc(z.array(hostPort()).default([`127.0.0.1:${job.portNumber}`]), { description: "host:port targets, at least one when enabled, none twice", defaultText: "127.0.0.1:<the job's port>" }),
           })
           .prefault({}),
@@ -460,6 +460,102 @@ const releaseMirror = checked(url(), "http(s) URL without credentials, query or 
   return undefined;
 });
 
+// ---- remote_write and the long-term store (model/remoteWrite.ts, model/longTermStore.ts) ---------
+
+/** A Prometheus label name (model.LabelName.IsValid). */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** What Prometheus accepts as a target_label of replace/lowercase/uppercase, and as labelmap's replacement (relabel.relabelTarget). */
+const RELABEL_TARGET = /^(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+$/;
+/** Relabel actions of Prometheus 2.42 (the oldest we run; keepequal/dropequal since 2.41, lowercase/uppercase since 2.36). */
+export const relabelActions = ["replace", "keep", "drop", "hashmod", "labelmap", "labeldrop", "labelkeep", "lowercase", "uppercase", "keepequal", "dropequal"] as const;
+
+/**
+ * Why Prometheus' Go regexp (RE2, anchored as `^(?:re)$`) would refuse `re`, or undefined. JavaScript's
+ * engine compiles a superset: lookaround and backreferences, which RE2 refuses, are refused here too.
+ */
+export function relabelRegexProblem(re: string): string | undefined {
+  if (/\(\?[=!]|\(\?<[=!]/.test(re)) return `${show(re)} uses lookaround, which Prometheus' RE2 regexps do not have`;
+  if (/\\[1-9]/.test(re)) return `${show(re)} uses a backreference, which Prometheus' RE2 regexps do not have`;
+  try {
+    new RegExp(`^(?:${re})$`, "u");
+  } catch (e) {
+    return `${show(re)} is not a regular expression: ${(e as Error).message}`;
+  }
+  return undefined;
+}
+
+/** One write_relabel_configs entry, with Prometheus' own rules (relabel.Config.UnmarshalYAML) per action. */
+const relabelRule = checked(
+  z.strictObject({
+    sourceLabels: doc(z.array(text(LABEL_NAME, "a label name")).optional(), { description: "source_labels: labels whose values are joined by separator" }),
+    separator: doc(checked(z.string(), "any string", () => undefined).optional(), { description: "separator", defaultText: ";" }),
+    regex: doc(checked(z.string(), "an RE2 regular expression (anchored)", relabelRegexProblem).optional(), { description: "regex matched against the joined value", defaultText: "(.*)" }),
+    targetLabel: doc(checked(z.string(), "a label name, or a $group reference (replace, lowercase, uppercase)", () => undefined).optional(), { description: "target_label (per action, below)" }),
+    replacement: doc(checked(z.string(), "any string; a label name for labelmap", () => undefined).optional(), { description: "replacement", defaultText: "$1" }),
+    modulus: doc(numeric("a whole number above 0", (n) => (Number.isInteger(n) && n > 0 ? undefined : `${show(n)} is not a whole number above 0`)).optional(), { description: "modulus (hashmod)" }),
+    action: doc(z.enum(relabelActions).default("replace"), { description: "action" }),
+  }),
+  "as Prometheus requires per action",
+  (r) => {
+    const target = r.targetLabel ?? "";
+    if (["replace", "hashmod", "lowercase", "uppercase", "keepequal", "dropequal"].includes(r.action) && target === "") return `action ${r.action} needs targetLabel`;
+    if (["replace", "lowercase", "uppercase"].includes(r.action) && !RELABEL_TARGET.test(target)) return `targetLabel ${show(target)} is not a label name (or a $group reference)`;
+    if (["hashmod", "keepequal", "dropequal"].includes(r.action) && !LABEL_NAME.test(target)) return `targetLabel ${show(target)} is not a label name`;
+    if (r.action === "hashmod" && r.modulus === undefined) return "action hashmod needs modulus";
+    if (["lowercase", "uppercase"].includes(r.action) && r.replacement !== undefined && r.replacement !== "$1") return `action ${r.action} takes no replacement`;
+    if (["keepequal", "dropequal"].includes(r.action) && (r.regex !== undefined || r.modulus !== undefined || r.separator !== undefined || r.replacement !== undefined)) {
+      return `action ${r.action} takes only sourceLabels and targetLabel`;
+    }
+    if (["labeldrop", "labelkeep"].includes(r.action) && (r.sourceLabels !== undefined || r.targetLabel !== undefined || r.modulus !== undefined || r.separator !== undefined || r.replacement !== undefined)) {
+      return `action ${r.action} takes only regex (matched against label names)`;
+    }
+    if (r.action === "labelmap" && r.replacement !== undefined && !RELABEL_TARGET.test(r.replacement)) return `replacement ${show(r.replacement)} is not a label name (or a $group reference)`;
+    if (["keep", "drop"].includes(r.action) && r.sourceLabels === undefined) return `action ${r.action} needs sourceLabels`;
+    return undefined;
+  },
+);
+
+/** A remote_write receiver's URL: http(s), no credentials in it (they would sit in prometheus.yml, world-readable). */
+const remoteWriteUrl = checked(url(), "an http(s) URL without credentials or fragment", (v) => {
+  const u = new URL(v);
+  if (u.username !== "" || u.password !== "") return `${show(v)} carries credentials: prometheus.yml is readable by every user of the host; use basicAuth and the secret remoteWritePasswords`;
+  if (u.hash !== "") return `${show(v)} has a fragment, which is never sent`;
+  return undefined;
+});
+
+const remoteWrite = z
+  .array(
+    z.strictObject({
+      url: doc(remoteWriteUrl, { description: "the receiver's remote-write endpoint (Thanos receive: http://<host>:19291/api/v1/receive)" }),
+      name: doc(text(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and -").optional(), { description: "name in Prometheus' remote-storage metrics (remote_name) and the key of its password in remoteWritePasswords; required with basicAuth; unique" }),
+      basicAuth: doc(
+        z.strictObject({ username: doc(text(/^[^:\s]+$/, "a user name (no spaces or colons)"), { description: "basic auth user" }) }).optional(),
+        { description: "basic auth; the password is remoteWritePasswords.<name>, written to a 0640 root:prometheus file (password_file)" },
+      ),
+      queue: doc(
+        z
+          .strictObject({
+            capacity: doc(numeric("a whole number above 0", (n) => (Number.isInteger(n) && n > 0 ? undefined : `${show(n)} is not a whole number above 0`)).optional(), { description: "samples buffered per shard (capacity)", defaultText: "Prometheus' (2500 in 2.42)" }),
+            maxShards: doc(numeric("a whole number above 0", (n) => (Number.isInteger(n) && n > 0 ? undefined : `${show(n)} is not a whole number above 0`)).optional(), { description: "max_shards", defaultText: "Prometheus' (200)" }),
+            maxSamplesPerSend: doc(numeric("a whole number above 0", (n) => (Number.isInteger(n) && n > 0 ? undefined : `${show(n)} is not a whole number above 0`)).optional(), { description: "max_samples_per_send", defaultText: "Prometheus' (500)" }),
+            batchSendDeadline: doc(duration(1, "a batch would be sent at once, unfilled").optional(), { description: "batch_send_deadline", defaultText: "Prometheus' (5s)" }),
+          })
+          .optional(),
+        { description: "queue_config; capacity at least maxSamplesPerSend (a shard sends at most what it holds)" },
+      ),
+      writeRelabel: doc(z.array(relabelRule).optional(), { description: "write_relabel_configs: Prometheus' relabel rules (camelCase keys) applied before sending" }),
+    }),
+  )
+  .default([]);
+
+const longTermStore = z
+  .strictObject({
+    engine: doc(z.enum(["none", "thanos"]).default("none"), { description: "`thanos`: Thanos receive (remote-write receiver, its TSDB on disk) and query (deduplicating on the replica labels) on the monitoring host, Prometheus writing to it and a Grafana datasource for it; `none`: off" }),
+    retention: doc(duration(1, "Thanos would keep samples forever").default("90d"), { description: "how long the store keeps samples (receive's --tsdb.retention)" }),
+    release: doc(releasePin.optional(), { description: "the Thanos release {version, sha256} to install; required with engine thanos (model/longTermStore.ts confirms no sum)" }),
+  })
+  .prefault({});
+
 /** Secrets: presence only here (their values are checked by model/secrets.ts and never enter the spec). */
 const secret = (description: string) => doc(z.string().optional(), { description: `Secret: ${description}` });
 
@@ -472,6 +568,8 @@ export const configShape = {
   releaseMirror: doc(releaseMirror.default(defaultReleaseMirror), { description: "installMethod upstream: base URL of the release tarballs, in GitHub's layout <base>/<owner>/<repo>/releases/download/<tag>/<file>; the sha256 never comes from it" }),
   releases: doc(keyed(releaseServices, releasePin).prefault({}), { description: "installMethod upstream: pins replacing the release of each service description (model/services/); flags are rendered for the pinned version, and a version below the first release that knows a flag we render is an error naming releases.<service>.version and that minimum", placeholder: "<service>", defaultText: "each service's release (model/services/)" }),
   jobs,
+  remoteWrite: doc(remoteWrite, { description: "Prometheus remote_write receivers (any Prometheus-compatible receiver); the long-term store's receiver is added by itself" }),
+  longTermStore: doc(longTermStore, { description: "The stack's own long-term store, off by default" }),
   scrapeInterval: doc(duration(1, "Prometheus would silently use 1m").default("15s"), { description: "Prometheus global scrape_interval" }),
   evaluationInterval: doc(duration(1, "Prometheus would silently use 1m").default("15s"), { description: "Prometheus global evaluation_interval" }),
   retention: doc(duration(1, "Prometheus would silently use 15d").default("15d"), { description: "TSDB retention (--storage.tsdb.retention.time)" }),
@@ -528,6 +626,7 @@ export const configShape = {
   dockerTlsCa: secret("Docker target over tcp://: CA certificate of the engine, PEM"),
   dockerTlsCert: secret("Docker target over tcp://: client certificate, PEM"),
   dockerTlsKey: secret("Docker target over tcp://: client key, PEM"),
+  remoteWritePasswords: secret('passwords of the remoteWrite receivers with basicAuth, a JSON object by receiver name (`pulumi config set --secret remoteWritePasswords \'{"backup":"..."}\'`); each one line'),
 };
 
 /** The whole config. Unknown top-level keys are "unknown config key" errors with a suggestion. */

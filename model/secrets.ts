@@ -9,6 +9,7 @@
  * different URL; Grafana and redis_exporter take the value byte for byte as well.
  */
 import type { DockerTlsSecretName, SecretName } from "./spec";
+import { parseRemoteWritePasswords, remoteWritePasswordsKey } from "./remoteWrite";
 
 /** Every secret config key. */
 export type SecretKey = SecretName | DockerTlsSecretName | "sshPrivateKey";
@@ -33,6 +34,15 @@ export function normalizeSecret(key: SecretKey, value: string): string {
 
 /** Why a secret's value cannot be used, or undefined. Never includes the value. */
 export function secretProblem(key: SecretKey, value: string): string | undefined {
+  if (key === remoteWritePasswordsKey && value !== "") {
+    try {
+      parseRemoteWritePasswords(value);
+    } catch (e) {
+      // The message names the key (and a receiver name), never a value.
+      return (e as Error).message.replace(`${remoteWritePasswordsKey}: `, "");
+    }
+    return undefined;
+  }
   if (!singleLineSecrets.includes(key)) return undefined;
   const trimmed = value.replace(/[\r\n]+$/, "");
   if (/[\r\n]/.test(trimmed)) return "has a line break inside; it must be one line (trailing line breaks are removed, inner ones cannot be)";

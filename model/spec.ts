@@ -11,9 +11,11 @@ import type { Thresholds } from "../rules/config";
 import type { ContractTool } from "./contractPipeline";
 import type { ReleasePin, ReleaseService } from "./releases";
 import type { CatalogServiceName } from "./services/index";
+import type { RemoteWriteSpec } from "./remoteWrite";
+import type { LongTermStoreSpec } from "./longTermStore";
 
 /** The secrets a stack may hold, by their Pulumi config key. */
-export type SecretName = "smtpPassword" | "slackWebhookUrl" | "grafanaAdminPassword" | "grafanaSecretKey" | "mysqlExporterPassword" | "redisPassword" | "webPassword";
+export type SecretName = "smtpPassword" | "slackWebhookUrl" | "grafanaAdminPassword" | "grafanaSecretKey" | "mysqlExporterPassword" | "redisPassword" | "webPassword" | "remoteWritePasswords";
 
 /** Secrets of the Docker target's `tcp://` TLS connection (PEM). */
 export type DockerTlsSecretName = "dockerTlsCa" | "dockerTlsCert" | "dockerTlsKey";
@@ -266,4 +268,8 @@ export interface StackSpec {
   readonly purgeOnDestroy: boolean;
   /** Debian package -> pinned version: model/packageVersions.ts with this stack's `packageVersions` over it. */
   readonly packageVersions: Readonly<Record<string, string>>;
+  /** Prometheus' remote_write receivers (the long-term store's own is added by render/remoteWrite.ts). @default [] */
+  readonly remoteWrite?: readonly RemoteWriteSpec[];
+  /** The stack's own long-term store. @default off (model/longTermStore.ts noLongTermStore) */
+  readonly longTermStore?: LongTermStoreSpec;
 }

@@ -4,6 +4,7 @@
  */
 import { dashboards as allDashboards, type WinyxDashboard } from "../dashboards";
 import { prometheusDatasource } from "../dashboards/common";
+import { longTermStoreDatasources } from "./longTermStore";
 import { ports } from "../model/ports";
 import type { JobName } from "../model/jobs";
 import { parentDir, serviceFile, services } from "../model/services/index";
@@ -140,6 +141,8 @@ function renderDatasources(spec: StackSpec): string {
         // Web auth: Grafana expands $__file{} in provisioning files; the password stays in its 0640 file.
         ...(spec.webAuth.enabled ? { basicAuth: true, basicAuthUser: spec.webAuth.username, secureJsonData: { basicAuthPassword: `$__file{${grafanaWebPasswordFile}}` } } : {}),
       },
+      // The long-term store's querier (render/longTermStore.ts), when the stack has one.
+      ...longTermStoreDatasources(spec),
     ],
   })}`;
 }

@@ -54,6 +54,8 @@ export function stackOutputs(spec: StackSpec, target: TargetSpec): StackOutputs 
     ...(spec.jobs.prometheus.enabled ? [ports.prometheus] : []),
     ...(spec.jobs.alertmanager.enabled ? [ports.alertmanager] : []),
     ports.grafana,
+    // The long-term store's query API (Thanos Query), where the stack has one.
+    ...(spec.longTermStore?.engine === "thanos" ? [ports.thanosQueryHttp] : []),
   ];
   return {
     ...(spec.jobs.prometheus.enabled ? { prometheusUrl: local(ports.prometheus) } : {}),

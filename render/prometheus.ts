@@ -10,6 +10,7 @@ import { stackAddresses } from "./addresses";
 import { serviceList, type ServiceDescription } from "../model/services/index";
 import { prometheusWebPasswordFile } from "./webConfig";
 import { toYaml } from "./yaml";
+import { renderRemoteWrite } from "./remoteWrite";
 
 /** The scrape jobs of services that read a web config: with web auth on, Prometheus logs in to them. */
 const authenticatedJobs: ReadonlySet<string> = new Set((serviceList as readonly ServiceDescription[]).flatMap((s) => (s.webConfig && s.job ? [s.job.name] : [])));
@@ -57,6 +58,8 @@ export function renderPrometheusConfig(spec: StackSpec): string {
     alerting: { alertmanagers: [{ ...basicAuth(spec), static_configs: [{ targets: [stackAddresses(spec).serviceAddress("alertmanager")] }] }] },
     rule_files: [ruleFilesGlob],
     scrape_configs: enabled.map((job) => scrapeConfig(spec, job)),
+    // The stack's receivers and its long-term store's (render/remoteWrite.ts).
+    ...renderRemoteWrite(spec),
   };
   const disabled = allJobs.filter((job) => !spec.jobs[job.name as JobName].enabled).map((job) => job.name);
   return (

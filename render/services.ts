@@ -6,6 +6,7 @@
  * renderStack keeps them under `services/<service>/`.
  */
 import { releaseBinDir, releaseInstallRoot } from "../model/releases";
+import { noLongTermStore, thanosVersion } from "../model/longTermStore";
 import { serviceEnabled, serviceList, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 import { aptRepositoryCheckPath, aptSourcePath, grafanaRepository, renderAptRepositoryCheck, renderAptSource } from "./apt";
@@ -50,6 +51,14 @@ export function releasePaths(spec: Pick<StackSpec, "releases">, service: Service
  */
 export function renderServiceHostFiles(spec: StackSpec, service: ServiceDescription): Record<string, string> {
   const files: Record<string, string> = {};
+  if (service.systemd.releaseOnly) {
+    // No package: our whole unit, for the release the component that owns it installs (the long-term store's Thanos).
+    const running = thanosVersion(spec.longTermStore ?? noLongTermStore);
+    const install = { binary: service.systemd.binary, installDir: `${releaseInstallRoot}/thanos-${running.version}`, version: running.version, versionKey: running.key };
+    files[unitPath(releaseUnit(service))] = renderReleaseUnit(spec, service, install, dropInOptions(spec, service));
+    files[sysusersPath(service.user)] = renderSysusers(service.user, service.title);
+    return files;
+  }
   const upstream = spec.installMethod === "upstream" && service.release !== undefined;
   if (service.systemd.commandLine) {
     if (upstream) files[unitPath(releaseUnit(service))] = renderReleaseUnit(spec, service, releasePaths(spec, service), dropInOptions(spec, service));

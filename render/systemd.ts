@@ -135,7 +135,7 @@ export function releaseVersion(spec: Pick<StackSpec, "releases">, service: Servi
 
 /** The host paths and stack values a service's flags read (FlagContext for the systemd realization). */
 export function systemdFlagContext(
-  spec: Pick<StackSpec, "retention"> & Partial<Pick<StackSpec, "webAuth" | "listen">>,
+  spec: Pick<StackSpec, "retention"> & Partial<Pick<StackSpec, "webAuth" | "listen" | "longTermStore">>,
   service: ServiceDescription,
   version: string,
   options: { readonly listenHost?: string; readonly shareDir?: string } = {},
@@ -154,7 +154,12 @@ export function systemdFlagContext(
     listen: { host: options.listenHost ?? (service.webConfig ? spec.listen?.address : undefined) ?? defaultListenHost, port },
     paths,
     ...(spec.webAuth?.enabled && service.webConfig ? { webConfig: webConfigPath(service.name) } : {}),
-    stack: { retention: spec.retention, redisAddress: "redis://127.0.0.1:6379", nginxStatusUrl: `http://${nginxStubStatus.listen}${nginxStubStatus.path}` },
+    stack: {
+      retention: spec.retention,
+      redisAddress: "redis://127.0.0.1:6379",
+      nginxStatusUrl: `http://${nginxStubStatus.listen}${nginxStubStatus.path}`,
+      ...(spec.longTermStore ? { longTermRetention: spec.longTermStore.retention } : {}),
+    },
   };
 }
 
@@ -217,15 +222,16 @@ export const defaultExposureBound = 2.0;
 const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]+)$/;
 
 /**
- * The IP allow list of a service that talks to the stack's scrape targets: `localhost` plus their
- * addresses, or undefined when a target is a host name (IPAddressAllow= takes no names).
+ * The IP allow list of a service that talks to the stack's scrape targets (and Prometheus' remote_write
+ * receivers): `localhost` plus their addresses, or undefined when one is a host name (IPAddressAllow= takes no names).
  */
-export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs">): string[] | undefined {
+export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "remoteWrite">>): string[] | undefined {
   const hosts = new Set<string>();
   for (const job of Object.values(spec.jobs)) {
     if (!job.enabled) continue;
     for (const target of job.targets) hosts.add(target.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1"));
   }
+  for (const receiver of spec.remoteWrite ?? []) hosts.add(new URL(receiver.url).hostname.replace(/^\[(.*)\]$/, "$1"));
   const others = [...hosts].filter((h) => h !== "localhost" && !/^127\./.test(h) && h !== "::1").sort();
   if (others.some((h) => !IP_LITERAL.test(h))) return undefined;
   return ["localhost", ...others];
@@ -241,7 +247,7 @@ export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs">): string[] |
  * other users' processes out of reach anyway), ProcSubset=pid (the Go process collector reads /proc/stat),
  * PrivateNetwork (the services serve on the host's network).
  */
-export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "listen">>, service: ServiceDescription): string[] {
+export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "listen" | "remoteWrite">>, service: ServiceDescription): string[] {
   const x = service.systemd.hardening ?? {};
   const lines = [
     "# Strict hardening (render/systemd.ts strictHardeningLines); exceptions below name their reason.",
@@ -271,7 +277,7 @@ export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pic
     const sources = service.webConfig && spec.listen && spec.listen.address !== defaultListenHost ? spec.listen.sources : [];
     const allow = base ? [...base, ...sources.filter((s) => !base.includes(s))] : undefined;
     if (allow) lines.push("IPAddressDeny=any", `IPAddressAllow=${allow.join(" ")}`);
-    else lines.push("# No IP address filter: a scrape target is a host name (IPAddressAllow= takes addresses only).");
+    else lines.push("# No IP address filter: a scrape target or remote_write receiver is a host name (IPAddressAllow= takes addresses only).");
   }
   return lines;
 }
@@ -392,8 +398,12 @@ export function renderUpstreamUnit(spec: StackSpec, name: PackagedServiceName, i
   return renderReleaseUnit(spec, services[name], install, options);
 }
 
-/** A sysusers.d entry: a system user and same-named group with no login shell and no home. */
+/**
+ * A sysusers.d entry: a system user and same-named group with no login shell and no home. Throws when
+ * `description` is no valid GECOS field (systemd-sysusers refuses a colon or a line break in it).
+ */
 export function renderSysusers(user: string, description: string): string {
+  if (/[:\n\r]/.test(description)) throw new Error(`sysusers.d entry of ${user}: ${JSON.stringify(description)} is not a valid GECOS field (no colon or line break)`);
   return `# Managed by winyx-monitoring.\nu ${user} - ${JSON.stringify(description)} - -\n`;
 }
 

@@ -84,6 +84,10 @@ host_images() {
   # The Docker target's tests run stand-ins of the official images, built here (no registry is reachable).
   step "service images for the Docker target (stand-ins of the official images)" bash "$scripts_dir/images.sh" build
 }
-# The Go builds use the CPU, the image build the disk and the Debian mirror: side by side.
-parallel_steps "Pulumi toolchain" pulumi_toolchain "host images" host_images
+long_term_store() {
+  step "Thanos (the optional long-term store) for the validate and e2e tiers" bash "$scripts_dir/build-thanos.sh"
+}
+# The Go builds use the CPU, the image build the disk and the Debian mirror: side by side. Thanos, the longest
+# build (about 12 minutes cold), starts at once beside the Pulumi toolchain's.
+parallel_steps "Pulumi toolchain" pulumi_toolchain "host images" host_images "Thanos" long_term_store
 log "==> set-up complete in $(elapsed "$total_start")"

@@ -44,3 +44,9 @@ ACTIONLINT_VERSION=1.7.12
 GOCTL_VERSION=v1.8.5
 BUF_VERSION=v1.75.0
 OASDIFF_VERSION=v1.37.0
+
+# Thanos, the optional long-term store (model/longTermStore.ts pins the same version; a stack pins its tarball's
+# sha256). Built from Go modules (scripts/build-thanos.sh); its go.mod needs a newer Go than GO_BIN_DIR's, which the
+# go command takes from the module proxy as the toolchain THANOS_GOTOOLCHAIN names.
+THANOS_VERSION=v0.42.5
+THANOS_GOTOOLCHAIN=go1.27.3

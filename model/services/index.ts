@@ -14,12 +14,14 @@ import { nodeExporter } from "./nodeExporter";
 import { prometheus } from "./prometheus";
 import { pushgateway } from "./pushgateway";
 import { redisExporter } from "./redisExporter";
+import { thanosQuery } from "./thanosQuery";
+import { thanosReceive } from "./thanosReceive";
 import type { ServiceDescription } from "./types";
 
 export * from "./types";
 
 /** Every service the stack can run, in catalog order. */
-export const serviceList = [prometheus, alertmanager, grafana, nodeExporter, mysqlExporter, redisExporter, nginxExporter, pushgateway, mtail] as const;
+export const serviceList = [prometheus, alertmanager, grafana, nodeExporter, mysqlExporter, redisExporter, nginxExporter, pushgateway, mtail, thanosReceive, thanosQuery] as const;
 
 type Catalog = (typeof serviceList)[number];
 

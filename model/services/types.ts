@@ -74,6 +74,10 @@ export interface FlagContext {
     readonly redisAddress: string;
     /** nginx-prometheus-exporter's scrape URI (stub_status). */
     readonly nginxStatusUrl: string;
+    /** The long-term store's TSDB retention (Thanos receive's `--tsdb.retention`). @default model/services/thanosReceive.ts longTermDefaults */
+    readonly longTermRetention?: Duration;
+    /** The value of the receiver's replica label. @default model/services/thanosReceive.ts longTermDefaults */
+    readonly receiveReplica?: string;
   };
 }
 
@@ -135,6 +139,11 @@ export interface SystemdRealization {
   readonly debianVersion?: string;
   /** The unit of our own for the upstream release (the upstream project's name, as the prometheus-community roles). */
   readonly upstreamUnit?: string;
+  /**
+   * No distribution package: installed from its upstream release under either installMethod, by the
+   * component that owns it (Thanos receive and query share one binary: components/longTermStore.ts). @default false
+   */
+  readonly releaseOnly?: boolean;
   /** The package creates the user (Debian's `prometheus`, owner of an existing TSDB): no sysusers.d entry with the package. @default false */
   readonly packageOwnsUser?: boolean;
   /** `read-only` for the node exporter, which reports /home's file system. @default "yes" */

@@ -77,6 +77,8 @@ describe("the derived tables", () => {
         "pushgateway:9091",
         "redis:9121",
         "task_service:9096",
+        "thanos_query:10904",
+        "thanos_receive:10902",
         "user_service_api:9101",
         "user_service_rpc:9092",
       ],
@@ -101,7 +103,9 @@ describe("the derived tables", () => {
     for (const service of serviceList) {
       const pin = service.systemd.debianVersion;
       if (pin === undefined) {
-        assert.equal(service.name, "grafana", `${service.name}: only Grafana (not in Debian) has no Debian pin`);
+        // Thanos is in no Debian release: installed from its pinned release only (systemd.releaseOnly).
+        if (service.systemd.releaseOnly) continue;
+        assert.equal(service.name, "grafana", `${service.name}: only Grafana and the release-only Thanos (not in Debian) have no Debian pin`);
         continue;
       }
       assert.equal(debianPackageVersions[service.systemd.package], pin, service.name);
@@ -140,7 +144,8 @@ describe("every description carries what the Docker realization needs", () => {
         assert.match(image.digest, /^sha256:[0-9a-f]{64}$/);
         assert.ok(image.digestSource, "where the digest was found");
       }
-      assert.deepEqual([uid, gid], service.name === "grafana" ? [472, 0] : [65534, 65534]);
+      // Grafana's image runs as 472, Thanos' as 1001 (its Dockerfile's USER), the others as nobody.
+      assert.deepEqual([uid, gid], service.name === "grafana" ? [472, 0] : service.name.startsWith("thanos") ? [1001, 1001] : [65534, 65534]);
       assert.equal(dataDir !== undefined, service.dataDir !== undefined, "a data directory on the host is a volume in the container");
       for (const file of service.files) {
         assert.match(file.path, /^\//, `${file.key}: host path`);
@@ -155,6 +160,8 @@ describe("every description carries what the Docker realization needs", () => {
       const port = ports[service.listenPort as keyof typeof ports];
       // mtail takes the address and the port as two flags.
       if (service.name === "mtail") assert.ok(flags.includes("--address=0.0.0.0") && flags.includes(`--port=${port}`), flags.join(" "));
+      // Thanos calls it --http-address.
+      else if (service.name.startsWith("thanos")) assert.ok(flags.includes(`--http-address=0.0.0.0:${port}`), flags.join(" "));
       else if (service.systemd.commandLine) assert.ok(flags.some((f) => f.endsWith(`web.listen-address=0.0.0.0:${port}`)), flags.join(" "));
     });
   }
@@ -197,7 +204,7 @@ describe("flags rendered for the version that runs", () => {
     }
     assert.deepEqual(
       Object.fromEntries(serviceList.filter((s) => s.systemd.commandLine).map((s) => [s.name, s.systemd.packageVersion])),
-      { prometheus: "2.42.0", alertmanager: "0.25.0", nodeExporter: "1.5.0", mysqlExporter: "0.14.0", redisExporter: "1.45.0", nginxExporter: "0.11.0", pushgateway: "1.5.1", mtail: "3.0.0" },
+      { prometheus: "2.42.0", alertmanager: "0.25.0", nodeExporter: "1.5.0", mysqlExporter: "0.14.0", redisExporter: "1.45.0", nginxExporter: "0.11.0", pushgateway: "1.5.1", mtail: "3.0.0", thanosReceive: "0.42.5", thanosQuery: "0.42.5" },
     );
   });
 

@@ -60,10 +60,11 @@ describe("parseStackConfig defaults", () => {
     assert.equal(spec.purgeOnDestroy, false);
   });
 
-  it("enables every built job on its catalog port and leaves planned jobs disabled", () => {
+  it("enables every built job on its catalog port and leaves planned jobs and the long-term store's (off by default) disabled", () => {
     const spec = parseStackConfig("staging", minimalConfig());
+    const storeJob = (name: string) => name === "thanos_receive" || name === "thanos_query";
     for (const job of allJobs) {
-      assert.deepEqual(spec.jobs[job.name as keyof typeof spec.jobs], { enabled: job.planned !== true, targets: [`127.0.0.1:${job.portNumber}`] }, job.name);
+      assert.deepEqual(spec.jobs[job.name as keyof typeof spec.jobs], { enabled: job.planned !== true && !storeJob(job.name), targets: [`127.0.0.1:${job.portNumber}`] }, job.name);
     }
   });
 
@@ -223,7 +224,7 @@ describe("stack files", () => {
     );
     assert.deepEqual(
       allJobs.filter((j) => !spec.jobs[j.name as keyof typeof spec.jobs].enabled).map((j) => j.name),
-      ["goctl_generation", "message_service", "task_service"],
+      ["goctl_generation", "message_service", "task_service", "thanos_query", "thanos_receive"],
     );
   });
 

@@ -39,7 +39,7 @@ describe("strict hardening of the service units", () => {
     const named = fixtureSpec({ jobs: { ...spec.jobs, mysql: { enabled: true, targets: ["db1.internal:9104"] } } });
     assert.equal(scrapeTargetAllowList(named), undefined);
     const unit = strictHardeningLines(named, services.prometheus);
-    assert.ok(!unit.some((l) => l.startsWith("IPAddressDeny=")) && unit.some((l) => l.startsWith("# No IP address filter: a scrape target is a host name")));
+    assert.ok(!unit.some((l) => l.startsWith("IPAddressDeny=")) && unit.some((l) => l.startsWith("# No IP address filter: a scrape target or remote_write receiver is a host name")));
   });
 
   it("the backup monitor: no network, no address family, the strict system call filter, root only for CAP_DAC_READ_SEARCH", () => {
