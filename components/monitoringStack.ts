@@ -19,6 +19,7 @@ import { renderedFile, type ServiceWebAuth } from "./common";
 import { dockerServices, type ContainerService } from "./docker";
 import { webPasswordHash } from "../render/webConfig";
 import { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
+import { Firewall } from "./firewall";
 import { Grafana } from "./grafana";
 import { HostLogging } from "./hostLogging";
 import { Mtail } from "./mtail";
@@ -203,6 +204,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     );
     this.grafanaUrl = this.grafana.url;
 
+    if (spec.firewall.enabled) new Firewall(`${name}-firewall`, { ...host, files: hostFilesUnder(files, "firewall"), sshPort: spec.firewall.sshPort }, child);
     new HostLogging(`${name}-logging`, { ...host, files: hostFilesUnder(files, "logging") }, child);
     // Both write to node exporter's textfile directory, which its package or release creates.
     if (nodeExporter) {

@@ -10,6 +10,7 @@ import { allJobs } from "./jobs";
 import { releaseJobs, releases, releaseServices } from "./releases";
 import type { StackSpec } from "./spec";
 import { show } from "./configSchema";
+import { firewallProblems } from "./firewall";
 
 /** One problem: the key path and the message after it. */
 export interface CheckProblem {
@@ -36,6 +37,7 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
   checkBackups(spec, fail);
   checkListen(spec, fail);
   checkContracts(spec, fail);
+  for (const [path, message] of firewallProblems(spec)) fail(path, message);
   if (spec.target.kind === "docker" && spec.jobs.mtail?.enabled) {
     fail("jobs.mtail.enabled", "mtail reads the host's log files, which a Docker target does not manage: run it on an SSH host (on a Docker target it is off by default)");
   }

@@ -199,6 +199,11 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     purgeOnDestroy: parsed.purgeOnDestroy,
     webAuth: { enabled: isSet(config.webPassword), username: parsed.webAuth.username },
     listen: { address: parsed.listen.address, sources: [...parsed.listen.sources] },
+    firewall: {
+      enabled: parsed.firewall.enabled,
+      sshPort: parsed.firewall.sshPort ?? (parsed.target.docker === undefined ? (parsed.target.port ?? 22) : 22),
+      allow: Object.fromEntries(Object.entries(parsed.firewall.allow).map(([key, sources]) => [key, [...sources]])),
+    },
     packageVersions: Object.fromEntries(Object.entries({ ...debianPackageVersions, ...parsed.packageVersions }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
   const secretKeysSet = secretKeys.filter((key) => isSet(config[key]));

@@ -9,6 +9,7 @@
  *
  * Messages: each check returns the text after `<key.path>: `; model/config.ts adds the path.
  */
+import { Address4, Address6 } from "ip-address";
 import * as z from "zod";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "./packageVersions";
 import { parseDurationMs, type Duration } from "./duration";
@@ -449,6 +450,47 @@ const releaseMirror = checked(url(), "http(s) URL without credentials, query or 
   return undefined;
 });
 
+/**
+ * An IPv4 or IPv6 address, or a CIDR range whose host bits are zero (parsed by ip-address). nftables
+ * would silently mask `10.0.0.1/8` to `10.0.0.0/8`; a range written that way is more likely a typo.
+ */
+export function cidrProblem(v: string): string | undefined {
+  let address: Address4 | Address6;
+  try {
+    address = v.includes(":") ? new Address6(v) : new Address4(v);
+  } catch {
+    return `${show(v)} is not an IPv4/IPv6 address or CIDR range`;
+  }
+  const network = address.startAddress().correctForm();
+  if (network !== address.correctForm()) return `${show(v)} has host bits set: the range is ${network}/${address.subnetMask}`;
+  return undefined;
+}
+
+const firewall = z
+  .strictObject({
+    enabled: doc(bool().default(false), { description: "an nftables table `inet winyx` on the SSH host: loopback, replies, SSH and the stack's published ports from their sources are accepted, the rest dropped (not on a Docker target)" }),
+    sshPort: doc(port().optional(), {
+      description: "the port sshd answers on, on the host; always accepted (a deploy refuses a ruleset that would not accept the port it deploys through)",
+      defaultText: "target.port",
+    }),
+    allow: doc(
+      z
+        .record(
+          text(/^([a-z][A-Za-z0-9]*|\d{1,5})$/, "a service of the catalog (nodeExporter) or a TCP port number"),
+          z.array(checked(z.string(), "an IPv4/IPv6 address or CIDR range", cidrProblem)),
+        )
+        .default({}),
+      {
+        description:
+          "sources accepted per published service (its listen port) or per TCP port of the host (the proxy's 443, an application); [] accepts none. A published service without an entry accepts listen.sources",
+        placeholder: "<service or port>",
+        valueType: "list of IPv4/IPv6 addresses or CIDR ranges",
+        defaultText: "listen.sources for each published service",
+      },
+    ),
+  })
+  .prefault({});
+
 /** Secrets: presence only here (their values are checked by model/secrets.ts and never enter the spec). */
 const secret = (description: string) => doc(z.string().optional(), { description: `Secret: ${description}` });
 
@@ -505,6 +547,7 @@ export const configShape = {
       .prefault({}),
     { description: "Where the services listen" },
   ),
+  firewall: doc(firewall, { description: "Host firewall (nftables), declared from the port plan" }),
   purgeOnDestroy: doc(bool().default(false), { description: "`pulumi destroy` also deletes the Prometheus TSDB and Grafana data" }),
   webPassword: secret("password of webAuth.username on every endpoint with a web config (stored as a bcrypt hash on the host). One line"),
   smtpPassword: secret("SMTP password for alertmanager.smtpAuthUsername; without it mail is sent unauthenticated. One line (trailing line breaks are removed)"),

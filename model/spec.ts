@@ -68,6 +68,20 @@ export interface ListenSpec {
   readonly sources: readonly string[];
 }
 
+/**
+ * The host firewall (model/firewall.ts, render/firewall.ts): an nftables table of its own on an SSH
+ * target that accepts loopback, replies, SSH and the published ports from their sources, and drops
+ * the rest.
+ */
+export interface FirewallSpec {
+  /** @default false */
+  readonly enabled: boolean;
+  /** The port sshd answers on, on the host: always accepted. @default target.port */
+  readonly sshPort: number;
+  /** Service key or TCP port (as written) -> the sources it accepts. @default {} */
+  readonly allow: Readonly<Record<string, readonly string[]>>;
+}
+
 /** Resource limits of one container (Docker's `--memory` and `--cpus`). */
 export interface ContainerLimits {
   /** Memory limit in bytes. @default none */
@@ -262,6 +276,8 @@ export interface StackSpec {
   readonly webAuth: WebAuthSpec;
   /** Where the services with a web config listen, and who may connect beyond loopback. */
   readonly listen: ListenSpec;
+  /** The host firewall. */
+  readonly firewall: FirewallSpec;
   /** Delete TSDB and Grafana data on destroy. @default false */
   readonly purgeOnDestroy: boolean;
   /** Debian package -> pinned version: model/packageVersions.ts with this stack's `packageVersions` over it. */
