@@ -38,6 +38,7 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
   checkListen(spec, fail);
   checkContracts(spec, fail);
   for (const [path, message] of firewallProblems(spec)) fail(path, message);
+  checkWebTls(spec, fail);
   if (spec.target.kind === "docker" && spec.jobs.mtail?.enabled) {
     fail("jobs.mtail.enabled", "mtail reads the host's log files, which a Docker target does not manage: run it on an SSH host (on a Docker target it is off by default)");
   }
@@ -52,6 +53,14 @@ function checkContracts(spec: StackSpec, fail: Fail): void {
       fail(`contracts.tools.${tool}`, `contracts.checks is on, but no sha256 is pinned for ${tool} ${contractTools[tool].version} (model/contractPipeline.ts has none confirmed): set {version, sha256}, or contracts.checks: false to count changes only`);
     }
   }
+}
+
+/** TLS comes with the web config, which web auth turns on and Prometheus' promtool checks; SSH hosts only. */
+function checkWebTls(spec: StackSpec, fail: Fail): void {
+  if (!spec.webTls.enabled) return;
+  if (!spec.webAuth.enabled) fail("webTls.enabled", "TLS is set in each service's web config, which exists with web auth: set the secret webPassword too");
+  if (spec.target.kind === "docker") fail("webTls.enabled", "not on a Docker target yet: its containers get no web config files (run the stack on an SSH host for TLS)");
+  else if (!spec.jobs.prometheus.enabled) fail("webTls.enabled", "needs the prometheus job: its promtool checks each web config before it goes live");
 }
 
 /** Endpoints beyond loopback only with a password and named sources (issue 11: no open exporter). */

@@ -198,6 +198,7 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     secretsSet: hostSecretKeys.filter((key) => isSet(config[key])),
     purgeOnDestroy: parsed.purgeOnDestroy,
     webAuth: { enabled: isSet(config.webPassword), username: parsed.webAuth.username },
+    webTls: { enabled: parsed.webTls.enabled, names: [...new Set(["127.0.0.1", "localhost", ...(parsed.target.host ? [parsed.target.host] : []), ...parsed.webTls.names])] },
     listen: { address: parsed.listen.address, sources: [...parsed.listen.sources] },
     firewall: {
       enabled: parsed.firewall.enabled,

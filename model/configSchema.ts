@@ -535,6 +535,20 @@ export const configShape = {
       .prefault({}),
     { description: "Basic auth of Prometheus, Alertmanager, the Pushgateway and the node and MySQL exporters (exporter-toolkit web config), on when the secret webPassword is set" },
   ),
+  webTls: doc(
+    z
+      .strictObject({
+        enabled: doc(bool().default(false), {
+          description:
+            "TLS on every endpoint with a web config (exporter-toolkit tls_server_config); its clients (Prometheus, Grafana) trust the stack's CA. Needs webPassword. Certificates: a CA and a server certificate generated and kept in the state as secrets",
+        }),
+        names: doc(z.array(text(/^[A-Za-z0-9.-]+$|^[0-9A-Fa-f:.]+$/, "a DNS name or an IP address")).default([]), {
+          description: "more names in the server certificate, besides 127.0.0.1, localhost and target.host (the names other hosts reach this one by)",
+        }),
+      })
+      .prefault({}),
+    { description: "Encrypted endpoints (issue 11 item 2)" },
+  ),
   listen: doc(
     z
       .strictObject({

@@ -56,6 +56,14 @@ export interface WebAuthSpec {
   readonly username: string;
 }
 
+/** TLS of the services' HTTP endpoints (exporter-toolkit web config `tls_server_config`). */
+export interface WebTlsSpec {
+  /** @default false */
+  readonly enabled: boolean;
+  /** Subject alternative names of the server certificate: 127.0.0.1, localhost, target.host, then webTls.names; deduplicated, in that order. */
+  readonly names: readonly string[];
+}
+
 /**
  * The listen address of the services that read a web config (Prometheus, Alertmanager, the
  * Pushgateway, the node and MySQL exporters); the others (redis, nginx exporters, Grafana) stay on
@@ -274,6 +282,8 @@ export interface StackSpec {
    * `--web.config.file` (the description's `webConfig`): on when the secret `webPassword` is set.
    */
   readonly webAuth: WebAuthSpec;
+  /** TLS on the endpoints with a web config. */
+  readonly webTls: WebTlsSpec;
   /** Where the services with a web config listen, and who may connect beyond loopback. */
   readonly listen: ListenSpec;
   /** The host firewall. */

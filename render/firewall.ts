@@ -6,7 +6,7 @@
  * The ruleset replaces only our table, atomically: `table inet winyx` (creates it empty if missing),
  * `delete table inet winyx`, then the whole table again, all in the one transaction `nft -f` makes of
  * a file. Other tables (Docker's, the distribution's nftables.conf, fail2ban's) are never flushed.
- * A packet must pass every base chain on the input hook, so our chain's `policy drop` drops what it
+ * A packet must pass every base chain on the input hook, so our chain's final `drop` drops what it
  * does not accept even when another table's chain accepts it.
  *
  * Accepted: loopback; replies (conntrack established/related); ICMP and ICMPv6 (IPv6 neighbour
@@ -46,9 +46,13 @@ export function renderFirewallRuleset(spec: Pick<StackSpec, "jobs" | "listen" | 
     'iif "lo" accept',
     "ct state established,related accept",
     "ct state invalid drop",
-    "meta l4proto { icmp, ipv6-icmp } accept",
+    // By number: a minimal host has no /etc/protocols to resolve `ipv6-icmp` (nft -c refuses the name there).
+    'meta l4proto { 1, 58 } accept comment "icmp, ipv6-icmp"',
     `tcp dport ${plan.sshPort} accept comment "ssh"`,
     ...plan.rules.flatMap(ruleLines),
+    // The last rule, not the chain's policy: a hand-flushed table (`nft flush table`) keeps its chains,
+    // and a policy drop there would drop SSH too; without the rules the host is open, not locked out.
+    'drop comment "everything else"',
   ];
   return [
     "#!/usr/sbin/nft -f",
@@ -59,7 +63,7 @@ export function renderFirewallRuleset(spec: Pick<StackSpec, "jobs" | "listen" | 
     "",
     `${table} {`,
     "\tchain input {",
-    "\t\ttype filter hook input priority filter; policy drop;",
+    "\t\ttype filter hook input priority filter; policy accept;",
     ...rules.map((line) => `\t\t${line}`),
     "\t}",
     "}",

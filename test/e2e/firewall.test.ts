@@ -116,7 +116,7 @@ test("up loads the table: SSH still works, the allowed source connects, the othe
   const up = await stack.up();
   timings.add("up with the firewall", up.durationMs);
   const table = await liveTable();
-  assert.match(table, /policy drop;/);
+  assert.match(table, /drop comment "everything else"\s*\}/);
   assert.match(table, new RegExp(`ip saddr ${peerIp.replace(/\./g, "\\.")} tcp dport ${nodeExporterPort} accept`));
   assert.ok(await sshWorks(), "a new SSH login after up");
   assert.equal(await statusFromPeer(), 401, "the peer connects (and is asked for a password)");
@@ -170,6 +170,7 @@ test("a flushed table, then a deleted one, is drift, and up loads it again", { t
 
 test("after a restart of the host, the boot unit has loaded the same table", { timeout: 5 * 60_000 }, async () => {
   const applied = await liveTable();
+  assert.notEqual(applied, "absent", "the table is loaded before the restart");
   restarted = true;
   const started = Date.now();
   await docker("restart", monitor.name);

@@ -102,7 +102,8 @@ describe("firewall plan and ruleset", () => {
     // Created (if missing), deleted and created again: only our table, never `flush ruleset`.
     assert.deepEqual(lines.slice(3, 5), ["table inet winyx", "delete table inet winyx"]);
     assert.ok(!/flush/.test(text), "never flushes");
-    assert.ok(lines.includes("type filter hook input priority filter; policy drop;"));
+    assert.ok(lines.includes("type filter hook input priority filter; policy accept;"), "a flushed table must not lock SSH out: no policy drop");
+    assert.equal(lines.filter((l) => l !== "").at(-3), 'drop comment "everything else"', "the last rule drops the rest");
     for (const rule of ['iif "lo" accept', "ct state established,related accept", 'tcp dport 2222 accept comment "ssh"']) assert.ok(lines.includes(rule), rule);
     assert.ok(lines.includes('ip saddr { 10.0.0.7 } tcp dport 9100 accept comment "nodeExporter"'));
     assert.ok(lines.includes('ip6 saddr { fd00::10 } tcp dport 9090 accept comment "prometheus"'));
