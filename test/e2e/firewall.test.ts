@@ -137,7 +137,8 @@ test("up loads the table: SSH still works, the allowed source connects, the othe
 
 test("a hand-added rule is drift in preview --refresh, and up removes it", { timeout: 10 * 60_000 }, async () => {
   const applied = await liveTable();
-  await monitor.exec(`nft add rule inet winyx input ip saddr ${gatewayIp} tcp dport ${nodeExporterPort} accept`);
+  // Inserted at the head of the chain, before the final drop, so it takes effect.
+  await monitor.exec(`nft insert rule inet winyx input ip saddr ${gatewayIp} tcp dport ${nodeExporterPort} accept`);
   assert.equal(await connectsFromHere(monitorIp, nodeExporterPort), true, "the hand-added rule lets this machine in");
   const preview = await stack.preview({ refresh: true });
   const changed = preview.changedSteps.map((s) => `${s.op} ${s.name}`);
