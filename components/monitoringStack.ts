@@ -21,7 +21,7 @@ import { webPasswordHash } from "../render/webConfig";
 import { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
 import { Firewall } from "./firewall";
 import { Grafana } from "./grafana";
-import { WebTls } from "./webTls";
+import { WebTls, type GivenWebCertificate } from "./webTls";
 import { HostLogging } from "./hostLogging";
 import { Mtail } from "./mtail";
 import { BackupMonitor } from "./monitors";
@@ -42,6 +42,8 @@ export interface MonitoringStackArgs {
   readonly files?: Readonly<Record<string, string>>;
   /** The service catalog (a test adds a description to it). @default model/services serviceList */
   readonly services?: readonly ServiceDescription[];
+  /** webTls: the certificate given as secrets (webTlsCa, webTlsCertificate, webTlsKey), when spec.webTls.given. @default none: generated */
+  readonly webTlsCertificate?: GivenWebCertificate;
   /** Grafana's repository signing key (armored), read from spec.grafana.repositoryKeyPath; required when spec.grafana.installPackage. @default none */
   readonly grafanaRepositoryKey?: string;
 }
@@ -139,7 +141,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     let promtoolInstalled: (ready: pulumi.Resource[]) => void = () => undefined;
     const promtool = new Promise<pulumi.Resource[]>((resolve) => (promtoolInstalled = resolve));
     // TLS (webTls.enabled): one CA and server certificate for every endpoint with a web config.
-    const webTls = spec.webTls.enabled && spec.webAuth.enabled ? new WebTls(`${name}-web-tls`, { ...host, names: spec.webTls.names, subject: `winyx-monitoring ${spec.stack}` }, child) : undefined;
+    const webTls = spec.webTls.enabled && spec.webAuth.enabled ? new WebTls(`${name}-web-tls`, { ...host, names: spec.webTls.names, subject: `winyx-monitoring ${spec.stack}`, ...(args.webTlsCertificate ? { given: args.webTlsCertificate } : {}) }, child) : undefined;
     const webAuth: ServiceWebAuth | undefined = webAuthOf(spec, secrets.webPassword, promtool, webTls);
     const service = (key: PackagedServiceName) => ({ ...serviceOf(services[key]), ...(webAuth ? { webAuth } : {}) });
 

@@ -38,7 +38,7 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
   checkListen(spec, fail);
   checkContracts(spec, fail);
   for (const [path, message] of firewallProblems(spec)) fail(path, message);
-  checkWebTls(spec, fail);
+  checkWebTls(spec, context, fail);
   if (spec.target.kind === "docker" && spec.jobs.mtail?.enabled) {
     fail("jobs.mtail.enabled", "mtail reads the host's log files, which a Docker target does not manage: run it on an SSH host (on a Docker target it is off by default)");
   }
@@ -56,7 +56,13 @@ function checkContracts(spec: StackSpec, fail: Fail): void {
 }
 
 /** TLS comes with the web config, which web auth turns on and Prometheus' promtool checks; SSH hosts only. */
-function checkWebTls(spec: StackSpec, fail: Fail): void {
+function checkWebTls(spec: StackSpec, context: CheckContext, fail: Fail): void {
+  const given = ["webTlsCa", "webTlsCertificate", "webTlsKey"].filter((k) => context.secretKeysSet.includes(k));
+  if (given.length > 0 && given.length < 3) {
+    const missing = ["webTlsCa", "webTlsCertificate", "webTlsKey"].filter((k) => !given.includes(k));
+    fail(missing[0] as string, `${given.join(", ")} ${given.length === 1 ? "is" : "are"} set: give the CA, the certificate and its key together (or none, and one is generated)`);
+  }
+  if (given.length > 0 && !spec.webTls.enabled) fail("webTls.enabled", `the secrets ${given.join(", ")} are set but webTls is off: turn it on, or remove them`);
   if (!spec.webTls.enabled) return;
   if (!spec.webAuth.enabled) fail("webTls.enabled", "TLS is set in each service's web config, which exists with web auth: set the secret webPassword too");
   if (spec.target.kind === "docker") fail("webTls.enabled", "not on a Docker target yet: its containers get no web config files (run the stack on an SSH host for TLS)");

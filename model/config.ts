@@ -15,7 +15,7 @@ export { defaultBackupKinds, defaultLoggingPrograms } from "./configSchema";
 import { parseMemoryBytes } from "./dockerReference";
 import type { JobName } from "./jobs";
 import { secretProblem, type SecretKey } from "./secrets";
-import type { ContainerLimits, DockerTargetSpec, JobSettings, SecretName, ServiceName, StackSpec, TargetSpec } from "./spec";
+import type { ContainerLimits, DockerTargetSpec, JobSettings, SecretName, ServiceName, StackSpec, TargetSpec, WebTlsSecretName } from "./spec";
 import type { Thresholds } from "../rules/config";
 import { ValidationError, ValidationErrors } from "../validate/errors";
 
@@ -33,8 +33,11 @@ export const hostSecretKeys: readonly SecretName[] = [
   "webPassword",
 ];
 
+/** The endpoints' certificate, given instead of generated (webTls): all three or none. */
+export const webTlsSecretKeys: readonly WebTlsSecretName[] = ["webTlsCa", "webTlsCertificate", "webTlsKey"];
+
 /** Every secret config key: the host secrets, the SSH key Pulumi itself uses and the Docker target's TLS material. */
-export const secretKeys: readonly SecretKey[] = [...hostSecretKeys, "sshPrivateKey", "dockerTlsCa", "dockerTlsCert", "dockerTlsKey"].sort() as SecretKey[];
+export const secretKeys: readonly SecretKey[] = [...hostSecretKeys, "sshPrivateKey", "dockerTlsCa", "dockerTlsCert", "dockerTlsKey", ...webTlsSecretKeys].sort() as SecretKey[];
 
 /** The plain config keys (secrets excluded), in the order Pulumi.yaml documents them. */
 export const plainConfigKeys = Object.keys(configShape).filter((k) => !(secretKeys as readonly string[]).includes(k)) as readonly (keyof typeof configShape)[];
@@ -198,7 +201,7 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     secretsSet: hostSecretKeys.filter((key) => isSet(config[key])),
     purgeOnDestroy: parsed.purgeOnDestroy,
     webAuth: { enabled: isSet(config.webPassword), username: parsed.webAuth.username },
-    webTls: { enabled: parsed.webTls.enabled, names: [...new Set(["127.0.0.1", "localhost", ...(parsed.target.host ? [parsed.target.host] : []), ...parsed.webTls.names])] },
+    webTls: { enabled: parsed.webTls.enabled, names: [...new Set(["127.0.0.1", "localhost", ...(parsed.target.host ? [parsed.target.host] : []), ...parsed.webTls.names])], given: webTlsSecretKeys.every((key) => isSet(config[key])) },
     listen: { address: parsed.listen.address, sources: [...parsed.listen.sources] },
     firewall: {
       enabled: parsed.firewall.enabled,

@@ -574,6 +574,9 @@ export const configShape = {
   dockerTlsCa: secret("Docker target over tcp://: CA certificate of the engine, PEM"),
   dockerTlsCert: secret("Docker target over tcp://: client certificate, PEM"),
   dockerTlsKey: secret("Docker target over tcp://: client key, PEM"),
+  webTlsCa: secret("webTls: the CA certificate that signed webTlsCertificate, PEM (the clients trust it); with webTlsCertificate and webTlsKey instead of a generated certificate"),
+  webTlsCertificate: secret("webTls: the endpoints' server certificate, PEM, naming the addresses the clients use (127.0.0.1 for Prometheus on the host)"),
+  webTlsKey: secret("webTls: the private key of webTlsCertificate, PEM"),
 };
 
 /** The whole config. Unknown top-level keys are "unknown config key" errors with a suggestion. */

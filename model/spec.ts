@@ -15,6 +15,9 @@ import type { CatalogServiceName } from "./services/index";
 /** The secrets a stack may hold, by their Pulumi config key. */
 export type SecretName = "smtpPassword" | "slackWebhookUrl" | "grafanaAdminPassword" | "grafanaSecretKey" | "mysqlExporterPassword" | "redisPassword" | "webPassword";
 
+/** The endpoints' own certificate, when given instead of generated (webTls; PEM). */
+export type WebTlsSecretName = "webTlsCa" | "webTlsCertificate" | "webTlsKey";
+
 /** Secrets of the Docker target's `tcp://` TLS connection (PEM). */
 export type DockerTlsSecretName = "dockerTlsCa" | "dockerTlsCert" | "dockerTlsKey";
 
@@ -62,6 +65,8 @@ export interface WebTlsSpec {
   readonly enabled: boolean;
   /** Subject alternative names of the server certificate: 127.0.0.1, localhost, target.host, then webTls.names; deduplicated, in that order. */
   readonly names: readonly string[];
+  /** The secrets webTlsCa, webTlsCertificate and webTlsKey are set: that certificate is used instead of a generated one. @default false */
+  readonly given: boolean;
 }
 
 /**

@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import yaml from "js-yaml";
 import { parseStackConfig, SECRET_SET } from "../../model/config";
 import type { StackSpec } from "../../model/spec";
+import { checkGivenCertificate } from "../../components/webTls";
 import { diffWebCertificates, generateCertificates, renewBeforeDays } from "../../providers/webCertificates";
 import { renderStack } from "../../render/index";
 import { renderWebConfig, webTlsPaths } from "../../render/webConfig";
@@ -27,7 +28,7 @@ function errors(config: Record<string, unknown>): [string, string][] {
 describe("webTls config", () => {
   it("is off by default; on, the certificate names 127.0.0.1, localhost, target.host and webTls.names", () => {
     assert.equal(parseStackConfig("test", minimalConfig()).webTls.enabled, false);
-    assert.deepEqual(parseStackConfig("test", tlsConfig).webTls, { enabled: true, names: ["127.0.0.1", "localhost", "10.0.0.5", "monitor.example"] });
+    assert.deepEqual(parseStackConfig("test", tlsConfig).webTls, { enabled: true, names: ["127.0.0.1", "localhost", "10.0.0.5", "monitor.example"], given: false });
   });
 
   it("needs web auth, the prometheus job, an SSH target; names must be names", () => {
@@ -90,5 +91,28 @@ describe("WebCertificates", () => {
     assert.deepEqual(diffWebCertificates(generated, { ...props, names: [...names, "other"] }).replaces, ["names"]);
     const due = new Date(new Date(generated.notAfter).getTime() - (renewBeforeDays - 1) * 24 * 3600 * 1000);
     assert.deepEqual(diffWebCertificates(generated, props, due).replaces, ["notAfter"]);
+  });
+});
+
+describe("a certificate given as secrets", () => {
+  const mine = generateCertificates({ names: ["127.0.0.1"], subject: "mine" });
+  const other = generateCertificates({ names: ["127.0.0.1"], subject: "other" });
+
+  it("is used when all three secrets are set; some of them, or any without webTls, is an error naming the key", () => {
+    const all = { webTlsCa: SECRET_SET, webTlsCertificate: SECRET_SET, webTlsKey: SECRET_SET };
+    assert.equal(parseStackConfig("test", { ...tlsConfig, ...all }).webTls.given, true);
+    assert.equal(parseStackConfig("test", tlsConfig).webTls.given, false);
+    const some = errors({ ...tlsConfig, webTlsCa: SECRET_SET, webTlsCertificate: SECRET_SET });
+    assert.deepEqual(some.map(([f]) => f), ["webTlsKey"]);
+    assert.match(some[0]?.[1] ?? "", /give the CA, the certificate and its key together/);
+    assert.deepEqual(errors({ ...minimalConfig(), ...all }).map(([f]) => f), ["webTls.enabled"]);
+  });
+
+  it("is checked before anything reaches the host: signed by the CA, matching the key", () => {
+    assert.doesNotThrow(() => checkGivenCertificate(mine.caCertificate, mine.certificate, mine.key));
+    assert.throws(() => checkGivenCertificate(other.caCertificate, mine.certificate, mine.key), /^Error: webTlsCertificate: not signed by webTlsCa/);
+    assert.throws(() => checkGivenCertificate(mine.caCertificate, mine.certificate, other.key), /^Error: webTlsKey: does not match webTlsCertificate/);
+    assert.throws(() => checkGivenCertificate("not pem", mine.certificate, mine.key), /^Error: webTlsCa: not a PEM certificate/);
+    assert.throws(() => checkGivenCertificate(mine.caCertificate, mine.certificate, "nope"), /^Error: webTlsKey: not a PEM private key/);
   });
 });
