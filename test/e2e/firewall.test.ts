@@ -177,7 +177,7 @@ test("after a restart of the host, the boot unit has loaded the same table", { t
   await docker("restart", monitor.name);
   monitorIp = await docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", monitor.name);
   const table = await waitFor("the table after the restart", async () => ((await liveTable()) === applied ? applied : undefined), { timeoutMs: 90_000, intervalMs: 1000 });
-  timings.add("restart -> table loaded (ms)", Date.now() - started);
+  timings.add("restart -> table loaded", Date.now() - started);
   assert.equal(table, applied);
   assert.equal((await monitor.exec(`systemctl is-active ${firewallUnit}`)).stdout.trim(), "active");
   // The node exporter comes back too; the peer still connects, this machine is still dropped.
