@@ -10,8 +10,9 @@ import { after, before, test } from "node:test";
 import { packagedServices } from "../../render/systemd";
 import { prometheusWebPasswordFile, webTlsPaths } from "../../render/webConfig";
 import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
-import { changedCount, createTestStack, describeSteps, requirePulumi, type TestStack } from "../harness/pulumi";
-import { curlAuthOptions, getJson, httpStatus, Timings, useWebAuth, waitFor } from "../harness/probes";
+import { generateCertificates } from "../../providers/webCertificates";
+import { changedCount, createTestStack, describeSteps, PulumiError, requirePulumi, type TestStack } from "../harness/pulumi";
+import { curlAuthOptions, fileSha256, getJson, httpStatus, Timings, useWebAuth, waitFor } from "../harness/probes";
 import { devLikeConfig, onlyJobs } from "../harness/stackConfig";
 
 const timings = new Timings();
@@ -88,4 +89,35 @@ test("the certificates stay: a second up changes nothing; the key is a secret in
   assert.ok(!state.includes("PRIVATE KEY"), "no private key in plain text in the state");
   const key = await host.exec(`cat ${webTlsPaths.key("prometheus")}`);
   assert.ok(!state.includes(key.stdout.trim().split("\n")[1] as string), "not even a line of it");
+});
+
+test("a certificate given as secrets: a key of another certificate is refused naming webTlsKey, the right one replaces the generated pair", { timeout: 10 * 60_000 }, async () => {
+  const given = generateCertificates({ names: ["127.0.0.1", "localhost"], subject: "given by the operator" });
+  const stranger = generateCertificates({ names: ["127.0.0.1"], subject: "someone else" });
+  const caBefore = await fileSha256(host, webTlsPaths.ca);
+  await stack.setSecrets({ webTlsCa: given.caCertificate, webTlsCertificate: given.certificate, webTlsKey: stranger.key });
+  const error = await stack.up().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof PulumiError, "up with a key of another certificate must fail");
+  assert.match(`${error.message}\n${error.result.stdout}`, /webTlsKey: does not match webTlsCertificate/);
+  assert.equal(await fileSha256(host, webTlsPaths.ca), caBefore, "the CA file on the host is unchanged");
+  assert.equal(await httpStatus(host, "https://127.0.0.1:9100/metrics", curlAuthOptions()), 200, "still served with the generated pair");
+
+  await stack.setSecrets({ webTlsKey: given.key });
+  const up = await stack.up();
+  timings.add("up switching to the given certificate", up.durationMs);
+  assert.equal((await host.exec(`cat ${webTlsPaths.ca}`)).stdout, given.caCertificate, "the given CA is what the clients trust");
+  for (const [service, port] of Object.entries(endpoints)) assert.equal(await httpStatus(host, `https://127.0.0.1:${port}/metrics`, curlAuthOptions()), 200, `${service} with the given certificate`);
+  await waitFor(
+    "every target up with the given certificate",
+    async () => {
+      const t = await getJson<{ data: { activeTargets: { health: string; lastScrape: string }[] } }>(host, "https://127.0.0.1:9090/api/v1/targets");
+      return t.data.activeTargets.every((x) => x.health === "up" && Date.parse(x.lastScrape) > Date.now() - 5000) ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 2000 },
+  );
+  const state = await stack.exportState();
+  assert.ok(!state.includes(given.key.split("\n")[1] as string), "the given key is not in the state in plain text");
 });
