@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import { parseStackConfig, SECRET_SET } from "../../model/config";
 import { firewallPlan } from "../../model/firewall";
 import type { StackSpec } from "../../model/spec";
+import { describeDrift } from "../../drift/report";
 import { checkNftRuleset, diffNftRuleset, parseOutput, type NftRulesetState } from "../../providers/nftRuleset";
 import { sha256Hex } from "../../providers/remoteFile";
 import { firewallPaths, renderFirewallRuleset, renderFirewallUnit } from "../../render/firewall";
@@ -154,5 +155,17 @@ describe("NftRuleset provider", () => {
   it("parses the sha256 line and the listing", () => {
     assert.deepEqual(parseOutput("abc\ntable inet winyx {\n}\n"), { sha256: "abc", listing: "table inet winyx {\n}" });
     assert.deepEqual(parseOutput("absent\nabsent\n"), { sha256: "absent", listing: "absent" });
+  });
+});
+
+describe("firewall drift report", () => {
+  const listing = 'table inet winyx {\n\tchain input {\n\t\ttcp dport 22 accept comment "ssh"\n\t\tdrop comment "everything else"\n\t}\n}';
+  const old = { table: "inet winyx", listing, applied: listing, sha256: "a".repeat(64) };
+
+  it("names a hand-added rule, a deleted table, an edited file", () => {
+    const added = listing.replace("\t\ttcp dport 22", "\t\ttcp dport 8080 accept\n\t\ttcp dport 22");
+    assert.equal(describeDrift("NftRuleset", old, { ...old, listing: added }), "nftables table inet winyx: rules changed: + tcp dport 8080 accept");
+    assert.equal(describeDrift("NftRuleset", old, { ...old, listing: "absent" }), "nftables table inet winyx: deleted");
+    assert.match(describeDrift("NftRuleset", old, { ...old, sha256: "b".repeat(64) }), /ruleset file sha256 aaaaaaaa… → bbbbbbbb…/);
   });
 });
