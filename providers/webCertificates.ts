@@ -92,11 +92,13 @@ export function generateCertificates(props: WebCertificatesProps, now: Date = ne
     { name: "authorityKeyIdentifier", keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
   ]);
   cert.sign(caKeys.privateKey, forge.md.sha256.create());
+  // node-forge ends PEM lines with CRLF; LF as everywhere else on the host (and as model/secrets.ts normalizes given PEM).
+  const lf = (pem: string) => pem.replace(/\r\n/g, "\n");
   return {
     ...props,
-    caCertificate: forge.pki.certificateToPem(ca),
-    certificate: forge.pki.certificateToPem(cert),
-    key: forge.pki.privateKeyToPem(keys.privateKey),
+    caCertificate: lf(forge.pki.certificateToPem(ca)),
+    certificate: lf(forge.pki.certificateToPem(cert)),
+    key: lf(forge.pki.privateKeyToPem(keys.privateKey)),
     notAfter: cert.validity.notAfter.toISOString(),
   };
 }

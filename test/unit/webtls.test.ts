@@ -116,3 +116,13 @@ describe("a certificate given as secrets", () => {
     assert.throws(() => checkGivenCertificate(mine.caCertificate, mine.certificate, "nope"), /^Error: webTlsKey: not a PEM private key/);
   });
 });
+
+describe("generated PEM", () => {
+  it("has LF line endings, one final newline (as a given PEM secret after model/secrets.ts)", () => {
+    const generated = generateCertificates({ names: ["127.0.0.1"], subject: "lf" });
+    for (const pem of [generated.caCertificate, generated.certificate, generated.key]) {
+      assert.ok(!pem.includes("\r"), "no CR");
+      assert.ok(pem.endsWith("-----\n") && !pem.endsWith("\n\n"));
+    }
+  });
+});
