@@ -132,18 +132,18 @@ function renderDatasources(spec: StackSpec): string {
         uid: prometheusDatasource.uid,
         type: "prometheus",
         access: "proxy",
-        url: `${spec.webTls?.enabled ? "https" : "http"}://${stackAddresses(spec).serviceAddress("prometheus")}`,
+        url: `${spec.webTls.enabled ? "https" : "http"}://${stackAddresses(spec).serviceAddress("prometheus")}`,
         isDefault: true,
         editable: false,
         // Grafana's minimum step, so a rate window never holds fewer than the expected scrapes.
         // webTls: Prometheus' certificate is checked against the stack's CA (its file, read by Grafana's $__file{}).
-        jsonData: { httpMethod: "POST", timeInterval: spec.scrapeInterval, ...(spec.webTls?.enabled ? { tlsAuthWithCACert: true } : {}) },
+        jsonData: { httpMethod: "POST", timeInterval: spec.scrapeInterval, ...(spec.webTls.enabled ? { tlsAuthWithCACert: true } : {}) },
         // Web auth: Grafana expands $__file{} in provisioning files; the password stays in its 0640 file.
         ...(spec.webAuth.enabled
           ? {
               basicAuth: true,
               basicAuthUser: spec.webAuth.username,
-              secureJsonData: { basicAuthPassword: `$__file{${grafanaWebPasswordFile}}`, ...(spec.webTls?.enabled ? { tlsCACert: `$__file{${webTlsPaths.ca}}` } : {}) },
+              secureJsonData: { basicAuthPassword: `$__file{${grafanaWebPasswordFile}}`, ...(spec.webTls.enabled ? { tlsCACert: `$__file{${webTlsPaths.ca}}` } : {}) },
             }
           : {}),
       },

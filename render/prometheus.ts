@@ -19,7 +19,7 @@ const authenticatedJobs: ReadonlySet<string> = new Set((serviceList as readonly 
  * password from its 0640 file, never inline), and `scheme: https` trusting the stack's CA when webTls is on.
  */
 function basicAuth(spec: StackSpec): Record<string, unknown> {
-  const tls = spec.webTls?.enabled ? { scheme: "https", tls_config: { ca_file: webTlsPaths.ca } } : {};
+  const tls = spec.webTls.enabled ? { scheme: "https", tls_config: { ca_file: webTlsPaths.ca } } : {};
   return spec.webAuth.enabled ? { ...tls, basic_auth: { username: spec.webAuth.username, password_file: prometheusWebPasswordFile } } : {};
 }
 
