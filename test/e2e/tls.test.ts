@@ -1,6 +1,6 @@
 // TLS of the endpoints with a web config (issue 11 item 2, "optionally encrypted") with the real engine on a
 // test host: webTls on with web auth, the CA and server certificate generated and kept in the state.
-// Prometheus, Alertmanager, the Pushgateway and the node exporter answer https with the stack's CA and the
+// Prometheus, Alertmanager, the Pushgateway and the node and MySQL exporters answer https with the stack's CA and the
 // password (200), ask for the password without it (401), refuse plain http (400 from Go's TLS server);
 // Prometheus scrapes them over https and reaches Alertmanager over https; the key files are 0640
 // root:<service user>; the key is a secret in the state; a second up changes nothing.
@@ -17,9 +17,10 @@ import { devLikeConfig, onlyJobs } from "../harness/stackConfig";
 
 const timings = new Timings();
 const webAuth = { username: "winyx", passwordFile: prometheusWebPasswordFile, caFile: webTlsPaths.ca };
-const secrets = { webPassword: randomBytes(18).toString("base64url") };
+// mysqld_exporter logs in to the image's MariaDB with its own password (the stack creates the user).
+const secrets = { webPassword: randomBytes(18).toString("base64url"), mysqlExporterPassword: randomBytes(18).toString("base64url") };
 /** Endpoint -> its port and service (catalog key), each behind TLS and basic auth. */
-const endpoints = { prometheus: 9090, alertmanager: 9093, pushgateway: 9091, nodeExporter: 9100 } as const;
+const endpoints = { prometheus: 9090, alertmanager: 9093, pushgateway: 9091, nodeExporter: 9100, mysqlExporter: 9104 } as const;
 let host: TestHost;
 let stack: TestStack;
 let deployed = false;
@@ -27,7 +28,7 @@ let deployed = false;
 before(async () => {
   await requirePulumi();
   [host] = (await startHosts(1)) as [TestHost];
-  const config = devLikeConfig(host, { jobs: onlyJobs(["prometheus", "alertmanager", "pushgateway", "node"]), scrapeInterval: "5s", webTls: { enabled: true } });
+  const config = devLikeConfig(host, { jobs: onlyJobs(["prometheus", "alertmanager", "pushgateway", "node", "mysql"]), scrapeInterval: "5s", webTls: { enabled: true } });
   useWebAuth(webAuth);
   stack = await createTestStack({ name: "tls", config, secrets });
 });
@@ -72,7 +73,7 @@ test("Prometheus scrapes every target over https and sends to Alertmanager over 
     },
   );
   const jobs = targets.data.activeTargets.map((t) => t.labels.job).sort();
-  assert.deepEqual(jobs, ["alertmanager", "node", "prometheus", "pushgateway"]);
+  assert.deepEqual(jobs, ["alertmanager", "mysql", "node", "prometheus", "pushgateway"]);
   for (const t of targets.data.activeTargets) assert.match(t.scrapeUrl, /^https:\/\//, `${t.labels.job} scraped over https`);
   const alertmanagers = await getJson<{ data: { activeAlertmanagers: { url: string }[] } }>(host, "https://127.0.0.1:9090/api/v1/alertmanagers");
   assert.deepEqual(
