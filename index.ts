@@ -20,6 +20,11 @@ const secrets: Partial<Record<SecretName, pulumi.Output<string>>> = {};
 // Each secret as its reader needs it (model/secrets.ts: a trailing newline from `config set --secret < file` removed).
 for (const key of hostSecretKeys) if (spec.secretsSet.includes(key)) secrets[key] = config.requireSecret(key).apply((value) => normalizeSecret(key, value));
 
+/** A PEM secret of the webTls certificate, normalized (model/secrets.ts). */
+function pemSecret(key: "webTlsCa" | "webTlsCertificate" | "webTlsKey"): pulumi.Output<string> {
+  return config.requireSecret(key).apply((value) => normalizeSecret(key, value));
+}
+
 /** The SSH key: the secret sshPrivateKey, else the file at `keyPath`. */
 function sshKey(keyPath: string | undefined): pulumi.Output<string> {
   return (config.getSecret("sshPrivateKey") ?? pulumi.secret("")).apply((key) => normalizeSecret("sshPrivateKey", key || readFileSync(keyPath as string, "utf8")));
@@ -35,6 +40,7 @@ const stack =
         files,
         connection: pulumi.output({ host: target.host, port: target.port, user: target.user, privateKey: sshKey(target.privateKeyPath), hostKeyFingerprint: (hostKey as HostKey).fingerprint }),
         secrets,
+        ...(spec.webTls.given ? { webTlsCertificate: { ca: pemSecret("webTlsCa"), certificate: pemSecret("webTlsCertificate"), key: pemSecret("webTlsKey") } } : {}),
         grafanaRepositoryKey: spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined,
       })
     : new MonitoringStack("winyx", {

@@ -70,7 +70,7 @@ export class Alertmanager extends pulumi.ComponentResource {
     // Alertmanager re-reads config, templates and *_file secrets on SIGHUP.
     const reloadFiles = { config: this.config, ...templates, ...Object.fromEntries(Object.entries(secrets).map(([f, r]) => [`secrets/${f}`, r])) };
     this.service = hostService(this, name, { ...args, service: "alertmanager", base, reloadFiles }).service;
-    this.url = `http://127.0.0.1:${ports.alertmanager}/`;
+    this.url = `${args.webAuth?.tls ? "https" : "http"}://127.0.0.1:${ports.alertmanager}/`;
     this.registerOutputs({ url: this.url, configSha256: this.config.sha256, active: this.service.active });
   }
 }

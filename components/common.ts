@@ -18,7 +18,7 @@ import { RemoteFile, type RemoteFileInputs } from "../providers/remoteFile";
 import type { SshConnectionInput } from "../providers/ssh";
 import { SystemdService } from "../providers/systemdService";
 import { UpstreamRelease, type ReleaseDirectory } from "../providers/upstreamRelease";
-import { renderWebConfig, webConfigPath } from "../render/webConfig";
+import { renderWebConfig, webConfigPath, webTlsPaths } from "../render/webConfig";
 import { dropInPath, packagedService, releaseUnit, sysusersPath, unitPath, type PackagedServiceName } from "../render/systemd";
 
 /** A service's description (by catalog key, or a description not in the catalog), widened to the common shape. */
@@ -95,6 +95,16 @@ export interface ServiceWebAuth {
   readonly passwordHash: pulumi.Input<string>;
   /** What puts promtool on the host (Prometheus' package or release): it checks the file before it goes live. */
   readonly validatorReady: pulumi.Input<pulumi.Resource>[];
+  /** TLS (webTls.enabled): the server key, and what puts the certificate on the host. @default none: plain HTTP */
+  readonly tls?: ServiceWebTls;
+}
+
+/** TLS on a service's endpoint: its web config names the stack's server certificate and its own copy of the key. */
+export interface ServiceWebTls {
+  /** The server certificate's private key, PEM, a secret Output (providers/webCertificates.ts). */
+  readonly key: pulumi.Input<string>;
+  /** The certificate files on the host (components/webTls.ts): promtool loads them with the web config. */
+  readonly filesReady: pulumi.Input<pulumi.Resource>[];
 }
 
 /** The args of a service component (Prometheus, Alertmanager, an exporter). */
@@ -221,6 +231,20 @@ export interface HostServiceArgs extends HostComponentArgs {
  */
 function webConfigFile(parent: pulumi.Resource, name: string, args: HostServiceArgs, webAuth: ServiceWebAuth): RemoteFile {
   const service = description(args.service);
+  const user = packagedService(service).user;
+  // TLS: the key, readable by root and the service's group only, goes live before the config naming it.
+  const tls = webAuth.tls;
+  const keyFile = tls
+    ? [
+        hostFile(
+          parent,
+          name,
+          "web-tls-key",
+          { connection: args.connection, path: webTlsPaths.key(service.name), content: pulumi.secret(tls.key), mode: "0640", owner: "root", group: user },
+          [...args.base.ready, ...tls.filesReady],
+        ),
+      ]
+    : [];
   return hostFile(
     parent,
     name,
@@ -228,13 +252,13 @@ function webConfigFile(parent: pulumi.Resource, name: string, args: HostServiceA
     {
       connection: args.connection,
       path: webConfigPath(service.name),
-      content: pulumi.secret(webAuth.passwordHash).apply((hash) => renderWebConfig(webAuth.username, hash)),
+      content: pulumi.secret(webAuth.passwordHash).apply((hash) => renderWebConfig(webAuth.username, hash, tls ? webTlsPaths.key(service.name) : undefined)),
       mode: "0640",
       owner: "root",
-      group: packagedService(service).user,
+      group: user,
       validate: "promtool check web-config {}",
     },
-    [...args.base.ready, ...webAuth.validatorReady],
+    [...args.base.ready, ...webAuth.validatorReady, ...keyFile],
   );
 }
 
@@ -267,9 +291,11 @@ export function hostService(parent: pulumi.Resource, name: string, args: HostSer
         args.base.ready,
       );
   const reloadFiles = args.reloadFiles ?? {};
-  const restartFiles = { ...(args.restartFiles ?? {}), ...(info.reloadable ? {} : reloadFiles), [resolved ? "unit" : "dropin"]: unitFile };
   // The unit's flag names the file: it exists before the service (re)starts with it.
   const webConfig = args.webAuth && description(args.service).webConfig ? [webConfigFile(parent, name, args, args.webAuth)] : [];
+  // exporter-toolkit picks plain HTTP or TLS when it starts: with TLS, a changed web config restarts.
+  const tlsWebConfig: Record<string, RemoteFile> = args.webAuth?.tls && webConfig[0] ? { "web-config": webConfig[0] } : {};
+  const restartFiles = { ...(args.restartFiles ?? {}), ...(info.reloadable ? {} : reloadFiles), ...tlsWebConfig, [resolved ? "unit" : "dropin"]: unitFile };
   const service = new SystemdService(
     `${name}-service`,
     {

@@ -19,7 +19,9 @@ import { renderedFile, type ServiceWebAuth } from "./common";
 import { dockerServices, type ContainerService } from "./docker";
 import { webPasswordHash } from "../render/webConfig";
 import { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
+import { Firewall } from "./firewall";
 import { Grafana } from "./grafana";
+import { WebTls, type GivenWebCertificate } from "./webTls";
 import { HostLogging } from "./hostLogging";
 import { Mtail } from "./mtail";
 import { BackupMonitor } from "./monitors";
@@ -43,6 +45,8 @@ export interface MonitoringStackArgs {
   readonly files?: Readonly<Record<string, string>>;
   /** The service catalog (a test adds a description to it). @default model/services serviceList */
   readonly services?: readonly ServiceDescription[];
+  /** webTls: the certificate given as secrets (webTlsCa, webTlsCertificate, webTlsKey), when spec.webTls.given. @default none: generated */
+  readonly webTlsCertificate?: GivenWebCertificate;
   /** Grafana's repository signing key (armored), read from spec.grafana.repositoryKeyPath; required when spec.grafana.installPackage. @default none */
   readonly grafanaRepositoryKey?: string;
 }
@@ -77,7 +81,7 @@ const withOwnComponent: Readonly<Record<string, true>> = { prometheus: true, ale
  * hash (stable: render/webConfig.ts) as a secret Output, checked on the host by `promtool`.
  * Throws when web auth is on without the password or without Prometheus (model/config.ts refuses both first).
  */
-function webAuthOf(spec: StackSpec, password: pulumi.Input<string> | undefined, promtool: Promise<pulumi.Resource[]>): ServiceWebAuth | undefined {
+function webAuthOf(spec: StackSpec, password: pulumi.Input<string> | undefined, promtool: Promise<pulumi.Resource[]>, tls?: WebTls): ServiceWebAuth | undefined {
   if (!spec.webAuth.enabled) return undefined;
   if (password === undefined) throw new Error("webPassword: web auth is on but the secret is not given to MonitoringStack");
   if (!spec.jobs.prometheus.enabled) throw new Error("webPassword: web auth needs the prometheus job (its promtool checks the web configs)");
@@ -85,6 +89,7 @@ function webAuthOf(spec: StackSpec, password: pulumi.Input<string> | undefined, 
     username: spec.webAuth.username,
     passwordHash: pulumi.secret(password).apply(webPasswordHash),
     validatorReady: [promtool.then((ready) => ready[0] as pulumi.Resource)],
+    ...(tls ? { tls: tls.serviceTls } : {}),
   };
 }
 
@@ -142,7 +147,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
     // component (created below, after Alertmanager) has installed it.
     let promtoolInstalled: (ready: pulumi.Resource[]) => void = () => undefined;
     const promtool = new Promise<pulumi.Resource[]>((resolve) => (promtoolInstalled = resolve));
-    const webAuth: ServiceWebAuth | undefined = webAuthOf(spec, secrets.webPassword, promtool);
+    // TLS (webTls.enabled): one CA and server certificate for every endpoint with a web config.
+    const webTls = spec.webTls.enabled && spec.webAuth.enabled ? new WebTls(`${name}-web-tls`, { ...host, names: spec.webTls.names, subject: `winyx-monitoring ${spec.stack}`, ...(args.webTlsCertificate ? { given: args.webTlsCertificate } : {}) }, child) : undefined;
+    const webAuth: ServiceWebAuth | undefined = webAuthOf(spec, secrets.webPassword, promtool, webTls);
     const service = (key: PackagedServiceName) => ({ ...serviceOf(services[key]), ...(webAuth ? { webAuth } : {}) });
 
     const nodeExporter = enabled("node") ? new NodeExporter(`${name}-node-exporter`, service("nodeExporter"), child) : undefined;
@@ -226,6 +233,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     );
     this.grafanaUrl = this.grafana.url;
 
+    if (spec.firewall.enabled) new Firewall(`${name}-firewall`, { ...host, files: hostFilesUnder(files, "firewall"), sshPort: spec.firewall.sshPort }, child);
     new HostLogging(`${name}-logging`, { ...host, files: hostFilesUnder(files, "logging") }, child);
     // Both write to node exporter's textfile directory, which its package or release creates.
     if (nodeExporter) {

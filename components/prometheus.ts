@@ -86,13 +86,14 @@ export class Prometheus extends pulumi.ComponentResource {
       name,
       "config",
       { connection: args.connection, path: hostPaths.prometheusConfig, content: args.config, mode: "0644", validate: serviceFile(services.prometheus, "config").validate },
-      [...base.ready, ...password, ...remoteWritePasswords, ...Object.values(this.ruleFiles)],
+      // With TLS, promtool also checks that tls_config.ca_file exists.
+      [...base.ready, ...password, ...remoteWritePasswords, ...Object.values(this.ruleFiles), ...(args.webAuth?.tls?.filesReady ?? [])],
     );
     const reloadFiles = { config: this.config, ...Object.fromEntries(Object.entries(this.ruleFiles).map(([file, f]) => [`rules/${file}`, f])) };
     // Its own web config is checked by its own promtool.
     const webAuth = args.webAuth ? { ...args.webAuth, validatorReady: [] } : undefined;
     this.service = hostService(this, name, { ...args, webAuth, service: "prometheus", base, reloadFiles }).service;
-    this.url = `http://127.0.0.1:${ports.prometheus}/`;
+    this.url = `${args.webAuth?.tls ? "https" : "http"}://127.0.0.1:${ports.prometheus}/`;
     this.registerOutputs({ url: this.url, configSha256: this.config.sha256, active: this.service.active });
   }
 }

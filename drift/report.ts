@@ -26,7 +26,7 @@ const short = (hash: unknown) => (typeof hash === "string" && /^[0-9a-f]{64}$/.t
 
 /** What differs between the outputs in the state (`old`) and those read from the host (`now`). */
 export function describeDrift(kind: string, old: Json, now: Json | undefined): string {
-  const subject = kind === "RemoteFile" ? `file ${String(old.path)}` : kind === "SystemdService" ? `unit ${String(old.unit)}` : kind === "UpstreamRelease" ? `release ${String(old.project)} ${String(old.version)}` : kind === "AptPackages" ? "packages" : kind;
+  const subject = kind === "RemoteFile" ? `file ${String(old.path)}` : kind === "SystemdService" ? `unit ${String(old.unit)}` : kind === "UpstreamRelease" ? `release ${String(old.project)} ${String(old.version)}` : kind === "AptPackages" ? "packages" : kind === "NftRuleset" ? `nftables table ${String(old.table)}` : kind;
   if (now === undefined || Object.keys(now).length === 0) return `${subject}: missing on the host`;
   const parts: string[] = [];
   if (kind === "RemoteFile") {
@@ -42,6 +42,18 @@ export function describeDrift(kind: string, old: Json, now: Json | undefined): s
       if (before[name] === after[name]) continue;
       parts.push(after[name] === undefined ? `package ${name} missing` : `package ${name} version ${String(before[name] ?? "(none)")} → ${String(after[name])}`);
     }
+  } else if (kind === "NftRuleset") {
+    if (now.listing === "absent") parts.push("deleted");
+    else if (old.listing !== now.listing) {
+      // The rule lines that differ from the listing at the last up/refresh (a hand-added rule, a flushed chain).
+      const lines = (listing: unknown) => String(listing ?? "").split("\n").map((l) => l.trim());
+      const before = new Set(lines(old.listing));
+      const after = new Set(lines(now.listing));
+      const added = [...after].filter((l) => !before.has(l)).map((l) => `+ ${l}`);
+      const removed = [...before].filter((l) => !after.has(l)).map((l) => `- ${l}`);
+      parts.push(`rules changed: ${[...added, ...removed].join("; ") || "order"}`);
+    }
+    if (old.sha256 !== now.sha256) parts.push(`ruleset file sha256 ${short(old.sha256)} → ${short(now.sha256)}`);
   } else if (kind === "UpstreamRelease") {
     const installed = isObject(now.installed) ? now.installed : {};
     if (installed.sha256 === "") parts.push("a program or link was changed on the host");

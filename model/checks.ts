@@ -14,6 +14,7 @@ import { activeRuleGroups, buildRuleGroups } from "../rules/index";
 import { ValidationError } from "../validate/errors";
 import { longTermStoreJobs, thanosRelease } from "./longTermStore";
 import { remoteWriteProblems } from "./remoteWrite";
+import { firewallProblems } from "./firewall";
 
 /** One problem: the key path and the message after it. */
 export interface CheckProblem {
@@ -43,6 +44,8 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
   if (checkThresholdScenarios(spec, fail)) checkRangesAgainstScrapeInterval(spec, fail);
   for (const p of remoteWriteProblems(spec.remoteWrite ?? [], spec.longTermStore, context.secretKeysSet)) fail(p.path, p.message);
   checkLongTermStore(spec, fail);
+  for (const [path, message] of firewallProblems(spec)) fail(path, message);
+  checkWebTls(spec, context, fail);
   if (spec.target.kind === "docker" && spec.jobs.mtail?.enabled) {
     fail("jobs.mtail.enabled", "mtail reads the host's log files, which a Docker target does not manage: run it on an SSH host (on a Docker target it is off by default)");
   }
@@ -77,6 +80,20 @@ function checkContracts(spec: StackSpec, fail: Fail): void {
       fail(`contracts.tools.${tool}`, `contracts.checks is on, but no sha256 is pinned for ${tool} ${contractTools[tool].version} (model/contractPipeline.ts has none confirmed): set {version, sha256}, or contracts.checks: false to count changes only`);
     }
   }
+}
+
+/** TLS comes with the web config, which web auth turns on and Prometheus' promtool checks; SSH hosts only. */
+function checkWebTls(spec: StackSpec, context: CheckContext, fail: Fail): void {
+  const given = ["webTlsCa", "webTlsCertificate", "webTlsKey"].filter((k) => context.secretKeysSet.includes(k));
+  if (given.length > 0 && given.length < 3) {
+    const missing = ["webTlsCa", "webTlsCertificate", "webTlsKey"].filter((k) => !given.includes(k));
+    fail(missing[0] as string, `${given.join(", ")} ${given.length === 1 ? "is" : "are"} set: give the CA, the certificate and its key together (or none, and one is generated)`);
+  }
+  if (given.length > 0 && !spec.webTls.enabled) fail("webTls.enabled", `the secrets ${given.join(", ")} are set but webTls is off: turn it on, or remove them`);
+  if (!spec.webTls.enabled) return;
+  if (!spec.webAuth.enabled) fail("webTls.enabled", "TLS is set in each service's web config, which exists with web auth: set the secret webPassword too");
+  if (spec.target.kind === "docker") fail("webTls.enabled", "not on a Docker target yet: its containers get no web config files (run the stack on an SSH host for TLS)");
+  else if (!spec.jobs.prometheus.enabled) fail("webTls.enabled", "needs the prometheus job: its promtool checks each web config before it goes live");
 }
 
 /** Endpoints beyond loopback only with a password and named sources (issue 11: no open exporter). */

@@ -16,7 +16,7 @@ import { parseMemoryBytes } from "./dockerReference";
 import type { JobName } from "./jobs";
 import { longTermStoreJobs } from "./longTermStore";
 import { secretProblem, type SecretKey } from "./secrets";
-import type { ContainerLimits, DockerTargetSpec, JobSettings, SecretName, ServiceName, StackSpec, TargetSpec } from "./spec";
+import type { ContainerLimits, DockerTargetSpec, JobSettings, SecretName, ServiceName, StackSpec, TargetSpec, WebTlsSecretName } from "./spec";
 import type { Thresholds } from "../rules/config";
 import { ValidationError, ValidationErrors } from "../validate/errors";
 
@@ -35,8 +35,11 @@ export const hostSecretKeys: readonly SecretName[] = [
   "remoteWritePasswords",
 ];
 
+/** The endpoints' certificate, given instead of generated (webTls): all three or none. */
+export const webTlsSecretKeys: readonly WebTlsSecretName[] = ["webTlsCa", "webTlsCertificate", "webTlsKey"];
+
 /** Every secret config key: the host secrets, the SSH key Pulumi itself uses and the Docker target's TLS material. */
-export const secretKeys: readonly SecretKey[] = [...hostSecretKeys, "sshPrivateKey", "dockerTlsCa", "dockerTlsCert", "dockerTlsKey"].sort() as SecretKey[];
+export const secretKeys: readonly SecretKey[] = [...hostSecretKeys, "sshPrivateKey", "dockerTlsCa", "dockerTlsCert", "dockerTlsKey", ...webTlsSecretKeys].sort() as SecretKey[];
 
 /** The plain config keys (secrets excluded), in the order Pulumi.yaml documents them. */
 export const plainConfigKeys = Object.keys(configShape).filter((k) => !(secretKeys as readonly string[]).includes(k)) as readonly (keyof typeof configShape)[];
@@ -200,7 +203,13 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     secretsSet: hostSecretKeys.filter((key) => isSet(config[key])),
     purgeOnDestroy: parsed.purgeOnDestroy,
     webAuth: { enabled: isSet(config.webPassword), username: parsed.webAuth.username },
+    webTls: { enabled: parsed.webTls.enabled, names: [...new Set(["127.0.0.1", "localhost", ...(parsed.target.host ? [parsed.target.host] : []), ...parsed.webTls.names])], given: webTlsSecretKeys.every((key) => isSet(config[key])) },
     listen: { address: parsed.listen.address, sources: [...parsed.listen.sources] },
+    firewall: {
+      enabled: parsed.firewall.enabled,
+      sshPort: parsed.firewall.sshPort ?? (parsed.target.docker === undefined ? (parsed.target.port ?? 22) : 22),
+      allow: Object.fromEntries(Object.entries(parsed.firewall.allow).map(([key, sources]) => [key, [...sources]])),
+    },
     packageVersions: Object.fromEntries(Object.entries({ ...debianPackageVersions, ...parsed.packageVersions }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     remoteWrite: parsed.remoteWrite.map((r) => withoutUndefined({ ...r, ...(r.queue ? { queue: withoutUndefined(r.queue) } : {}), ...(r.writeRelabel ? { writeRelabel: r.writeRelabel.map((rule) => withoutUndefined(rule)) } : {}) })),
     longTermStore: withoutUndefined(parsed.longTermStore),

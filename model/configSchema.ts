@@ -9,6 +9,7 @@
  *
  * Messages: each check returns the text after `<key.path>: `; model/config.ts adds the path.
  */
+import { Address4, Address6 } from "ip-address";
 import * as z from "zod";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "./packageVersions";
 import { parseDurationMs, type Duration } from "./duration";
@@ -556,6 +557,47 @@ const longTermStore = z
   })
   .prefault({});
 
+/**
+ * An IPv4 or IPv6 address, or a CIDR range whose host bits are zero (parsed by ip-address). nftables
+ * would silently mask `10.0.0.1/8` to `10.0.0.0/8`; a range written that way is more likely a typo.
+ */
+export function cidrProblem(v: string): string | undefined {
+  let address: Address4 | Address6;
+  try {
+    address = v.includes(":") ? new Address6(v) : new Address4(v);
+  } catch {
+    return `${show(v)} is not an IPv4/IPv6 address or CIDR range`;
+  }
+  const network = address.startAddress().correctForm();
+  if (network !== address.correctForm()) return `${show(v)} has host bits set: the range is ${network}/${address.subnetMask}`;
+  return undefined;
+}
+
+const firewall = z
+  .strictObject({
+    enabled: doc(bool().default(false), { description: "an nftables table `inet winyx` on the SSH host: loopback, replies, SSH and the stack's published ports from their sources are accepted, the rest dropped (not on a Docker target)" }),
+    sshPort: doc(port().optional(), {
+      description: "the port sshd answers on, on the host; always accepted (a deploy refuses a ruleset that would not accept the port it deploys through)",
+      defaultText: "target.port",
+    }),
+    allow: doc(
+      z
+        .record(
+          text(/^([a-z][A-Za-z0-9]*|\d{1,5})$/, "a service of the catalog (nodeExporter) or a TCP port number"),
+          z.array(checked(z.string(), "an IPv4/IPv6 address or CIDR range", cidrProblem)),
+        )
+        .default({}),
+      {
+        description:
+          "sources accepted per published service (its listen port) or per TCP port of the host (the proxy's 443, an application); [] accepts none. A published service without an entry accepts listen.sources",
+        placeholder: "<service or port>",
+        valueType: "list of IPv4/IPv6 addresses or CIDR ranges",
+        defaultText: "listen.sources for each published service",
+      },
+    ),
+  })
+  .prefault({});
+
 /** Secrets: presence only here (their values are checked by model/secrets.ts and never enter the spec). */
 const secret = (description: string) => doc(z.string().optional(), { description: `Secret: ${description}` });
 
@@ -602,6 +644,20 @@ export const configShape = {
       .prefault({}),
     { description: "Basic auth of Prometheus, Alertmanager, the Pushgateway and the node and MySQL exporters (exporter-toolkit web config), on when the secret webPassword is set" },
   ),
+  webTls: doc(
+    z
+      .strictObject({
+        enabled: doc(bool().default(false), {
+          description:
+            "TLS on every endpoint with a web config (exporter-toolkit tls_server_config); its clients (Prometheus, Grafana) trust the stack's CA. Needs webPassword. Certificates: a CA and a server certificate generated and kept in the state as secrets",
+        }),
+        names: doc(z.array(text(/^[A-Za-z0-9.-]+$|^[0-9A-Fa-f:.]+$/, "a DNS name or an IP address")).default([]), {
+          description: "more names in the server certificate, besides 127.0.0.1, localhost and target.host (the names other hosts reach this one by)",
+        }),
+      })
+      .prefault({}),
+    { description: "Encrypted endpoints (issue 11 item 2)" },
+  ),
   listen: doc(
     z
       .strictObject({
@@ -614,6 +670,7 @@ export const configShape = {
       .prefault({}),
     { description: "Where the services listen" },
   ),
+  firewall: doc(firewall, { description: "Host firewall (nftables), declared from the port plan" }),
   purgeOnDestroy: doc(bool().default(false), { description: "`pulumi destroy` also deletes the Prometheus TSDB and Grafana data" }),
   webPassword: secret("password of webAuth.username on every endpoint with a web config (stored as a bcrypt hash on the host). One line"),
   smtpPassword: secret("SMTP password for alertmanager.smtpAuthUsername; without it mail is sent unauthenticated. One line (trailing line breaks are removed)"),
@@ -626,6 +683,9 @@ export const configShape = {
   dockerTlsCa: secret("Docker target over tcp://: CA certificate of the engine, PEM"),
   dockerTlsCert: secret("Docker target over tcp://: client certificate, PEM"),
   dockerTlsKey: secret("Docker target over tcp://: client key, PEM"),
+  webTlsCa: secret("webTls: the CA certificate that signed webTlsCertificate, PEM (the clients trust it); with webTlsCertificate and webTlsKey instead of a generated certificate"),
+  webTlsCertificate: secret("webTls: the endpoints' server certificate, PEM, naming the addresses the clients use (127.0.0.1 for Prometheus on the host)"),
+  webTlsKey: secret("webTls: the private key of webTlsCertificate, PEM"),
   remoteWritePasswords: secret('passwords of the remoteWrite receivers with basicAuth, a JSON object by receiver name (`pulumi config set --secret remoteWritePasswords \'{"backup":"..."}\'`); each one line'),
 };
 

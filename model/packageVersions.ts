@@ -22,6 +22,7 @@ export const debianPackageVersions: Readonly<Record<string, string>> = Object.fr
     "inotify-tools": "3.22.6.0-4",
     jq: "1.6-2.1+deb12u3",
     logrotate: "3.21.0-1",
+    nftables: "1.0.6-2+deb12u2",
     rsyslog: "8.2302.0-1+deb12u2",
   }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
 );

@@ -8,17 +8,17 @@
  * password ending in "\n" is sent in SMTP AUTH and the login fails; a Slack URL with one is a
  * different URL; Grafana and redis_exporter take the value byte for byte as well.
  */
-import type { DockerTlsSecretName, SecretName } from "./spec";
 import { parseRemoteWritePasswords, remoteWritePasswordsKey } from "./remoteWrite";
+import type { DockerTlsSecretName, SecretName, WebTlsSecretName } from "./spec";
 
 /** Every secret config key. */
-export type SecretKey = SecretName | DockerTlsSecretName | "sshPrivateKey";
+export type SecretKey = SecretName | DockerTlsSecretName | WebTlsSecretName | "sshPrivateKey";
 
 /** Secrets that are one line (passwords, keys, URLs): trailing CR/LF is removed, a line break inside is an error. */
 export const singleLineSecrets: readonly SecretKey[] = ["grafanaAdminPassword", "grafanaSecretKey", "mysqlExporterPassword", "redisPassword", "slackWebhookUrl", "smtpPassword", "webPassword"];
 
 /** PEM secrets (SSH key, TLS material): several lines, normalized to LF endings and exactly one final newline. */
-export const pemSecrets: readonly SecretKey[] = ["dockerTlsCa", "dockerTlsCert", "dockerTlsKey", "sshPrivateKey"];
+export const pemSecrets: readonly SecretKey[] = ["dockerTlsCa", "dockerTlsCert", "dockerTlsKey", "sshPrivateKey", "webTlsCa", "webTlsCertificate", "webTlsKey"];
 
 /**
  * The value a program gets for secret `key`. Single-line secrets lose trailing CR/LF; PEM secrets

@@ -17,6 +17,9 @@ import type { LongTermStoreSpec } from "./longTermStore";
 /** The secrets a stack may hold, by their Pulumi config key. */
 export type SecretName = "smtpPassword" | "slackWebhookUrl" | "grafanaAdminPassword" | "grafanaSecretKey" | "mysqlExporterPassword" | "redisPassword" | "webPassword" | "remoteWritePasswords";
 
+/** The endpoints' own certificate, when given instead of generated (webTls; PEM). */
+export type WebTlsSecretName = "webTlsCa" | "webTlsCertificate" | "webTlsKey";
+
 /** Secrets of the Docker target's `tcp://` TLS connection (PEM). */
 export type DockerTlsSecretName = "dockerTlsCa" | "dockerTlsCert" | "dockerTlsKey";
 
@@ -58,6 +61,16 @@ export interface WebAuthSpec {
   readonly username: string;
 }
 
+/** TLS of the services' HTTP endpoints (exporter-toolkit web config `tls_server_config`). */
+export interface WebTlsSpec {
+  /** @default false */
+  readonly enabled: boolean;
+  /** Subject alternative names of the server certificate: 127.0.0.1, localhost, target.host, then webTls.names; deduplicated, in that order. */
+  readonly names: readonly string[];
+  /** The secrets webTlsCa, webTlsCertificate and webTlsKey are set: that certificate is used instead of a generated one. @default false */
+  readonly given: boolean;
+}
+
 /**
  * The listen address of the services that read a web config (Prometheus, Alertmanager, the
  * Pushgateway, the node and MySQL exporters); the others (redis, nginx exporters, Grafana) stay on
@@ -68,6 +81,20 @@ export interface ListenSpec {
   readonly address: "127.0.0.1" | "0.0.0.0";
   /** IPv4/IPv6 addresses or CIDR ranges allowed to connect beyond loopback (the Prometheus hosts, the proxy): each unit's IPAddressAllow=. @default [] */
   readonly sources: readonly string[];
+}
+
+/**
+ * The host firewall (model/firewall.ts, render/firewall.ts): an nftables table of its own on an SSH
+ * target that accepts loopback, replies, SSH and the published ports from their sources, and drops
+ * the rest.
+ */
+export interface FirewallSpec {
+  /** @default false */
+  readonly enabled: boolean;
+  /** The port sshd answers on, on the host: always accepted. @default target.port */
+  readonly sshPort: number;
+  /** Service key or TCP port (as written) -> the sources it accepts. @default {} */
+  readonly allow: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Resource limits of one container (Docker's `--memory` and `--cpus`). */
@@ -262,8 +289,12 @@ export interface StackSpec {
    * `--web.config.file` (the description's `webConfig`): on when the secret `webPassword` is set.
    */
   readonly webAuth: WebAuthSpec;
+  /** TLS on the endpoints with a web config. */
+  readonly webTls: WebTlsSpec;
   /** Where the services with a web config listen, and who may connect beyond loopback. */
   readonly listen: ListenSpec;
+  /** The host firewall. */
+  readonly firewall: FirewallSpec;
   /** Delete TSDB and Grafana data on destroy. @default false */
   readonly purgeOnDestroy: boolean;
   /** Debian package -> pinned version: model/packageVersions.ts with this stack's `packageVersions` over it. */

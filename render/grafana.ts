@@ -11,7 +11,7 @@ import { parentDir, serviceFile, services } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 import { hardeningLines } from "./systemd";
 import { stackAddresses } from "./addresses";
-import { grafanaWebPasswordFile } from "./webConfig";
+import { grafanaWebPasswordFile, webTlsPaths } from "./webConfig";
 import { toYaml } from "./yaml";
 
 /** Where the provider reads dashboard JSON on the host; the deploy writes `dashboards/*.json` there (model/services/grafana.ts). */
@@ -133,13 +133,20 @@ function renderDatasources(spec: StackSpec): string {
         uid: prometheusDatasource.uid,
         type: "prometheus",
         access: "proxy",
-        url: `http://${stackAddresses(spec).serviceAddress("prometheus")}`,
+        url: `${spec.webTls.enabled ? "https" : "http"}://${stackAddresses(spec).serviceAddress("prometheus")}`,
         isDefault: true,
         editable: false,
         // Grafana's minimum step, so a rate window never holds fewer than the expected scrapes.
-        jsonData: { httpMethod: "POST", timeInterval: spec.scrapeInterval },
+        // webTls: Prometheus' certificate is checked against the stack's CA (its file, read by Grafana's $__file{}).
+        jsonData: { httpMethod: "POST", timeInterval: spec.scrapeInterval, ...(spec.webTls.enabled ? { tlsAuthWithCACert: true } : {}) },
         // Web auth: Grafana expands $__file{} in provisioning files; the password stays in its 0640 file.
-        ...(spec.webAuth.enabled ? { basicAuth: true, basicAuthUser: spec.webAuth.username, secureJsonData: { basicAuthPassword: `$__file{${grafanaWebPasswordFile}}` } } : {}),
+        ...(spec.webAuth.enabled
+          ? {
+              basicAuth: true,
+              basicAuthUser: spec.webAuth.username,
+              secureJsonData: { basicAuthPassword: `$__file{${grafanaWebPasswordFile}}`, ...(spec.webTls.enabled ? { tlsCACert: `$__file{${webTlsPaths.ca}}` } : {}) },
+            }
+          : {}),
       },
       // The long-term store's querier (render/longTermStore.ts), when the stack has one.
       ...longTermStoreDatasources(spec),

@@ -8,6 +8,7 @@
 import { serviceList, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 import { alertmanagerContainerPaths, alertmanagerHostPaths, renderAlertmanagerConfig, renderAlertmanagerTemplates } from "./alertmanager";
+import { renderFirewallFiles } from "./firewall";
 import { renderGrafanaFiles } from "./grafana";
 import { renderLoggingFiles } from "./logging";
 import { renderContractPipelineFiles } from "./contractPipeline";
@@ -24,7 +25,7 @@ function underRoot(byHostPath: Record<string, string>): Record<string, string> {
 
 /**
  * Every rendered file of the stack by relative path, sorted by path: `prometheus/`, `alertmanager/`,
- * `grafana/` (the programs' own files), `logging/`, `monitors/`, `contracts/` (the contract pipeline) and `services/<service>/` (host files
+ * `grafana/` (the programs' own files), `logging/`, `monitors/`, `contracts/` (the contract pipeline), `firewall/` (firewall.enabled) and `services/<service>/` (host files
  * kept under their host path: units or drop-ins with the command-line flags, sysusers.d entries, the
  * APT repository, the MySQL login script, nginx's stub_status) for the SSH target. `list` is the
  * service catalog (a test adds a description to it). Throws FlagVersionError for a release pin too
@@ -62,6 +63,8 @@ export function renderStack(spec: StackSpec, list: readonly ServiceDescription[]
     }),
   );
   if (spec.jobs.mtail.enabled) add("mtail", renderMtailPrograms());
+  // The host firewall (firewall.enabled): its ruleset and boot unit, by host path.
+  add("firewall", underRoot(renderFirewallFiles(spec)));
   // The contract pipeline writes into node exporter's textfile folder: it runs with the node job.
   if (spec.jobs.node.enabled) add("contracts", underRoot(renderContractPipelineFiles(spec)));
   for (const [service, hostFiles] of Object.entries(renderServicesHostFiles(spec, list))) add(`services/${service}`, underRoot(hostFiles));

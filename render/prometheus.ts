@@ -8,16 +8,20 @@ import { allJobs, type JobHandle, type JobName } from "../model/jobs";
 import type { StackSpec } from "../model/spec";
 import { stackAddresses } from "./addresses";
 import { serviceList, type ServiceDescription } from "../model/services/index";
-import { prometheusWebPasswordFile } from "./webConfig";
+import { prometheusWebPasswordFile, webTlsPaths } from "./webConfig";
 import { toYaml } from "./yaml";
 import { renderRemoteWrite } from "./remoteWrite";
 
 /** The scrape jobs of services that read a web config: with web auth on, Prometheus logs in to them. */
 const authenticatedJobs: ReadonlySet<string> = new Set((serviceList as readonly ServiceDescription[]).flatMap((s) => (s.webConfig && s.job ? [s.job.name] : [])));
 
-/** Prometheus' `basic_auth` when web auth is on: the password from its 0640 file, never inline. */
+/**
+ * How Prometheus reaches an endpoint with a web config: `basic_auth` when web auth is on (the
+ * password from its 0640 file, never inline), and `scheme: https` trusting the stack's CA when webTls is on.
+ */
 function basicAuth(spec: StackSpec): Record<string, unknown> {
-  return spec.webAuth.enabled ? { basic_auth: { username: spec.webAuth.username, password_file: prometheusWebPasswordFile } } : {};
+  const tls = spec.webTls.enabled ? { scheme: "https", tls_config: { ca_file: webTlsPaths.ca } } : {};
+  return spec.webAuth.enabled ? { ...tls, basic_auth: { username: spec.webAuth.username, password_file: prometheusWebPasswordFile } } : {};
 }
 
 /** Where the rule files are, relative to the folder of prometheus.yml. */

@@ -34,7 +34,23 @@ export function webPasswordHash(password: string): string {
   return bcrypt.hashSync(password, `$2b$${String(bcryptCost).padStart(2, "0")}$${bcrypt.encodeBase64([...salt], 16)}`);
 }
 
-/** The web config: `basic_auth_users` with one user and its bcrypt hash. */
-export function renderWebConfig(username: string, hash: string): string {
-  return "# exporter-toolkit web config, managed by winyx-monitoring (Pulumi): basic auth, bcrypt hash only.\n" + toYaml({ basic_auth_users: { [username]: hash } });
+/**
+ * Where the TLS files live on a host (webTls.enabled): the CA certificate the clients trust and the
+ * server certificate (0644), and each service's copy of the key (0640 root:<service user>: the
+ * services run as different users).
+ */
+export const webTlsPaths = {
+  ca: "/etc/prometheus/web/ca.crt",
+  certificate: "/etc/prometheus/web/server.crt",
+  key: (service: string) => `/etc/prometheus/web/${service}.key`,
+} as const;
+
+/**
+ * The web config: `basic_auth_users` with one user and its bcrypt hash; with `tlsKeyFile`, also
+ * `tls_server_config` (the stack's server certificate and that key, TLS 1.2 at least).
+ */
+export function renderWebConfig(username: string, hash: string, tlsKeyFile?: string): string {
+  const tls = tlsKeyFile === undefined ? {} : { tls_server_config: { cert_file: webTlsPaths.certificate, key_file: tlsKeyFile, min_version: "TLS12" } };
+  const what = tlsKeyFile === undefined ? "basic auth, bcrypt hash only" : "TLS and basic auth, bcrypt hash only";
+  return `# exporter-toolkit web config, managed by winyx-monitoring (Pulumi): ${what}.\n` + toYaml({ ...tls, basic_auth_users: { [username]: hash } });
 }

@@ -4,7 +4,8 @@
 #   testhost.sh build-image       build the image unless the cached one matches this recipe (content hash in its tag)
 #   testhost.sh image             print the image tag for this recipe
 #   testhost.sh start N           start N hosts on a new network; prints "NAME PORT NETWORK" per host once sshd answers
-#                                 (TESTHOST_DOCKER_SOCKET=1: with this machine's Docker socket at /var/run/docker.sock)
+#                                 (TESTHOST_DOCKER_SOCKET=1: with this machine's Docker socket at /var/run/docker.sock;
+#                                 TESTHOST_NET_ADMIN=1: with CAP_NET_ADMIN, for nftables)
 #   testhost.sh start-dev         start (or keep) the dev host on 127.0.0.1:$TESTHOST_DEV_PORT, the main job's target
 #   testhost.sh stop NAME...      remove the named hosts ("dev" or full names), then their networks once empty
 #   testhost.sh stop --all        remove every test host but dev: other runs' too (hosts of tests still running)
@@ -132,6 +133,8 @@ create_host() {
   local extra=()
   # The Docker target's ssh:// test reaches this machine's engine through the host's sshd.
   [ "${TESTHOST_DOCKER_SOCKET:-0}" != 1 ] || extra=(-v /var/run/docker.sock:/var/run/docker.sock)
+  # The firewall test loads nftables rules in the host's own network namespace.
+  [ "${TESTHOST_NET_ADMIN:-0}" != 1 ] || extra+=(--cap-add NET_ADMIN)
   docker create --name "$name" --hostname "$name" --label "$label=1" "${extra[@]}" \
     --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
     --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:rw --cgroupns=host \

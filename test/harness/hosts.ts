@@ -60,10 +60,12 @@ async function testhostWith(env: Record<string, string>, ...args: string[]): Pro
  * Starts `count` hosts on a network of their own and resolves once sshd in each accepts the key.
  * Builds the image first if this recipe's image is not cached (about a minute, once). `dockerSocket`: the
  * host has this machine's Docker socket at /var/run/docker.sock (an engine reached through its sshd).
+ * `netAdmin`: the host has CAP_NET_ADMIN (`--cap-add NET_ADMIN`), so nft can load rules in its network namespace.
  */
-export async function startHosts(count: number, options: { readonly dockerSocket?: boolean } = {}): Promise<TestHost[]> {
+export async function startHosts(count: number, options: { readonly dockerSocket?: boolean; readonly netAdmin?: boolean } = {}): Promise<TestHost[]> {
   const privateKeyPath = (await testhost("key")).trim();
-  const lines = (await testhostWith(options.dockerSocket ? { TESTHOST_DOCKER_SOCKET: "1" } : {}, "start", String(count))).trim().split("\n");
+  const env = { ...(options.dockerSocket ? { TESTHOST_DOCKER_SOCKET: "1" } : {}), ...(options.netAdmin ? { TESTHOST_NET_ADMIN: "1" } : {}) };
+  const lines = (await testhostWith(env, "start", String(count))).trim().split("\n");
   return lines.map((line) => {
     const [name, port, network] = line.split(" ");
     if (!name || !port || !network) throw new Error(`scripts/testhost.sh start: unexpected line "${line}"`);

@@ -40,20 +40,22 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 }
 
 /** Basic auth getJson/getText send, once a test turns it on (web auth). */
-let webAuth: { readonly username: string; readonly passwordFile: string } | undefined;
+let webAuth: { readonly username: string; readonly passwordFile: string; readonly caFile?: string } | undefined;
 
 /**
  * From now on getJson and getText log in as `username`, with the password the host keeps in
- * `passwordFile`: read there by the shell into curl's config on a file descriptor, never on a command line.
+ * `passwordFile` (and trusting the CA certificate at `caFile` there, for https): read there by the shell into curl's config on a file descriptor, never on a command line.
  */
-export function useWebAuth(credentials: { readonly username: string; readonly passwordFile: string } | undefined): void {
+export function useWebAuth(credentials: { readonly username: string; readonly passwordFile: string; readonly caFile?: string } | undefined): void {
   webAuth = credentials;
 }
 
 /** curl's options for the credentials of useWebAuth (a bash process substitution), or none. */
 export function curlAuthOptions(credentials = webAuth): string {
   if (!credentials) return "";
-  return `-K <(printf 'user = "%s:%s"\\n' ${shellQuote(credentials.username)} "$(cat ${shellQuote(credentials.passwordFile)})")`;
+  // webTls: https endpoints, checked against the stack's CA (its file on the host).
+  const ca = "caFile" in credentials && credentials.caFile ? `--cacert ${shellQuote(credentials.caFile)} ` : "";
+  return `${ca}-K <(printf 'user = "%s:%s"\\n' ${shellQuote(credentials.username)} "$(cat ${shellQuote(credentials.passwordFile)})")`;
 }
 
 /** The HTTP status of a GET from inside the host, with `curlOptions` (e.g. curlAuthOptions()). */

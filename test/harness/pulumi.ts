@@ -93,6 +93,8 @@ export interface TestStack {
   exportState(): Promise<string>;
   /** Sets plain config values (merged over the current ones), as a user editing Pulumi.<stack>.yaml would. */
   setConfig(values: Record<string, unknown>): Promise<void>;
+  /** Sets secret config values with `pulumi config set --secret` (each value on stdin, never on a command line). */
+  setSecrets(values: Record<string, string>): Promise<void>;
   /** Removes the temporary directory, backend included. The resources on the host are not destroyed. */
   dispose(): Promise<void>;
 }
@@ -394,13 +396,17 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
     await writeFile(configFile, toYaml({ ...current, config }));
   };
 
+  const setSecrets = async (values: Record<string, string>) => {
+    for (const [key, value] of Object.entries(values)) {
+      await cli(["config", "set", "--secret", `${projectName}:${key}`, "--config-file", configFile, ...base], value);
+    }
+  };
+
   try {
     await cli(["stack", "init", options.name, "--secrets-provider", "passphrase", ...base.slice(0, 3)]);
     if (!existsSync(configFile)) throw new Error(`pulumi stack init did not write ${configFile}`);
     await writeConfig(options.config);
-    for (const [key, value] of Object.entries(options.secrets ?? {})) {
-      await cli(["config", "set", "--secret", `${projectName}:${key}`, "--config-file", configFile, ...base], value);
-    }
+    await setSecrets(options.secrets ?? {});
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     throw e;
@@ -418,6 +424,7 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
     outputs: async () => JSON.parse((await cli(["stack", "output", "--json", ...base])).stdout) as Record<string, unknown>,
     exportState: async () => (await cli(["stack", "export", ...base])).stdout,
     setConfig: writeConfig,
+    setSecrets,
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }
