@@ -15,7 +15,8 @@ export { defaultBackupKinds, defaultLoggingPrograms } from "./configSchema";
 import { parseMemoryBytes } from "./dockerReference";
 import type { JobName } from "./jobs";
 import { secretProblem, type SecretKey } from "./secrets";
-import type { ContainerLimits, DockerTargetSpec, JobSettings, SecretName, ServiceName, StackSpec, TargetSpec } from "./spec";
+import type { ContainerLimits, DockerTargetSpec, HostSpec, JobSettings, SecretName, ServiceName, StackSpec, TargetSpec } from "./spec";
+import { defaultHostName, fleetTargets, hostRoles, roleJobs } from "./fleet";
 import type { Thresholds } from "../rules/config";
 import { ValidationError, ValidationErrors } from "../validate/errors";
 
@@ -112,7 +113,7 @@ function isSet(value: unknown): boolean {
   return value !== undefined && value !== null && value !== "";
 }
 
-function buildTarget(t: ParsedConfig["target"]): TargetSpec {
+function buildTarget(t: NonNullable<ParsedConfig["target"]>): TargetSpec {
   const d = t.docker;
   if (d !== undefined) {
     const resources: Partial<Record<ServiceName, ContainerLimits>> = {};
@@ -138,15 +139,66 @@ function buildTarget(t: ParsedConfig["target"]): TargetSpec {
   return ssh;
 }
 
-/** The forms of `target`: exactly one; the SSH form needs its host. */
-function targetFormProblems(raw: unknown): { path: string; message: string }[] {
+/** The forms of a target at `at` (`target`, `hosts[1].target`): exactly one; the SSH form needs its host. */
+function targetFormProblems(raw: unknown, at = "target"): { path: string; message: string }[] {
   if (!isPlainObject(raw)) return [];
   const sshKeys = ["host", "port", "user", "privateKeyPath", "hostKeyFingerprint"].filter((k) => raw[k] !== undefined);
   if (raw.docker !== undefined) {
-    return sshKeys.map((k) => ({ path: `target.${k}`, message: `cannot be used together with target.docker: target is either an SSH host {host, port, user, privateKeyPath} or {docker: {...}}` }));
+    return sshKeys.map((k) => ({ path: `${at}.${k}`, message: `cannot be used together with ${at}.docker: a target is either an SSH host {host, port, user, privateKeyPath} or {docker: {...}}` }));
   }
-  if (raw.host === undefined) return [{ path: "target.host", message: "is required (or target.docker, for a Docker engine)" }];
+  if (raw.host === undefined) return [{ path: `${at}.host`, message: `is required (or ${at}.docker, for a Docker engine)` }];
   return [];
+}
+
+/** `target` or `hosts`, exactly one, and the form of each target. */
+function hostsFormProblems(config: Record<string, unknown>): { path: string; message: string }[] {
+  if (config.hosts !== undefined && config.target !== undefined) return [{ path: "hosts", message: "cannot be used together with target: give the single host as target, or every host (with its roles) in hosts" }];
+  if (config.hosts === undefined && config.target === undefined) return [{ path: "target", message: "is required (or hosts, for a fleet of hosts with roles)" }];
+  if (config.target !== undefined) return targetFormProblems(config.target);
+  if (!Array.isArray(config.hosts)) return [];
+  return config.hosts.flatMap((h: unknown, i) => (isPlainObject(h) ? targetFormProblems(h.target, `hosts[${i}].target`) : []));
+}
+
+/** Where the other hosts reach a target by default: the SSH host, or the Docker engine's publish address. */
+function defaultAddress(target: TargetSpec): string {
+  return target.kind === "ssh" ? target.host : target.publishAddress;
+}
+
+/** The hosts of the config: those of `hosts`, or the single host of `target` with every role. */
+function buildHosts(parsed: ParsedConfig): HostSpec[] {
+  if (parsed.hosts === undefined) {
+    const target = buildTarget(parsed.target as NonNullable<ParsedConfig["target"]>);
+    return [{ name: defaultHostName, target, address: defaultAddress(target), roles: [...hostRoles] }];
+  }
+  return parsed.hosts.map((h) => {
+    const target = buildTarget(h.target);
+    return { name: h.name, target, address: h.address ?? defaultAddress(target), roles: [...h.roles] };
+  });
+}
+
+/**
+ * The jobs of a fleet: a role job is enabled when a host has its role and its targets are those hosts
+ * (model/fleet.ts fleetTargets). Its `enabled` given as false while a host has the role, given as true
+ * while none has, or its `targets` given at all, is a problem naming the key.
+ */
+function fleetJobs(jobs: Record<JobName, JobSettings>, hosts: readonly HostSpec[], raw: Record<string, unknown>, fail: (path: string, message: string) => void): Record<JobName, JobSettings> {
+  const given = (isPlainObject(raw.jobs) ? raw.jobs : {}) as Record<string, { enabled?: unknown; targets?: unknown } | undefined>;
+  const out = { ...jobs };
+  for (const role of hostRoles) {
+    for (const job of roleJobs[role]) {
+      const explicit = given[job]?.enabled;
+      const withRole = hosts.map((h, i) => ({ h, i })).filter(({ h }) => h.roles.includes(role));
+      if (given[job]?.targets !== undefined) fail(`jobs.${job}.targets`, `in a fleet the targets of job ${job} are the hosts with role "${role}" (hosts[].roles): remove the key`);
+      // mtail is the one optional agent of its role (app): the others are what their role is for.
+      if ((explicit === false || explicit === "false") && withRole.length > 0 && job !== "mtail") {
+        const first = withRole[0] as { h: HostSpec; i: number };
+        fail(`hosts[${first.i}].roles[${first.h.roles.indexOf(role)}]`, `host ${show(first.h.name)} has role "${role}", but jobs.${job}.enabled is false: remove the role or the setting`);
+      }
+      if ((explicit === true || explicit === "true") && withRole.length === 0) fail(`jobs.${job}.enabled`, `is true, but no host in hosts has role "${role}", which runs it`);
+      out[job] = { enabled: withRole.length > 0 && explicit !== false && explicit !== "false", targets: fleetTargets(hosts, job) };
+    }
+  }
+  return out;
 }
 
 /**
@@ -168,20 +220,28 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
       errors.push(new ValidationError(subject, base, issue.message));
     }
   }
-  for (const p of targetFormProblems(config.target)) errors.push(new ValidationError(subject, p.path, p.message));
+  for (const p of hostsFormProblems(config)) errors.push(new ValidationError(subject, p.path, p.message));
   if (errors.length > 0) throw new ValidationErrors(sortErrors(errors));
   const parsed = result.data as ParsedConfig;
 
   const rootUrl = parsed.grafana.rootUrl ?? `https://${parsed.grafana.domain}/grafana/`;
+  const hosts = buildHosts(parsed);
+  const fleet = parsed.hosts !== undefined;
+  const baseJobs = hostOnlyJobsOff(parsed.jobs as unknown as Record<JobName, JobSettings>, config);
+  const jobs = fleet ? fleetJobs(baseJobs, hosts, config, (path, message) => errors.push(new ValidationError(subject, path, message))) : baseJobs;
   const spec: StackSpec = {
     stack,
     environment: parsed.environment,
     monitorName: parsed.monitorName,
-    target: buildTarget(parsed.target),
+    // The fleet's outputs (URLs, tunnel) name its first monitoring host; checks.ts refuses a fleet without one.
+    target: (hosts.find((h) => h.roles.includes("monitoring")) ?? (hosts[0] as HostSpec)).target,
+    hosts,
+    fleet,
+    fileSdRefreshInterval: parsed.fileSdRefreshInterval,
     installMethod: parsed.installMethod,
     releaseMirror: parsed.releaseMirror.replace(/\/+$/, ""),
     releases: Object.fromEntries(Object.entries(parsed.releases).filter(([, v]) => v !== undefined)),
-    jobs: hostOnlyJobsOff(parsed.jobs as unknown as Record<JobName, JobSettings>, config),
+    jobs,
     scrapeInterval: parsed.scrapeInterval,
     evaluationInterval: parsed.evaluationInterval,
     retention: parsed.retention,

@@ -19,6 +19,7 @@
  */
 import type { PortName } from "../model/ports";
 import { webConfigPath } from "./webConfig";
+import { alertmanagerCluster, fleetAddresses } from "../model/fleet";
 import { commandLineServiceList, renderFlags, serviceFile, services, type CommandLineService, type FlagContext, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 
@@ -135,7 +136,7 @@ export function releaseVersion(spec: Pick<StackSpec, "releases">, service: Servi
 
 /** The host paths and stack values a service's flags read (FlagContext for the systemd realization). */
 export function systemdFlagContext(
-  spec: Pick<StackSpec, "retention"> & Partial<Pick<StackSpec, "webAuth" | "listen">>,
+  spec: Pick<StackSpec, "retention"> & Partial<Pick<StackSpec, "webAuth" | "listen" | "hosts" | "fleet" | "host">>,
   service: ServiceDescription,
   version: string,
   options: { readonly listenHost?: string; readonly shareDir?: string } = {},
@@ -147,6 +148,7 @@ export function systemdFlagContext(
   for (const file of service.files) paths[file.key] = file.path;
   if (service.dataDir !== undefined) paths.data = service.dataDir;
   if (options.shareDir !== undefined) paths.consoles = options.shareDir;
+  const cluster = spec.hosts && spec.fleet !== undefined ? alertmanagerCluster({ hosts: spec.hosts, fleet: spec.fleet, host: spec.host }) : undefined;
   return {
     target: "systemd",
     version,
@@ -154,6 +156,7 @@ export function systemdFlagContext(
     listen: { host: options.listenHost ?? (service.webConfig ? spec.listen?.address : undefined) ?? defaultListenHost, port },
     paths,
     ...(spec.webAuth?.enabled && service.webConfig ? { webConfig: webConfigPath(service.name) } : {}),
+    ...(cluster ? { cluster } : {}),
     stack: { retention: spec.retention, redisAddress: "redis://127.0.0.1:6379", nginxStatusUrl: `http://${nginxStubStatus.listen}${nginxStubStatus.path}` },
   };
 }
@@ -220,8 +223,9 @@ const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]+)$/;
  * The IP allow list of a service that talks to the stack's scrape targets: `localhost` plus their
  * addresses, or undefined when a target is a host name (IPAddressAllow= takes no names).
  */
-export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs">): string[] | undefined {
-  const hosts = new Set<string>();
+export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "hosts" | "fleet">>): string[] | undefined {
+  // A fleet's hosts: the file_sd targets, the other Alertmanagers.
+  const hosts = new Set<string>(spec.hosts && spec.fleet ? fleetAddresses({ hosts: spec.hosts, fleet: spec.fleet }) : []);
   for (const job of Object.values(spec.jobs)) {
     if (!job.enabled) continue;
     for (const target of job.targets) hosts.add(target.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1"));
@@ -241,7 +245,7 @@ export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs">): string[] |
  * other users' processes out of reach anyway), ProcSubset=pid (the Go process collector reads /proc/stat),
  * PrivateNetwork (the services serve on the host's network).
  */
-export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "listen">>, service: ServiceDescription): string[] {
+export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "listen" | "hosts" | "fleet">>, service: ServiceDescription): string[] {
   const x = service.systemd.hardening ?? {};
   const lines = [
     "# Strict hardening (render/systemd.ts strictHardeningLines); exceptions below name their reason.",
