@@ -5,7 +5,7 @@ import { MonitoringStack } from "./components/monitoringStack";
 import { HostKey } from "./providers/hostKey";
 import { configFromPulumi, hostSecretKeys, parseStackConfig } from "./model/config";
 import { normalizeSecret } from "./model/secrets";
-import type { SecretName, StackSpec } from "./model/spec";
+import type { DockerTargetSpec, SecretName, SshTargetSpec, StackSpec } from "./model/spec";
 import { stackOutputs } from "./render/outputs";
 import { ValidationError, ValidationErrors } from "./validate/errors";
 import { stackWarnings, validateAll } from "./validate/index";
@@ -25,27 +25,35 @@ function sshKey(keyPath: string | undefined): pulumi.Output<string> {
 }
 
 // SSH: the host key is checked (or first trusted) before anything else connects; every resource's connection carries its fingerprint.
-const hostKey = target.kind === "ssh" ? new HostKey("winyx-host-key", { host: target.host, port: target.port, expected: target.hostKeyFingerprint }) : undefined;
+/** An SSH host's connection, its host key checked by a HostKey resource named `hostKeyName`. */
+function sshConnection(t: SshTargetSpec, hostKeyName: string) {
+  const hostKey = new HostKey(hostKeyName, { host: t.host, port: t.port, expected: t.hostKeyFingerprint });
+  return pulumi.output({ host: t.host, port: t.port, user: t.user, privateKey: sshKey(t.privateKeyPath), hostKeyFingerprint: hostKey.fingerprint });
+}
 
-const stack =
-  target.kind === "ssh"
-    ? new MonitoringStack("winyx", {
-        spec,
-        files,
-        connection: pulumi.output({ host: target.host, port: target.port, user: target.user, privateKey: sshKey(target.privateKeyPath), hostKeyFingerprint: (hostKey as HostKey).fingerprint }),
-        secrets,
-        grafanaRepositoryKey: spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined,
-      })
-    : new MonitoringStack("winyx", {
-        spec,
-        files,
-        engine: pulumi.output({
-          host: target.host,
-          ...(target.host.startsWith("ssh://") ? { privateKey: sshKey(target.privateKeyPath) } : {}),
-          ...(target.host.startsWith("tcp://") ? { tlsCa: config.requireSecret("dockerTlsCa"), tlsCert: config.requireSecret("dockerTlsCert"), tlsKey: config.requireSecret("dockerTlsKey") } : {}),
-        }),
-        secrets,
-      });
+/** A Docker target's engine, its keys secret. */
+function dockerEngine(t: DockerTargetSpec) {
+  return pulumi.output({
+    host: t.host,
+    ...(t.host.startsWith("ssh://") ? { privateKey: sshKey(t.privateKeyPath) } : {}),
+    ...(t.host.startsWith("tcp://") ? { tlsCa: config.requireSecret("dockerTlsCa"), tlsCert: config.requireSecret("dockerTlsCert"), tlsKey: config.requireSecret("dockerTlsKey") } : {}),
+  });
+}
+
+const grafanaRepositoryKey = spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined;
+const stack = spec.fleet
+  ? // The fleet: one host key and connection per host, named after it.
+    new MonitoringStack("winyx", {
+      spec,
+      files,
+      hostConnections: Object.fromEntries(spec.hosts.flatMap((h) => (h.target.kind === "ssh" ? [[h.name, sshConnection(h.target, `winyx-${h.name}-host-key`)]] : []))),
+      hostEngines: Object.fromEntries(spec.hosts.flatMap((h) => (h.target.kind === "docker" ? [[h.name, dockerEngine(h.target)]] : []))),
+      secrets,
+      grafanaRepositoryKey,
+    })
+  : target.kind === "ssh"
+    ? new MonitoringStack("winyx", { spec, files, connection: sshConnection(target, "winyx-host-key"), secrets, grafanaRepositoryKey })
+    : new MonitoringStack("winyx", { spec, files, engine: dockerEngine(target), secrets });
 
 const outputs = stackOutputs(spec, target);
 export const prometheusUrl = stack.prometheusUrl;
@@ -91,25 +99,10 @@ function keyFileProblem(path: string): string | undefined {
 
 /** What a deploy needs beyond a valid spec (synth renders without these). */
 function checkDeployable(spec: StackSpec): void {
-  const target = spec.target;
   const errors: ValidationError[] = [];
-  const needsKey = target.kind === "ssh" || target.host.startsWith("ssh://");
-  if (needsKey && !target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
-    const field = target.kind === "ssh" ? "target.privateKeyPath" : "target.docker.privateKeyPath";
-    errors.push(new ValidationError("config", field, "set it, or the secret sshPrivateKey, to log in to the host"));
-  } else if (needsKey && target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
-    const problem = keyFileProblem(target.privateKeyPath);
-    if (problem) errors.push(new ValidationError("config", target.kind === "ssh" ? "target.privateKeyPath" : "target.docker.privateKeyPath", problem));
-  }
-  if (target.kind === "docker") {
-    for (const key of ["dockerTlsCa", "dockerTlsCert", "dockerTlsKey"] as const) {
-      if (target.host.startsWith("tcp://") && !config.getSecret(key)) errors.push(new ValidationError("config", key, `not set: a tcp:// engine (${target.host}) is reached over TLS with a client certificate (pulumi config set --secret)`));
-    }
-    if (spec.jobs.mysql.enabled && !spec.secretsSet.includes("mysqlExporterPassword")) {
-      errors.push(new ValidationError("config", "mysqlExporterPassword", "not set: on a Docker target mysqld_exporter logs in over TCP with this password (the database user is the host's to create)"));
-    }
-  }
-  if (target.kind === "ssh" && spec.grafana.installPackage) {
+  if (spec.fleet) spec.hosts.forEach((h, i) => checkTargetDeployable(spec, h.target, `hosts[${i}].target`, errors));
+  else checkTargetDeployable(spec, spec.target, "target", errors);
+  if (spec.hosts.some((h) => h.target.kind === "ssh" && h.roles.includes("monitoring")) && spec.grafana.installPackage) {
     if (!spec.grafana.repositoryKeyPath) {
       errors.push(new ValidationError("config", "grafana.repositoryKeyPath", "Grafana's repository signing key is needed to install its package"));
     }
@@ -120,4 +113,24 @@ function checkDeployable(spec: StackSpec): void {
     }
   }
   if (errors.length > 0) throw new ValidationErrors(errors);
+}
+
+/** What one target (`at`: its config key) needs to be reached: a key to log in with, the TLS secrets of a tcp:// engine. */
+function checkTargetDeployable(spec: StackSpec, target: StackSpec["target"], at: string, errors: ValidationError[]): void {
+  const needsKey = target.kind === "ssh" || target.host.startsWith("ssh://");
+  const field = target.kind === "ssh" ? `${at}.privateKeyPath` : `${at}.docker.privateKeyPath`;
+  if (needsKey && !target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
+    errors.push(new ValidationError("config", field, "set it, or the secret sshPrivateKey, to log in to the host"));
+  } else if (needsKey && target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
+    const problem = keyFileProblem(target.privateKeyPath);
+    if (problem) errors.push(new ValidationError("config", field, problem));
+  }
+  if (target.kind === "docker") {
+    for (const key of ["dockerTlsCa", "dockerTlsCert", "dockerTlsKey"] as const) {
+      if (target.host.startsWith("tcp://") && !config.getSecret(key)) errors.push(new ValidationError("config", key, `not set: a tcp:// engine (${target.host}) is reached over TLS with a client certificate (pulumi config set --secret)`));
+    }
+    if (spec.jobs.mysql.enabled && !spec.secretsSet.includes("mysqlExporterPassword")) {
+      errors.push(new ValidationError("config", "mysqlExporterPassword", "not set: on a Docker target mysqld_exporter logs in over TCP with this password (the database user is the host's to create)"));
+    }
+  }
 }

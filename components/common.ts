@@ -93,8 +93,12 @@ export interface ServiceWebAuth {
   readonly username: string;
   /** bcrypt hash of the password (render/webConfig.ts webPasswordHash), a secret Output. */
   readonly passwordHash: pulumi.Input<string>;
-  /** What puts promtool on the host (Prometheus' package or release): it checks the file before it goes live. */
-  readonly validatorReady: pulumi.Input<pulumi.Resource>[];
+  /**
+   * What puts promtool on the host (Prometheus' package or release): it checks the file before it goes
+   * live. @default none: a fleet host without Prometheus has no promtool, the file goes live unchecked
+   * (the same renderer's output is checked on every monitoring host)
+   */
+  readonly validatorReady?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** The args of a service component (Prometheus, Alertmanager, an exporter). */
@@ -232,9 +236,9 @@ function webConfigFile(parent: pulumi.Resource, name: string, args: HostServiceA
       mode: "0640",
       owner: "root",
       group: packagedService(service).user,
-      validate: "promtool check web-config {}",
+      ...(webAuth.validatorReady ? { validate: "promtool check web-config {}" } : {}),
     },
-    [...args.base.ready, ...webAuth.validatorReady],
+    [...args.base.ready, ...(webAuth.validatorReady ?? [])],
   );
 }
 

@@ -1,5 +1,5 @@
 /**
- * The whole Winyx monitoring stack on one host, from a validated StackSpec: a component per
+ * The whole Winyx monitoring stack on one host or, with `hosts`, on a fleet (each host its roles' services), from a validated StackSpec: a component per
  * enabled service, fed the files of render/index.ts `renderStack`, so what `synth` shows is what
  * lands on the host. The target decides how a service is realized: over SSH (`connection`), each
  * service's software is a Debian package or a pinned upstream release, as spec.installMethod says
@@ -26,6 +26,7 @@ import { BackupMonitor } from "./monitors";
 import { ContractPipeline } from "./contractPipeline";
 import { contractToolNames, resolveContractTool } from "../model/contractPipeline";
 import { Prometheus } from "./prometheus";
+import { fileSdDir, hostView } from "../model/fleet";
 import type { PackagedServiceName } from "../render/systemd";
 
 export interface MonitoringStackArgs {
@@ -34,6 +35,10 @@ export interface MonitoringStackArgs {
   readonly connection?: SshConnectionInput;
   /** The Docker engine, when spec.target is a Docker target; keys secret. Exclusive with `connection`. @default none */
   readonly engine?: DockerEngineInput;
+  /** The `hosts` form: each SSH host's connection, by host name; privateKey secret. @default {} */
+  readonly hostConnections?: Readonly<Record<string, SshConnectionInput>>;
+  /** The `hosts` form: each Docker host's engine, by host name (a fleet of one). @default {} */
+  readonly hostEngines?: Readonly<Record<string, DockerEngineInput>>;
   /** The secrets the stack sets (spec.secretsSet), as secret Outputs. @default {} */
   readonly secrets?: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>;
   /** Rendered files by relative path (validate/index.ts validateAll returns them). @default renderStack(spec, services) */
@@ -74,20 +79,134 @@ const withOwnComponent: Readonly<Record<string, true>> = { prometheus: true, ale
  * hash (stable: render/webConfig.ts) as a secret Output, checked on the host by `promtool`.
  * Throws when web auth is on without the password or without Prometheus (model/config.ts refuses both first).
  */
-function webAuthOf(spec: StackSpec, password: pulumi.Input<string> | undefined, promtool: Promise<pulumi.Resource[]>): ServiceWebAuth | undefined {
+function webAuthOf(spec: StackSpec, password: pulumi.Input<string> | undefined, promtool: Promise<pulumi.Resource[]> | undefined): ServiceWebAuth | undefined {
   if (!spec.webAuth.enabled) return undefined;
   if (password === undefined) throw new Error("webPassword: web auth is on but the secret is not given to MonitoringStack");
-  if (!spec.jobs.prometheus.enabled) throw new Error("webPassword: web auth needs the prometheus job (its promtool checks the web configs)");
+  if (promtool === undefined && !spec.fleet) throw new Error("webPassword: web auth needs the prometheus job (its promtool checks the web configs)");
   return {
     username: spec.webAuth.username,
     passwordHash: pulumi.secret(password).apply(webPasswordHash),
-    validatorReady: [promtool.then((ready) => ready[0] as pulumi.Resource)],
+    // A fleet host without Prometheus has no promtool: its web configs go live unchecked (components/common.ts).
+    ...(promtool ? { validatorReady: [promtool.then((ready) => ready[0] as pulumi.Resource)] } : {}),
   };
 }
 
 /** `fakeExporter` -> `fake-exporter`: child names from catalog keys. */
 function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** What MonitoringStack realizes on one SSH host: its view of the stack, its files, its connection. */
+interface SshHostArgs {
+  /** The host's view (model/fleet.ts hostView), or the whole spec of the `target` form. */
+  readonly spec: StackSpec;
+  /** The host's rendered files, keyed as renderStack keys a single host's. */
+  readonly files: Readonly<Record<string, string>>;
+  readonly connection: SshConnectionInput;
+  readonly secrets: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>;
+  readonly catalog: readonly ServiceDescription[];
+  readonly grafanaRepositoryKey?: string;
+  /** The host runs Prometheus, Alertmanager and Grafana (role monitoring; always in the `target` form). */
+  readonly monitoring: boolean;
+  /** The host runs the application agents: host logging, the backup and contract monitors (role app; always in the `target` form). */
+  readonly app: boolean;
+}
+
+/** The services of one SSH host, children of `parent` named `${name}-<service>`. */
+function sshHost(parent: pulumi.Resource, name: string, args: SshHostArgs): { prometheus?: Prometheus; alertmanager?: Alertmanager; grafana?: Grafana } {
+  const { spec, files, connection, secrets, catalog } = args;
+  const host = { connection, packageVersions: spec.packageVersions };
+  const child = { parent };
+  const enabled = (job: keyof StackSpec["jobs"]) => spec.jobs[job].enabled;
+  // What a service component needs: its rendered host files, and its release when installMethod is upstream.
+  const serviceOf = (description: ServiceDescription): { connection: SshConnectionInput; packageVersions: Readonly<Record<string, string>>; hostFiles: Record<string, string>; release?: ResolvedRelease } => ({
+    ...host,
+    hostFiles: hostFilesUnder(files, `services/${description.name}`),
+    ...(spec.installMethod === "upstream" && description.release ? { release: resolveReleaseOf(description, { mirror: spec.releaseMirror, pins: spec.releases }) } : {}),
+  });
+  // Web auth: each service's web config is checked by Prometheus' promtool, which exists once its
+  // component (created below, after Alertmanager) has installed it; a host without Prometheus has none.
+  let promtoolInstalled: (ready: pulumi.Resource[]) => void = () => undefined;
+  const promtool = new Promise<pulumi.Resource[]>((resolve) => (promtoolInstalled = resolve));
+  const webAuth: ServiceWebAuth | undefined = webAuthOf(spec, secrets.webPassword, enabled("prometheus") ? promtool : undefined);
+  const service = (key: PackagedServiceName) => ({ ...serviceOf(services[key]), ...(webAuth ? { webAuth } : {}) });
+
+  const nodeExporter = enabled("node") ? new NodeExporter(`${name}-node-exporter`, service("nodeExporter"), child) : undefined;
+  if (enabled("mysql")) new MysqlExporter(`${name}-mysql-exporter`, { ...service("mysqlExporter"), password: secrets.mysqlExporterPassword }, child);
+  if (enabled("redis")) new RedisExporter(`${name}-redis-exporter`, { ...service("redisExporter"), password: secrets.redisPassword }, child);
+  if (enabled("nginx")) new NginxExporter(`${name}-nginx-exporter`, service("nginxExporter"), child);
+  if (enabled("pushgateway")) new Pushgateway(`${name}-pushgateway`, service("pushgateway"), child);
+  if (enabled("mtail")) new Mtail(`${name}-mtail`, { ...service("mtail"), programs: filesUnder(files, "mtail") }, child);
+  // Every other enabled service of the catalog: its description is all it needs.
+  for (const description of catalog.filter((s) => s.systemd.commandLine && !(s.name in withOwnComponent) && serviceEnabled(s, spec.jobs))) {
+    new CatalogService(`${name}-${kebab(description.name)}`, { ...serviceOf(description), ...(webAuth ? { webAuth } : {}), description }, child);
+  }
+
+  const out: { prometheus?: Prometheus; alertmanager?: Alertmanager; grafana?: Grafana } = {};
+  if (enabled("alertmanager")) {
+    out.alertmanager = new Alertmanager(
+      `${name}-alertmanager`,
+      {
+        ...service("alertmanager"),
+        purgeOnDestroy: spec.purgeOnDestroy,
+        config: renderedFile(files, "alertmanager/alertmanager.yml"),
+        templates: filesUnder(files, "alertmanager/templates"),
+        smtpPassword: secrets.smtpPassword,
+        slackWebhookUrl: secrets.slackWebhookUrl,
+      },
+      child,
+    );
+  }
+  if (enabled("prometheus")) {
+    out.prometheus = new Prometheus(
+      `${name}-prometheus`,
+      // Only the rule files: their promtool tests (prometheus/rules/tests/) stay off the host.
+      {
+        ...service("prometheus"),
+        purgeOnDestroy: spec.purgeOnDestroy,
+        config: renderedFile(files, "prometheus/prometheus.yml"),
+        ruleFiles: filesUnder(files, "prometheus/rules"),
+        targetFiles: filesUnder(files, `prometheus/${fileSdDir}`),
+        ...(webAuth ? { webPassword: secrets.webPassword } : {}),
+        // Prometheus sends to Alertmanager: its service starts once Alertmanager's runs. Only the
+        // service waits: Alertmanager's web config waits for Prometheus' promtool (no cycle).
+        startAfter: out.alertmanager ? [out.alertmanager.service] : [],
+      },
+      child,
+    );
+    promtoolInstalled(out.prometheus.promtool);
+  }
+
+  if (args.monitoring) {
+    out.grafana = new Grafana(
+      `${name}-grafana`,
+      {
+        ...host,
+        files: filesUnder(files, "grafana", true),
+        hostFiles: hostFilesUnder(files, "services/grafana"),
+        repositoryUrl: spec.grafana.repositoryUrl,
+        rootUrl: spec.grafana.rootUrl,
+        purgeOnDestroy: spec.purgeOnDestroy,
+        adminPassword: secrets.grafanaAdminPassword,
+        secretKey: secrets.grafanaSecretKey,
+        ...(webAuth ? { webPassword: secrets.webPassword } : {}),
+        installPackage: spec.grafana.installPackage,
+        repositoryKey: args.grafanaRepositoryKey,
+      },
+      child,
+    );
+  }
+
+  if (args.app) {
+    new HostLogging(`${name}-logging`, { ...host, files: hostFilesUnder(files, "logging") }, child);
+    // Both write to node exporter's textfile directory, which its package or release creates.
+    if (nodeExporter) {
+      new BackupMonitor(`${name}-backup-monitor`, { ...host, files: hostFilesUnder(files, "monitors") }, { ...child, dependsOn: [nodeExporter] });
+      const tools = spec.contracts.checks ? contractToolNames.map((tool) => resolveContractTool(tool, { mirror: spec.releaseMirror, pins: spec.contracts.tools })) : [];
+      new ContractPipeline(`${name}-contract-pipeline`, { ...host, files: hostFilesUnder(files, "contracts"), tools, formerContractMonitorName: `${name}-contract-monitor` }, { ...child, dependsOn: [nodeExporter] });
+    }
+  }
+  return out;
 }
 
 export class MonitoringStack extends pulumi.ComponentResource {
@@ -109,107 +228,75 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const catalog = args.services ?? serviceList;
     const files = args.files ?? renderStack(spec, catalog);
     if (args.connection !== undefined && args.engine !== undefined) throw new Error("MonitoringStack: give either connection (SSH target) or engine (Docker target), not both");
+    if (spec.fleet) {
+      this.realizeFleet(name, args, files, secrets, catalog);
+      this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl, serviceUrls: this.serviceUrls });
+      return;
+    }
     if (spec.target.kind === "docker") {
       if (args.engine === undefined) throw new Error("MonitoringStack: spec.target is a Docker engine: engine is required (connection is for an SSH target)");
-      this.containers = dockerServices(this, name, { spec, engine: args.engine, files, secrets });
-      const url = (service: string) => (this.containers?.[service] ? `http://${spec.target.kind === "docker" ? spec.target.publishAddress : ""}:${portOf(service)}/` : undefined);
-      this.prometheusUrl = url("prometheus");
-      this.alertmanagerUrl = url("alertmanager");
-      this.grafanaUrl = url("grafana");
-      this.serviceUrls = pulumi.all(Object.fromEntries(Object.entries(this.containers).map(([key, c]) => [key, c.url]))) as pulumi.Output<Record<string, string>>;
+      this.realizeDocker(name, spec, args.engine, files, secrets);
       this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl, serviceUrls: this.serviceUrls });
       return;
     }
     const connection = args.connection;
     if (connection === undefined) throw new Error("MonitoringStack: spec.target is an SSH host: connection is required (engine is for a Docker target)");
-    const host = { connection, packageVersions: spec.packageVersions };
-    const child = { parent: this };
-    const enabled = (job: keyof StackSpec["jobs"]) => spec.jobs[job].enabled;
-    // What a service component needs: its rendered host files, and its release when installMethod is upstream.
-    const serviceOf = (description: ServiceDescription): { connection: SshConnectionInput; packageVersions: Readonly<Record<string, string>>; hostFiles: Record<string, string>; release?: ResolvedRelease } => ({
-      ...host,
-      hostFiles: hostFilesUnder(files, `services/${description.name}`),
-      ...(spec.installMethod === "upstream" && description.release ? { release: resolveReleaseOf(description, { mirror: spec.releaseMirror, pins: spec.releases }) } : {}),
-    });
-    // Web auth: each service's web config is checked by Prometheus' promtool, which exists once its
-    // component (created below, after Alertmanager) has installed it.
-    let promtoolInstalled: (ready: pulumi.Resource[]) => void = () => undefined;
-    const promtool = new Promise<pulumi.Resource[]>((resolve) => (promtoolInstalled = resolve));
-    const webAuth: ServiceWebAuth | undefined = webAuthOf(spec, secrets.webPassword, promtool);
-    const service = (key: PackagedServiceName) => ({ ...serviceOf(services[key]), ...(webAuth ? { webAuth } : {}) });
-
-    const nodeExporter = enabled("node") ? new NodeExporter(`${name}-node-exporter`, service("nodeExporter"), child) : undefined;
-    if (enabled("mysql")) new MysqlExporter(`${name}-mysql-exporter`, { ...service("mysqlExporter"), password: secrets.mysqlExporterPassword }, child);
-    if (enabled("redis")) new RedisExporter(`${name}-redis-exporter`, { ...service("redisExporter"), password: secrets.redisPassword }, child);
-    if (enabled("nginx")) new NginxExporter(`${name}-nginx-exporter`, service("nginxExporter"), child);
-    if (enabled("pushgateway")) new Pushgateway(`${name}-pushgateway`, service("pushgateway"), child);
-    if (enabled("mtail")) new Mtail(`${name}-mtail`, { ...service("mtail"), programs: filesUnder(files, "mtail") }, child);
-    // Every other enabled service of the catalog: its description is all it needs.
-    for (const description of catalog.filter((s) => s.systemd.commandLine && !(s.name in withOwnComponent) && serviceEnabled(s, spec.jobs))) {
-      new CatalogService(`${name}-${kebab(description.name)}`, { ...serviceOf(description), ...(webAuth ? { webAuth } : {}), description }, child);
-    }
-
-    if (enabled("alertmanager")) {
-      this.alertmanager = new Alertmanager(
-        `${name}-alertmanager`,
-        {
-          ...service("alertmanager"),
-          purgeOnDestroy: spec.purgeOnDestroy,
-          config: renderedFile(files, "alertmanager/alertmanager.yml"),
-          templates: filesUnder(files, "alertmanager/templates"),
-          smtpPassword: secrets.smtpPassword,
-          slackWebhookUrl: secrets.slackWebhookUrl,
-        },
-        child,
-      );
-      this.alertmanagerUrl = this.alertmanager.url;
-    }
-    if (enabled("prometheus")) {
-      this.prometheus = new Prometheus(
-        `${name}-prometheus`,
-        // Only the rule files: their promtool tests (prometheus/rules/tests/) stay off the host.
-        {
-          ...service("prometheus"),
-          purgeOnDestroy: spec.purgeOnDestroy,
-          config: renderedFile(files, "prometheus/prometheus.yml"),
-          ruleFiles: filesUnder(files, "prometheus/rules"),
-          ...(webAuth ? { webPassword: secrets.webPassword } : {}),
-          // Prometheus sends to Alertmanager: its service starts once Alertmanager's runs. Only the
-          // service waits: Alertmanager's web config waits for Prometheus' promtool (no cycle).
-          startAfter: this.alertmanager ? [this.alertmanager.service] : [],
-        },
-        child,
-      );
-      this.prometheusUrl = this.prometheus.url;
-      promtoolInstalled(this.prometheus.promtool);
-    }
-
-    this.grafana = new Grafana(
-      `${name}-grafana`,
-      {
-        ...host,
-        files: filesUnder(files, "grafana", true),
-        hostFiles: hostFilesUnder(files, "services/grafana"),
-        repositoryUrl: spec.grafana.repositoryUrl,
-        rootUrl: spec.grafana.rootUrl,
-        purgeOnDestroy: spec.purgeOnDestroy,
-        adminPassword: secrets.grafanaAdminPassword,
-        secretKey: secrets.grafanaSecretKey,
-        ...(webAuth ? { webPassword: secrets.webPassword } : {}),
-        installPackage: args.spec.grafana.installPackage,
-        repositoryKey: args.grafanaRepositoryKey,
-      },
-      child,
-    );
-    this.grafanaUrl = this.grafana.url;
-
-    new HostLogging(`${name}-logging`, { ...host, files: hostFilesUnder(files, "logging") }, child);
-    // Both write to node exporter's textfile directory, which its package or release creates.
-    if (nodeExporter) {
-      new BackupMonitor(`${name}-backup-monitor`, { ...host, files: hostFilesUnder(files, "monitors") }, { ...child, dependsOn: [nodeExporter] });
-      const tools = spec.contracts.checks ? contractToolNames.map((tool) => resolveContractTool(tool, { mirror: spec.releaseMirror, pins: spec.contracts.tools })) : [];
-      new ContractPipeline(`${name}-contract-pipeline`, { ...host, files: hostFilesUnder(files, "contracts"), tools, formerContractMonitorName: `${name}-contract-monitor` }, { ...child, dependsOn: [nodeExporter] });
-    }
+    const realized = sshHost(this, name, { spec, files, connection, secrets, catalog, grafanaRepositoryKey: args.grafanaRepositoryKey, monitoring: true, app: true });
+    this.takeUrls(realized);
     this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl });
+  }
+
+  /** The URLs (and components) of the one monitoring host the stack outputs name. */
+  private takeUrls(realized: { prometheus?: Prometheus; alertmanager?: Alertmanager; grafana?: Grafana }): void {
+    const self = this as { -readonly [K in keyof MonitoringStack]: MonitoringStack[K] };
+    self.prometheus = realized.prometheus;
+    self.alertmanager = realized.alertmanager;
+    self.grafana = realized.grafana;
+    self.prometheusUrl = realized.prometheus?.url;
+    self.alertmanagerUrl = realized.alertmanager?.url;
+    self.grafanaUrl = realized.grafana?.url;
+  }
+
+  /** The Docker target: one container per enabled service. */
+  private realizeDocker(name: string, spec: StackSpec, engine: DockerEngineInput, files: Readonly<Record<string, string>>, secrets: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>): void {
+    const self = this as { -readonly [K in keyof MonitoringStack]: MonitoringStack[K] };
+    const containers = dockerServices(this, name, { spec, engine, files, secrets });
+    const publish = spec.target.kind === "docker" ? spec.target.publishAddress : "";
+    const url = (service: string) => (containers[service] ? `http://${publish}:${portOf(service)}/` : undefined);
+    self.containers = containers;
+    self.prometheusUrl = url("prometheus");
+    self.alertmanagerUrl = url("alertmanager");
+    self.grafanaUrl = url("grafana");
+    self.serviceUrls = pulumi.all(Object.fromEntries(Object.entries(containers).map(([key, c]) => [key, c.url]))) as pulumi.Output<Record<string, string>>;
+  }
+
+  /**
+   * The `hosts` form: each host's services, named `${name}-<host>-<service>`, from its view of the
+   * stack and its files (renderStack's `hosts/<host>/`). The outputs name the first monitoring host.
+   */
+  private realizeFleet(name: string, args: MonitoringStackArgs, files: Readonly<Record<string, string>>, secrets: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>, catalog: readonly ServiceDescription[]): void {
+    const { spec } = args;
+    let first = true;
+    for (const host of spec.hosts) {
+      const view = hostView(spec, host);
+      const hostFiles = filesUnder(files, `hosts/${host.name}`, true);
+      const hostName = `${name}-${host.name}`;
+      const monitoring = host.roles.includes("monitoring");
+      if (host.target.kind === "docker") {
+        // model/checks.ts allows a Docker host only as a fleet of one.
+        const engine = args.hostEngines?.[host.name];
+        if (engine === undefined) throw new Error(`MonitoringStack: host ${host.name} is a Docker engine: hostEngines.${host.name} is required`);
+        this.realizeDocker(hostName, view, engine, hostFiles, secrets);
+        first = false;
+        continue;
+      }
+      const connection = args.hostConnections?.[host.name];
+      if (connection === undefined) throw new Error(`MonitoringStack: host ${host.name} is an SSH host: hostConnections.${host.name} is required`);
+      const realized = sshHost(this, hostName, { spec: view, files: hostFiles, connection, secrets, catalog, grafanaRepositoryKey: args.grafanaRepositoryKey, monitoring, app: host.roles.includes("app") });
+      if (monitoring && first) {
+        this.takeUrls(realized);
+        first = false;
+      }
+    }
   }
 }
