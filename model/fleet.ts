@@ -140,8 +140,3 @@ export function hostView(spec: StackSpec, host: HostSpec): StackSpec {
 export function monitoringView(spec: StackSpec, host: HostSpec): StackSpec {
   return { ...hostView(spec, host), jobs: spec.jobs };
 }
-
-/** Every IP address of the fleet's hosts (Prometheus' IPAddressAllow= on a monitoring host). */
-export function fleetAddresses(spec: Pick<StackSpec, "hosts" | "fleet">): string[] {
-  return spec.fleet ? [...new Set(spec.hosts.map((h) => h.address))].sort() : [];
-}

@@ -19,7 +19,7 @@
  */
 import type { PortName } from "../model/ports";
 import { webConfigPath } from "./webConfig";
-import { alertmanagerCluster, fleetAddresses } from "../model/fleet";
+import { alertmanagerCluster } from "../model/fleet";
 import { commandLineServiceList, renderFlags, serviceFile, services, type CommandLineService, type FlagContext, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 
@@ -223,9 +223,11 @@ const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]+)$/;
  * The IP allow list of a service that talks to the stack's scrape targets: `localhost` plus their
  * addresses, or undefined when a target is a host name (IPAddressAllow= takes no names).
  */
-export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "hosts" | "fleet">>): string[] | undefined {
-  // A fleet's hosts: the file_sd targets, the other Alertmanagers.
-  const hosts = new Set<string>(spec.hosts && spec.fleet ? fleetAddresses({ hosts: spec.hosts, fleet: spec.fleet }) : []);
+export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "fleet">>): string[] | undefined {
+  // A fleet's targets come and go with its hosts (file_sd, no reload): an allow list in the unit would
+  // restart Prometheus for every host added. The exporters' own allow lists and basic auth guard them.
+  if (spec.fleet) return undefined;
+  const hosts = new Set<string>();
   for (const job of Object.values(spec.jobs)) {
     if (!job.enabled) continue;
     for (const target of job.targets) hosts.add(target.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1"));
@@ -245,7 +247,7 @@ export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs"> & Partial<Pi
  * other users' processes out of reach anyway), ProcSubset=pid (the Go process collector reads /proc/stat),
  * PrivateNetwork (the services serve on the host's network).
  */
-export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "listen" | "hosts" | "fleet">>, service: ServiceDescription): string[] {
+export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "listen" | "fleet">>, service: ServiceDescription): string[] {
   const x = service.systemd.hardening ?? {};
   const lines = [
     "# Strict hardening (render/systemd.ts strictHardeningLines); exceptions below name their reason.",
@@ -275,6 +277,7 @@ export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pic
     const sources = service.webConfig && spec.listen && spec.listen.address !== defaultListenHost ? spec.listen.sources : [];
     const allow = base ? [...base, ...sources.filter((s) => !base.includes(s))] : undefined;
     if (allow) lines.push("IPAddressDeny=any", `IPAddressAllow=${allow.join(" ")}`);
+    else if ("fleet" in spec && spec.fleet) lines.push("# No IP address filter: a fleet's scrape targets change with its hosts (file_sd); IPAddressAllow= here would restart Prometheus for each host added.");
     else lines.push("# No IP address filter: a scrape target is a host name (IPAddressAllow= takes addresses only).");
   }
   return lines;
