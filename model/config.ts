@@ -40,6 +40,14 @@ export const secretKeys: readonly SecretKey[] = [...hostSecretKeys, "sshPrivateK
 /** The plain config keys (secrets excluded), in the order Pulumi.yaml documents them. */
 export const plainConfigKeys = Object.keys(configShape).filter((k) => !(secretKeys as readonly string[]).includes(k)) as readonly (keyof typeof configShape)[];
 
+/** The keys whose Pulumi.yaml default stands for "not set" (configSchema.ts FieldDoc unsetDefault), with that value. */
+export const unsetDefaults: Readonly<Record<string, unknown>> = Object.fromEntries(
+  Object.entries(configShape).flatMap(([key, schema]) => {
+    const meta = (schema as z.ZodType).meta() as { unsetDefault?: unknown } | undefined;
+    return meta?.unsetDefault === undefined ? [] : [[key, meta.unsetDefault]];
+  }),
+);
+
 /** Stands in for a secret's value wherever only "is it set?" matters (synth, tests). */
 export const SECRET_SET = "[secret]";
 
@@ -349,6 +357,8 @@ export function configFromPulumi(all: Readonly<Record<string, string>>, stack = 
         // Left as the string: parseStackConfig reports it as the wrong type, naming the key.
       }
     }
+    // Pulumi.yaml's "not set" default of `target` / `hosts` (one of the two is given): as if absent.
+    if (key in unsetDefaults && JSON.stringify(parsed) === JSON.stringify(unsetDefaults[key])) continue;
     out[key] = parsed;
   }
   if (errors.length > 0) throw new ValidationErrors(errors);

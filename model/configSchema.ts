@@ -34,6 +34,12 @@ export interface FieldDoc {
   /** For a record-like object of plain values: the type and constraint of each value. */
   readonly valueType?: string;
   readonly valueConstraint?: string;
+  /**
+   * Pulumi.yaml's default for a key that is one of two alternatives (`target` or `hosts`): a value
+   * standing for "not set" (Pulumi requires every key without a default), dropped by model/config.ts
+   * configFromPulumi. @default none
+   */
+  readonly unsetDefault?: unknown;
 }
 
 /** Adds docs to a schema, keeping what it already had. */
@@ -269,6 +275,7 @@ const hosts = doc(
     description:
       "The fleet, instead of target: hosts with roles. Scrape targets of the role jobs come from file_sd files (one per host and job); every monitoring host runs Prometheus (external label replica=<name>) and Alertmanager (a gossip cluster when there are two or more)",
     defaultText: "none: the single host of target, with every role",
+    unsetDefault: [],
   },
 );
 
@@ -484,7 +491,7 @@ const secret = (description: string) => doc(z.string().optional(), { description
 export const configShape = {
   environment: doc(text(), { description: "External label `environment` on every series and alert (production, staging, dev)" }),
   monitorName: doc(text().default("winyx-monitor"), { description: "External label `monitor` on every series and alert" }),
-  target: doc(target.optional(), { defaultText: "required, unless hosts lists the fleet" }),
+  target: doc(target.optional(), { defaultText: "required, unless hosts lists the fleet", unsetDefault: {} }),
   hosts,
   fileSdRefreshInterval: doc(duration(1000, "Prometheus re-reads file_sd files at most every second").default("5m"), { description: "Fleet (hosts): how often Prometheus re-reads the file_sd files, so a host added or removed is scraped or dropped without a reload (file_sd refresh_interval)" }),
   installMethod: doc(z.enum(["package", "upstream"]).default("package"), { description: "SSH hosts: `package` (distribution packages) or `upstream` (pinned release tarballs with sha256)" }),
