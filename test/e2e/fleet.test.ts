@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
+import yaml from "js-yaml";
 import { packagedServices } from "../../render/systemd";
 import { prometheusWebPasswordFile } from "../../render/webConfig";
 import { hostAddress, startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
@@ -174,9 +175,13 @@ test("cold up: every target up on both Prometheus, each with its replica label; 
     [monA, "mon-a"],
     [monB, "mon-b"],
   ] as const) {
-    const config = (await getJson<{ data: { yaml: string } }>(host, "http://127.0.0.1:9090/api/v1/status/config")).data.yaml;
-    assert.match(config, new RegExp(`replica: ${replica}\\n`), `${host.name}'s external labels`);
-    assert.match(config, /action: labeldrop\n\s+regex: replica/, `${host.name} drops replica from its alerts`);
+    // The config as the running Prometheus loaded it.
+    const loaded = yaml.load((await getJson<{ data: { yaml: string } }>(host, "http://127.0.0.1:9090/api/v1/status/config")).data.yaml) as {
+      global: { external_labels: Record<string, string> };
+      alerting: { alert_relabel_configs: { action: string; regex: string }[] };
+    };
+    assert.equal(loaded.global.external_labels.replica, replica, `${host.name}'s external labels`);
+    assert.deepEqual(loaded.alerting.alert_relabel_configs.map((r) => `${r.action} ${r.regex}`), ["labeldrop replica"], `${host.name} drops replica from its alerts`);
   }
   // Each Alertmanager sees both peers, itself and the other, as a ready cluster.
   for (const host of [monA, monB]) {
@@ -229,8 +234,34 @@ test("a host added by config is scraped within one file_sd refresh interval, wit
   assert.ok(deployed, "needs the cold up");
   const before = await Promise.all([monA, monB].map(prometheusProcess));
   await stack.setConfig({ hosts: hostsConfig(true) });
-  const up = await stack.up({ skipPreview: true });
+  // While the up runs: when each Prometheus first lists node-2's target (discovered, healthy or not yet).
+  const instance = `${address.get(extra)}:9100`;
+  const discoveredAt = new Map<TestHost, number>();
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      for (const host of [monA, monB]) {
+        if (discoveredAt.has(host)) continue;
+        const targets = await activeTargets(host).catch(() => []);
+        if (targets.some((t) => t.labels.instance === instance)) discoveredAt.set(host, Date.now());
+      }
+      await new Promise((wake) => setTimeout(wake, 250));
+    }
+  })();
+  const up = await stack.up({ skipPreview: true }).finally(async () => {
+    await waitFor("node-2 discovered on both Prometheus", async () => (discoveredAt.size === 2 ? true : undefined), { timeoutMs: (refreshSeconds + 5) * 1000, intervalMs: 250 }).catch(() => undefined);
+    watching = false;
+    await watcher;
+  });
   timings.add("up adding a node-only host", up.durationMs);
+  for (const host of [monA, monB]) {
+    // The file's write time on the host (same kernel clock as this machine) to its target's discovery.
+    const written = Number((await host.exec("date +%s.%N -r /etc/prometheus/file_sd/node.node-2.yml")).stdout.trim()) * 1000;
+    const found = discoveredAt.get(host);
+    assert.ok(found !== undefined && Number.isFinite(written), `node-2's target discovered on ${host.name}`);
+    timings.add(`node-2 discovered on ${host.name} after its file_sd file was written (refresh ${refreshSeconds}s)`, found - written);
+    assert.ok(found - written <= refreshSeconds * 1000 + 1000, `discovered ${found - written} ms after the file was written: more than one refresh interval (${refreshSeconds}s)`);
+  }
   // On the monitoring hosts only the new host's file_sd files are written: no prometheus.yml, no unit, no service touched.
   const monitoringSteps = up.steps.filter((s) => s.op !== "same" && /winyx-mon-[ab]-/.test(s.name));
   assert.deepEqual(
