@@ -184,6 +184,9 @@ function buildHosts(parsed: ParsedConfig): HostSpec[] {
   });
 }
 
+/** Role jobs a stack may turn off while hosts have the role: the role's other services still run. */
+const optionalRoleJobs: readonly string[] = ["mtail", "pushgateway"];
+
 /**
  * The jobs of a fleet: a role job is enabled when a host has its role and its targets are those hosts
  * (model/fleet.ts fleetTargets). Its `enabled` given as false while a host has the role, given as true
@@ -197,8 +200,8 @@ function fleetJobs(jobs: Record<JobName, JobSettings>, hosts: readonly HostSpec[
       const explicit = given[job]?.enabled;
       const withRole = hosts.map((h, i) => ({ h, i })).filter(({ h }) => h.roles.includes(role));
       if (given[job]?.targets !== undefined) fail(`jobs.${job}.targets`, `in a fleet the targets of job ${job} are the hosts with role "${role}" (hosts[].roles): remove the key`);
-      // mtail is the one optional agent of its role (app): the others are what their role is for.
-      if ((explicit === false || explicit === "false") && withRole.length > 0 && job !== "mtail") {
+      // mtail and the Pushgateway are optional parts of their roles (app, monitoring); the others are what their role is for.
+      if ((explicit === false || explicit === "false") && withRole.length > 0 && !optionalRoleJobs.includes(job)) {
         const first = withRole[0] as { h: HostSpec; i: number };
         fail(`hosts[${first.i}].roles[${first.h.roles.indexOf(role)}]`, `host ${show(first.h.name)} has role "${role}", but jobs.${job}.enabled is false: remove the role or the setting`);
       }
