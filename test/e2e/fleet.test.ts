@@ -205,6 +205,13 @@ test("an alert both Prometheus fire reaches the webhook once", { timeout: 3 * 60
   const instance = `${address.get(app)}:9100`;
   await app.exec(`systemctl stop ${packagedServices.nodeExporter.unit}`);
   const { counts, labels } = await deliveredOnce("NodeExporterDown", instance);
+  // Both Prometheus fire it, and both Alertmanagers hold it: two senders, two possible notifiers, one notification.
+  for (const host of [monA, monB]) {
+    const firing = (await getJson<{ data: { alerts: { labels: Record<string, string>; state: string }[] } }>(host, "http://127.0.0.1:9090/api/v1/alerts")).data.alerts;
+    assert.ok(firing.some((a) => a.labels.alertname === "NodeExporterDown" && a.labels.instance === instance && a.state === "firing"), `${host.name}'s Prometheus fires NodeExporterDown on ${instance}`);
+    const held = await getJson<{ labels: Record<string, string> }[]>(host, "http://127.0.0.1:9093/api/v2/alerts?filter=alertname%3D%22NodeExporterDown%22");
+    assert.ok(held.some((a) => a.labels.instance === instance), `${host.name}'s Alertmanager holds NodeExporterDown on ${instance}`);
+  }
   assert.ok(Object.keys(counts).length > 0, "NodeExporterDown arrived");
   for (const [receiver, n] of Object.entries(counts)) assert.equal(n, 1, `notifications of NodeExporterDown on ${instance} through receiver ${receiver}: ${JSON.stringify(counts)}`);
   assert.equal(labels.replica, undefined, `the alert arrives without the replica label: ${JSON.stringify(labels)}`);
