@@ -47,7 +47,6 @@ const stack = spec.fleet
       spec,
       files,
       hostConnections: Object.fromEntries(spec.hosts.flatMap((h) => (h.target.kind === "ssh" ? [[h.name, sshConnection(h.target, `winyx-${h.name}-host-key`)]] : []))),
-      hostEngines: Object.fromEntries(spec.hosts.flatMap((h) => (h.target.kind === "docker" ? [[h.name, dockerEngine(h.target)]] : []))),
       secrets,
       grafanaRepositoryKey,
     })

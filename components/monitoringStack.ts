@@ -37,8 +37,6 @@ export interface MonitoringStackArgs {
   readonly engine?: DockerEngineInput;
   /** The `hosts` form: each SSH host's connection, by host name; privateKey secret. @default {} */
   readonly hostConnections?: Readonly<Record<string, SshConnectionInput>>;
-  /** The `hosts` form: each Docker host's engine, by host name (a fleet of one). @default {} */
-  readonly hostEngines?: Readonly<Record<string, DockerEngineInput>>;
   /** The secrets the stack sets (spec.secretsSet), as secret Outputs. @default {} */
   readonly secrets?: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>;
   /** Rendered files by relative path (validate/index.ts validateAll returns them). @default renderStack(spec, services) */
@@ -282,14 +280,8 @@ export class MonitoringStack extends pulumi.ComponentResource {
       const hostFiles = filesUnder(files, `hosts/${host.name}`, true);
       const hostName = `${name}-${host.name}`;
       const monitoring = host.roles.includes("monitoring");
-      if (host.target.kind === "docker") {
-        // model/checks.ts allows a Docker host only as a fleet of one.
-        const engine = args.hostEngines?.[host.name];
-        if (engine === undefined) throw new Error(`MonitoringStack: host ${host.name} is a Docker engine: hostEngines.${host.name} is required`);
-        this.realizeDocker(hostName, view, engine, hostFiles, secrets);
-        first = false;
-        continue;
-      }
+      // model/checks.ts refuses a Docker engine in hosts (the target form runs one).
+      if (host.target.kind === "docker") throw new Error(`MonitoringStack: host ${host.name}: hosts takes SSH hosts only`);
       const connection = args.hostConnections?.[host.name];
       if (connection === undefined) throw new Error(`MonitoringStack: host ${host.name} is an SSH host: hostConnections.${host.name} is required`);
       const realized = sshHost(this, hostName, { spec: view, files: hostFiles, connection, secrets, catalog, grafanaRepositoryKey: args.grafanaRepositoryKey, monitoring, app: host.roles.includes("app") });

@@ -100,7 +100,6 @@ function checkFleet(spec: StackSpec, fail: Fail): void {
   if (!hosts.some((h) => h.roles.includes("monitoring"))) fail("hosts", 'no host has role "monitoring": nothing would scrape the others (Prometheus, Alertmanager and Grafana run there)');
   if (hosts.length < 2) return;
   hosts.forEach((h, i) => {
-    if (h.target.kind === "docker") fail(`hosts[${i}].target.docker`, "a fleet of more than one host takes SSH hosts only (the exporters' basic auth and IP allow lists are systemd units)");
     if (!IP_ADDRESS.test(h.address)) fail(`hosts[${i}].address`, `${show(h.address)} is not an IP address: beyond one host the other hosts' units allow the monitoring hosts by address (IPAddressAllow= takes no names); set address`);
     else if (LOOPBACK.has(h.address) || h.address.startsWith("127.")) fail(`hosts[${i}].address`, `${show(h.address)} is loopback: the other hosts cannot reach ${show(h.name)} there; set address to the address they reach it at`);
   });

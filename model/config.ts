@@ -179,7 +179,7 @@ function buildHosts(parsed: ParsedConfig): HostSpec[] {
     return [{ name: defaultHostName, target, address: defaultAddress(target), roles: [...hostRoles] }];
   }
   return parsed.hosts.map((h) => {
-    const target = buildTarget(h.target);
+    const target = buildTarget({ ...h.target, docker: undefined });
     return { name: h.name, target, address: h.address ?? defaultAddress(target), roles: [...h.roles] };
   });
 }

@@ -263,7 +263,8 @@ const hosts = doc(
           description: "where the other hosts reach it (scrape targets, Alertmanager peers, the exporters' IPAddressAllow=); an IP address when there is more than one host",
           defaultText: "target.host (SSH form), target.docker.publishAddress (Docker form)",
         }),
-        target: doc(target, { description: "where its services run, as the top-level target: `{host, port, user, privateKeyPath, hostKeyFingerprint}` or `{docker: {...}}`" }),
+        // SSH hosts only: a fleet's Prometheus reads file_sd files, which the Docker realization does not mount (a Docker engine runs a stack in the target form).
+        target: doc(z.strictObject(sshTargetFields), { description: "where its services run: an SSH host `{host, port, user, privateKeyPath, hostKeyFingerprint}` (a Docker engine runs a whole stack through the top-level target)" }),
         roles: doc(z.array(z.enum(hostRoles as [HostRole, ...HostRole[]])).min(1, { message: "must list at least one role" }), {
           description: "what it runs, each once: monitoring (Prometheus, Alertmanager, Grafana, Pushgateway), node, mysql, redis, nginx (their exporters), app (host logging, mtail, backup and contract monitors)",
         }),

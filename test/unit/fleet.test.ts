@@ -90,6 +90,7 @@ describe("fleet config", () => {
       [fleetConfig({ target: { host: "10.0.0.9" } }), "hosts: cannot be used together with target"],
       [fleetConfig({ hosts: [{ name: "a", target: { port: 22 }, roles: ["monitoring"] }] }), "hosts[0].target.host: is required"],
       [fleetConfig({ hosts: [] }), "hosts: must list at least one host"],
+      [fleetConfig({ hosts: hostsWith({ name: "d", address: "10.0.0.9", target: { docker: { host: "unix:///var/run/docker.sock" } }, roles: ["node"] }) }), 'hosts[3].target.docker: unknown key'],
       [{ environment: "test", alertmanager }, "target: is required (or hosts, for a fleet of hosts with roles)"],
     ];
     for (const [config, expected] of cases) {
