@@ -207,12 +207,72 @@ function sshHost(parent: pulumi.Resource, name: string, args: SshHostArgs): { pr
   return out;
 }
 
+/** What the stack realized that its outputs name: the one monitoring host's components and URLs, or the Docker target's containers. */
+interface Realized {
+  readonly prometheus?: Prometheus;
+  readonly alertmanager?: Alertmanager;
+  readonly grafana?: Grafana;
+  readonly containers?: Readonly<Record<string, ContainerService>>;
+  readonly prometheusUrl?: string;
+  readonly alertmanagerUrl?: string;
+  readonly grafanaUrl?: string;
+  readonly serviceUrls?: pulumi.Output<Record<string, string>>;
+}
+
+/** An SSH host's components and the URLs they answer at (as seen from the host). */
+function withUrls(components: { prometheus?: Prometheus; alertmanager?: Alertmanager; grafana?: Grafana }): Realized {
+  return { ...components, prometheusUrl: components.prometheus?.url, alertmanagerUrl: components.alertmanager?.url, grafanaUrl: components.grafana?.url };
+}
+
+/** The Docker target: one container per enabled service, published on `publishAddress`. */
+function dockerStack(parent: pulumi.Resource, name: string, spec: StackSpec, engine: DockerEngineInput, files: Readonly<Record<string, string>>, secrets: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>): Realized {
+  const containers = dockerServices(parent, name, { spec, engine, files, secrets });
+  const publish = spec.target.kind === "docker" ? spec.target.publishAddress : "";
+  const url = (service: string) => (containers[service] ? `http://${publish}:${portOf(service)}/` : undefined);
+  return {
+    containers,
+    prometheusUrl: url("prometheus"),
+    alertmanagerUrl: url("alertmanager"),
+    grafanaUrl: url("grafana"),
+    serviceUrls: pulumi.all(Object.fromEntries(Object.entries(containers).map(([key, c]) => [key, c.url]))) as pulumi.Output<Record<string, string>>,
+  };
+}
+
+/**
+ * The `hosts` form: each host's services, named `${name}-<host>-<service>`, from its view of the stack
+ * and its files (renderStack's `hosts/<host>/`). What the outputs name: the first monitoring host's.
+ */
+function fleetStack(parent: pulumi.Resource, name: string, args: MonitoringStackArgs, files: Readonly<Record<string, string>>, secrets: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>, catalog: readonly ServiceDescription[]): Realized {
+  const { spec } = args;
+  let outputs: Realized | undefined;
+  for (const host of spec.hosts) {
+    // model/configSchema.ts takes SSH hosts only in hosts (the target form runs a stack on a Docker engine).
+    if (host.target.kind === "docker") throw new Error(`MonitoringStack: host ${host.name}: hosts takes SSH hosts only`);
+    const connection = args.hostConnections?.[host.name];
+    if (connection === undefined) throw new Error(`MonitoringStack: host ${host.name} is an SSH host: hostConnections.${host.name} is required`);
+    const monitoring = host.roles.includes("monitoring");
+    const realized = sshHost(parent, `${name}-${host.name}`, {
+      spec: hostView(spec, host),
+      files: filesUnder(files, `hosts/${host.name}`, true),
+      connection,
+      secrets,
+      catalog,
+      grafanaRepositoryKey: args.grafanaRepositoryKey,
+      monitoring,
+      app: host.roles.includes("app"),
+    });
+    if (monitoring && outputs === undefined) outputs = withUrls(realized);
+  }
+  return outputs ?? {};
+}
+
 export class MonitoringStack extends pulumi.ComponentResource {
   public readonly prometheus?: Prometheus;
   public readonly alertmanager?: Alertmanager;
   public readonly grafana?: Grafana;
   /** Docker target: the container of each enabled service, by catalog key. */
   public readonly containers?: Readonly<Record<string, ContainerService>>;
+  /** Prometheus as seen from its host (a fleet: the first monitoring host's). */
   public readonly prometheusUrl?: string;
   public readonly alertmanagerUrl?: string;
   public readonly grafanaUrl?: string;
@@ -226,69 +286,28 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const catalog = args.services ?? serviceList;
     const files = args.files ?? renderStack(spec, catalog);
     if (args.connection !== undefined && args.engine !== undefined) throw new Error("MonitoringStack: give either connection (SSH target) or engine (Docker target), not both");
-    if (spec.fleet) {
-      this.realizeFleet(name, args, files, secrets, catalog);
-      this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl, serviceUrls: this.serviceUrls });
-      return;
-    }
-    if (spec.target.kind === "docker") {
+    let realized: Realized;
+    if (spec.fleet) realized = fleetStack(this, name, args, files, secrets, catalog);
+    else if (spec.target.kind === "docker") {
       if (args.engine === undefined) throw new Error("MonitoringStack: spec.target is a Docker engine: engine is required (connection is for an SSH target)");
-      this.realizeDocker(name, spec, args.engine, files, secrets);
-      this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl, serviceUrls: this.serviceUrls });
-      return;
+      realized = dockerStack(this, name, spec, args.engine, files, secrets);
+    } else {
+      if (args.connection === undefined) throw new Error("MonitoringStack: spec.target is an SSH host: connection is required (engine is for a Docker target)");
+      realized = withUrls(sshHost(this, name, { spec, files, connection: args.connection, secrets, catalog, grafanaRepositoryKey: args.grafanaRepositoryKey, monitoring: true, app: true }));
     }
-    const connection = args.connection;
-    if (connection === undefined) throw new Error("MonitoringStack: spec.target is an SSH host: connection is required (engine is for a Docker target)");
-    const realized = sshHost(this, name, { spec, files, connection, secrets, catalog, grafanaRepositoryKey: args.grafanaRepositoryKey, monitoring: true, app: true });
-    this.takeUrls(realized);
-    this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl });
-  }
-
-  /** The URLs (and components) of the one monitoring host the stack outputs name. */
-  private takeUrls(realized: { prometheus?: Prometheus; alertmanager?: Alertmanager; grafana?: Grafana }): void {
-    const self = this as { -readonly [K in keyof MonitoringStack]: MonitoringStack[K] };
-    self.prometheus = realized.prometheus;
-    self.alertmanager = realized.alertmanager;
-    self.grafana = realized.grafana;
-    self.prometheusUrl = realized.prometheus?.url;
-    self.alertmanagerUrl = realized.alertmanager?.url;
-    self.grafanaUrl = realized.grafana?.url;
-  }
-
-  /** The Docker target: one container per enabled service. */
-  private realizeDocker(name: string, spec: StackSpec, engine: DockerEngineInput, files: Readonly<Record<string, string>>, secrets: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>): void {
-    const self = this as { -readonly [K in keyof MonitoringStack]: MonitoringStack[K] };
-    const containers = dockerServices(this, name, { spec, engine, files, secrets });
-    const publish = spec.target.kind === "docker" ? spec.target.publishAddress : "";
-    const url = (service: string) => (containers[service] ? `http://${publish}:${portOf(service)}/` : undefined);
-    self.containers = containers;
-    self.prometheusUrl = url("prometheus");
-    self.alertmanagerUrl = url("alertmanager");
-    self.grafanaUrl = url("grafana");
-    self.serviceUrls = pulumi.all(Object.fromEntries(Object.entries(containers).map(([key, c]) => [key, c.url]))) as pulumi.Output<Record<string, string>>;
-  }
-
-  /**
-   * The `hosts` form: each host's services, named `${name}-<host>-<service>`, from its view of the
-   * stack and its files (renderStack's `hosts/<host>/`). The outputs name the first monitoring host.
-   */
-  private realizeFleet(name: string, args: MonitoringStackArgs, files: Readonly<Record<string, string>>, secrets: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>, catalog: readonly ServiceDescription[]): void {
-    const { spec } = args;
-    let first = true;
-    for (const host of spec.hosts) {
-      const view = hostView(spec, host);
-      const hostFiles = filesUnder(files, `hosts/${host.name}`, true);
-      const hostName = `${name}-${host.name}`;
-      const monitoring = host.roles.includes("monitoring");
-      // model/checks.ts refuses a Docker engine in hosts (the target form runs one).
-      if (host.target.kind === "docker") throw new Error(`MonitoringStack: host ${host.name}: hosts takes SSH hosts only`);
-      const connection = args.hostConnections?.[host.name];
-      if (connection === undefined) throw new Error(`MonitoringStack: host ${host.name} is an SSH host: hostConnections.${host.name} is required`);
-      const realized = sshHost(this, hostName, { spec: view, files: hostFiles, connection, secrets, catalog, grafanaRepositoryKey: args.grafanaRepositoryKey, monitoring, app: host.roles.includes("app") });
-      if (monitoring && first) {
-        this.takeUrls(realized);
-        first = false;
-      }
-    }
+    this.prometheus = realized.prometheus;
+    this.alertmanager = realized.alertmanager;
+    this.grafana = realized.grafana;
+    this.containers = realized.containers;
+    this.prometheusUrl = realized.prometheusUrl;
+    this.alertmanagerUrl = realized.alertmanagerUrl;
+    this.grafanaUrl = realized.grafanaUrl;
+    this.serviceUrls = realized.serviceUrls;
+    // As before: the Docker target and a fleet also register serviceUrls, the SSH target the three URLs.
+    this.registerOutputs(
+      spec.fleet || spec.target.kind === "docker"
+        ? { prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl, serviceUrls: this.serviceUrls }
+        : { prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl },
+    );
   }
 }
