@@ -4,7 +4,8 @@
 // Asked through the services' own APIs: every target is up on both Prometheus, the Alertmanagers form a
 // gossip cluster, an alert both Prometheus fire reaches the webhook once; with one Prometheus and one
 // Alertmanager stopped an alert still arrives once; a host added by config is scraped within one file_sd
-// refresh interval without a Prometheus restart or reload, and a second `up` changes nothing.
+// refresh interval without a Prometheus restart or reload, removed again the same way, and a second `up`
+// changes nothing.
 //
 // Short intervals (scrape and evaluation 5s, file_sd refresh 10s, downFor 0s) so each step takes seconds.
 // The webhook receiver runs on the application host, on its network address, so both Alertmanagers reach it.
@@ -284,9 +285,28 @@ test("a host added by config is scraped within one file_sd refresh interval, wit
   assert.deepEqual(afterAdd, before, "Prometheus' process start, last reload and main PID are unchanged on both monitoring hosts");
 });
 
+test("a host removed by config: its file_sd files are deleted and its target dropped, without a Prometheus restart or reload", { timeout: 5 * 60_000 }, async () => {
+  assert.ok(deployed, "needs the cold up");
+  const before = await Promise.all([monA, monB].map(prometheusProcess));
+  await stack.setConfig({ hosts: hostsConfig(false) });
+  const up = await stack.up({ skipPreview: true });
+  timings.add("up removing the node-only host", up.durationMs);
+  const monitoringSteps = up.steps.filter((s) => s.op !== "same" && /winyx-mon-[ab]-/.test(s.name));
+  assert.deepEqual(
+    monitoringSteps.map((s) => `${s.op} ${s.name}`).sort(),
+    ["delete winyx-mon-a-prometheus-file-sd-node-node-2-yml", "delete winyx-mon-b-prometheus-file-sd-node-node-2-yml"],
+    `steps on the monitoring hosts:\n${describeSteps(monitoringSteps)}`,
+  );
+  for (const host of [monA, monB]) {
+    assert.equal((await host.exec("test -e /etc/prometheus/file_sd/node.node-2.yml")).code, 1, `node-2's file_sd file is gone from ${host.name}`);
+    timings.add(`node-2 dropped on ${host.name} after the up`, await allTargetsUp(host, false, (refreshSeconds + 5) * 1000));
+  }
+  assert.deepEqual(await Promise.all([monA, monB].map(prometheusProcess)), before, "Prometheus' process start, last reload and main PID are unchanged on both monitoring hosts");
+});
+
 test("a second up changes nothing", { timeout: 5 * 60_000 }, async () => {
   assert.ok(deployed, "needs the cold up");
   const again = await stack.up({ skipPreview: true });
-  timings.add("no-op up, 4 hosts", again.durationMs);
+  timings.add("no-op up, 3 hosts", again.durationMs);
   assert.equal(changedCount(again), 0, `a second up changed:\n${describeSteps(again.steps.filter((s) => s.op !== "same"))}`);
 });
