@@ -123,7 +123,8 @@ async function fleetBench(sizes: readonly number[]): Promise<void> {
         ...plain,
         // The role jobs follow the hosts' roles; the Pushgateway (optional on a monitoring host) and the rest off.
         jobs: onlyJobs(["prometheus", "node", "alertmanager"]),
-        listen: { address: "0.0.0.0" },
+        // One host keeps its services on loopback; beyond one they are scraped over the network (with web auth).
+        listen: { address: size > 1 ? "0.0.0.0" : "127.0.0.1" },
         hosts: hosts.slice(0, size).map((h, i) => ({
           name: i === 0 ? "monitor" : `node-${i}`,
           address: addresses[i],
