@@ -3,10 +3,9 @@ import { accessSync, constants, readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringStack } from "./components/monitoringStack";
 import { HostKey } from "./providers/hostKey";
-import { configFromPulumi, hostSecretKeys, parseStackConfig, projectName } from "./model/config";
-import { remoteWritePasswordProblems, remoteWritePasswordsKey } from "./model/remoteWrite";
+import { configFromPulumi, hostSecretKeys, parseStackConfig } from "./model/config";
 import { normalizeSecret } from "./model/secrets";
-import type { SecretName, StackSpec } from "./model/spec";
+import type { DockerTargetSpec, SecretName, SshTargetSpec, StackSpec } from "./model/spec";
 import { stackOutputs } from "./render/outputs";
 import { ValidationError, ValidationErrors } from "./validate/errors";
 import { stackWarnings, validateAll } from "./validate/index";
@@ -20,7 +19,7 @@ const secrets: Partial<Record<SecretName, pulumi.Output<string>>> = {};
 // Each secret as its reader needs it (model/secrets.ts: a trailing newline from `config set --secret < file` removed).
 for (const key of hostSecretKeys) if (spec.secretsSet.includes(key)) secrets[key] = config.requireSecret(key).apply((value) => normalizeSecret(key, value));
 
-/** A PEM secret of the webTls certificate, normalized (model/secrets.ts). */
+/** A PEM secret of webTls (a given certificate), normalized like every secret. */
 function pemSecret(key: "webTlsCa" | "webTlsCertificate" | "webTlsKey"): pulumi.Output<string> {
   return config.requireSecret(key).apply((value) => normalizeSecret(key, value));
 }
@@ -31,34 +30,42 @@ function sshKey(keyPath: string | undefined): pulumi.Output<string> {
 }
 
 // SSH: the host key is checked (or first trusted) before anything else connects; every resource's connection carries its fingerprint.
-const hostKey = target.kind === "ssh" ? new HostKey("winyx-host-key", { host: target.host, port: target.port, expected: target.hostKeyFingerprint }) : undefined;
+/** An SSH host's connection, its host key checked by a HostKey resource named `hostKeyName`. */
+function sshConnection(t: SshTargetSpec, hostKeyName: string) {
+  const hostKey = new HostKey(hostKeyName, { host: t.host, port: t.port, expected: t.hostKeyFingerprint });
+  return pulumi.output({ host: t.host, port: t.port, user: t.user, privateKey: sshKey(t.privateKeyPath), hostKeyFingerprint: hostKey.fingerprint });
+}
 
-const stack =
-  target.kind === "ssh"
-    ? new MonitoringStack("winyx", {
-        spec,
-        files,
-        connection: pulumi.output({ host: target.host, port: target.port, user: target.user, privateKey: sshKey(target.privateKeyPath), hostKeyFingerprint: (hostKey as HostKey).fingerprint }),
-        secrets,
-        ...(spec.webTls.given ? { webTlsCertificate: { ca: pemSecret("webTlsCa"), certificate: pemSecret("webTlsCertificate"), key: pemSecret("webTlsKey") } } : {}),
-        grafanaRepositoryKey: spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined,
-      })
-    : new MonitoringStack("winyx", {
-        spec,
-        files,
-        engine: pulumi.output({
-          host: target.host,
-          ...(target.host.startsWith("ssh://") ? { privateKey: sshKey(target.privateKeyPath) } : {}),
-          ...(target.host.startsWith("tcp://") ? { tlsCa: config.requireSecret("dockerTlsCa"), tlsCert: config.requireSecret("dockerTlsCert"), tlsKey: config.requireSecret("dockerTlsKey") } : {}),
-        }),
-        secrets,
-      });
+/** A Docker target's engine, its keys secret. */
+function dockerEngine(t: DockerTargetSpec) {
+  return pulumi.output({
+    host: t.host,
+    ...(t.host.startsWith("ssh://") ? { privateKey: sshKey(t.privateKeyPath) } : {}),
+    ...(t.host.startsWith("tcp://") ? { tlsCa: config.requireSecret("dockerTlsCa"), tlsCert: config.requireSecret("dockerTlsCert"), tlsKey: config.requireSecret("dockerTlsKey") } : {}),
+  });
+}
+
+const grafanaRepositoryKey = spec.grafana.repositoryKeyPath ? readFileSync(spec.grafana.repositoryKeyPath, "utf8") : undefined;
+const webTlsCertificate = spec.webTls.given ? { webTlsCertificate: { ca: pemSecret("webTlsCa"), certificate: pemSecret("webTlsCertificate"), key: pemSecret("webTlsKey") } } : {};
+const stack = spec.fleet
+  ? // The fleet: one host key and connection per host, named after it.
+    new MonitoringStack("winyx", {
+      spec,
+      files,
+      hostConnections: Object.fromEntries(spec.hosts.flatMap((h) => (h.target.kind === "ssh" ? [[h.name, sshConnection(h.target, `winyx-${h.name}-host-key`)]] : []))),
+      secrets,
+      grafanaRepositoryKey,
+      ...webTlsCertificate,
+    })
+  : target.kind === "ssh"
+    ? new MonitoringStack("winyx", { spec, files, connection: sshConnection(target, "winyx-host-key"), secrets, grafanaRepositoryKey, ...webTlsCertificate })
+    : new MonitoringStack("winyx", { spec, files, engine: dockerEngine(target), secrets });
 
 const outputs = stackOutputs(spec, target);
 export const prometheusUrl = stack.prometheusUrl;
 export const alertmanagerUrl = stack.alertmanagerUrl;
 export const grafanaUrl = stack.grafanaUrl;
-/** Thanos Query's HTTP API (Prometheus' API over the long-term store), when the stack has one. */
+/** Thanos query (longTermStore.engine thanos), as seen from its host. */
 export const longTermStoreUrl = stack.longTermStoreUrl;
 /** Dashboard uid -> its URL (`<grafanaUrl>d/<uid>`). */
 export const dashboardUrls = outputs.dashboardUrls;
@@ -100,25 +107,10 @@ function keyFileProblem(path: string): string | undefined {
 
 /** What a deploy needs beyond a valid spec (synth renders without these). */
 function checkDeployable(spec: StackSpec): void {
-  const target = spec.target;
   const errors: ValidationError[] = [];
-  const needsKey = target.kind === "ssh" || target.host.startsWith("ssh://");
-  if (needsKey && !target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
-    const field = target.kind === "ssh" ? "target.privateKeyPath" : "target.docker.privateKeyPath";
-    errors.push(new ValidationError("config", field, "set it, or the secret sshPrivateKey, to log in to the host"));
-  } else if (needsKey && target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
-    const problem = keyFileProblem(target.privateKeyPath);
-    if (problem) errors.push(new ValidationError("config", target.kind === "ssh" ? "target.privateKeyPath" : "target.docker.privateKeyPath", problem));
-  }
-  if (target.kind === "docker") {
-    for (const key of ["dockerTlsCa", "dockerTlsCert", "dockerTlsKey"] as const) {
-      if (target.host.startsWith("tcp://") && !config.getSecret(key)) errors.push(new ValidationError("config", key, `not set: a tcp:// engine (${target.host}) is reached over TLS with a client certificate (pulumi config set --secret)`));
-    }
-    if (spec.jobs.mysql.enabled && !spec.secretsSet.includes("mysqlExporterPassword")) {
-      errors.push(new ValidationError("config", "mysqlExporterPassword", "not set: on a Docker target mysqld_exporter logs in over TCP with this password (the database user is the host's to create)"));
-    }
-  }
-  if (target.kind === "ssh" && spec.grafana.installPackage) {
+  if (spec.fleet) spec.hosts.forEach((h, i) => checkTargetDeployable(spec, h.target, `hosts[${i}].target`, errors));
+  else checkTargetDeployable(spec, spec.target, "target", errors);
+  if (spec.hosts.some((h) => h.target.kind === "ssh" && h.roles.includes("monitoring")) && spec.grafana.installPackage) {
     // grafana.repositoryKeyPath itself is required by model/checks.ts (synth sees it too); here: can it be read?
     const problem = spec.grafana.repositoryKeyPath ? keyFileProblem(spec.grafana.repositoryKeyPath) : undefined;
     if (problem) errors.push(new ValidationError("config", "grafana.repositoryKeyPath", problem));
@@ -128,10 +120,25 @@ function checkDeployable(spec: StackSpec): void {
       }
     }
   }
-  // The receivers' passwords: one for each receiver with basicAuth, none for another name (never a value in a message).
-  if ((spec.remoteWrite ?? []).some((r) => r.basicAuth !== undefined) && spec.secretsSet.includes("remoteWritePasswords")) {
-    const value = pulumi.runtime.allConfig()[`${projectName}:${remoteWritePasswordsKey}`] ?? "";
-    for (const p of remoteWritePasswordProblems(spec.remoteWrite ?? [], value)) errors.push(new ValidationError("config", p.path, p.message));
-  }
   if (errors.length > 0) throw new ValidationErrors(errors);
+}
+
+/** What one target (`at`: its config key) needs to be reached: a key to log in with, the TLS secrets of a tcp:// engine. */
+function checkTargetDeployable(spec: StackSpec, target: StackSpec["target"], at: string, errors: ValidationError[]): void {
+  const needsKey = target.kind === "ssh" || target.host.startsWith("ssh://");
+  const field = target.kind === "ssh" ? `${at}.privateKeyPath` : `${at}.docker.privateKeyPath`;
+  if (needsKey && !target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
+    errors.push(new ValidationError("config", field, "set it, or the secret sshPrivateKey, to log in to the host"));
+  } else if (needsKey && target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
+    const problem = keyFileProblem(target.privateKeyPath);
+    if (problem) errors.push(new ValidationError("config", field, problem));
+  }
+  if (target.kind === "docker") {
+    for (const key of ["dockerTlsCa", "dockerTlsCert", "dockerTlsKey"] as const) {
+      if (target.host.startsWith("tcp://") && !config.getSecret(key)) errors.push(new ValidationError("config", key, `not set: a tcp:// engine (${target.host}) is reached over TLS with a client certificate (pulumi config set --secret)`));
+    }
+    if (spec.jobs.mysql.enabled && !spec.secretsSet.includes("mysqlExporterPassword")) {
+      errors.push(new ValidationError("config", "mysqlExporterPassword", "not set: on a Docker target mysqld_exporter logs in over TCP with this password (the database user is the host's to create)"));
+    }
+  }
 }

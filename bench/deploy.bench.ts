@@ -7,6 +7,10 @@
  *
  *   npm run bench:deploy                         # 3 runs of each no-op figure
  *   npm run bench:deploy -- --runs 5
+ *   npm run bench:deploy -- --fleet 1,3,10       # fleets (issue 12): no-op preview and up per fleet size
+ *
+ * `--fleet`: for each size N, a fleet of one monitoring host (Prometheus, Alertmanager, node exporter) and
+ * N-1 light hosts (node exporter only), cold up, then no-op up and preview; the SSH figures are per up.
  *
  * Needs `bash scripts/setup.sh` (the CLI, the language host, the test host image). Starts and removes its
  * own test host; the machine's load shows in the figures, so compare figures taken in the same run.
@@ -15,12 +19,15 @@ import { readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startHosts, stopAllHosts } from "../test/harness/hosts";
+import { hostAddress, startHosts, stopAllHosts } from "../test/harness/hosts";
 import { createTestStack, requirePulumi, type OperationResult, type TestStack } from "../test/harness/pulumi";
 import { devLikeConfig, onlyJobs } from "../test/harness/stackConfig";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "3" } } });
+const { values } = parseArgs({ options: { runs: { type: "string", default: "3" }, fleet: { type: "string" } } });
 const runs = Math.max(1, Number(values.runs));
+/** Fleet sizes to measure (`--fleet 1,3,10`), or none: the single-host figures. */
+const fleetSizes = values.fleet === undefined ? [] : values.fleet.split(",").map((n) => Number(n));
+if (fleetSizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--fleet: ${values.fleet}: give host counts like 1,3,10`);
 
 /** Peak resident memory (bytes) of this stack's program and provider processes while `work` runs. */
 async function withPeakMemory<T>(projectDir: string, work: () => Promise<T>): Promise<{ result: T; programRss: number; providerRss: number }> {
@@ -81,7 +88,7 @@ function median(samples: readonly number[]): number {
   return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
 }
 
-function print(): void {
+function print(title = "deploy benchmark: Prometheus + Node Exporter + Alertmanager on one fresh test host over SSH"): void {
   const mib = (bytes: number) => (bytes ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : "-");
   const rows = [...figures].map(([name, f]) => [
     name,
@@ -96,11 +103,56 @@ function print(): void {
   const header = ["operation", "median", "runs (s)", "ssh conns", "remote cmds", "program RSS", "provider RSS", "resources"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
-  console.log(`\ndeploy benchmark: Prometheus + Node Exporter + Alertmanager on one fresh test host over SSH\n${line(header)}\n${rows.map(line).join("\n")}`);
+  console.log(`\n${title}\n${line(header)}\n${rows.map(line).join("\n")}`);
+}
+
+/**
+ * Fleets of 1, 3, 10 ... hosts: one monitoring host and light node-exporter hosts, each fleet its own stack
+ * (the largest fleet's hosts, started once, reused). Figures per fleet size: cold up once, no-op up and
+ * no-op preview `runs` times.
+ */
+async function fleetBench(sizes: readonly number[]): Promise<void> {
+  const hosts = await startHosts(Math.max(...sizes));
+  const addresses = await Promise.all(hosts.map(hostAddress));
+  try {
+    for (const size of sizes) {
+      const [first] = hosts;
+      if (!first) throw new Error("no test host started");
+      const { target: _single, ...plain } = devLikeConfig(first);
+      const config = {
+        ...plain,
+        // The role jobs follow the hosts' roles; the Pushgateway (optional on a monitoring host) and the rest off.
+        jobs: onlyJobs(["prometheus", "node", "alertmanager"]),
+        // One host keeps its services on loopback; beyond one they are scraped over the network (with web auth).
+        listen: { address: size > 1 ? "0.0.0.0" : "127.0.0.1" },
+        hosts: hosts.slice(0, size).map((h, i) => ({
+          name: i === 0 ? "monitor" : `node-${i}`,
+          address: addresses[i],
+          target: { host: h.host, port: h.sshPort, user: h.user, privateKeyPath: h.privateKeyPath },
+          roles: i === 0 ? ["monitoring", "node"] : ["node"],
+        })),
+      };
+      const stack = await createTestStack({ name: `bench-fleet-${size}`, config, secrets: { webPassword: `bench-${process.pid}` }, env: { WINYX_SSH_TRACE: traceFile } });
+      try {
+        // Cold for the first size only: the next fleets reuse hosts whose packages stay after a destroy.
+        await measure(`${size} hosts: first up`, stack, () => stack.up({ skipPreview: true }));
+        for (let i = 0; i < runs; i++) await measure(`${size} hosts: no-op up`, stack, () => stack.up());
+        for (let i = 0; i < runs; i++) await measure(`${size} hosts: no-op preview`, stack, () => stack.preview());
+        await measure(`${size} hosts: destroy`, stack, () => stack.destroy());
+      } finally {
+        await stack.dispose();
+      }
+    }
+    print("deploy benchmark: fleets of one monitoring host and light node-exporter hosts, over SSH");
+  } finally {
+    await stopAllHosts();
+    rmSync(traceFile, { force: true });
+  }
 }
 
 async function main(): Promise<void> {
   await requirePulumi();
+  if (fleetSizes.length > 0) return fleetBench(fleetSizes);
   const [host] = await startHosts(1);
   if (!host) throw new Error("no test host started");
   const config = devLikeConfig(host, { jobs: onlyJobs(["prometheus", "node", "alertmanager"]) });

@@ -93,8 +93,12 @@ export interface ServiceWebAuth {
   readonly username: string;
   /** bcrypt hash of the password (render/webConfig.ts webPasswordHash), a secret Output. */
   readonly passwordHash: pulumi.Input<string>;
-  /** What puts promtool on the host (Prometheus' package or release): it checks the file before it goes live. */
-  readonly validatorReady: pulumi.Input<pulumi.Resource>[];
+  /**
+   * What puts promtool on the host (Prometheus' package or release): it checks the file before it goes
+   * live. @default none: a fleet host without Prometheus has no promtool, the file goes live unchecked
+   * (the same renderer's output is checked on every monitoring host)
+   */
+  readonly validatorReady?: pulumi.Input<pulumi.Resource>[];
   /** TLS (webTls.enabled): the server key, and what puts the certificate on the host. @default none: plain HTTP */
   readonly tls?: ServiceWebTls;
 }
@@ -256,9 +260,9 @@ function webConfigFile(parent: pulumi.Resource, name: string, args: HostServiceA
       mode: "0640",
       owner: "root",
       group: user,
-      validate: "promtool check web-config {}",
+      ...(webAuth.validatorReady ? { validate: "promtool check web-config {}" } : {}),
     },
-    [...args.base.ready, ...webAuth.validatorReady, ...keyFile],
+    [...args.base.ready, ...(webAuth.validatorReady ?? []), ...keyFile],
   );
 }
 

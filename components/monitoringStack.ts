@@ -1,5 +1,5 @@
 /**
- * The whole Winyx monitoring stack on one host, from a validated StackSpec: a component per
+ * The whole Winyx monitoring stack on one host or, with `hosts`, on a fleet (each host its roles' services), from a validated StackSpec: a component per
  * enabled service, fed the files of render/index.ts `renderStack`, so what `synth` shows is what
  * lands on the host. The target decides how a service is realized: over SSH (`connection`), each
  * service's software is a Debian package or a pinned upstream release, as spec.installMethod says
@@ -19,18 +19,19 @@ import { renderedFile, type ServiceWebAuth } from "./common";
 import { dockerServices, type ContainerService } from "./docker";
 import { webPasswordHash } from "../render/webConfig";
 import { MysqlExporter, NginxExporter, NodeExporter, Pushgateway, RedisExporter } from "./exporters";
-import { Firewall } from "./firewall";
 import { Grafana } from "./grafana";
-import { WebTls, type GivenWebCertificate } from "./webTls";
 import { HostLogging } from "./hostLogging";
 import { Mtail } from "./mtail";
 import { BackupMonitor } from "./monitors";
 import { ContractPipeline } from "./contractPipeline";
 import { contractToolNames, resolveContractTool } from "../model/contractPipeline";
 import { Prometheus } from "./prometheus";
+import { Firewall } from "./firewall";
+import { WebTls, type GivenWebCertificate } from "./webTls";
 import { LongTermStore } from "./longTermStore";
 import { resolveThanosRelease } from "../model/longTermStore";
 import { remoteWritePasswordNames } from "../render/remoteWrite";
+import { fileSdDir, hostView } from "../model/fleet";
 import type { PackagedServiceName } from "../render/systemd";
 
 export interface MonitoringStackArgs {
@@ -39,16 +40,18 @@ export interface MonitoringStackArgs {
   readonly connection?: SshConnectionInput;
   /** The Docker engine, when spec.target is a Docker target; keys secret. Exclusive with `connection`. @default none */
   readonly engine?: DockerEngineInput;
+  /** The `hosts` form: each SSH host's connection, by host name; privateKey secret. @default {} */
+  readonly hostConnections?: Readonly<Record<string, SshConnectionInput>>;
   /** The secrets the stack sets (spec.secretsSet), as secret Outputs. @default {} */
   readonly secrets?: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>;
   /** Rendered files by relative path (validate/index.ts validateAll returns them). @default renderStack(spec, services) */
   readonly files?: Readonly<Record<string, string>>;
   /** The service catalog (a test adds a description to it). @default model/services serviceList */
   readonly services?: readonly ServiceDescription[];
-  /** webTls: the certificate given as secrets (webTlsCa, webTlsCertificate, webTlsKey), when spec.webTls.given. @default none: generated */
-  readonly webTlsCertificate?: GivenWebCertificate;
   /** Grafana's repository signing key (armored), read from spec.grafana.repositoryKeyPath; required when spec.grafana.installPackage. @default none */
   readonly grafanaRepositoryKey?: string;
+  /** webTls: the certificate given as secrets (webTlsCa, webTlsCertificate, webTlsKey), when spec.webTls.given. @default none: generated */
+  readonly webTlsCertificate?: GivenWebCertificate;
 }
 
 /** The files under `dir/` (one level, or all levels with `deep`), keyed by the rest of the path. */
@@ -81,14 +84,15 @@ const withOwnComponent: Readonly<Record<string, true>> = { prometheus: true, ale
  * hash (stable: render/webConfig.ts) as a secret Output, checked on the host by `promtool`.
  * Throws when web auth is on without the password or without Prometheus (model/config.ts refuses both first).
  */
-function webAuthOf(spec: StackSpec, password: pulumi.Input<string> | undefined, promtool: Promise<pulumi.Resource[]>, tls?: WebTls): ServiceWebAuth | undefined {
+function webAuthOf(spec: StackSpec, password: pulumi.Input<string> | undefined, promtool: Promise<pulumi.Resource[]> | undefined, tls?: WebTls): ServiceWebAuth | undefined {
   if (!spec.webAuth.enabled) return undefined;
   if (password === undefined) throw new Error("webPassword: web auth is on but the secret is not given to MonitoringStack");
-  if (!spec.jobs.prometheus.enabled) throw new Error("webPassword: web auth needs the prometheus job (its promtool checks the web configs)");
+  if (promtool === undefined && !spec.fleet) throw new Error("webPassword: web auth needs the prometheus job (its promtool checks the web configs)");
   return {
     username: spec.webAuth.username,
     passwordHash: pulumi.secret(password).apply(webPasswordHash),
-    validatorReady: [promtool.then((ready) => ready[0] as pulumi.Resource)],
+    // A fleet host without Prometheus has no promtool: its web configs go live unchecked (components/common.ts).
+    ...(promtool ? { validatorReady: [promtool.then((ready) => ready[0] as pulumi.Resource)] } : {}),
     ...(tls ? { tls: tls.serviceTls } : {}),
   };
 }
@@ -98,123 +102,108 @@ function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-export class MonitoringStack extends pulumi.ComponentResource {
-  public readonly prometheus?: Prometheus;
-  public readonly alertmanager?: Alertmanager;
-  public readonly grafana?: Grafana;
-  /** Docker target: the container of each enabled service, by catalog key. */
-  public readonly containers?: Readonly<Record<string, ContainerService>>;
-  public readonly prometheusUrl?: string;
-  public readonly alertmanagerUrl?: string;
-  public readonly grafanaUrl?: string;
-  /** The long-term store (longTermStore.engine thanos): Thanos receive and query. */
-  public readonly longTermStore?: LongTermStore;
-  /** Thanos Query's HTTP API, when the stack has a long-term store. */
-  public readonly longTermStoreUrl?: string;
-  /** Where the other services' endpoints are (Docker target: published ports; node exporter on the network's gateway). */
-  public readonly serviceUrls?: pulumi.Output<Record<string, string>>;
+/** What MonitoringStack realizes on one SSH host: its view of the stack, its files, its connection. */
+interface SshHostArgs {
+  /** The host's view (model/fleet.ts hostView), or the whole spec of the `target` form. */
+  readonly spec: StackSpec;
+  /** The host's rendered files, keyed as renderStack keys a single host's. */
+  readonly files: Readonly<Record<string, string>>;
+  readonly connection: SshConnectionInput;
+  readonly secrets: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>;
+  readonly catalog: readonly ServiceDescription[];
+  readonly grafanaRepositoryKey?: string;
+  readonly webTlsCertificate?: GivenWebCertificate;
+  /** The host runs Prometheus, Alertmanager and Grafana (role monitoring; always in the `target` form). */
+  readonly monitoring: boolean;
+  /** The host runs the application agents: host logging, the backup and contract monitors (role app; always in the `target` form). */
+  readonly app: boolean;
+}
 
-  constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("winyx:monitoring:MonitoringStack", name, {}, opts);
-    const { spec } = args;
-    const secrets = args.secrets ?? {};
-    const catalog = args.services ?? serviceList;
-    const files = args.files ?? renderStack(spec, catalog);
-    if (args.connection !== undefined && args.engine !== undefined) throw new Error("MonitoringStack: give either connection (SSH target) or engine (Docker target), not both");
-    if (spec.target.kind === "docker") {
-      if (args.engine === undefined) throw new Error("MonitoringStack: spec.target is a Docker engine: engine is required (connection is for an SSH target)");
-      this.containers = dockerServices(this, name, { spec, engine: args.engine, files, secrets });
-      const url = (service: string) => (this.containers?.[service] ? `http://${spec.target.kind === "docker" ? spec.target.publishAddress : ""}:${portOf(service)}/` : undefined);
-      this.prometheusUrl = url("prometheus");
-      this.alertmanagerUrl = url("alertmanager");
-      this.grafanaUrl = url("grafana");
-      this.serviceUrls = pulumi.all(Object.fromEntries(Object.entries(this.containers).map(([key, c]) => [key, c.url]))) as pulumi.Output<Record<string, string>>;
-      this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl, serviceUrls: this.serviceUrls });
-      return;
-    }
-    const connection = args.connection;
-    if (connection === undefined) throw new Error("MonitoringStack: spec.target is an SSH host: connection is required (engine is for a Docker target)");
-    const host = { connection, packageVersions: spec.packageVersions };
-    const child = { parent: this };
-    const enabled = (job: keyof StackSpec["jobs"]) => spec.jobs[job].enabled;
-    // What a service component needs: its rendered host files, and its release when installMethod is upstream.
-    const serviceOf = (description: ServiceDescription): { connection: SshConnectionInput; packageVersions: Readonly<Record<string, string>>; hostFiles: Record<string, string>; release?: ResolvedRelease } => ({
-      ...host,
-      hostFiles: hostFilesUnder(files, `services/${description.name}`),
-      ...(spec.installMethod === "upstream" && description.release ? { release: resolveReleaseOf(description, { mirror: spec.releaseMirror, pins: spec.releases }) } : {}),
-    });
-    // Web auth: each service's web config is checked by Prometheus' promtool, which exists once its
-    // component (created below, after Alertmanager) has installed it.
-    let promtoolInstalled: (ready: pulumi.Resource[]) => void = () => undefined;
-    const promtool = new Promise<pulumi.Resource[]>((resolve) => (promtoolInstalled = resolve));
-    // TLS (webTls.enabled): one CA and server certificate for every endpoint with a web config.
-    const webTls = spec.webTls.enabled && spec.webAuth.enabled ? new WebTls(`${name}-web-tls`, { ...host, names: spec.webTls.names, subject: `winyx-monitoring ${spec.stack}`, ...(args.webTlsCertificate ? { given: args.webTlsCertificate } : {}) }, child) : undefined;
-    const webAuth: ServiceWebAuth | undefined = webAuthOf(spec, secrets.webPassword, promtool, webTls);
-    const service = (key: PackagedServiceName) => ({ ...serviceOf(services[key]), ...(webAuth ? { webAuth } : {}) });
+/** The services of one SSH host, children of `parent` named `${name}-<service>`. */
+function sshHost(parent: pulumi.Resource, name: string, args: SshHostArgs): HostComponents {
+  const { spec, files, connection, secrets, catalog } = args;
+  const host = { connection, packageVersions: spec.packageVersions };
+  const child = { parent };
+  const enabled = (job: keyof StackSpec["jobs"]) => spec.jobs[job].enabled;
+  // What a service component needs: its rendered host files, and its release when installMethod is upstream.
+  const serviceOf = (description: ServiceDescription): { connection: SshConnectionInput; packageVersions: Readonly<Record<string, string>>; hostFiles: Record<string, string>; release?: ResolvedRelease } => ({
+    ...host,
+    hostFiles: hostFilesUnder(files, `services/${description.name}`),
+    ...(spec.installMethod === "upstream" && description.release ? { release: resolveReleaseOf(description, { mirror: spec.releaseMirror, pins: spec.releases }) } : {}),
+  });
+  // Web auth: each service's web config is checked by Prometheus' promtool, which exists once its
+  // component (created below, after Alertmanager) has installed it; a host without Prometheus has none.
+  let promtoolInstalled: (ready: pulumi.Resource[]) => void = () => undefined;
+  const promtool = new Promise<pulumi.Resource[]>((resolve) => (promtoolInstalled = resolve));
+  // TLS (webTls.enabled): one CA and server certificate for every endpoint with a web config.
+  const webTls = spec.webTls.enabled && spec.webAuth.enabled ? new WebTls(`${name}-web-tls`, { ...host, names: spec.webTls.names, subject: `winyx-monitoring ${spec.stack}`, ...(args.webTlsCertificate ? { given: args.webTlsCertificate } : {}) }, child) : undefined;
+  const webAuth: ServiceWebAuth | undefined = webAuthOf(spec, secrets.webPassword, enabled("prometheus") ? promtool : undefined, webTls);
+  const service = (key: PackagedServiceName) => ({ ...serviceOf(services[key]), ...(webAuth ? { webAuth } : {}) });
 
-    const nodeExporter = enabled("node") ? new NodeExporter(`${name}-node-exporter`, service("nodeExporter"), child) : undefined;
-    if (enabled("mysql")) new MysqlExporter(`${name}-mysql-exporter`, { ...service("mysqlExporter"), password: secrets.mysqlExporterPassword }, child);
-    if (enabled("redis")) new RedisExporter(`${name}-redis-exporter`, { ...service("redisExporter"), password: secrets.redisPassword }, child);
-    if (enabled("nginx")) new NginxExporter(`${name}-nginx-exporter`, service("nginxExporter"), child);
-    if (enabled("pushgateway")) new Pushgateway(`${name}-pushgateway`, service("pushgateway"), child);
-    if (enabled("mtail")) new Mtail(`${name}-mtail`, { ...service("mtail"), programs: filesUnder(files, "mtail") }, child);
-    // Every other enabled service of the catalog: its description is all it needs.
-    for (const description of catalog.filter((s) => s.systemd.commandLine && !(s.name in withOwnComponent) && serviceEnabled(s, spec.jobs))) {
-      new CatalogService(`${name}-${kebab(description.name)}`, { ...serviceOf(description), ...(webAuth ? { webAuth } : {}), description }, child);
-    }
+  const nodeExporter = enabled("node") ? new NodeExporter(`${name}-node-exporter`, service("nodeExporter"), child) : undefined;
+  if (enabled("mysql")) new MysqlExporter(`${name}-mysql-exporter`, { ...service("mysqlExporter"), password: secrets.mysqlExporterPassword }, child);
+  if (enabled("redis")) new RedisExporter(`${name}-redis-exporter`, { ...service("redisExporter"), password: secrets.redisPassword }, child);
+  if (enabled("nginx")) new NginxExporter(`${name}-nginx-exporter`, service("nginxExporter"), child);
+  if (enabled("pushgateway")) new Pushgateway(`${name}-pushgateway`, service("pushgateway"), child);
+  if (enabled("mtail")) new Mtail(`${name}-mtail`, { ...service("mtail"), programs: filesUnder(files, "mtail") }, child);
+  // Every other enabled service of the catalog: its description is all it needs.
+  for (const description of catalog.filter((s) => s.systemd.commandLine && !(s.name in withOwnComponent) && serviceEnabled(s, spec.jobs))) {
+    new CatalogService(`${name}-${kebab(description.name)}`, { ...serviceOf(description), ...(webAuth ? { webAuth } : {}), description }, child);
+  }
 
-    if (enabled("alertmanager")) {
-      this.alertmanager = new Alertmanager(
-        `${name}-alertmanager`,
-        {
-          ...service("alertmanager"),
-          purgeOnDestroy: spec.purgeOnDestroy,
-          config: renderedFile(files, "alertmanager/alertmanager.yml"),
-          templates: filesUnder(files, "alertmanager/templates"),
-          smtpPassword: secrets.smtpPassword,
-          slackWebhookUrl: secrets.slackWebhookUrl,
-        },
-        child,
-      );
-      this.alertmanagerUrl = this.alertmanager.url;
-    }
-    // The long-term store runs on the monitoring host: this is the one place that decides which host
-    // (its receiver's and querier's addresses in prometheus.yml and Grafana's datasource follow it).
-    if (spec.longTermStore?.engine === "thanos") {
-      this.longTermStore = new LongTermStore(
-        `${name}-long-term-store`,
-        {
-          ...host,
-          release: resolveThanosRelease(spec.longTermStore, spec.releaseMirror),
-          hostFiles: { receive: hostFilesUnder(files, "services/thanosReceive"), query: hostFilesUnder(files, "services/thanosQuery") },
-          purgeOnDestroy: spec.purgeOnDestroy,
-        },
-        child,
-      );
-      this.longTermStoreUrl = this.longTermStore.queryUrl;
-    }
-    if (enabled("prometheus")) {
-      this.prometheus = new Prometheus(
-        `${name}-prometheus`,
-        // Only the rule files: their promtool tests (prometheus/rules/tests/) stay off the host.
-        {
-          ...service("prometheus"),
-          purgeOnDestroy: spec.purgeOnDestroy,
-          config: renderedFile(files, "prometheus/prometheus.yml"),
-          ruleFiles: filesUnder(files, "prometheus/rules"),
-          ...(webAuth ? { webPassword: secrets.webPassword } : {}),
-          remoteWritePasswords: remoteWritePasswordNames(spec).length > 0 ? { names: remoteWritePasswordNames(spec), secret: secrets.remoteWritePasswords } : undefined,
-          // Prometheus sends to Alertmanager: its service starts once Alertmanager's runs. Only the
-          // service waits: Alertmanager's web config waits for Prometheus' promtool (no cycle).
-          startAfter: [...(this.alertmanager ? [this.alertmanager.service] : []), ...(this.longTermStore ? [this.longTermStore.receive] : [])],
-        },
-        child,
-      );
-      this.prometheusUrl = this.prometheus.url;
-      promtoolInstalled(this.prometheus.promtool);
-    }
+  const out: HostComponents = {};
+  if (enabled("alertmanager")) {
+    out.alertmanager = new Alertmanager(
+      `${name}-alertmanager`,
+      {
+        ...service("alertmanager"),
+        purgeOnDestroy: spec.purgeOnDestroy,
+        config: renderedFile(files, "alertmanager/alertmanager.yml"),
+        templates: filesUnder(files, "alertmanager/templates"),
+        smtpPassword: secrets.smtpPassword,
+        slackWebhookUrl: secrets.slackWebhookUrl,
+      },
+      child,
+    );
+  }
+  // The long-term store runs on the monitoring host: this is the one place that decides which host
+  // (its receiver's and querier's addresses in prometheus.yml and Grafana's datasource follow it).
+  // model/checks.ts refuses it in a fleet until it can be placed on a storage host.
+  if (args.monitoring && spec.longTermStore?.engine === "thanos") {
+    out.longTermStore = new LongTermStore(
+      `${name}-long-term-store`,
+      {
+        ...host,
+        release: resolveThanosRelease(spec.longTermStore, spec.releaseMirror),
+        hostFiles: { receive: hostFilesUnder(files, "services/thanosReceive"), query: hostFilesUnder(files, "services/thanosQuery") },
+        purgeOnDestroy: spec.purgeOnDestroy,
+      },
+      child,
+    );
+  }
+  if (enabled("prometheus")) {
+    out.prometheus = new Prometheus(
+      `${name}-prometheus`,
+      // Only the rule files: their promtool tests (prometheus/rules/tests/) stay off the host.
+      {
+        ...service("prometheus"),
+        purgeOnDestroy: spec.purgeOnDestroy,
+        config: renderedFile(files, "prometheus/prometheus.yml"),
+        ruleFiles: filesUnder(files, "prometheus/rules"),
+        targetFiles: filesUnder(files, `prometheus/${fileSdDir}`),
+        ...(webAuth ? { webPassword: secrets.webPassword } : {}),
+        remoteWritePasswords: remoteWritePasswordNames(spec).length > 0 ? { names: remoteWritePasswordNames(spec), secret: secrets.remoteWritePasswords } : undefined,
+        // Prometheus sends to Alertmanager: its service starts once Alertmanager's runs. Only the
+        // service waits: Alertmanager's web config waits for Prometheus' promtool (no cycle).
+        startAfter: [...(out.alertmanager ? [out.alertmanager.service] : []), ...(out.longTermStore ? [out.longTermStore.receive] : [])],
+      },
+      child,
+    );
+    promtoolInstalled(out.prometheus.promtool);
+  }
 
-    this.grafana = new Grafana(
+  if (args.monitoring) {
+    out.grafana = new Grafana(
       `${name}-grafana`,
       {
         ...host,
@@ -226,14 +215,15 @@ export class MonitoringStack extends pulumi.ComponentResource {
         adminPassword: secrets.grafanaAdminPassword,
         secretKey: secrets.grafanaSecretKey,
         ...(webAuth ? { webPassword: secrets.webPassword } : {}),
-        installPackage: args.spec.grafana.installPackage,
+        installPackage: spec.grafana.installPackage,
         repositoryKey: args.grafanaRepositoryKey,
       },
       child,
     );
-    this.grafanaUrl = this.grafana.url;
+  }
 
-    if (spec.firewall.enabled) new Firewall(`${name}-firewall`, { ...host, files: hostFilesUnder(files, "firewall"), sshPort: spec.firewall.sshPort }, child);
+  if (spec.firewall.enabled) new Firewall(`${name}-firewall`, { ...host, files: hostFilesUnder(files, "firewall"), sshPort: spec.firewall.sshPort }, child);
+  if (args.app) {
     new HostLogging(`${name}-logging`, { ...host, files: hostFilesUnder(files, "logging") }, child);
     // Both write to node exporter's textfile directory, which its package or release creates.
     if (nodeExporter) {
@@ -241,6 +231,128 @@ export class MonitoringStack extends pulumi.ComponentResource {
       const tools = spec.contracts.checks ? contractToolNames.map((tool) => resolveContractTool(tool, { mirror: spec.releaseMirror, pins: spec.contracts.tools })) : [];
       new ContractPipeline(`${name}-contract-pipeline`, { ...host, files: hostFilesUnder(files, "contracts"), tools, formerContractMonitorName: `${name}-contract-monitor` }, { ...child, dependsOn: [nodeExporter] });
     }
-    this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl, longTermStoreUrl: this.longTermStoreUrl });
+  }
+  return out;
+}
+
+/** What the stack realized that its outputs name: the one monitoring host's components and URLs, or the Docker target's containers. */
+interface Realized {
+  readonly longTermStore?: LongTermStore;
+  readonly longTermStoreUrl?: string;
+  readonly prometheus?: Prometheus;
+  readonly alertmanager?: Alertmanager;
+  readonly grafana?: Grafana;
+  readonly containers?: Readonly<Record<string, ContainerService>>;
+  readonly prometheusUrl?: string;
+  readonly alertmanagerUrl?: string;
+  readonly grafanaUrl?: string;
+  readonly serviceUrls?: pulumi.Output<Record<string, string>>;
+}
+
+/** The components sshHost creates that the stack's outputs name. */
+interface HostComponents {
+  prometheus?: Prometheus;
+  alertmanager?: Alertmanager;
+  grafana?: Grafana;
+  longTermStore?: LongTermStore;
+}
+
+/** An SSH host's components and the URLs they answer at (as seen from the host). */
+function withUrls(components: HostComponents): Realized {
+  return { ...components, prometheusUrl: components.prometheus?.url, alertmanagerUrl: components.alertmanager?.url, grafanaUrl: components.grafana?.url, longTermStoreUrl: components.longTermStore?.queryUrl };
+}
+
+/** The Docker target: one container per enabled service, published on `publishAddress`. */
+function dockerStack(parent: pulumi.Resource, name: string, spec: StackSpec, engine: DockerEngineInput, files: Readonly<Record<string, string>>, secrets: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>): Realized {
+  const containers = dockerServices(parent, name, { spec, engine, files, secrets });
+  const publish = spec.target.kind === "docker" ? spec.target.publishAddress : "";
+  const url = (service: string) => (containers[service] ? `http://${publish}:${portOf(service)}/` : undefined);
+  return {
+    containers,
+    prometheusUrl: url("prometheus"),
+    alertmanagerUrl: url("alertmanager"),
+    grafanaUrl: url("grafana"),
+    serviceUrls: pulumi.all(Object.fromEntries(Object.entries(containers).map(([key, c]) => [key, c.url]))) as pulumi.Output<Record<string, string>>,
+  };
+}
+
+/**
+ * The `hosts` form: each host's services, named `${name}-<host>-<service>`, from its view of the stack
+ * and its files (renderStack's `hosts/<host>/`). What the outputs name: the first monitoring host's.
+ */
+function fleetStack(parent: pulumi.Resource, name: string, args: MonitoringStackArgs, files: Readonly<Record<string, string>>, secrets: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>, catalog: readonly ServiceDescription[]): Realized {
+  const { spec } = args;
+  let outputs: Realized | undefined;
+  for (const host of spec.hosts) {
+    // model/configSchema.ts takes SSH hosts only in hosts (the target form runs a stack on a Docker engine).
+    if (host.target.kind === "docker") throw new Error(`MonitoringStack: host ${host.name}: hosts takes SSH hosts only`);
+    const connection = args.hostConnections?.[host.name];
+    if (connection === undefined) throw new Error(`MonitoringStack: host ${host.name} is an SSH host: hostConnections.${host.name} is required`);
+    const monitoring = host.roles.includes("monitoring");
+    const realized = sshHost(parent, `${name}-${host.name}`, {
+      spec: hostView(spec, host),
+      files: filesUnder(files, `hosts/${host.name}`, true),
+      connection,
+      secrets,
+      catalog,
+      grafanaRepositoryKey: args.grafanaRepositoryKey,
+      webTlsCertificate: args.webTlsCertificate,
+      monitoring,
+      app: host.roles.includes("app"),
+    });
+    if (monitoring && outputs === undefined) outputs = withUrls(realized);
+  }
+  return outputs ?? {};
+}
+
+export class MonitoringStack extends pulumi.ComponentResource {
+  public readonly prometheus?: Prometheus;
+  public readonly alertmanager?: Alertmanager;
+  public readonly grafana?: Grafana;
+  /** Docker target: the container of each enabled service, by catalog key. */
+  public readonly containers?: Readonly<Record<string, ContainerService>>;
+  /** Prometheus as seen from its host (a fleet: the first monitoring host's). */
+  public readonly prometheusUrl?: string;
+  public readonly alertmanagerUrl?: string;
+  public readonly grafanaUrl?: string;
+  /** Where the other services' endpoints are (Docker target: published ports; node exporter on the network's gateway). */
+  public readonly serviceUrls?: pulumi.Output<Record<string, string>>;
+  /** The long-term store (longTermStore.engine thanos): Thanos receive and query. */
+  public readonly longTermStore?: LongTermStore;
+  /** Thanos query's HTTP API as seen from its host (Grafana's second datasource). */
+  public readonly longTermStoreUrl?: string;
+
+  constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("winyx:monitoring:MonitoringStack", name, {}, opts);
+    const { spec } = args;
+    const secrets = args.secrets ?? {};
+    const catalog = args.services ?? serviceList;
+    const files = args.files ?? renderStack(spec, catalog);
+    if (args.connection !== undefined && args.engine !== undefined) throw new Error("MonitoringStack: give either connection (SSH target) or engine (Docker target), not both");
+    let realized: Realized;
+    if (spec.fleet) realized = fleetStack(this, name, args, files, secrets, catalog);
+    else if (spec.target.kind === "docker") {
+      if (args.engine === undefined) throw new Error("MonitoringStack: spec.target is a Docker engine: engine is required (connection is for an SSH target)");
+      realized = dockerStack(this, name, spec, args.engine, files, secrets);
+    } else {
+      if (args.connection === undefined) throw new Error("MonitoringStack: spec.target is an SSH host: connection is required (engine is for a Docker target)");
+      realized = withUrls(sshHost(this, name, { spec, files, connection: args.connection, secrets, catalog, grafanaRepositoryKey: args.grafanaRepositoryKey, webTlsCertificate: args.webTlsCertificate, monitoring: true, app: true }));
+    }
+    this.prometheus = realized.prometheus;
+    this.alertmanager = realized.alertmanager;
+    this.grafana = realized.grafana;
+    this.containers = realized.containers;
+    this.prometheusUrl = realized.prometheusUrl;
+    this.alertmanagerUrl = realized.alertmanagerUrl;
+    this.grafanaUrl = realized.grafanaUrl;
+    this.serviceUrls = realized.serviceUrls;
+    this.longTermStore = realized.longTermStore;
+    this.longTermStoreUrl = realized.longTermStoreUrl;
+    // As before: the Docker target and a fleet also register serviceUrls, the SSH target the three URLs.
+    this.registerOutputs(
+      spec.fleet || spec.target.kind === "docker"
+        ? { prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl, serviceUrls: this.serviceUrls }
+        : { prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl, longTermStoreUrl: this.longTermStoreUrl },
+    );
   }
 }

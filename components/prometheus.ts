@@ -1,5 +1,7 @@
 /** Prometheus on the host: Debian's package or the pinned release, our prometheus.yml and rule files, validated by promtool before they go live. */
+import { dirname } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { fileSdDir } from "../model/fleet";
 import { ports } from "../model/ports";
 import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
@@ -9,11 +11,19 @@ import { parseRemoteWritePasswords, remoteWritePasswordFile } from "../model/rem
 import { prometheusWebPasswordFile } from "../render/webConfig";
 import { hostFile, hostService, serviceBase, roleFromFileName, type ServiceComponentArgs } from "./common";
 
+/** Where a fleet's file_sd files go: beside prometheus.yml, as its `file_sd_configs` globs say (model/fleet.ts fileSdDir). */
+export const fileSdHostDir = `${dirname(hostPaths.prometheusConfig)}/${fileSdDir}`;
+
 export interface PrometheusArgs extends ServiceComponentArgs {
   /** prometheus.yml, rendered. */
   readonly config: string;
   /** Rule files by file name (`<group>.yml`), rendered; written to /etc/prometheus/rules. */
   readonly ruleFiles: Readonly<Record<string, string>>;
+  /**
+   * A fleet's file_sd files by file name (`<job>.<host>.yml`), written to /etc/prometheus/file_sd: no
+   * reload, Prometheus re-reads them every refresh interval; a file removed here is removed from the host. @default {}
+   */
+  readonly targetFiles?: Readonly<Record<string, string>>;
   /** Delete the TSDB on destroy (spec.purgeOnDestroy). @default false */
   readonly purgeOnDestroy?: boolean;
   /** The web auth password (secret webPassword), written to `basic_auth.password_file` (0640 root:prometheus). @default none */
@@ -80,14 +90,19 @@ export class Prometheus extends pulumi.ComponentResource {
           }, base.ready),
         ]),
     );
-    // promtool check config also loads the rule files: they go live first.
+    const targetFiles = Object.keys(args.targetFiles ?? {})
+      .sort()
+      .map((file) =>
+        hostFile(this, name, `file-sd-${roleFromFileName(file)}`, { connection: args.connection, path: `${fileSdHostDir}/${file}`, content: (args.targetFiles ?? {})[file] as string, mode: "0644" }, base.ready),
+      );
+    // promtool check config also loads the rule files: they go live first (and the targets, read at start).
     this.config = hostFile(
       this,
       name,
       "config",
       { connection: args.connection, path: hostPaths.prometheusConfig, content: args.config, mode: "0644", validate: serviceFile(services.prometheus, "config").validate },
       // With TLS, promtool also checks that tls_config.ca_file exists.
-      [...base.ready, ...password, ...remoteWritePasswords, ...Object.values(this.ruleFiles), ...(args.webAuth?.tls?.filesReady ?? [])],
+      [...base.ready, ...password, ...remoteWritePasswords, ...Object.values(this.ruleFiles), ...targetFiles, ...(args.webAuth?.tls?.filesReady ?? [])],
     );
     const reloadFiles = { config: this.config, ...Object.fromEntries(Object.entries(this.ruleFiles).map(([file, f]) => [`rules/${file}`, f])) };
     // Its own web config is checked by its own promtool.

@@ -15,6 +15,8 @@ import { ValidationError } from "../validate/errors";
 import { longTermStoreJobs, thanosRelease } from "./longTermStore";
 import { remoteWriteProblems } from "./remoteWrite";
 import { firewallProblems } from "./firewall";
+import { roleJobs } from "./fleet";
+import { serviceList, type ServiceDescription } from "./services/index";
 
 /** One problem: the key path and the message after it. */
 export interface CheckProblem {
@@ -34,6 +36,7 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
   const problems: CheckProblem[] = [];
   const fail = (path: string, message: string) => problems.push({ path, message });
   checkTarget(spec, context, fail);
+  checkFleet(spec, fail);
   checkJobs(spec, fail);
   checkAlertmanager(spec, fail);
   checkGrafana(spec, fail);
@@ -46,7 +49,7 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
   checkLongTermStore(spec, fail);
   for (const [path, message] of firewallProblems(spec)) fail(path, message);
   checkWebTls(spec, context, fail);
-  if (spec.target.kind === "docker" && spec.jobs.mtail?.enabled) {
+  if (!spec.fleet && spec.target.kind === "docker" && spec.jobs.mtail?.enabled) {
     fail("jobs.mtail.enabled", "mtail reads the host's log files, which a Docker target does not manage: run it on an SSH host (on a Docker target it is off by default)");
   }
   return problems;
@@ -98,10 +101,13 @@ function checkWebTls(spec: StackSpec, context: CheckContext, fail: Fail): void {
 
 /** Endpoints beyond loopback only with a password and named sources (issue 11: no open exporter). */
 function checkListen(spec: StackSpec, fail: Fail): void {
-  if (spec.listen.address !== "127.0.0.1" && !spec.webAuth.enabled) {
+  // A fleet of several hosts says it once (checkFleet), naming webPassword.
+  const fleetSaysIt = spec.fleet && spec.hosts.length > 1;
+  if (spec.listen.address !== "127.0.0.1" && !spec.webAuth.enabled && !fleetSaysIt) {
     fail("listen.address", `${show(spec.listen.address)} is beyond loopback: every endpoint there must ask for a password; set the secret webPassword (or keep 127.0.0.1)`);
   }
-  if (spec.listen.address !== "127.0.0.1" && spec.listen.sources.length === 0) {
+  // In a fleet the monitoring hosts' addresses are the sources (model/fleet.ts hostView); more may be listed.
+  if (spec.listen.address !== "127.0.0.1" && spec.listen.sources.length === 0 && !fleetSaysIt) {
     fail("listen.sources", "name the hosts that may connect beyond loopback (the Prometheus hosts, the proxy): each unit's IPAddressAllow= refuses every other");
   }
   if (spec.webAuth.enabled && !spec.jobs.prometheus.enabled) {
@@ -151,7 +157,66 @@ function checkRangesAgainstScrapeInterval(spec: StackSpec, fail: Fail): void {
   }
 }
 
+const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)$/;
+
+/**
+ * The fleet (`hosts`): names, addresses and SSH endpoints unique, each role once per host, at least one
+ * monitoring host. Beyond one host the services are reached over the network, so (issue 12: no open
+ * exporter) they must listen beyond loopback with basic auth (webPassword, listen.address 0.0.0.0), and
+ * every host must be an SSH host with an IP address the others reach it at: the exporters' units allow
+ * the monitoring hosts by address (IPAddressAllow= takes no names), and a loopback address reaches nothing.
+ */
+function checkFleet(spec: StackSpec, fail: Fail): void {
+  if (!spec.fleet) return;
+  const hosts = spec.hosts;
+  hosts.forEach((h, i) => {
+    const first = hosts.findIndex((o) => o.name === h.name);
+    if (first !== i) fail(`hosts[${i}].name`, `${show(h.name)} is also the name of hosts[${first}]`);
+    const sameAddress = hosts.findIndex((o) => o.address === h.address);
+    if (sameAddress !== i && hosts.length > 1) fail(`hosts[${i}].address`, `${show(h.address)} is also the address of hosts[${sameAddress}] (${show(hosts[sameAddress]?.name)}): give each host the address the others reach it at`);
+    const endpoint = (t: StackSpec["target"]) => (t.kind === "ssh" ? `ssh:${t.host}:${t.port}` : `docker:${t.host}`);
+    const sameTarget = hosts.findIndex((o) => endpoint(o.target) === endpoint(h.target));
+    if (sameTarget !== i) fail(`hosts[${i}].target`, `reaches the same ${h.target.kind === "ssh" ? "SSH host and port" : "Docker engine"} as hosts[${sameTarget}] (${show(hosts[sameTarget]?.name)}): one host per target`);
+    h.roles.forEach((role, j) => {
+      if (h.roles.indexOf(role) !== j) fail(`hosts[${i}].roles[${j}]`, `role ${show(role)} is listed twice`);
+    });
+  });
+  if (!hosts.some((h) => h.roles.includes("monitoring"))) fail("hosts", 'no host has role "monitoring": nothing would scrape the others (Prometheus, Alertmanager and Grafana run there)');
+  if (hosts.length < 2) return;
+  hosts.forEach((h, i) => {
+    if (!IP_ADDRESS.test(h.address)) fail(`hosts[${i}].address`, `${show(h.address)} is not an IP address: beyond one host the other hosts' units allow the monitoring hosts by address (IPAddressAllow= takes no names); set address`);
+    else if (LOOPBACK.has(h.address) || h.address.startsWith("127.")) fail(`hosts[${i}].address`, `${show(h.address)} is loopback: the other hosts cannot reach ${show(h.name)} there; set address to the address they reach it at`);
+  });
+  // Exporters without exporter-toolkit's web config cannot ask for a password: loopback only, so only their own host could scrape them.
+  hosts.forEach((h, i) => {
+    h.roles.forEach((role, j) => {
+      for (const job of roleJobs[role]) {
+        const service = (serviceList as readonly ServiceDescription[]).find((s) => s.job?.name === job);
+        if (!spec.jobs[job].enabled || service === undefined || service.webConfig !== undefined) continue;
+        const fix = job === "mtail" ? "set jobs.mtail.enabled: false (the app role's other agents stay)" : `run it in a fleet of one host, or scrape it from its own host's Prometheus`;
+        fail(`hosts[${i}].roles[${j}]`, `role ${show(role)} runs ${service.title}, which reads no web config (no basic auth): it listens on loopback only, so the monitoring hosts could not scrape it over the network (no open exporter); ${fix}`);
+      }
+    });
+  });
+  if (!spec.webAuth.enabled) fail("webPassword", "not set: in a fleet of more than one host Prometheus scrapes the exporters of other hosts over the network, which they allow only with basic auth (no open exporter)");
+  if (spec.listen.address === "127.0.0.1") fail("listen.address", `is "127.0.0.1": in a fleet of more than one host the services are scraped from the monitoring hosts: set "0.0.0.0" (with webPassword; the monitoring hosts' addresses are allowed by each unit)`);
+  // Not built yet for more than one host (each would get its own, unrelated to the others'):
+  if (spec.webTls.enabled) fail("webTls.enabled", "not yet with more than one host: each host would get its own CA, which the other hosts' Prometheus could not verify; keep TLS to a fleet of one for now");
+  if (spec.longTermStore?.engine === "thanos") fail("longTermStore.engine", "not yet with more than one host: every monitoring host would run its own store; placing one store on a storage host is not built yet (remoteWrite to an existing receiver works)");
+}
+
 function checkTarget(spec: StackSpec, context: CheckContext, fail: Fail): void {
+  if (spec.fleet) {
+    spec.hosts.forEach((h, i) => checkOneTarget({ ...spec, target: h.target }, context, fail, `hosts[${i}].target`));
+  } else checkOneTarget(spec, context, fail, "target");
+  if (spec.installMethod === "upstream" && spec.hosts.some((h) => h.target.kind === "ssh")) checkUpstreamPins(spec, fail);
+  // Pins of upstream releases do nothing with Debian packages: say so instead of ignoring them.
+  else if (spec.installMethod === "package" && spec.hosts.some((h) => h.target.kind === "ssh") && Object.keys(spec.releases ?? {}).length > 0) {
+    fail("releases", `apply with installMethod "upstream" only; with "package" the Debian packages run (pin those in packageVersions)`);
+  }
+}
+
+function checkOneTarget(spec: StackSpec, context: CheckContext, fail: Fail, at: string): void {
   const target = spec.target;
   if (target.kind === "docker") {
     // The Docker target runs images; package installs and release tarballs are SSH-host concepts.
@@ -163,17 +228,14 @@ function checkTarget(spec: StackSpec, context: CheckContext, fail: Fail): void {
       fail("target.docker.publishAddress", `${show(target.publishAddress)} is beyond loopback, where Prometheus, Alertmanager, the Pushgateway and the exporters would answer anyone without a password (the Docker target has no web auth yet): publish on 127.0.0.1 and reach it through \`ssh -L\` or a proxy`);
     }
     const scheme = target.host.split(":")[0];
-    if (target.privateKeyPath !== undefined && scheme !== "ssh") fail("target.docker.privateKeyPath", `is only used with an ssh:// engine, but target.docker.host is ${show(target.host)}`);
+    if (target.privateKeyPath !== undefined && scheme !== "ssh") fail(`${at}.docker.privateKeyPath`, `is only used with an ssh:// engine, but target.docker.host is ${show(target.host)}`);
     if (scheme === "tcp") {
       const missing = ["dockerTlsCa", "dockerTlsCert", "dockerTlsKey"].filter((k) => !context.secretKeysSet.includes(k));
       // dockerd on tcp:// without TLS is root on the host for anyone who reaches the port.
-      if (missing.length > 0) fail("target.docker.host", `${show(target.host)} needs TLS: set the secrets ${missing.join(", ")} (pulumi config set --secret <key> < file.pem)`);
+      if (missing.length > 0) fail(`${at}.docker.host`, `${show(target.host)} needs TLS: set the secrets ${missing.join(", ")} (pulumi config set --secret <key> < file.pem)`);
     }
     return;
   }
-  if (spec.installMethod === "upstream") checkUpstreamPins(spec, fail);
-  // Pins of upstream releases do nothing with Debian packages: say so instead of ignoring them.
-  else if (Object.keys(spec.releases ?? {}).length > 0) fail("releases", `apply with installMethod "upstream" only; with "package" the Debian packages run (pin those in packageVersions)`);
 }
 
 /** With installMethod upstream, every enabled service needs a sha256 to verify its tarball against. */
@@ -193,7 +255,8 @@ function checkUpstreamPins(spec: StackSpec, fail: Fail): void {
 const hostJobs = new Set<string>(Object.values(releaseJobs));
 
 function checkJobs(spec: StackSpec, fail: Fail): void {
-  const targetHost = spec.target.kind === "ssh" ? spec.target.host.toLowerCase() : undefined;
+  // In a fleet the role jobs' targets are the hosts' addresses, where the services listen beyond loopback.
+  const targetHost = spec.target.kind === "ssh" && !spec.fleet ? spec.target.host.toLowerCase() : undefined;
   for (const job of allJobs) {
     const settings = spec.jobs[job.name as JobName];
     const path = `jobs.${job.name}.targets`;

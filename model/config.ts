@@ -16,7 +16,8 @@ import { parseMemoryBytes } from "./dockerReference";
 import type { JobName } from "./jobs";
 import { longTermStoreJobs } from "./longTermStore";
 import { secretProblem, type SecretKey } from "./secrets";
-import type { ContainerLimits, DockerTargetSpec, JobSettings, SecretName, ServiceName, StackSpec, TargetSpec, WebTlsSecretName } from "./spec";
+import type { ContainerLimits, DockerTargetSpec, HostSpec, JobSettings, SecretName, ServiceName, StackSpec, TargetSpec, WebTlsSecretName } from "./spec";
+import { defaultHostName, fleetTargets, hostRoles, roleJobs } from "./fleet";
 import type { Thresholds } from "../rules/config";
 import { ValidationError, ValidationErrors } from "../validate/errors";
 
@@ -43,6 +44,14 @@ export const secretKeys: readonly SecretKey[] = [...hostSecretKeys, "sshPrivateK
 
 /** The plain config keys (secrets excluded), in the order Pulumi.yaml documents them. */
 export const plainConfigKeys = Object.keys(configShape).filter((k) => !(secretKeys as readonly string[]).includes(k)) as readonly (keyof typeof configShape)[];
+
+/** The keys whose Pulumi.yaml default stands for "not set" (configSchema.ts FieldDoc unsetDefault), with that value. */
+export const unsetDefaults: Readonly<Record<string, unknown>> = Object.fromEntries(
+  Object.entries(configShape).flatMap(([key, schema]) => {
+    const meta = (schema as z.ZodType).meta() as { unsetDefault?: unknown } | undefined;
+    return meta?.unsetDefault === undefined ? [] : [[key, meta.unsetDefault]];
+  }),
+);
 
 /** Stands in for a secret's value wherever only "is it set?" matters (synth, tests). */
 export const SECRET_SET = "[secret]";
@@ -117,7 +126,7 @@ function isSet(value: unknown): boolean {
   return value !== undefined && value !== null && value !== "";
 }
 
-function buildTarget(t: ParsedConfig["target"]): TargetSpec {
+function buildTarget(t: NonNullable<ParsedConfig["target"]>): TargetSpec {
   const d = t.docker;
   if (d !== undefined) {
     const resources: Partial<Record<ServiceName, ContainerLimits>> = {};
@@ -143,15 +152,69 @@ function buildTarget(t: ParsedConfig["target"]): TargetSpec {
   return ssh;
 }
 
-/** The forms of `target`: exactly one; the SSH form needs its host. */
-function targetFormProblems(raw: unknown): { path: string; message: string }[] {
+/** The forms of a target at `at` (`target`, `hosts[1].target`): exactly one; the SSH form needs its host. */
+function targetFormProblems(raw: unknown, at = "target"): { path: string; message: string }[] {
   if (!isPlainObject(raw)) return [];
   const sshKeys = ["host", "port", "user", "privateKeyPath", "hostKeyFingerprint"].filter((k) => raw[k] !== undefined);
   if (raw.docker !== undefined) {
-    return sshKeys.map((k) => ({ path: `target.${k}`, message: `cannot be used together with target.docker: target is either an SSH host {host, port, user, privateKeyPath} or {docker: {...}}` }));
+    return sshKeys.map((k) => ({ path: `${at}.${k}`, message: `cannot be used together with ${at}.docker: a target is either an SSH host {host, port, user, privateKeyPath} or {docker: {...}}` }));
   }
-  if (raw.host === undefined) return [{ path: "target.host", message: "is required (or target.docker, for a Docker engine)" }];
+  if (raw.host === undefined) return [{ path: `${at}.host`, message: `is required (or ${at}.docker, for a Docker engine)` }];
   return [];
+}
+
+/** `target` or `hosts`, exactly one, and the form of each target. */
+function hostsFormProblems(config: Record<string, unknown>): { path: string; message: string }[] {
+  if (config.hosts !== undefined && config.target !== undefined) return [{ path: "hosts", message: "cannot be used together with target: give the single host as target, or every host (with its roles) in hosts" }];
+  if (config.hosts === undefined && config.target === undefined) return [{ path: "target", message: "is required (or hosts, for a fleet of hosts with roles)" }];
+  if (config.target !== undefined) return targetFormProblems(config.target);
+  if (!Array.isArray(config.hosts)) return [];
+  return config.hosts.flatMap((h: unknown, i) => (isPlainObject(h) ? targetFormProblems(h.target, `hosts[${i}].target`) : []));
+}
+
+/** Where the other hosts reach a target by default: the SSH host, or the Docker engine's publish address. */
+function defaultAddress(target: TargetSpec): string {
+  return target.kind === "ssh" ? target.host : target.publishAddress;
+}
+
+/** The hosts of the config: those of `hosts`, or the single host of `target` with every role. */
+function buildHosts(parsed: ParsedConfig): HostSpec[] {
+  if (parsed.hosts === undefined) {
+    const target = buildTarget(parsed.target as NonNullable<ParsedConfig["target"]>);
+    return [{ name: defaultHostName, target, address: defaultAddress(target), roles: [...hostRoles] }];
+  }
+  return parsed.hosts.map((h) => {
+    const target = buildTarget({ ...h.target, docker: undefined });
+    return { name: h.name, target, address: h.address ?? defaultAddress(target), roles: [...h.roles] };
+  });
+}
+
+/** Role jobs a stack may turn off while hosts have the role: the role's other services still run. */
+const optionalRoleJobs: readonly string[] = ["mtail", "pushgateway"];
+
+/**
+ * The jobs of a fleet: a role job is enabled when a host has its role and its targets are those hosts
+ * (model/fleet.ts fleetTargets). Its `enabled` given as false while a host has the role, given as true
+ * while none has, or its `targets` given at all, is a problem naming the key.
+ */
+function fleetJobs(jobs: Record<JobName, JobSettings>, hosts: readonly HostSpec[], raw: Record<string, unknown>, fail: (path: string, message: string) => void): Record<JobName, JobSettings> {
+  const given = (isPlainObject(raw.jobs) ? raw.jobs : {}) as Record<string, { enabled?: unknown; targets?: unknown } | undefined>;
+  const out = { ...jobs };
+  for (const role of hostRoles) {
+    for (const job of roleJobs[role]) {
+      const explicit = given[job]?.enabled;
+      const withRole = hosts.map((h, i) => ({ h, i })).filter(({ h }) => h.roles.includes(role));
+      if (given[job]?.targets !== undefined) fail(`jobs.${job}.targets`, `in a fleet the targets of job ${job} are the hosts with role "${role}" (hosts[].roles): remove the key`);
+      // mtail and the Pushgateway are optional parts of their roles (app, monitoring); the others are what their role is for.
+      if ((explicit === false || explicit === "false") && withRole.length > 0 && !optionalRoleJobs.includes(job)) {
+        const first = withRole[0] as { h: HostSpec; i: number };
+        fail(`hosts[${first.i}].roles[${first.h.roles.indexOf(role)}]`, `host ${show(first.h.name)} has role "${role}", but jobs.${job}.enabled is false: remove the role or the setting`);
+      }
+      if ((explicit === true || explicit === "true") && withRole.length === 0) fail(`jobs.${job}.enabled`, `is true, but no host in hosts has role "${role}", which runs it`);
+      out[job] = { enabled: withRole.length > 0 && explicit !== false && explicit !== "false", targets: fleetTargets(hosts, job) };
+    }
+  }
+  return out;
 }
 
 /**
@@ -173,20 +236,28 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
       errors.push(new ValidationError(subject, base, issue.message));
     }
   }
-  for (const p of targetFormProblems(config.target)) errors.push(new ValidationError(subject, p.path, p.message));
+  for (const p of hostsFormProblems(config)) errors.push(new ValidationError(subject, p.path, p.message));
   if (errors.length > 0) throw new ValidationErrors(sortErrors(errors));
   const parsed = result.data as ParsedConfig;
 
   const rootUrl = parsed.grafana.rootUrl ?? `https://${parsed.grafana.domain}/grafana/`;
+  const hosts = buildHosts(parsed);
+  const fleet = parsed.hosts !== undefined;
+  const baseJobs = longTermStoreJobsOn(hostOnlyJobsOff(parsed.jobs as unknown as Record<JobName, JobSettings>, config), parsed.longTermStore.engine === "thanos", config);
+  const jobs = fleet ? fleetJobs(baseJobs, hosts, config, (path, message) => errors.push(new ValidationError(subject, path, message))) : baseJobs;
   const spec: StackSpec = {
     stack,
     environment: parsed.environment,
     monitorName: parsed.monitorName,
-    target: buildTarget(parsed.target),
+    // The fleet's outputs (URLs, tunnel) name its first monitoring host; checks.ts refuses a fleet without one.
+    target: (hosts.find((h) => h.roles.includes("monitoring")) ?? (hosts[0] as HostSpec)).target,
+    hosts,
+    fleet,
+    fileSdRefreshInterval: parsed.fileSdRefreshInterval,
     installMethod: parsed.installMethod,
     releaseMirror: parsed.releaseMirror.replace(/\/+$/, ""),
     releases: Object.fromEntries(Object.entries(parsed.releases).filter(([, v]) => v !== undefined)),
-    jobs: longTermStoreJobsOn(hostOnlyJobsOff(parsed.jobs as unknown as Record<JobName, JobSettings>, config), parsed.longTermStore.engine === "thanos", config),
+    jobs,
     scrapeInterval: parsed.scrapeInterval,
     evaluationInterval: parsed.evaluationInterval,
     retention: parsed.retention,
@@ -203,11 +274,11 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     secretsSet: hostSecretKeys.filter((key) => isSet(config[key])),
     purgeOnDestroy: parsed.purgeOnDestroy,
     webAuth: { enabled: isSet(config.webPassword), username: parsed.webAuth.username },
-    webTls: { enabled: parsed.webTls.enabled, names: [...new Set(["127.0.0.1", "localhost", ...(parsed.target.host ? [parsed.target.host] : []), ...parsed.webTls.names])], given: webTlsSecretKeys.every((key) => isSet(config[key])) },
+    webTls: { enabled: parsed.webTls.enabled, names: [...new Set(["127.0.0.1", "localhost", ...(parsed.target?.host ? [parsed.target.host] : []), ...parsed.webTls.names])], given: webTlsSecretKeys.every((key) => isSet(config[key])) },
     listen: { address: parsed.listen.address, sources: [...parsed.listen.sources] },
     firewall: {
       enabled: parsed.firewall.enabled,
-      sshPort: parsed.firewall.sshPort ?? (parsed.target.docker === undefined ? (parsed.target.port ?? 22) : 22),
+      sshPort: parsed.firewall.sshPort ?? (parsed.target?.docker === undefined ? (parsed.target?.port ?? 22) : 22),
       allow: Object.fromEntries(Object.entries(parsed.firewall.allow).map(([key, sources]) => [key, [...sources]])),
     },
     packageVersions: Object.fromEntries(Object.entries({ ...debianPackageVersions, ...parsed.packageVersions }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
@@ -316,6 +387,8 @@ export function configFromPulumi(all: Readonly<Record<string, string>>, stack = 
         // Left as the string: parseStackConfig reports it as the wrong type, naming the key.
       }
     }
+    // Pulumi.yaml's "not set" default of `target` / `hosts` (one of the two is given): as if absent.
+    if (key in unsetDefaults && JSON.stringify(parsed) === JSON.stringify(unsetDefaults[key])) continue;
     out[key] = parsed;
   }
   if (errors.length > 0) throw new ValidationErrors(errors);

@@ -145,6 +145,7 @@ export function pulumiConfigDeclarations(): Record<string, { type: string; items
     // Secrets: "" means "not set" (declaring them secret: true would make every stack set each one).
     if (secret) entry.default = "";
     else if (u.hasDefault) entry.default = u.defaultValue;
+    else if (u.docs.unsetDefault !== undefined) entry.default = u.docs.unsetDefault;
     out[key] = entry;
   }
   return out;

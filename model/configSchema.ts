@@ -18,7 +18,8 @@ import { contractToolNames } from "./contractPipeline";
 import { allJobs } from "./jobs";
 import { defaultReleaseMirror, releaseServices } from "./releases";
 import { serviceList } from "./services/index";
-import type { ServiceName } from "./spec";
+import { hostRoles } from "./fleet";
+import type { HostRole, ServiceName } from "./spec";
 import { defaultThresholds } from "../rules/config";
 
 /** Docs attached to a schema: a description, and the constraint a check enforces, in words. */
@@ -34,6 +35,12 @@ export interface FieldDoc {
   /** For a record-like object of plain values: the type and constraint of each value. */
   readonly valueType?: string;
   readonly valueConstraint?: string;
+  /**
+   * Pulumi.yaml's default for a key that is one of two alternatives (`target` or `hosts`): a value
+   * standing for "not set" (Pulumi requires every key without a default), dropped by model/config.ts
+   * configFromPulumi. @default none
+   */
+  readonly unsetDefault?: unknown;
 }
 
 /** Adds docs to a schema, keeping what it already had. */
@@ -253,6 +260,35 @@ const dockerTarget = z.strictObject({
 const target = doc(z.strictObject({ ...sshTargetFields, docker: doc(dockerTarget.optional(), { description: "Docker form: services run as containers on this engine" }) }), {
   description: "Where the services run: an SSH host `{host, port, user, privateKeyPath}` or a Docker engine `{docker: {...}}`, not both",
 });
+
+/** A fleet host's name: it goes into resource names, file names and the `replica` label. */
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+
+const hosts = doc(
+  z
+    .array(
+      z.strictObject({
+        name: doc(text(HOST_NAME, "a host name of lowercase letters, digits and inner dashes, at most 32 characters"), { description: "unique name: resource names, file_sd file names, the replica label of a monitoring host" }),
+        address: doc(text(/^[A-Za-z0-9_.-]+$|^[0-9A-Fa-f:]+$/, "a host name or IP address").optional(), {
+          description: "where the other hosts reach it (scrape targets, Alertmanager peers, the exporters' IPAddressAllow=); an IP address when there is more than one host",
+          defaultText: "target.host (SSH form), target.docker.publishAddress (Docker form)",
+        }),
+        // SSH hosts only: a fleet's Prometheus reads file_sd files, which the Docker realization does not mount (a Docker engine runs a stack in the target form).
+        target: doc(z.strictObject(sshTargetFields), { description: "where its services run: an SSH host `{host, port, user, privateKeyPath, hostKeyFingerprint}` (a Docker engine runs a whole stack through the top-level target)" }),
+        roles: doc(z.array(z.enum(hostRoles as [HostRole, ...HostRole[]])).min(1, { message: "must list at least one role" }), {
+          description: "what it runs, each once: monitoring (Prometheus, Alertmanager, Grafana, Pushgateway), node, mysql, redis, nginx (their exporters), app (host logging, mtail, backup and contract monitors)",
+        }),
+      }),
+    )
+    .min(1, { message: "must list at least one host" })
+    .optional(),
+  {
+    description:
+      "The fleet, instead of target: hosts with roles. Scrape targets of the role jobs come from file_sd files (one per host and job); every monitoring host runs Prometheus (external label replica=<name>) and Alertmanager (a gossip cluster when there are two or more)",
+    defaultText: "none: the single host of target, with every role",
+    unsetDefault: [],
+  },
+);
 
 const jobs = doc(
   z.strictObject(
@@ -605,7 +641,9 @@ const secret = (description: string) => doc(z.string().optional(), { description
 export const configShape = {
   environment: doc(text(), { description: "External label `environment` on every series and alert (production, staging, dev)" }),
   monitorName: doc(text().default("winyx-monitor"), { description: "External label `monitor` on every series and alert" }),
-  target,
+  target: doc(target.optional(), { defaultText: "required, unless hosts lists the fleet", unsetDefault: {} }),
+  hosts,
+  fileSdRefreshInterval: doc(duration(1000, "Prometheus re-reads file_sd files at most every second").default("5m"), { description: "Fleet (hosts): how often Prometheus re-reads the file_sd files, so a host added or removed is scraped or dropped without a reload (file_sd refresh_interval)" }),
   installMethod: doc(z.enum(["package", "upstream"]).default("package"), { description: "SSH hosts: `package` (distribution packages) or `upstream` (pinned release tarballs with sha256)" }),
   releaseMirror: doc(releaseMirror.default(defaultReleaseMirror), { description: "installMethod upstream: base URL of the release tarballs, in GitHub's layout <base>/<owner>/<repo>/releases/download/<tag>/<file>; the sha256 never comes from it" }),
   releases: doc(keyed(releaseServices, releasePin).prefault({}), { description: "installMethod upstream: pins replacing the release of each service description (model/services/); flags are rendered for the pinned version, and a version below the first release that knows a flag we render is an error naming releases.<service>.version and that minimum", placeholder: "<service>", defaultText: "each service's release (model/services/)" }),

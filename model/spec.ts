@@ -142,6 +142,27 @@ export interface DockerTargetSpec {
 /** Where a host's services run. Exactly one of the two forms (`target.host` or `target.docker`). */
 export type TargetSpec = SshTargetSpec | DockerTargetSpec;
 
+/**
+ * What a host of the fleet runs (model/fleet.ts roleJobs): `monitoring` Prometheus, Alertmanager,
+ * Grafana and the Pushgateway; `node` the node exporter; `mysql`, `redis`, `nginx` their exporters;
+ * `app` the application agents (host logging, mtail, the backup and contract monitors).
+ */
+export type HostRole = "monitoring" | "node" | "mysql" | "redis" | "nginx" | "app";
+
+/** One host of the fleet: where its services run, where the other hosts reach it, and what it runs. */
+export interface HostSpec {
+  /** Unique name: resource names (`winyx-<name>-...`), the file_sd file names and the `replica` label of a monitoring host. */
+  readonly name: string;
+  readonly target: TargetSpec;
+  /**
+   * The address the other hosts reach it at (scrape targets, Alertmanager peers, IPAddressAllow= of
+   * the exporters): an IP address in a fleet of more than one host. @default target.host (SSH form), publishAddress (Docker form)
+   */
+  readonly address: string;
+  /** What it runs, each role once. */
+  readonly roles: readonly HostRole[];
+}
+
 /** One scrape job as enabled in this stack. */
 export interface JobSettings {
   readonly enabled: boolean;
@@ -256,7 +277,29 @@ export interface StackSpec {
   readonly environment: string;
   /** External label `monitor`. @default "winyx-monitor" */
   readonly monitorName: string;
+  /**
+   * Where the services run: the single host of the `target` form, or (the `hosts` form) the target of
+   * the first monitoring host, which the stack outputs (URLs, SSH tunnel) name.
+   */
   readonly target: TargetSpec;
+  /**
+   * Every host with its roles. The `target` form is a fleet of one host with every role, named
+   * "default", realized as before (resource names, static scrape targets): `fleet` is false then.
+   */
+  readonly hosts: readonly HostSpec[];
+  /**
+   * The config lists its hosts (`hosts`): scrape targets of the role jobs come from file_sd files,
+   * each monitoring Prometheus carries the external label `replica` (its host's name), resources are
+   * named per host. @default false (the `target` form)
+   */
+  readonly fleet: boolean;
+  /** How often Prometheus re-reads its file_sd files (fleet only). @default "5m" (Prometheus' default) */
+  readonly fileSdRefreshInterval: Duration;
+  /**
+   * The host these files are for, in a host's view of a fleet (model/fleet.ts hostView); absent in
+   * the whole stack's spec. @default none
+   */
+  readonly host?: string;
   /** @default "package" */
   readonly installMethod: InstallMethod;
   /**

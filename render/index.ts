@@ -14,7 +14,8 @@ import { renderLoggingFiles } from "./logging";
 import { renderContractPipelineFiles } from "./contractPipeline";
 import { renderMtailPrograms } from "./mtail";
 import { monitorPaths, renderBackupScript, renderBackupTimer, renderBackupUnit } from "./monitors";
-import { renderPrometheusConfig } from "./prometheus";
+import { renderFileSdFiles, renderPrometheusConfig } from "./prometheus";
+import { fileSdDir, hostView, monitoringView } from "../model/fleet";
 import { renderRuleFiles, renderRuleTests } from "./rules";
 import { renderServicesHostFiles } from "./services";
 
@@ -32,6 +33,41 @@ function underRoot(byHostPath: Record<string, string>): Record<string, string> {
  * old for a flag we render.
  */
 export function renderStack(spec: StackSpec, list: readonly ServiceDescription[] = serviceList): Record<string, string> {
+  return spec.fleet ? renderFleet(spec, list) : renderHost(spec, list);
+}
+
+/** The folders of renderHost's tree that only a monitoring host gets (rendered from its monitoringView). */
+const monitoringDirs = ["prometheus", "alertmanager", "grafana"];
+/** The folders of the application agents (role `app`): host logging, the backup monitor, the contract pipeline. */
+const appDirs = ["logging", "monitors", "contracts"];
+
+/**
+ * A fleet's files: each host's tree under `hosts/<name>/`, laid out as a single host's (renderHost) with
+ * only what its roles run; a monitoring host's prometheus/, alertmanager/ and grafana/ cover the whole
+ * fleet (model/fleet.ts monitoringView), and its `prometheus/file_sd/` holds one file per host and job.
+ */
+export function renderFleet(spec: StackSpec, list: readonly ServiceDescription[] = serviceList): Record<string, string> {
+  const files = new Map<string, string>();
+  for (const host of spec.hosts) {
+    const top = (path: string) => path.split("/")[0] as string;
+    const monitors = host.roles.includes("monitoring");
+    // Grafana has no scrape job (so no role job): it is a monitoring host's.
+    const own = Object.entries(renderHost(hostView(spec, host), list)).filter(
+      ([path]) => !monitoringDirs.includes(top(path)) && (host.roles.includes("app") || !appDirs.includes(top(path))) && (monitors || !path.startsWith("services/grafana/")),
+    );
+    const monitoring = monitors
+      ? [
+          ...Object.entries(renderHost(monitoringView(spec, host), list)).filter(([path]) => monitoringDirs.includes(top(path))),
+          ...Object.entries(renderFileSdFiles(spec)).map(([file, content]): [string, string] => [`prometheus/${fileSdDir}/${file}`, content]),
+        ]
+      : [];
+    for (const [path, content] of [...own, ...monitoring]) files.set(`hosts/${host.name}/${path}`, content);
+  }
+  return sortedByPath(files);
+}
+
+/** The files of one host (the single host of the `target` form, or a host's view of a fleet). */
+function renderHost(spec: StackSpec, list: readonly ServiceDescription[]): Record<string, string> {
   const files = new Map<string, string>();
   const add = (dir: string, rendered: Record<string, string>) => {
     for (const [path, content] of Object.entries(rendered)) {

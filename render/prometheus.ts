@@ -11,6 +11,8 @@ import { serviceList, type ServiceDescription } from "../model/services/index";
 import { prometheusWebPasswordFile, webTlsPaths } from "./webConfig";
 import { toYaml } from "./yaml";
 import { renderRemoteWrite } from "./remoteWrite";
+import { fileSdFiles, fileSdGlob, joinHostPort, monitoringHosts, roleOfJob } from "../model/fleet";
+import { ports } from "../model/ports";
 
 /** The scrape jobs of services that read a web config: with web auth on, Prometheus logs in to them. */
 const authenticatedJobs: ReadonlySet<string> = new Set((serviceList as readonly ServiceDescription[]).flatMap((s) => (s.webConfig && s.job ? [s.job.name] : [])));
@@ -29,12 +31,18 @@ export const ruleFilesGlob = "rules/*.yml";
 
 function scrapeConfig(spec: StackSpec, job: JobHandle): Record<string, unknown> {
   const settings = spec.jobs[job.name as JobName];
-  return {
+  const head = {
     job_name: job.name,
     honor_labels: job.honorLabels ?? false,
     metrics_path: job.metricsPath ?? "/metrics",
     scrape_interval: job.scrapeInterval ?? spec.scrapeInterval,
     ...(authenticatedJobs.has(job.name) ? basicAuth(spec) : {}),
+  };
+  // A fleet's role jobs: their targets are the file_sd files of the hosts with the role (one per host),
+  // re-read every refresh interval, so a host added or removed needs no reload.
+  if (spec.fleet && roleOfJob(job.name) !== undefined) return { ...head, file_sd_configs: [{ files: [fileSdGlob(job.name)], refresh_interval: spec.fileSdRefreshInterval }] };
+  return {
+    ...head,
     static_configs: [
       {
         // As Prometheus reaches them: unchanged on a host, the stack's network names on a Docker host.
@@ -44,6 +52,34 @@ function scrapeConfig(spec: StackSpec, job: JobHandle): Record<string, unknown> 
       },
     ],
   };
+}
+
+/**
+ * The external label that tells the replicas of the HA pair apart: `replica`, the Thanos convention
+ * (its querier merges the pair with `--query.replica-label=replica`). Its value is the host's name.
+ */
+export const replicaLabel = "replica";
+
+/**
+ * A fleet Prometheus sends to every Alertmanager (each monitoring host's, at its fleet address), with
+ * the `replica` label dropped from its alerts: both replicas then send the same alert, which the
+ * Alertmanager cluster deduplicates into one notification (Prometheus' HA convention).
+ */
+function fleetAlerting(spec: StackSpec): Record<string, unknown> {
+  return {
+    alert_relabel_configs: [{ action: "labeldrop", regex: replicaLabel }],
+    alertmanagers: [{ ...basicAuth(spec), static_configs: [{ targets: monitoringHosts(spec).map((h) => joinHostPort(h.address, ports.alertmanager)) }] }],
+  };
+}
+
+/**
+ * A fleet's file_sd files by file name (`<job>.<host>.yml`): the target group of one host for one job,
+ * labelled with `host`. They go to the file_sd folder beside prometheus.yml.
+ */
+export function renderFileSdFiles(spec: StackSpec): Record<string, string> {
+  return Object.fromEntries(
+    fileSdFiles(spec).map((f) => [f.fileName, `# Targets of job ${f.job} on host ${f.host}, rendered by winyx-monitoring (model/fleet.ts): edit the stack's hosts, not this file.\n${toYaml(f.groups)}`]),
+  );
 }
 
 /**
@@ -57,9 +93,9 @@ export function renderPrometheusConfig(spec: StackSpec): string {
     global: {
       scrape_interval: spec.scrapeInterval,
       evaluation_interval: spec.evaluationInterval,
-      external_labels: { monitor: spec.monitorName, environment: spec.environment },
+      external_labels: { monitor: spec.monitorName, environment: spec.environment, ...(spec.fleet && spec.host !== undefined ? { [replicaLabel]: spec.host } : {}) },
     },
-    alerting: { alertmanagers: [{ ...basicAuth(spec), static_configs: [{ targets: [stackAddresses(spec).serviceAddress("alertmanager")] }] }] },
+    alerting: spec.fleet ? fleetAlerting(spec) : { alertmanagers: [{ ...basicAuth(spec), static_configs: [{ targets: [stackAddresses(spec).serviceAddress("alertmanager")] }] }] },
     rule_files: [ruleFilesGlob],
     scrape_configs: enabled.map((job) => scrapeConfig(spec, job)),
     // The stack's receivers and its long-term store's (render/remoteWrite.ts).

@@ -19,6 +19,7 @@
  */
 import type { PortName } from "../model/ports";
 import { webConfigPath } from "./webConfig";
+import { alertmanagerCluster } from "../model/fleet";
 import { commandLineServiceList, renderFlags, serviceFile, services, type CommandLineService, type FlagContext, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 
@@ -135,7 +136,7 @@ export function releaseVersion(spec: Pick<StackSpec, "releases">, service: Servi
 
 /** The host paths and stack values a service's flags read (FlagContext for the systemd realization). */
 export function systemdFlagContext(
-  spec: Pick<StackSpec, "retention"> & Partial<Pick<StackSpec, "webAuth" | "listen" | "longTermStore">>,
+  spec: Pick<StackSpec, "retention"> & Partial<Pick<StackSpec, "webAuth" | "listen" | "longTermStore" | "hosts" | "fleet" | "host">>,
   service: ServiceDescription,
   version: string,
   options: { readonly listenHost?: string; readonly shareDir?: string } = {},
@@ -147,6 +148,7 @@ export function systemdFlagContext(
   for (const file of service.files) paths[file.key] = file.path;
   if (service.dataDir !== undefined) paths.data = service.dataDir;
   if (options.shareDir !== undefined) paths.consoles = options.shareDir;
+  const cluster = spec.hosts && spec.fleet !== undefined ? alertmanagerCluster({ hosts: spec.hosts, fleet: spec.fleet, host: spec.host }) : undefined;
   return {
     target: "systemd",
     version,
@@ -154,6 +156,7 @@ export function systemdFlagContext(
     listen: { host: options.listenHost ?? (service.webConfig ? spec.listen?.address : undefined) ?? defaultListenHost, port },
     paths,
     ...(spec.webAuth?.enabled && service.webConfig ? { webConfig: webConfigPath(service.name) } : {}),
+    ...(cluster ? { cluster } : {}),
     stack: {
       retention: spec.retention,
       redisAddress: "redis://127.0.0.1:6379",
@@ -225,7 +228,10 @@ const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]+)$/;
  * The IP allow list of a service that talks to the stack's scrape targets (and Prometheus' remote_write
  * receivers): `localhost` plus their addresses, or undefined when one is a host name (IPAddressAllow= takes no names).
  */
-export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "remoteWrite">>): string[] | undefined {
+export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "remoteWrite" | "fleet">>): string[] | undefined {
+  // A fleet's targets come and go with its hosts (file_sd, no reload): an allow list in the unit would
+  // restart Prometheus for every host added. The exporters' own allow lists and basic auth guard them.
+  if (spec.fleet) return undefined;
   const hosts = new Set<string>();
   for (const job of Object.values(spec.jobs)) {
     if (!job.enabled) continue;
@@ -247,7 +253,7 @@ export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs"> & Partial<Pi
  * other users' processes out of reach anyway), ProcSubset=pid (the Go process collector reads /proc/stat),
  * PrivateNetwork (the services serve on the host's network).
  */
-export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "listen" | "remoteWrite">>, service: ServiceDescription): string[] {
+export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "listen" | "remoteWrite" | "fleet">>, service: ServiceDescription): string[] {
   const x = service.systemd.hardening ?? {};
   const lines = [
     "# Strict hardening (render/systemd.ts strictHardeningLines); exceptions below name their reason.",
@@ -277,6 +283,7 @@ export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pic
     const sources = service.webConfig && spec.listen && spec.listen.address !== defaultListenHost ? spec.listen.sources : [];
     const allow = base ? [...base, ...sources.filter((s) => !base.includes(s))] : undefined;
     if (allow) lines.push("IPAddressDeny=any", `IPAddressAllow=${allow.join(" ")}`);
+    else if ("fleet" in spec && spec.fleet) lines.push("# No IP address filter: a fleet's scrape targets change with its hosts (file_sd); IPAddressAllow= here would restart Prometheus for each host added.");
     else lines.push("# No IP address filter: a scrape target or remote_write receiver is a host name (IPAddressAllow= takes addresses only).");
   }
   return lines;

@@ -8,6 +8,7 @@ import type { StackSpec } from "../model/spec";
 import { renderAlertmanagerConfig } from "../render/alertmanager";
 import { enabledDashboards, renderGrafanaFiles } from "../render/grafana";
 import { renderStack } from "../render/index";
+import { hostView, monitoringHosts } from "../model/fleet";
 import { renderServiceHostFiles } from "../render/services";
 import { activeRuleGroups, buildRuleGroups } from "../rules/index";
 import { validateStack, type DatasourceRef, type ValidationInputs } from "./crossref";
@@ -111,16 +112,26 @@ export function stackWarnings(spec: StackSpec): string[] {
  * deploy realizes.
  */
 export function validateAll(spec: StackSpec): Record<string, string> {
-  const versions = serviceVersionErrors(spec);
+  // A fleet: each host's services for that host's view; the cross references on a monitoring host's files (every monitoring host has the same but for its name).
+  const views = spec.fleet ? spec.hosts.map((h) => hostView(spec, h)) : [spec];
+  const versions = views.flatMap(serviceVersionErrors);
   if (versions.length > 0) throw new ValidationErrors(versions);
   const files = renderStack(spec);
+  const first = monitoringHosts(spec)[0];
+  const checked = spec.fleet && first ? hostTree(files, first.name) : files;
   const more = [...routeFindings(spec).errors, ...enabledDashboards(spec).flatMap((d) => dashboardLintErrors(d.uid, d.build() as Parameters<typeof dashboardLintErrors>[1]))];
   try {
-    validateStack(spec, validationInputs(spec, files));
+    validateStack(spec, validationInputs(spec, checked));
   } catch (e) {
     if (e instanceof ValidationErrors) throw new ValidationErrors([...e.errors, ...more]);
     throw e;
   }
   if (more.length > 0) throw new ValidationErrors(more);
   return files;
+}
+
+/** One host's files of a fleet's tree (`hosts/<name>/...`), keyed as a single host's are. */
+export function hostTree(files: Readonly<Record<string, string>>, host: string): Record<string, string> {
+  const prefix = `hosts/${host}/`;
+  return Object.fromEntries(Object.entries(files).flatMap(([path, content]) => (path.startsWith(prefix) ? [[path.slice(prefix.length), content]] : [])));
 }

@@ -24,8 +24,12 @@ export const alertmanager = defineService({
     flag("--config.file", "0.13.0", ctx.paths.config),
     flag("--storage.path", "0.13.0", ctx.paths.data),
     flag("--web.listen-address", "0.13.0", `${ctx.listen.host}:${ctx.listen.port}`),
-    // One Alertmanager: no gossip port open; a cluster lists its peers instead.
-    flag("--cluster.listen-address", "0.15.0", ""),
+    // One Alertmanager: no gossip port open (empty). Several monitoring hosts: a gossip cluster that
+    // shares silences and the notification log, so one notification goes out per alert.
+    flag("--cluster.listen-address", "0.15.0", ctx.cluster?.listenAddress ?? ""),
+    ...(ctx.cluster
+      ? [flag("--cluster.advertise-address", "0.15.0", ctx.cluster.advertiseAddress), ...ctx.cluster.peers.map((peer) => flag("--cluster.peer", "0.15.0", peer))]
+      : []),
   ],
   // exporter-toolkit's web config (basic auth, TLS); the flag's names by release (CHANGELOGs).
   webConfig: { names: [{ name: "--web.config.file", since: "0.22.0" }] },

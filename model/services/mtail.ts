@@ -23,6 +23,8 @@ export const mtail = defineService({
   user: "mtail",
   files: [
     // mtail re-reads its programs on SIGHUP (the package's ExecReload); `mtail --compile_only` checks one.
+    // mtail 3.0.0~rc50 still binds its HTTP port when only compiling: `--port 0` (any free port), so the
+    // checks of several programs, run at once, and the running service do not collide on :3903.
     // mtail loads only `*.mtail` files: the candidate is checked under that name in a temporary folder.
     {
       key: "progs",
@@ -30,7 +32,7 @@ export const mtail = defineService({
       renderKey: "mtail",
       path: "/etc/mtail",
       containerPath: "/etc/mtail",
-      validate: `sh -c 'd=$(mktemp -d) && cp "$1" "$d/check.mtail" && mtail --compile_only --logtostderr --progs "$d/check.mtail"; rc=$?; rm -rf "$d"; exit $rc' mtail-check {}`,
+      validate: `sh -c 'd=$(mktemp -d) && cp "$1" "$d/check.mtail" && mtail --compile_only --logtostderr --port 0 --progs "$d/check.mtail"; rc=$?; rm -rf "$d"; exit $rc' mtail-check {}`,
       onChange: "reload",
     },
   ],

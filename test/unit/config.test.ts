@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import yaml from "js-yaml";
-import { configFromPulumi, configFromStackFile, parseStackConfig, plainConfigKeys, SECRET_SET, secretKeys } from "../../model/config";
+import { configFromPulumi, configFromStackFile, parseStackConfig, plainConfigKeys, SECRET_SET, secretKeys, unsetDefaults } from "../../model/config";
 import { allJobs } from "../../model/jobs";
 import { defaultThresholds } from "../../rules/config";
 import { ValidationError, ValidationErrors } from "../../validate/errors";
@@ -283,10 +283,12 @@ describe("stack files", () => {
       assert.ok((schema.description ?? "").length > 10, `${key} has a description`);
       assert.ok(["string", "integer", "boolean", "array", "object"].includes(schema.type), `${key} has a Pulumi config type`);
     }
-    const defaults = Object.fromEntries(Object.entries(project.config).flatMap(([key, schema]) => (schema.default === undefined ? [] : [[key, schema.default]])));
+    // target and hosts are alternatives: their Pulumi.yaml defaults stand for "not set" (configFromPulumi drops them).
+    assert.deepEqual(unsetDefaults, { target: {}, hosts: [] });
+    const defaults = Object.fromEntries(Object.entries(project.config).flatMap(([key, schema]) => (schema.default === undefined || key in unsetDefaults ? [] : [[key, schema.default]])));
     const required = Object.keys(project.config).filter((key) => project.config[key]?.default === undefined);
     // grafana has defaults, but an SSH host installing its package needs grafana.repositoryKeyPath (model/checks.ts).
-    assert.deepEqual(required.sort(), Object.keys(minimalConfig()).filter((key) => key !== "grafana").sort());
+    assert.deepEqual(required.sort(), Object.keys(minimalConfig()).filter((key) => !(key in unsetDefaults) && key !== "grafana").sort());
     const withDefaults = { ...minimalConfig(), ...defaults, grafana: { ...(defaults.grafana as object | undefined), ...grafanaKey } };
     assert.deepEqual(parseStackConfig("staging", withDefaults), parseStackConfig("staging", minimalConfig()));
   });

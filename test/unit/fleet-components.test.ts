@@ -1,0 +1,119 @@
+// MonitoringStack on a fleet under Pulumi mocks: each host's components named after the host, only its
+// roles' services, the file_sd files written by each monitoring Prometheus, one connection per host.
+import { before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { MonitoringStack } from "../../components/monitoringStack";
+import { parseStackConfig, SECRET_SET } from "../../model/config";
+import { validateAll } from "../../validate/index";
+
+const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+
+pulumi.runtime.setMocks(
+  {
+    newResource: (args) => {
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+      return { id: `${args.name}-id`, state: { ...args.inputs, sha256: "0".repeat(64), generation: 1, installed: {} } };
+    },
+    call: () => ({}),
+  },
+  "winyx-monitoring",
+  "unit",
+  false,
+);
+
+/** Waits until no more resources register (dynamic resources register after their provider is serialized). */
+async function settle(): Promise<void> {
+  let count = -1;
+  let quiet = 0;
+  while (quiet < 5) {
+    quiet = count === registered.length && count > 0 ? quiet + 1 : 0;
+    count = registered.length;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const REMOTE_FILE = "pulumi-nodejs:dynamic/winyx:RemoteFile";
+
+describe("MonitoringStack on a fleet, under mocks", () => {
+  const host = (name: string, address: string, roles: string[], port: number) => ({ name, address, target: { host: "127.0.0.1", port, privateKeyPath: "/k" }, roles });
+  const spec = parseStackConfig("t", {
+    environment: "test",
+    alertmanager: {
+      smtpSmarthost: "smtp.example.com:587",
+      smtpFrom: "a@example.com",
+      smtpAuthUsername: "a@example.com",
+      emails: { default: "a@example.com", critical: "a@example.com", database: "a@example.com", business: "a@example.com" },
+      slackChannels: { default: "#a", critical: "#a", contracts: "#a" },
+    },
+    grafana: { installPackage: false },
+    hosts: [host("mon-a", "10.0.0.1", ["monitoring", "node"], 2201), host("mon-b", "10.0.0.2", ["monitoring"], 2202), host("app-1", "10.0.0.3", ["node", "app"], 2203)],
+    listen: { address: "0.0.0.0" },
+    jobs: { user_service_api: { enabled: false }, user_service_rpc: { enabled: false }, mtail: { enabled: false } },
+    webPassword: SECRET_SET,
+  });
+  let stack: MonitoringStack;
+
+  before(async () => {
+    stack = new MonitoringStack("winyx", {
+      spec,
+      files: validateAll(spec),
+      hostConnections: Object.fromEntries(
+        spec.hosts.map((h) => [h.name, { host: "127.0.0.1", port: h.target.kind === "ssh" ? h.target.port : 0, user: "root", privateKey: pulumi.secret("key") }]),
+      ),
+      secrets: { webPassword: pulumi.secret("a-web-password") },
+    });
+    await settle();
+  });
+
+  const components = () => registered.filter((r) => r.type.startsWith("winyx:monitoring:")).map((r) => `${r.type.slice("winyx:monitoring:".length)} ${r.name}`).sort();
+
+  it("creates each host's components, named after the host, only for its roles", () => {
+    assert.deepEqual(components(), [
+      "Alertmanager winyx-mon-a-alertmanager",
+      "Alertmanager winyx-mon-b-alertmanager",
+      "BackupMonitor winyx-app-1-backup-monitor",
+      "ContractPipeline winyx-app-1-contract-pipeline",
+      "Grafana winyx-mon-a-grafana",
+      "Grafana winyx-mon-b-grafana",
+      "HostLogging winyx-app-1-logging",
+      "MonitoringStack winyx",
+      "NodeExporter winyx-app-1-node-exporter",
+      "NodeExporter winyx-mon-a-node-exporter",
+      "Prometheus winyx-mon-a-prometheus",
+      "Prometheus winyx-mon-b-prometheus",
+      "Pushgateway winyx-mon-a-pushgateway",
+      "Pushgateway winyx-mon-b-pushgateway",
+    ]);
+  });
+
+  it("each monitoring Prometheus writes one file_sd file per host and job to /etc/prometheus/file_sd, unvalidated (nothing reloads for them)", () => {
+    const sd = registered.filter((r) => r.type === REMOTE_FILE && String(r.inputs.path).startsWith("/etc/prometheus/file_sd/"));
+    assert.deepEqual(
+      sd.filter((r) => r.name.startsWith("winyx-mon-b-")).map((r) => `${r.name} ${String(r.inputs.path)}`).sort(),
+      [
+        "winyx-mon-b-prometheus-file-sd-alertmanager-mon-a-yml /etc/prometheus/file_sd/alertmanager.mon-a.yml",
+        "winyx-mon-b-prometheus-file-sd-alertmanager-mon-b-yml /etc/prometheus/file_sd/alertmanager.mon-b.yml",
+        "winyx-mon-b-prometheus-file-sd-node-app-1-yml /etc/prometheus/file_sd/node.app-1.yml",
+        "winyx-mon-b-prometheus-file-sd-node-mon-a-yml /etc/prometheus/file_sd/node.mon-a.yml",
+        "winyx-mon-b-prometheus-file-sd-prometheus-mon-a-yml /etc/prometheus/file_sd/prometheus.mon-a.yml",
+        "winyx-mon-b-prometheus-file-sd-prometheus-mon-b-yml /etc/prometheus/file_sd/prometheus.mon-b.yml",
+        "winyx-mon-b-prometheus-file-sd-pushgateway-mon-a-yml /etc/prometheus/file_sd/pushgateway.mon-a.yml",
+        "winyx-mon-b-prometheus-file-sd-pushgateway-mon-b-yml /etc/prometheus/file_sd/pushgateway.mon-b.yml",
+      ],
+    );
+    assert.ok(sd.every((r) => r.inputs.validate === undefined && r.inputs.mode === "0644"));
+  });
+
+  it("the web configs: checked by promtool on a monitoring host, written unchecked where no Prometheus runs", () => {
+    const webConfigs = registered.filter((r) => r.type === REMOTE_FILE && String(r.inputs.path).startsWith("/etc/prometheus/web/"));
+    const byName = Object.fromEntries(webConfigs.map((r) => [r.name, r.inputs.validate ?? "unchecked"]));
+    assert.equal(byName["winyx-mon-a-node-exporter-web-config"], "promtool check web-config {}");
+    assert.equal(byName["winyx-app-1-node-exporter-web-config"], "unchecked");
+  });
+
+  it("names the first monitoring host in the stack's URLs", () => {
+    assert.equal(stack.prometheusUrl, "http://127.0.0.1:9090/");
+    assert.ok(stack.grafana, "Grafana of mon-a");
+  });
+});
