@@ -10,7 +10,7 @@
  * machine (no access to GitHub), so none is pinned here: a stack pins them (`contracts.tools`), or
  * turns the checks off (`contracts.checks: false`) and keeps the change counter only.
  */
-import { defaultReleaseMirror, releaseInstallRoot, type ReleaseArtifact, type ReleasePin, type ResolvedRelease } from "./releases";
+import { resolveArtifact, type ReleaseArtifact, type ReleasePin, type ResolvedRelease } from "./releases";
 
 /** The tools the pipeline runs. */
 export type ContractTool = "goctl" | "buf" | "oasdiff";
@@ -57,24 +57,11 @@ export const contractTools: Readonly<Record<ContractTool, ReleaseArtifact>> = {
  */
 export function resolveContractTool(tool: ContractTool, options: { readonly mirror?: string; readonly pins?: Readonly<Partial<Record<ContractTool, ReleasePin>>> } = {}): ResolvedRelease {
   const artifact = contractTools[tool];
-  const pin = options.pins?.[tool];
-  const version = pin?.version ?? artifact.version;
-  const sha256 = pin ? pin.sha256 : artifact.sha256;
-  if (sha256 === undefined) {
-    throw new Error(`contracts.tools.${tool}: no sha256 is pinned for ${artifact.project} ${version}; set contracts.tools.${tool} {version, sha256}, or contracts.checks: false`);
-  }
-  const mirror = (options.mirror ?? defaultReleaseMirror).replace(/\/+$/, "");
-  return {
-    service: tool,
-    project: artifact.project,
-    version,
-    sha256,
-    url: `${mirror}/${artifact.repo}/releases/download/${artifact.tag(version)}/${artifact.file(version)}`,
-    topDir: artifact.topDir(version),
-    binaries: artifact.binaries,
-    installDir: `${releaseInstallRoot}/${artifact.project}-${version}`,
-    shareDirs: [],
-  };
+  return resolveArtifact(tool, artifact, {
+    mirror: options.mirror,
+    pin: options.pins?.[tool],
+    noSum: (version) => `contracts.tools.${tool}: no sha256 is pinned for ${artifact.project} ${version}; set contracts.tools.${tool} {version, sha256}, or contracts.checks: false`,
+  });
 }
 
 /** The pipeline's unit, user and paths on a host. */

@@ -70,17 +70,31 @@ export function resolveRelease(service: ReleaseService, options: { readonly mirr
 export function resolveReleaseOf(service: ServiceDescription, options: { readonly mirror?: string; readonly pins?: Readonly<Partial<Record<string, ReleasePin>>> } = {}): ResolvedRelease {
   const artifact = service.release;
   if (!artifact) throw new Error(`services.${service.name}: no upstream release; use installMethod package`);
-  const pin = options.pins?.[service.name];
+  return resolveArtifact(service.name, artifact, {
+    mirror: options.mirror,
+    pin: options.pins?.[service.name],
+    noSum: (version) =>
+      `releases.${service.name}: no sha256 is pinned for ${artifact.project} ${version} (model/services/${service.name}.ts has none we could confirm); set releases.${service.name} {version, sha256} in the stack, or use installMethod package`,
+  });
+}
+
+/**
+ * Any release artifact (a service's, a contract tool's) as a host installs it: the pin's version and
+ * sha256 over the artifact's, downloaded from `mirror` (default: GitHub) under GitHub's release path.
+ * `name` becomes the result's `service`. Throws Error(noSum(version)) when no sha256 is known.
+ */
+export function resolveArtifact(
+  name: string,
+  artifact: ReleaseArtifact,
+  options: { readonly mirror?: string; readonly pin?: ReleasePin; readonly noSum: (version: string) => string },
+): ResolvedRelease {
+  const pin = options.pin;
   const version = pin?.version ?? artifact.version;
   const sha256 = pin ? pin.sha256 : artifact.sha256;
-  if (sha256 === undefined) {
-    throw new Error(
-      `releases.${service.name}: no sha256 is pinned for ${artifact.project} ${version} (model/services/${service.name}.ts has none we could confirm); set releases.${service.name} {version, sha256} in the stack, or use installMethod package`,
-    );
-  }
+  if (sha256 === undefined) throw new Error(options.noSum(version));
   const mirror = (options.mirror ?? defaultReleaseMirror).replace(/\/+$/, "");
   return {
-    service: service.name,
+    service: name,
     project: artifact.project,
     version,
     sha256,
