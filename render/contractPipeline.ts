@@ -22,7 +22,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { contractPipeline } from "../model/contractPipeline";
 import type { StackSpec } from "../model/spec";
-import { hardeningLines, hostPaths, renderSysusers, renderUnit, sysusersPath } from "./systemd";
+import { hardeningLines, hostPaths, offlineStrictHardeningLines, renderSysusers, renderUnit, sysusersPath } from "./systemd";
 
 export const contractPipelinePaths = {
   program: `${hostPaths.winyxLibexec}/winyx-contract-pipeline`,
@@ -301,20 +301,7 @@ function contractPipelineHardeningLines(spec: StackSpec): string[] {
   return [
     ...hardeningLines({ readWritePaths: [contractPipeline.changeLog, contractPipeline.breakingLog, ...spec.contracts.readWritePaths], privateNetwork: true }),
     "# Strict hardening (see render/contractPipeline.ts contractPipelineHardeningLines for what is left out and why).",
-    "ProtectKernelLogs=yes",
-    "ProtectClock=yes",
-    "ProtectHostname=yes",
-    "ProtectProc=invisible",
-    "ProcSubset=pid",
-    "PrivateIPC=yes",
-    "RemoveIPC=yes",
-    "KeyringMode=private",
-    "DevicePolicy=closed",
-    "SystemCallFilter=@system-service",
-    "SystemCallFilter=~@privileged @resources",
-    "SystemCallErrorNumber=EPERM",
-    "RestrictAddressFamilies=AF_UNIX",
-    "IPAddressDeny=any",
+    ...offlineStrictHardeningLines("AF_UNIX"),
   ];
 }
 

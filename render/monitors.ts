@@ -9,7 +9,7 @@
  * a read-only file system except that directory.
  */
 import type { StackSpec } from "../model/spec";
-import { hardeningLines, hostPaths, renderTimer, renderUnit } from "./systemd";
+import { hardeningLines, hostPaths, offlineStrictHardeningLines, renderTimer, renderUnit } from "./systemd";
 
 export const monitorUnits = {
   backupService: "winyx-backup-monitor.service",
@@ -86,20 +86,7 @@ function monitorHardeningLines(): string[] {
   return [
     ...hardeningLines({ readWritePaths: [hostPaths.textfileDir], capabilities: ["CAP_DAC_READ_SEARCH"], privateNetwork: true }),
     "# Strict hardening; as root with CAP_DAC_READ_SEARCH: PrivateUsers= would void the capability.",
-    "ProtectKernelLogs=yes",
-    "ProtectClock=yes",
-    "ProtectHostname=yes",
-    "ProtectProc=invisible",
-    "ProcSubset=pid",
-    "PrivateIPC=yes",
-    "RemoveIPC=yes",
-    "KeyringMode=private",
-    "DevicePolicy=closed",
-    "SystemCallFilter=@system-service",
-    "SystemCallFilter=~@privileged @resources",
-    "SystemCallErrorNumber=EPERM",
-    "RestrictAddressFamilies=none",
-    "IPAddressDeny=any",
+    ...offlineStrictHardeningLines("none"),
   ];
 }
 

@@ -276,6 +276,31 @@ export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pic
   return lines;
 }
 
+/**
+ * The strict set (see strictHardeningLines) for a unit with no network at all and without a private
+ * user namespace (its callers say why they cannot have PrivateUsers=): it may hide other processes
+ * (ProtectProc=invisible, ProcSubset=pid), which PrivateUsers= would forbid inside a container host.
+ * `addressFamilies`: `none`, or `AF_UNIX` for a program that talks to local sockets.
+ */
+export function offlineStrictHardeningLines(addressFamilies: "none" | "AF_UNIX"): string[] {
+  return [
+    "ProtectKernelLogs=yes",
+    "ProtectClock=yes",
+    "ProtectHostname=yes",
+    "ProtectProc=invisible",
+    "ProcSubset=pid",
+    "PrivateIPC=yes",
+    "RemoveIPC=yes",
+    "KeyringMode=private",
+    "DevicePolicy=closed",
+    "SystemCallFilter=@system-service",
+    "SystemCallFilter=~@privileged @resources",
+    "SystemCallErrorNumber=EPERM",
+    `RestrictAddressFamilies=${addressFamilies}`,
+    "IPAddressDeny=any",
+  ];
+}
+
 export function dropInPath(unit: string): string {
   return `/etc/systemd/system/${unit}.d/winyx.conf`;
 }
