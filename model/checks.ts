@@ -10,7 +10,8 @@ import { allJobs } from "./jobs";
 import { releaseJobs, releases, releaseServices } from "./releases";
 import type { StackSpec } from "./spec";
 import { show } from "./configSchema";
-import { activeRuleGroups, buildRuleGroups } from "../rules/index";
+import { activeRuleGroups } from "../rules/index";
+import type { RuleGroup } from "./rules";
 import { ValidationError } from "../validate/errors";
 import { longTermStoreJobs, thanosRelease } from "./longTermStore";
 import { remoteWriteProblems } from "./remoteWrite";
@@ -44,7 +45,8 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
   checkBackups(spec, fail);
   checkListen(spec, fail);
   checkContracts(spec, fail);
-  if (checkThresholdScenarios(spec, fail)) checkRangesAgainstScrapeInterval(spec, fail);
+  const groups = checkThresholdScenarios(spec, fail);
+  if (groups) checkRangesAgainstScrapeInterval(spec, groups, fail);
   for (const p of remoteWriteProblems(spec.remoteWrite ?? [], spec.longTermStore, context.secretKeysSet)) fail(p.path, p.message);
   checkLongTermStore(spec, fail);
   for (const [path, message] of firewallProblems(spec)) fail(path, message);
@@ -119,16 +121,15 @@ type Fail = (path: string, message: string) => void;
 
 /**
  * Every alert's promtool test is built from the thresholds (rules/testing.ts): one that cannot be names
- * its key. Returns whether the rules could be built (the checks that read them need them).
+ * its key. Returns the stack's active rule groups, or undefined when they could not be built.
  */
-function checkThresholdScenarios(spec: StackSpec, fail: Fail): boolean {
+function checkThresholdScenarios(spec: StackSpec, fail: Fail): RuleGroup[] | undefined {
   try {
-    buildRuleGroups(spec.thresholds, spec.jobs.pushgateway.enabled);
-    return true;
+    return activeRuleGroups(spec);
   } catch (e) {
     if (!(e instanceof ValidationError)) throw e;
     fail(e.field, e.detail);
-    return false;
+    return undefined;
   }
 }
 
@@ -140,10 +141,10 @@ const RANGE = /\[(\d+(?:ms|s|m|h|d|w|y))(?::[^\]]*)?\]/g;
  * shorter than two scrape intervals returns nothing and the alert never fires (Prometheus' docs
  * advise at least four intervals). The shortest range of the active rules bounds scrapeInterval.
  */
-function checkRangesAgainstScrapeInterval(spec: StackSpec, fail: Fail): void {
+function checkRangesAgainstScrapeInterval(spec: StackSpec, groups: readonly RuleGroup[], fail: Fail): void {
   const scrape = durationSeconds(spec.scrapeInterval);
   let shortest: { seconds: number; range: string; rule: string } | undefined;
-  for (const group of activeRuleGroups(spec)) {
+  for (const group of groups) {
     for (const rule of group.rules) {
       for (const match of rule.expr.text.matchAll(RANGE)) {
         const range = match[1] as string;

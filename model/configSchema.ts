@@ -10,6 +10,7 @@
  * Messages: each check returns the text after `<key.path>: `; model/config.ts adds the path.
  */
 import { Address4, Address6 } from "ip-address";
+import { isIP, isIPv4 } from "node:net";
 import * as z from "zod";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "./packageVersions";
 import { parseDurationMs, type Duration } from "./duration";
@@ -179,7 +180,7 @@ function keyed<K extends string, V extends z.ZodType>(keys: readonly K[], value:
 }
 
 const sshTargetFields = {
-  host: doc(text(/^[A-Za-z0-9_.-]+$|^[0-9A-Fa-f:]+$/, "a host name or IP address").optional(), { description: "SSH form: the host's name or IP address", defaultText: "required (SSH form)" }),
+  host: doc(text(/^[A-Za-z0-9_.-]+$|^[0-9A-Fa-f:]+$/, "a host name or IP address").refine((v) => !/^\d+(\.\d+){3}$/.test(v) || isIPv4(v), { message: "is not an IPv4 address (an octet above 255)" }).optional(), { description: "SSH form: the host's name or IP address", defaultText: "required (SSH form)" }),
   port: doc(port().optional(), { description: "SSH form: the SSH port", defaultText: "22" }),
   user: doc(text(/^[a-z_][a-z0-9_-]*$/, "a user name").optional(), { description: "SSH form: login user (root, or a user with passwordless sudo)", defaultText: "root" }),
   privateKeyPath: doc(text().optional(), { description: "SSH form: private key file on the machine running Pulumi (or the secret sshPrivateKey)" }),
@@ -304,7 +305,7 @@ const jobs = doc(
       ]),
     ),
   ).prefault({}),
-  { description: "Per scrape job (`prometheus`, `alertmanager`, `pushgateway`, `node`, `mysql`, `redis`, `nginx`, `user_service_api`, `user_service_rpc`, `task_service`, `message_service`, `goctl_generation`)", placeholder: "<job>" },
+  { description: "Per scrape job (`prometheus`, `alertmanager`, `pushgateway`, `node`, `mysql`, `redis`, `nginx`, `user_service_api`, `user_service_rpc`, `task_service`, `message_service`, `goctl_generation`, `mtail`)", placeholder: "<job>" },
 );
 
 const thresholds = doc(
@@ -347,7 +348,15 @@ const alertmanager = z.strictObject({
   requireTls: doc(bool().default(true), { description: "require STARTTLS from the smarthost (Alertmanager's smtp_require_tls); false only for a relay on a trusted network or 127.0.0.1" }),
   emails: doc(z.strictObject({ default: emailList(), critical: emailList(), database: emailList(), business: emailList() }), { description: "addresses of the receivers default, critical, database-team, business-team" }),
   slackChannels: doc(z.strictObject({ default: channel(), critical: channel(), contracts: channel() }), { description: "Slack channels of the receivers default, critical, contract-alerts (used when the secret slackWebhookUrl is set)" }),
-  webhookUrl: doc(url().optional(), { description: "an extra webhook every alert is also sent to" }),
+  webhookUrl: doc(
+    checked(url(), "http(s) URL without credentials", (v) => {
+      const u = new URL(v);
+      // Plain config is stored unencrypted and alertmanager.yml is rendered into synth output and review diffs.
+      if (u.username || u.password) return `${show(v)} carries credentials: plain config and the rendered alertmanager.yml would hold them in plain text; use a URL without user:password (a token the receiver checks, or a proxy on the host)`;
+      return undefined;
+    }).optional(),
+    { description: "an extra webhook every alert is also sent to (no user:password in it: plain config is not encrypted)" },
+  ),
   groupWait: doc(duration().default("30s"), { description: "group_wait" }),
   groupInterval: doc(duration(1, "Alertmanager refuses a zero group_interval").default("5m"), { description: "group_interval" }),
   repeatInterval: doc(duration(1, "Alertmanager refuses a zero repeat_interval").default("4h"), { description: "repeat_interval, not shorter than groupInterval (Alertmanager would repeat only every groupInterval)" }),
@@ -489,6 +498,18 @@ const contracts = z
   .prefault({});
 
 
+
+/**
+ * An IPv4/IPv6 address or CIDR range as systemd's IPAddressAllow= takes it (checked with node:net isIP:
+ * systemd skips an entry it cannot parse, so `10.0.0.300` would silently allow nobody).
+ */
+function ipOrCidrProblem(v: string): string | undefined {
+  const [address = "", prefix, ...rest] = v.split("/");
+  const family = isIP(address);
+  const maxPrefix = family === 4 ? 32 : 128;
+  if (family === 0 || rest.length > 0 || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix))) return `${show(v)} is not an IP address or CIDR range`;
+  return undefined;
+}
 
 const releaseMirror = checked(url(), "http(s) URL without credentials, query or fragment", (v) => {
   const u = new URL(v);
@@ -701,7 +722,7 @@ export const configShape = {
       .strictObject({
         address: doc(z.enum(["127.0.0.1", "0.0.0.0"]).default("127.0.0.1"), { description: "address the services with a web config listen on; beyond loopback only with webPassword and sources" }),
         sources: doc(
-          z.array(text(/^((\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(\/\d{1,3})?)$/, "an IP address or CIDR range")).default([]),
+          z.array(checked(z.string(), "an IP address or CIDR range", ipOrCidrProblem)).default([]),
           { description: "hosts that may connect beyond loopback (each unit's IPAddressAllow=)" },
         ),
       })

@@ -15,7 +15,9 @@ step() {
   local title=$1 start=$EPOCHREALTIME ticker status=0
   shift
   log "==> $title"
-  (while sleep 30; do log "    $title: still running ($(elapsed "$start"))"; done) 9>&- &
+  # sleep holds no output: killed, the ticker leaves it behind, and an inherited pipe would keep a
+  # caller's pipeline (parallel_steps' prefixing) waiting out the 30 s.
+  (while sleep 30 </dev/null >/dev/null 2>&1; do log "    $title: still running ($(elapsed "$start"))"; done) 9>&- &
   ticker=$!
   "$@" || status=$?
   kill "$ticker" 2>/dev/null || true
