@@ -7,11 +7,9 @@
  *   npm run bench                       # the prod stack, 200 iterations
  *   npm run bench -- --stack dev --iterations 50
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import yaml from "js-yaml";
-import { configFromStackFile, parseStackConfig } from "../model/config";
+import { parseStackConfig } from "../model/config";
+import { readStackFile } from "../model/stackFile";
 import { renderStack } from "../render/index";
 import { validateAll } from "../validate/index";
 
@@ -21,8 +19,7 @@ const { values } = parseArgs({
 const stack = values.stack as string;
 const iterations = Number(values.iterations);
 
-const document = yaml.load(readFileSync(join(__dirname, "..", `Pulumi.${stack}.yaml`), "utf8")) as { config?: unknown };
-const rawConfig = configFromStackFile(stack, document.config);
+const rawConfig = readStackFile(stack).config;
 
 /** Runs `work` `iterations` times after a warm-up; returns milliseconds per run (median and p95). */
 function measure(work: () => unknown): { median: number; p95: number } {

@@ -13,8 +13,8 @@
 import { readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import yaml from "js-yaml";
-import { configFromStackFile, parseStackConfig } from "../model/config";
+import { parseStackConfig } from "../model/config";
+import { readStackFile } from "../model/stackFile";
 import { runRemote } from "../providers/ssh";
 import { buildReport, formatReport } from "./report";
 import { readLogsScript, splitByFile } from "./remote";
@@ -42,9 +42,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (positionals[0] !== "report" || positionals.length !== 1) throw new Error("usage: npm run logs -- report --stack <stack> [--date YYYY-MM-DD] [--service <name>|all] [--key <path>]");
   if (!values.stack) throw new Error("--stack: required (the Pulumi stack whose host to read, e.g. dev)");
   const date = values.date ?? localDate();
-  const stackFile = values["config-file"] ?? join(repoRoot, `Pulumi.${values.stack}.yaml`);
-  const file = yaml.load(readFileSync(stackFile, "utf8")) as { config?: unknown };
-  const spec = parseStackConfig(values.stack, configFromStackFile(values.stack, file.config));
+  const { file: stackFile, config } = readStackFile(values.stack, values["config-file"]);
+  const spec = parseStackConfig(values.stack, config);
   const dirs = serviceLogDirs(spec.logging.programs);
   const wanted = values.service ?? "all";
   if (wanted !== "all" && !dirs.has(wanted)) throw new Error(`--service: ${JSON.stringify(wanted)} is not a log folder of stack ${values.stack} (known: ${[...dirs.keys()].join(", ")}, all)`);

@@ -90,6 +90,17 @@ export function suggestion(key: string, known: readonly string[]): string {
   return ` (known: ${known.join(", ")})`;
 }
 
+/**
+ * A secret given inside an object (`alertmanager.slackWebhookUrl`, `grafana.adminPassword`) instead of
+ * as its own top-level secret key: the hint naming that key, or undefined.
+ */
+function secretHint(parent: string | undefined, key: string): string | undefined {
+  if (parent === undefined) return undefined;
+  const candidates = [key, parent + key.charAt(0).toUpperCase() + key.slice(1)];
+  const secret = candidates.find((c) => (secretKeys as readonly string[]).includes(c));
+  return secret === undefined ? undefined : `: ${secret} is a secret of its own, a top-level key: set it with \`pulumi config set --secret ${secret}\` (never in plain config)`;
+}
+
 const expectedText: Record<string, string> = { string: "a string", number: "a number", boolean: "true or false", object: "an object", array: "a list" };
 
 /** Our message for a zod issue (the text after the key path); unknown keys give one line per key. */
@@ -102,7 +113,8 @@ function issueMessage(issue: z.core.$ZodRawIssue): string | undefined {
       const shape = (issue.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape ?? {};
       const known = Object.keys(shape);
       const what = issue.path === undefined || issue.path.length === 0 ? "unknown config key" : "unknown key";
-      return issue.keys.map((k) => `${what}${suggestion(k, known)}`).join("\n");
+      const parent = issue.path?.[issue.path.length - 1];
+      return issue.keys.map((k) => `${what}${secretHint(typeof parent === "string" ? parent : undefined, k) ?? suggestion(k, known)}`).join("\n");
     }
     case "invalid_key": {
       // A record key its key schema refused (packageVersions): that schema's own message names the rule.

@@ -7,11 +7,11 @@
  * written to a temporary sibling directory first and swapped in, so <dir> is never half-written and
  * files a previous synth wrote but this one does not are gone.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import yaml from "js-yaml";
-import { configFromStackFile, parseStackConfig } from "../model/config";
+import { parseStackConfig } from "../model/config";
+import { readStackFile } from "../model/stackFile";
 import { ValidationError, ValidationErrors } from "../validate/errors";
 import { stackWarnings, validateAll } from "../validate/index";
 
@@ -33,10 +33,7 @@ function synth(args: readonly string[]): string {
   if (stack === undefined || out === undefined) throw new UsageError(usage);
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack: "${stack}" is not a stack name`);
 
-  const file = resolve(values["config-file"] ?? join(__dirname, "..", `Pulumi.${stack}.yaml`));
-  const document = yaml.load(readFileSync(file, "utf8"));
-  const fileConfig = typeof document === "object" && document !== null ? (document as { config?: unknown }).config : undefined;
-  const spec = parseStackConfig(stack, configFromStackFile(stack, fileConfig));
+  const spec = parseStackConfig(stack, readStackFile(stack, values["config-file"]).config);
   const files = validateAll(spec);
   for (const warning of stackWarnings(spec)) process.stderr.write(`synth: warning: ${warning}\n`);
 

@@ -102,6 +102,14 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
     assert.deepEqual(badConfig({ grafana: { rooturl: "https://x/" } }), ['stack test: grafana.rooturl: unknown key (did you mean "rootUrl"?)']);
   });
 
+  it("a secret given inside an object names its own top-level secret key", () => {
+    assert.deepEqual(badConfig({ alertmanager: { slackWebhookUrl: "https://hooks.example/x" } }).filter((m) => m.includes("slackWebhookUrl")), [
+      "stack test: alertmanager.slackWebhookUrl: unknown key: slackWebhookUrl is a secret of its own, a top-level key: set it with `pulumi config set --secret slackWebhookUrl` (never in plain config)",
+    ]);
+    assert.match(badConfig({ grafana: { adminPassword: "x" } }).join("\n"), /grafana\.adminPassword: unknown key: grafanaAdminPassword is a secret of its own/);
+    assert.match(badConfig({ target: { host: "127.0.0.1", sshPrivateKey: "k" } }).join("\n"), /target\.sshPrivateKey: unknown key: sshPrivateKey is a secret of its own/);
+  });
+
   it("a wrong type", () => {
     assert.deepEqual(badConfig({ target: "winyx.jp" }), ['stack test: target: expected an object, got a string "winyx.jp"']);
     assert.deepEqual(badConfig({ purgeOnDestroy: "yes" }), ['stack test: purgeOnDestroy: expected true or false, got a string "yes"']);

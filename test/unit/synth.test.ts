@@ -123,4 +123,12 @@ describe("synth", () => {
     assert.match(result.stderr, /is not empty and was not written by synth/);
     assert.deepEqual(readdirSync(out), ["notes.txt"]);
   });
+
+  it("a stack without a settings file: an error naming the file and the stacks there are, nothing written", () => {
+    const out = join(work, "nosuch");
+    const result = synth("--stack", "nosuch", "--out", out);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /stack nosuch: settings file: \S+\/Pulumi\.nosuch\.yaml does not exist \(stacks here: dev, dev-docker, prod, staging\)/);
+    assert.equal(existsSync(out), false);
+  });
 });
