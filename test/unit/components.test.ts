@@ -3,6 +3,7 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
+import { isSecret, settle, useMocks } from "../fixtures/pulumiMocks";
 import { fixtureSpec } from "../fixtures/spec";
 import type { StackSpec } from "../../model/spec";
 import { Grafana } from "../../components/grafana";
@@ -11,8 +12,6 @@ import { MysqlExporter, RedisExporter } from "../../components/exporters";
 import { serviceList, services } from "../../model/services/index";
 import { fakeExporter, withFakeJob } from "../fixtures/fakeExporter";
 import { renderServiceHostFiles } from "../../render/services";
-
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 interface Child {
   readonly urn: string;
@@ -23,39 +22,15 @@ interface Child {
   readonly inputs: Record<string, unknown>;
 }
 
-const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
-
-pulumi.runtime.setMocks(
-  {
-    newResource: (args) => {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-      return { id: `${args.name}-id`, state: { ...args.inputs, sha256: "0".repeat(64), generation: 1, installed: {} } };
-    },
-    call: () => ({}),
-  },
-  "winyx-monitoring",
-  "unit",
-  false,
-);
-
-function isSecret(value: unknown): boolean {
-  return typeof value === "object" && value !== null && SECRET_SIG in value;
-}
+const registered = useMocks();
 
 function plain(value: unknown): unknown {
   return isSecret(value) ? (value as { value: unknown }).value : value;
 }
 
 /** Waits until no more resources register, then lists them with their parents (from the mock monitor's URNs). */
-async function settle(): Promise<Child[]> {
-  // Dynamic resources register after their provider is serialized: wait for a quiet second.
-  let count = -1;
-  let quiet = 0;
-  while (quiet < 5) {
-    quiet = count === registered.length && count > 0 ? quiet + 1 : 0;
-    count = registered.length;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+async function settledChildren(): Promise<Child[]> {
+  await settle(registered);
   const monitor = pulumi.runtime.getMonitor() as unknown as { getRegisteredResources(): Map<string, unknown> };
   return [...monitor.getRegisteredResources().keys()].map((urn) => {
     const [, , chain = "", name = ""] = urn.split("::");
@@ -94,7 +69,7 @@ describe("MonitoringStack under mocks", () => {
       connection: { host: "10.0.0.5", port: 22, user: "root", privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----") },
       secrets: Object.fromEntries(Object.entries(secretValues).map(([k, v]) => [k, pulumi.secret(v)])),
     });
-    children = await settle();
+    children = await settledChildren();
   });
 
   it("creates one component per enabled service, each a child of the stack", () => {
@@ -231,7 +206,7 @@ describe("MysqlExporter without a password secret", () => {
   it("has the host generate the password: a login script run on change, no secret in Pulumi", async () => {
     const before = registered.length;
     new MysqlExporter("solo", { connection: { host: "h", privateKey: pulumi.secret("k") }, hostFiles: renderServiceHostFiles(fixtureSpec(), services.mysqlExporter) });
-    const mine = (await settle()).filter((c) => c.name.startsWith("solo-"));
+    const mine = (await settledChildren()).filter((c) => c.name.startsWith("solo-"));
     assert.ok(registered.length > before);
     const login = mine.find((c) => c.name === "solo-db-login");
     assert.ok(login);
@@ -263,7 +238,7 @@ describe("Grafana from its repository", () => {
       installPackage: true,
       repositoryKey: "KEY",
     });
-    const mine = (await settle()).filter((c) => c.name.startsWith("repo-"));
+    const mine = (await settledChildren()).filter((c) => c.name.startsWith("repo-"));
     const byName = (n: string) => mine.find((c) => c.name === `repo-${n}`);
     const key = byName("apt-key");
     const source = byName("apt-source");
@@ -300,7 +275,7 @@ describe("a catalog service without a component of its own", () => {
     const base = fixtureSpec();
     const spec = withFakeJob({ ...base, grafana: { ...base.grafana, installPackage: false } });
     new MonitoringStack("fk", { spec, connection: { host: "h", privateKey: pulumi.secret("k") }, services: [...serviceList, fakeExporter] });
-    const mine = (await settle()).filter((c) => c.name.startsWith("fk-fake-exporter"));
+    const mine = (await settledChildren()).filter((c) => c.name.startsWith("fk-fake-exporter"));
     const byName = (n: string) => mine.find((c) => c.name === `fk-fake-exporter${n}`);
     assert.equal(byName("")?.type, "winyx:monitoring:CatalogService");
     assert.equal(byName("")?.parentType, "winyx:monitoring:MonitoringStack");

@@ -12,6 +12,7 @@ import { candidatePath, checkContainerFile, installScript } from "../../provider
 import { createBody, diffContainer, durationNs, type DockerContainerProps, type DockerContainerState } from "../../providers/dockerContainer";
 import { renderStack } from "../../render/index";
 import { fixtureSpec } from "../fixtures/spec";
+import { settle, useMocks, type Registered } from "../fixtures/pulumiMocks";
 
 const dockerTarget: DockerTargetSpec = {
   kind: "docker",
@@ -105,27 +106,11 @@ describe("DockerContainer and ContainerFile, pure parts", () => {
 });
 
 describe("MonitoringStack on a Docker target, under mocks", () => {
-  const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+  let registered: Registered[] = [];
   before(async () => {
-    pulumi.runtime.setMocks(
-      {
-        newResource: (args) => {
-          registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-          return { id: `${args.name}-id`, state: { ...args.inputs, sha256: "0".repeat(64), generation: 1, gateway: "172.30.0.1", running: true } };
-        },
-        call: () => ({}),
-      },
-      "winyx-monitoring",
-      "unit",
-      false,
-    );
+    registered = useMocks(() => ({ gateway: "172.30.0.1", running: true }));
     new MonitoringStack("winyx", { spec: dockerSpec(), engine: { host: "unix:///var/run/docker.sock" }, secrets: { smtpPassword: pulumi.secret("s3cret"), mysqlExporterPassword: pulumi.secret("pw") } });
-    let count = -1;
-    for (let quiet = 0; quiet < 5; ) {
-      quiet = count === registered.length && count > 0 ? quiet + 1 : 0;
-      count = registered.length;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await settle(registered);
   });
   const ofType = (t: string) => registered.filter((r) => r.type === `pulumi-nodejs:dynamic/winyx:${t}`);
   const container = (name: string) => ofType("DockerContainer").find((c) => c.name === `winyx-${name}-container`)?.inputs as Record<string, unknown>;

@@ -3,35 +3,12 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
+import { settle, useMocks } from "../fixtures/pulumiMocks";
 import { MonitoringStack } from "../../components/monitoringStack";
 import { parseStackConfig, SECRET_SET } from "../../model/config";
 import { validateAll } from "../../validate/index";
 
-const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
-
-pulumi.runtime.setMocks(
-  {
-    newResource: (args) => {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-      return { id: `${args.name}-id`, state: { ...args.inputs, sha256: "0".repeat(64), generation: 1, installed: {} } };
-    },
-    call: () => ({}),
-  },
-  "winyx-monitoring",
-  "unit",
-  false,
-);
-
-/** Waits until no more resources register (dynamic resources register after their provider is serialized). */
-async function settle(): Promise<void> {
-  let count = -1;
-  let quiet = 0;
-  while (quiet < 5) {
-    quiet = count === registered.length && count > 0 ? quiet + 1 : 0;
-    count = registered.length;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const registered = useMocks();
 
 const REMOTE_FILE = "pulumi-nodejs:dynamic/winyx:RemoteFile";
 
@@ -63,7 +40,7 @@ describe("MonitoringStack on a fleet, under mocks", () => {
       ),
       secrets: { webPassword: pulumi.secret("a-web-password") },
     });
-    await settle();
+    await settle(registered);
   });
 
   const components = () => registered.filter((r) => r.type.startsWith("winyx:monitoring:")).map((r) => `${r.type.slice("winyx:monitoring:".length)} ${r.name}`).sort();

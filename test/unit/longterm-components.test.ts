@@ -3,38 +3,13 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
+import { isSecret, settle, useMocks } from "../fixtures/pulumiMocks";
 import { MonitoringStack } from "../../components/monitoringStack";
 import { fixtureSpecWithStore, fixtureThanosPin } from "../fixtures/spec";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
-
-pulumi.runtime.setMocks(
-  {
-    newResource: (args) => {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-      return { id: `${args.name}-id`, state: { ...args.inputs, sha256: "0".repeat(64), generation: 1, installed: {} } };
-    },
-    call: () => ({}),
-  },
-  "winyx-monitoring",
-  "unit",
-  false,
-);
-
-/** Waits until no more resources register (dynamic resources register after their provider is serialized). */
-async function settle(): Promise<void> {
-  let count = -1;
-  let quiet = 0;
-  while (quiet < 5) {
-    quiet = count === registered.length && count > 0 ? quiet + 1 : 0;
-    count = registered.length;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const registered = useMocks();
 
 const ofType = (t: string) => registered.filter((r) => r.type === t || r.type === `pulumi-nodejs:dynamic/winyx:${t}`);
-const isSecret = (v: unknown) => typeof v === "object" && v !== null && SECRET_SIG in v;
 
 describe("MonitoringStack with the long-term store and a remote_write receiver with basic auth", () => {
   before(async () => {
@@ -48,7 +23,7 @@ describe("MonitoringStack with the long-term store and a remote_write receiver w
       connection: { host: "10.0.0.5", port: 22, user: "root", privateKey: pulumi.secret("k") },
       secrets: { remoteWritePasswords: pulumi.secret(JSON.stringify({ backup: "rw-pass-42" })) },
     });
-    await settle();
+    await settle(registered);
   });
 
   it("one LongTermStore component with one Thanos release, pinned, from the release mirror", () => {

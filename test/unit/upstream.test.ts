@@ -13,20 +13,9 @@ import { ValidationErrors } from "../../validate/errors";
 import { fixtureSpec } from "../fixtures/spec";
 import { minimalConfig } from "../fixtures/config";
 import { MonitoringStack } from "../../components/monitoringStack";
+import { useMocks } from "../fixtures/pulumiMocks";
 
-const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
-pulumi.runtime.setMocks(
-  {
-    newResource: (args) => {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-      return { id: `${args.name}-id`, state: { ...args.inputs, sha256: "0".repeat(64), generation: 1, installed: args.type.endsWith("UpstreamRelease") ? { version: args.inputs.version, sha256: args.inputs.sha256 } : {} } };
-    },
-    call: () => ({}),
-  },
-  "winyx-monitoring",
-  "unit",
-  false,
-);
+const registered = useMocks((args) => (args.type.endsWith("UpstreamRelease") ? { installed: { version: args.inputs.version, sha256: args.inputs.sha256 } } : {}));
 
 
 function errors(config: Record<string, unknown>): string[] {
