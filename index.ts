@@ -1,7 +1,7 @@
 /** The Winyx monitoring stack: stack config -> validated StackSpec -> one MonitoringStack on the target host. */
 import { accessSync, constants, readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { MonitoringStack } from "./components/monitoringStack";
+import { MonitoringStack, targetFormHost } from "./components/monitoringStack";
 import { HostKey } from "./providers/hostKey";
 import { configFromPulumi, hostSecretKeys, parseStackConfig } from "./model/config";
 import { normalizeSecret } from "./model/secrets";
@@ -31,8 +31,8 @@ function sshKey(keyPath: string | undefined): pulumi.Output<string> {
 
 // SSH: the host key is checked (or first trusted) before anything else connects; every resource's connection carries its fingerprint.
 /** An SSH host's connection, its host key checked by a HostKey resource named `hostKeyName`. */
-function sshConnection(t: SshTargetSpec, hostKeyName: string) {
-  const hostKey = new HostKey(hostKeyName, { host: t.host, port: t.port, expected: t.hostKeyFingerprint });
+function sshConnection(t: SshTargetSpec, hostKeyName: string, opts?: pulumi.CustomResourceOptions) {
+  const hostKey = new HostKey(hostKeyName, { host: t.host, port: t.port, expected: t.hostKeyFingerprint }, opts);
   return pulumi.output({ host: t.host, port: t.port, user: t.user, privateKey: sshKey(t.privateKeyPath), hostKeyFingerprint: hostKey.fingerprint });
 }
 
@@ -52,7 +52,7 @@ const stack = spec.fleet
     new MonitoringStack("winyx", {
       spec,
       files,
-      hostConnections: Object.fromEntries(spec.hosts.flatMap((h) => (h.target.kind === "ssh" ? [[h.name, sshConnection(h.target, `winyx-${h.name}-host-key`)]] : []))),
+      hostConnections: Object.fromEntries(spec.hosts.flatMap((h) => (h.target.kind === "ssh" ? [[h.name, sshConnection(h.target, `winyx-${h.name}-host-key`, h.name === targetFormHost(spec) ? { aliases: [{ name: "winyx-host-key" }] } : {})]] : []))),
       secrets,
       grafanaRepositoryKey,
       ...webTlsCertificate,

@@ -31,7 +31,7 @@ import { WebTls, type GivenWebCertificate } from "./webTls";
 import { LongTermStore } from "./longTermStore";
 import { resolveThanosRelease } from "../model/longTermStore";
 import { remoteWritePasswordNames } from "../render/remoteWrite";
-import { fileSdDir, hostView } from "../model/fleet";
+import { fileSdDir, hostView, monitoringHosts } from "../model/fleet";
 import type { PackagedServiceName } from "../render/systemd";
 
 export interface MonitoringStackArgs {
@@ -305,6 +305,27 @@ function fleetStack(parent: pulumi.Resource, name: string, args: MonitoringStack
   return outputs ?? {};
 }
 
+/**
+ * The host that takes over a `target`-form stack's resources when its config moves to `hosts`: the
+ * first monitoring host. Its resources are named `<stack name>-<host>-...`, where the target form named
+ * them `<stack name>-...`; an alias per resource carries them over, so the move updates files in place
+ * instead of replacing every service. Should that host be another machine than the old target, each
+ * resource sees its connection change and is replaced (created on the new host, deleted from the old).
+ */
+export function targetFormHost(spec: Pick<StackSpec, "fleet" | "hosts">): string | undefined {
+  return spec.fleet ? monitoringHosts(spec)[0]?.name : undefined;
+}
+
+/** `opts` plus the transformation that aliases each resource of targetFormHost to its target-form name. */
+function withTargetFormAliases(name: string, spec: StackSpec, opts: pulumi.ComponentResourceOptions | undefined): pulumi.ComponentResourceOptions | undefined {
+  const host = targetFormHost(spec);
+  if (host === undefined) return opts;
+  const prefix = `${name}-${host}-`;
+  const alias: pulumi.ResourceTransformation = (resource) =>
+    resource.name.startsWith(prefix) ? { props: resource.props, opts: pulumi.mergeOptions(resource.opts, { aliases: [{ name: `${name}-${resource.name.slice(prefix.length)}` }] }) } : undefined;
+  return { ...opts, transformations: [...(opts?.transformations ?? []), alias] };
+}
+
 export class MonitoringStack extends pulumi.ComponentResource {
   public readonly prometheus?: Prometheus;
   public readonly alertmanager?: Alertmanager;
@@ -323,7 +344,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
   public readonly longTermStoreUrl?: string;
 
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("winyx:monitoring:MonitoringStack", name, {}, opts);
+    super("winyx:monitoring:MonitoringStack", name, {}, args.spec.fleet ? withTargetFormAliases(name, args.spec, opts) : opts);
     const { spec } = args;
     const secrets = args.secrets ?? {};
     const catalog = args.services ?? serviceList;
