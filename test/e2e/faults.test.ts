@@ -4,7 +4,8 @@
 //   being checked): the deploy fails saying so, the live file is whole, the next `up` converges and
 //   preview --refresh finds nothing to change;
 // - Prometheus killed with SIGKILL while it ingests: systemd starts it again, the WAL replays (the samples
-//   from before the kill are there), and `up` of a target has no gap longer than the restart;
+//   from before the kill are there, up to the last scrape before it), and scraping resumes as soon as
+//   Prometheus' start-up allows (the gap is the restart plus its start-up ticks, nothing lost besides);
 // - the config file system full while a new rule file is written: the old file keeps serving, the error
 //   says why, and the next `up` once there is room converges;
 // - a hand-broken rule file: a reload keeps the last good rules, refresh shows the file, `up` repairs it;
@@ -161,7 +162,7 @@ test("SSH connection dropped mid-up: the deploy fails saying so, the live file s
   timings.add("fault: ssh dropped mid-up (fail, converge, check)", Date.now() - started);
 });
 
-test("Prometheus killed with SIGKILL while ingesting: systemd restarts it, the WAL replays, no gap longer than the restart", { timeout: 5 * 60_000 }, async () => {
+test("Prometheus killed with SIGKILL while ingesting: systemd restarts it, the WAL replays, nothing ingested is lost, scraping resumes right after start-up", { timeout: 5 * 60_000 }, async () => {
   assert.ok(deployed, "needs the cold up");
   const started = Date.now();
   const before = await nodeUpSamples("5m");
@@ -169,6 +170,7 @@ test("Prometheus killed with SIGKILL while ingesting: systemd restarts it, the W
   const pid0 = (await host.exec(`systemctl show -p MainPID --value ${prometheusUnit}`)).stdout.trim();
   const killedAt = Date.now() / 1000;
   await host.exec(`systemctl kill -s KILL ${prometheusUnit}`);
+  const killDoneAt = Date.now() / 1000;
   await waitFor("Prometheus ready again", async () => ((await getText(host, `${PROMETHEUS}/-/ready`)).length > 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
   const readyAt = Date.now() / 1000;
   const pid1 = (await host.exec(`systemctl show -p MainPID --value ${prometheusUnit}`)).stdout.trim();
@@ -178,13 +180,18 @@ test("Prometheus killed with SIGKILL while ingesting: systemd restarts it, the W
   assert.ok(after.some((t) => t <= (before[0] as number)), "the samples from before the kill are still there (the WAL replayed)");
   const gaps = after.slice(1).map((t, i) => t - (after[i] as number));
   const restart = readyAt - killedAt;
-  const longest = Math.max(...gaps);
   timings.add("fault: SIGKILL -> ready (s)", restart.toFixed(1));
-  timings.add("fault: longest gap in up{job=node} (s)", longest.toFixed(1));
-  // Prometheus keeps each target's scrape phase across restarts: only the scrapes due while it was down
-  // (ceil(restart / 5 s)) are missing, so the gap is at most one interval more than those.
-  const bound = 5 * (1 + Math.ceil(restart / 5)) + 0.5;
-  assert.ok(longest <= bound, `longest gap ${longest.toFixed(1)} s > ${bound.toFixed(1)} s; restart ${restart.toFixed(1)} s; scrape interval 5 s`);
+  timings.add("fault: longest gap in up{job=node} (s)", Math.max(...gaps).toFixed(1));
+  // Nothing ingested before the kill is lost: the last sample is the last scrape due before it (one in
+  // flight at the kill, up to a second here, dies with the process before it is appended).
+  const lastBefore = Math.max(...after.filter((t) => t < killDoneAt));
+  assert.ok(killedAt - lastBefore <= 6, `the last sample before the kill is ${(killedAt - lastBefore).toFixed(1)} s older than the kill (scrape interval 5 s): samples were lost`);
+  // Scraping resumes as soon as Prometheus' start allows: its scrape loops exist once service discovery has
+  // sent the targets and the scrape manager has reloaded, each on a 5 s ticker from the start
+  // (discovery/manager.go updatert, scrape/manager.go reloader), then each target keeps its phase (<= 5 s).
+  const firstAfter = Math.min(...after.filter((t) => t > killDoneAt));
+  timings.add("fault: ready -> first scrape (s)", (firstAfter - readyAt).toFixed(1));
+  assert.ok(firstAfter - readyAt <= 15.5, `the first scrape came ${(firstAfter - readyAt).toFixed(1)} s after Prometheus was ready (at most 2 x 5 s of start-up ticks and one 5 s interval)`);
   timings.add("fault: SIGKILL (whole test)", Date.now() - started);
 });
 

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { renderAlertmanagerConfig } from "../../render/alertmanager";
 import { fixtureSpec } from "../fixtures/spec";
 import { freePort } from "../harness/freePort";
+import { stopProcess } from "../harness/processes";
 
 interface ApiAlert {
   readonly labels: Record<string, string>;
@@ -61,8 +62,8 @@ describe("Alertmanager inhibition with the rendered config", () => {
     await waitFor(`Alertmanager ready on ${base}\n${output}`, async () => ((await fetch(`${base}/-/ready`)).ok ? true : undefined));
   });
 
-  after(() => {
-    alertmanager?.kill("SIGTERM");
+  after(async () => {
+    await stopProcess(alertmanager);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -22,6 +22,7 @@ import { normalizeSecret } from "../../model/secrets";
 import type { StackSpec } from "../../model/spec";
 import { renderAlertmanagerConfig, renderAlertmanagerTemplates } from "../../render/alertmanager";
 import { freePort } from "../harness/freePort";
+import { stopProcess } from "../harness/processes";
 
 const root = join(__dirname, "..", "..");
 
@@ -128,12 +129,8 @@ class RunningAlertmanager {
     assert.equal(posted.status, 200, await posted.text());
   }
 
-  async stop(): Promise<void> {
-    const p = this.process;
-    if (p === undefined || p.exitCode !== null) return;
-    const exited = new Promise((resolve) => p.once("exit", resolve));
-    p.kill("SIGTERM");
-    await exited;
+  stop(): Promise<void> {
+    return stopProcess(this.process);
   }
 }
 

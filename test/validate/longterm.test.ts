@@ -22,6 +22,7 @@ import { ValidationErrors } from "../../validate/errors";
 import { minimalConfig } from "../fixtures/config";
 import { fixtureSpecWithStore } from "../fixtures/spec";
 import { freePort } from "../harness/freePort";
+import { stopProcess } from "../harness/processes";
 
 const thanosBinary = "/var/cache/winyx-monitoring/thanos/thanos-v0.42.5/thanos";
 
@@ -173,7 +174,7 @@ describe("the Thanos binary runs the rendered units' flags; two replicas are ser
 
   after(async () => {
     // Their data is thrown away: no graceful shutdown to wait for (Thanos receive's takes a minute).
-    await Promise.all(processes.map((p) => (p.exitCode !== null ? undefined : new Promise((resolve) => (p.once("exit", resolve), p.kill("SIGKILL"))))));
+    await Promise.all(processes.map((p) => stopProcess(p, "SIGKILL")));
     rmSync(dir, { recursive: true, force: true });
   });
 
