@@ -224,6 +224,18 @@ test("cold up: every target up on both Prometheus, each with its replica label; 
   assert.equal(await httpStatus(monA, `https://${exporter}/metrics`, credentials), 200, "node exporter on app-1 over https with the CA and the password");
   assert.equal(await httpStatus(monA, `https://${exporter}/metrics`, `--cacert ${webTlsPaths.ca}`), 401, "node exporter on app-1 without credentials");
   assert.equal(await httpStatus(monA, `http://${exporter}/metrics`, credentials), 400, "a plain-HTTP scrape of app-1's node exporter is refused");
+  // The firewall is loaded on every host; a monitoring host accepts the gossip port, TCP and UDP, from the other one only.
+  for (const [host, other] of [
+    [monA, monB],
+    [monB, monA],
+  ] as const) {
+    const table = (await host.exec("nft list table inet winyx")).stdout;
+    const gossip = table.split("\n").filter((line) => /dport 9094 /.test(line));
+    assert.equal(gossip.length, 1, `${host.name}'s gossip rule:\n${table}`);
+    assert.deepEqual((gossip[0] as string).match(/\d+\.\d+\.\d+\.\d+/g), [address.get(other)], `${host.name}: 9094 from ${other.name} only: ${gossip[0]}`);
+    assert.match(gossip[0] as string, /l4proto \{ (tcp, udp|6, 17) \}/, `${host.name}: 9094 TCP and UDP: ${gossip[0]}`);
+  }
+  assert.doesNotMatch((await app.exec("nft list table inet winyx")).stdout, /9094/, "app-1 runs no Alertmanager: no gossip port");
   // The firewall: a host that is not a monitoring host never reaches another host's exporter (dropped: no answer).
   assert.equal(await httpStatus(app, `https://${address.get(monA)}:9100/metrics`, `--cacert ${webTlsPaths.ca} --max-time 5`), 0, "app-1 cannot reach mon-a's node exporter");
 });
