@@ -8,6 +8,7 @@ import { ports } from "../model/ports";
 import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
 import { alertmanagerHostPaths } from "../render/alertmanager";
+import { webTlsPaths } from "../render/webConfig";
 import { serviceFile, services } from "../model/services/index";
 import { hostPaths, packagedServices } from "../render/systemd";
 import { hostFile, hostService, serviceBase, roleFromFileName, type ServiceComponentArgs } from "./common";
@@ -69,7 +70,13 @@ export class Alertmanager extends pulumi.ComponentResource {
     );
     // Alertmanager re-reads config, templates and *_file secrets on SIGHUP.
     const reloadFiles = { config: this.config, ...templates, ...Object.fromEntries(Object.entries(secrets).map(([f, r]) => [`secrets/${f}`, r])) };
-    this.service = hostService(this, name, { ...args, service: "alertmanager", base, reloadFiles }).service;
+    // A fleet's gossip with webTls: its TLS config (file paths only, 0644), read at start only.
+    const clusterTlsContent = args.hostFiles[webTlsPaths.alertmanagerCluster];
+    const restartFiles: Record<string, RemoteFile> =
+      clusterTlsContent === undefined
+        ? {}
+        : { "cluster-tls": hostFile(this, name, "cluster-tls", { connection: args.connection, path: webTlsPaths.alertmanagerCluster, content: clusterTlsContent, mode: "0644" }, [...base.ready, ...(args.webAuth?.tls?.filesReady ?? [])]) };
+    this.service = hostService(this, name, { ...args, service: "alertmanager", base, reloadFiles, restartFiles }).service;
     this.url = `${args.webAuth?.tls ? "https" : "http"}://127.0.0.1:${ports.alertmanager}/`;
     this.registerOutputs({ url: this.url, configSha256: this.config.sha256, active: this.service.active });
   }

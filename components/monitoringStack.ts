@@ -28,6 +28,7 @@ import { contractToolNames, resolveContractTool } from "../model/contractPipelin
 import { Prometheus } from "./prometheus";
 import { Firewall } from "./firewall";
 import { WebTls, type GivenWebCertificate } from "./webTls";
+import { WebCertificateAuthority } from "../providers/webCertificates";
 import { LongTermStore } from "./longTermStore";
 import { resolveThanosRelease } from "../model/longTermStore";
 import { remoteWritePasswordNames } from "../render/remoteWrite";
@@ -113,6 +114,8 @@ interface SshHostArgs {
   readonly catalog: readonly ServiceDescription[];
   readonly grafanaRepositoryKey?: string;
   readonly webTlsCertificate?: GivenWebCertificate;
+  /** A fleet's CA (webTls): the host's certificate is signed by it. @default none: a CA of the host's own */
+  readonly webTlsAuthority?: WebCertificateAuthority;
   /** The host runs Prometheus, Alertmanager and Grafana (role monitoring; always in the `target` form). */
   readonly monitoring: boolean;
   /** The host runs the application agents: host logging, the backup and contract monitors (role app; always in the `target` form). */
@@ -136,7 +139,12 @@ function sshHost(parent: pulumi.Resource, name: string, args: SshHostArgs): Host
   let promtoolInstalled: (ready: pulumi.Resource[]) => void = () => undefined;
   const promtool = new Promise<pulumi.Resource[]>((resolve) => (promtoolInstalled = resolve));
   // TLS (webTls.enabled): one CA and server certificate for every endpoint with a web config.
-  const webTls = spec.webTls.enabled && spec.webAuth.enabled ? new WebTls(`${name}-web-tls`, { ...host, names: spec.webTls.names, subject: `winyx-monitoring ${spec.stack}`, ...(args.webTlsCertificate ? { given: args.webTlsCertificate } : {}) }, child) : undefined;
+  // A fleet: the host's certificate from the fleet's one CA (serverAuth and clientAuth, its gossip's too).
+  const authority = args.webTlsAuthority ? { authority: { caCertificate: args.webTlsAuthority.caCertificate, caKey: args.webTlsAuthority.caKey } } : {};
+  const webTls =
+    spec.webTls.enabled && spec.webAuth.enabled
+      ? new WebTls(`${name}-web-tls`, { ...host, names: spec.webTls.names, subject: `winyx-monitoring ${spec.stack}`, ...(args.webTlsCertificate ? { given: args.webTlsCertificate } : {}), ...authority }, child)
+      : undefined;
   const webAuth: ServiceWebAuth | undefined = webAuthOf(spec, secrets.webPassword, enabled("prometheus") ? promtool : undefined, webTls);
   const service = (key: PackagedServiceName) => ({ ...serviceOf(services[key]), ...(webAuth ? { webAuth } : {}) });
 
@@ -283,6 +291,9 @@ function dockerStack(parent: pulumi.Resource, name: string, spec: StackSpec, eng
 function fleetStack(parent: pulumi.Resource, name: string, args: MonitoringStackArgs, files: Readonly<Record<string, string>>, secrets: Readonly<Partial<Record<SecretName, pulumi.Input<string>>>>, catalog: readonly ServiceDescription[]): Realized {
   const { spec } = args;
   let outputs: Realized | undefined;
+  // webTls: one CA for the whole fleet, its key kept (secret) in the state so a host added later is signed by
+  // it too. A certificate given as secrets serves a fleet of one only (model/checks.ts).
+  const webTlsAuthority = spec.webTls.enabled && spec.webAuth.enabled && args.webTlsCertificate === undefined ? new WebCertificateAuthority(`${name}-web-ca`, { subject: `winyx-monitoring ${spec.stack}` }, { parent }) : undefined;
   for (const host of spec.hosts) {
     // model/configSchema.ts takes SSH hosts only in hosts (the target form runs a stack on a Docker engine).
     if (host.target.kind === "docker") throw new Error(`MonitoringStack: host ${host.name}: hosts takes SSH hosts only`);
@@ -296,7 +307,7 @@ function fleetStack(parent: pulumi.Resource, name: string, args: MonitoringStack
       secrets,
       catalog,
       grafanaRepositoryKey: args.grafanaRepositoryKey,
-      webTlsCertificate: args.webTlsCertificate,
+      ...(webTlsAuthority ? { webTlsAuthority } : { webTlsCertificate: args.webTlsCertificate }),
       monitoring,
       app: host.roles.includes("app"),
     });

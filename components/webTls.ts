@@ -1,14 +1,15 @@
 /**
  * TLS of the endpoints with a web config (webTls.enabled): the stack's CA and server certificate,
  * given as secrets (webTlsCa, webTlsCertificate, webTlsKey; checked here first) or generated once and
- * kept in the state (providers/webCertificates.ts), and their files on the host,
+ * kept in the state (providers/webCertificates.ts; in a fleet, the host's certificate signed by the
+ * fleet's one CA), and their files on the host,
  * 0644 (certificates are public): the server certificate every service's web config names, and the
  * CA certificate its clients trust (Prometheus' `tls_config.ca_file`, Grafana's datasource). Each
  * service's copy of the key is written with its web config (components/common.ts).
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { WebCertificates } from "../providers/webCertificates";
+import { HostCertificate, WebCertificates } from "../providers/webCertificates";
 import { webTlsPaths } from "../render/webConfig";
 import { hostFile, type HostComponentArgs, type ServiceWebTls } from "./common";
 
@@ -54,6 +55,12 @@ export interface WebTlsArgs extends HostComponentArgs {
   readonly subject: string;
   /** A certificate given as secrets, used instead of a generated one. @default none: generated */
   readonly given?: GivenWebCertificate;
+  /**
+   * A fleet's CA (providers/webCertificates.ts WebCertificateAuthority): the host's certificate is signed
+   * by it (a HostCertificate, serverAuth and clientAuth) instead of by a CA of its own. Exclusive with `given`.
+   * @default none: a CA of its own (the single host)
+   */
+  readonly authority?: { readonly caCertificate: pulumi.Input<string>; readonly caKey: pulumi.Input<string> };
 }
 
 export class WebTls extends pulumi.ComponentResource {
@@ -71,10 +78,15 @@ export class WebTls extends pulumi.ComponentResource {
             checkGivenCertificate(caPem, certificatePem, keyPem);
             return { caCertificate: caPem, certificate: certificatePem, key: keyPem };
           })
-      : (() => {
-          const generated = new WebCertificates(`${name}-certificates`, { names: args.names, subject: args.subject }, { parent: this });
-          return pulumi.all([generated.caCertificate, generated.certificate, generated.key]).apply(([caCertificate, certificate, key]) => ({ caCertificate, certificate, key }));
-        })();
+      : args.authority
+        ? (() => {
+            const issued = new HostCertificate(`${name}-certificate`, { names: args.names, caCertificate: args.authority.caCertificate, caKey: args.authority.caKey }, { parent: this });
+            return pulumi.all([args.authority.caCertificate, issued.certificate, issued.key]).apply(([caCertificate, certificate, key]) => ({ caCertificate, certificate, key }));
+          })()
+        : (() => {
+            const generated = new WebCertificates(`${name}-certificates`, { names: args.names, subject: args.subject }, { parent: this });
+            return pulumi.all([generated.caCertificate, generated.certificate, generated.key]).apply(([caCertificate, certificate, key]) => ({ caCertificate, certificate, key }));
+          })();
     // Certificates are public: their files are plain (a given one arrives as a secret Output and stays one).
     const ca = hostFile(this, name, "ca", { connection: args.connection, path: webTlsPaths.ca, content: pem.apply((p) => p.caCertificate), mode: "0644" });
     const certificate = hostFile(this, name, "certificate", { connection: args.connection, path: webTlsPaths.certificate, content: pem.apply((p) => p.certificate), mode: "0644" });

@@ -17,7 +17,7 @@ import { longTermStoreJobs, thanosRelease } from "./longTermStore";
 import { remoteWriteProblems } from "./remoteWrite";
 import { firewallProblems } from "./firewall";
 import { roleJobs } from "./fleet";
-import { serviceList, type ServiceDescription } from "./services/index";
+import { serviceList, services, type ServiceDescription } from "./services/index";
 
 /** One problem: the key path and the message after it. */
 export interface CheckProblem {
@@ -95,6 +95,11 @@ function checkWebTls(spec: StackSpec, context: CheckContext, fail: Fail): void {
     fail(missing[0] as string, `${given.join(", ")} ${given.length === 1 ? "is" : "are"} set: give the CA, the certificate and its key together (or none, and one is generated)`);
   }
   if (given.length > 0 && !spec.webTls.enabled) fail("webTls.enabled", `the secrets ${given.join(", ")} are set but webTls is off: turn it on, or remove them`);
+  // One given certificate cannot name every host's address, and the gossip needs each host's own
+  // client certificate: a fleet of several hosts gets its certificates from its own CA, kept in the state.
+  if (given.length > 0 && spec.fleet && spec.hosts.length > 1) {
+    fail(given[0] as string, `is set, but a given certificate serves a single host: in a fleet of ${spec.hosts.length} hosts each host gets its own certificate from the stack's CA, generated and kept in the state; remove ${given.join(", ")}`);
+  }
   if (!spec.webTls.enabled) return;
   if (!spec.webAuth.enabled) fail("webTls.enabled", "TLS is set in each service's web config, which exists with web auth: set the secret webPassword too");
   if (spec.target.kind === "docker") fail("webTls.enabled", "not on a Docker target yet: its containers get no web config files (run the stack on an SSH host for TLS)");
@@ -166,6 +171,7 @@ const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)$/;
  * exporter) they must listen beyond loopback with basic auth (webPassword, listen.address 0.0.0.0), and
  * every host must be an SSH host with an IP address the others reach it at: the exporters' units allow
  * the monitoring hosts by address (IPAddressAllow= takes no names), and a loopback address reaches nothing.
+ * Two monitoring hosts or more need webTls: their Alertmanagers' gossip is authenticated by mutual TLS only.
  */
 function checkFleet(spec: StackSpec, fail: Fail): void {
   if (!spec.fleet) return;
@@ -201,8 +207,16 @@ function checkFleet(spec: StackSpec, fail: Fail): void {
   });
   if (!spec.webAuth.enabled) fail("webPassword", "not set: in a fleet of more than one host Prometheus scrapes the exporters of other hosts over the network, which they allow only with basic auth (no open exporter)");
   if (spec.listen.address === "127.0.0.1") fail("listen.address", `is "127.0.0.1": in a fleet of more than one host the services are scraped from the monitoring hosts: set "0.0.0.0" (with webPassword; the monitoring hosts' addresses are allowed by each unit)`);
-  // Not built yet for more than one host (each would get its own, unrelated to the others'):
-  if (spec.webTls.enabled) fail("webTls.enabled", "not yet with more than one host: each host would get its own CA, which the other hosts' Prometheus could not verify; keep TLS to a fleet of one for now");
+  // Two Alertmanagers or more gossip on their cluster port (9094, TCP and UDP), which asks for nothing
+  // without --cluster.tls-config: anyone reaching it could join the cluster, expire silences and read
+  // every alert. With webTls the peers authenticate each other with the stack's CA (mutual TLS).
+  const monitors = hosts.filter((h) => h.roles.includes("monitoring"));
+  if (monitors.length > 1 && spec.jobs.alertmanager.enabled && !spec.webTls.enabled) {
+    fail(
+      "webTls.enabled",
+      `is off, but ${monitors.length} monitoring hosts (${monitors.map((h) => show(h.name)).join(", ")}) form an Alertmanager gossip cluster on port ${services.alertmanager.ports.alertmanagerCluster}, which without TLS accepts any peer (anyone reaching it could join, expire silences, read the alerts): set webTls.enabled: true (one CA for the fleet, mutual TLS between the peers)`,
+    );
+  }
   if (spec.longTermStore?.engine === "thanos") fail("longTermStore.engine", "not yet with more than one host: every monitoring host would run its own store; placing one store on a storage host is not built yet (remoteWrite to an existing receiver works)");
 }
 

@@ -190,6 +190,11 @@ function defaultAddress(target: TargetSpec): string {
 }
 
 /** The hosts of the config: those of `hosts`, or the single host of `target` with every role. */
+/** The port sshd answers on at a target: an SSH target's port; a Docker host's 22 (its SSH, if any, is not ours to know). */
+function sshPortOf(target: TargetSpec): number {
+  return target.kind === "ssh" ? target.port : 22;
+}
+
 function buildHosts(parsed: ParsedConfig): HostSpec[] {
   if (parsed.hosts === undefined) {
     const target = buildTarget(parsed.target as NonNullable<ParsedConfig["target"]>);
@@ -256,13 +261,14 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
   const hosts = buildHosts(parsed);
   const fleet = parsed.hosts !== undefined;
   const baseJobs = longTermStoreJobsOn(hostOnlyJobsOff(parsed.jobs as unknown as Record<JobName, JobSettings>, config), parsed.longTermStore.engine === "thanos", config);
+  // The fleet's outputs (URLs, tunnel) name its first monitoring host; checks.ts refuses a fleet without one.
+  const target = (hosts.find((h) => h.roles.includes("monitoring")) ?? (hosts[0] as HostSpec)).target;
   const jobs = fleet ? fleetJobs(baseJobs, hosts, config, (path, message) => errors.push(new ValidationError(subject, path, message))) : baseJobs;
   const spec: StackSpec = {
     stack,
     environment: parsed.environment,
     monitorName: parsed.monitorName,
-    // The fleet's outputs (URLs, tunnel) name its first monitoring host; checks.ts refuses a fleet without one.
-    target: (hosts.find((h) => h.roles.includes("monitoring")) ?? (hosts[0] as HostSpec)).target,
+    target,
     hosts,
     fleet,
     fileSdRefreshInterval: parsed.fileSdRefreshInterval,
@@ -290,7 +296,8 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
     listen: { address: parsed.listen.address, sources: [...parsed.listen.sources] },
     firewall: {
       enabled: parsed.firewall.enabled,
-      sshPort: parsed.firewall.sshPort ?? (parsed.target?.docker === undefined ? (parsed.target?.port ?? 22) : 22),
+      sshPort: parsed.firewall.sshPort ?? (fleet ? sshPortOf(target) : parsed.target?.docker === undefined ? (parsed.target?.port ?? 22) : 22),
+      ...(fleet ? { sshPorts: Object.fromEntries(hosts.map((h) => [h.name, parsed.firewall.sshPort ?? sshPortOf(h.target)])) } : {}),
       allow: Object.fromEntries(Object.entries(parsed.firewall.allow).map(([key, sources]) => [key, [...sources]])),
     },
     packageVersions: Object.fromEntries(Object.entries({ ...debianPackageVersions, ...parsed.packageVersions }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),

@@ -635,7 +635,7 @@ const firewall = z
     enabled: doc(bool().default(false), { description: "an nftables table `inet winyx` on the SSH host: loopback, replies, SSH and the stack's published ports from their sources are accepted, the rest dropped (not on a Docker target)" }),
     sshPort: doc(port().optional(), {
       description: "the port sshd answers on, on the host; always accepted (a deploy refuses a ruleset that would not accept the port it deploys through)",
-      defaultText: "target.port",
+      defaultText: "target.port (in a fleet, each host's own target.port)",
     }),
     allow: doc(
       z
@@ -708,10 +708,10 @@ export const configShape = {
       .strictObject({
         enabled: doc(bool().default(false), {
           description:
-            "TLS on every endpoint with a web config (exporter-toolkit tls_server_config); its clients (Prometheus, Grafana) trust the stack's CA. Needs webPassword. Certificates: a CA and a server certificate generated and kept in the state as secrets",
+            "TLS on every endpoint with a web config (exporter-toolkit tls_server_config); its clients (Prometheus, Grafana) trust the stack's CA. Needs webPassword. Certificates: a CA and a server certificate generated and kept in the state as secrets. In a fleet (hosts): one CA for the stack (its key kept as a secret in the state), a certificate per host for its address (serverAuth and clientAuth), and the Alertmanagers' gossip in mutual TLS; required with two monitoring hosts or more",
         }),
         names: doc(z.array(text(/^[A-Za-z0-9.-]+$|^[0-9A-Fa-f:.]+$/, "a DNS name or an IP address")).default([]), {
-          description: "more names in the server certificate, besides 127.0.0.1, localhost and target.host (the names other hosts reach this one by)",
+          description: "more names in the server certificate, besides 127.0.0.1, localhost and target.host (the names other hosts reach this one by); in a fleet, in every host's certificate after its address",
         }),
       })
       .prefault({}),

@@ -9,13 +9,16 @@
  * exporters, mtail) listen on 127.0.0.1 only: loopback is always accepted, nothing to open for them.
  */
 import { show } from "./configSchema";
-import { serviceEnabled, serviceList, type ServiceDescription } from "./services/index";
+import { serviceEnabled, serviceList, services, type ServiceDescription } from "./services/index";
 import type { StackSpec } from "./spec";
+import { alertmanagerCluster, monitoringHosts } from "./fleet";
 
-/** One accept rule: a TCP port and the sources that may connect to it. */
+/** One accept rule: a port and the sources that may connect to it. */
 export interface FirewallRule {
-  /** TCP port on the host. */
+  /** Port on the host (TCP, and UDP with `udp`). */
   readonly port: number;
+  /** UDP too: Alertmanager's gossip (memberlist) speaks both on its cluster port. @default false: TCP only */
+  readonly udp?: boolean;
   /** What listens there: a catalog key, or `port <n>` for a port given by number. */
   readonly name: string;
   /** IPv4 addresses/ranges, as written in the config. Empty with `ipv6` empty: nobody beyond loopback. */
@@ -30,7 +33,7 @@ export interface FirewallPlan {
   readonly rules: readonly FirewallRule[];
 }
 
-type Spec = Pick<StackSpec, "jobs" | "listen" | "firewall" | "target">;
+type Spec = Pick<StackSpec, "jobs" | "listen" | "firewall" | "target"> & Partial<Pick<StackSpec, "hosts" | "fleet" | "host">>;
 
 function listenPort(service: ServiceDescription): number {
   return service.ports[service.listenPort] as number;
@@ -116,8 +119,24 @@ export function firewallPlan(spec: Spec): FirewallPlan {
     if (!PORT_KEY.test(key) || byPort.has(Number(key))) continue;
     byPort.set(Number(key), { name: `port ${Number(key)}`, sources });
   }
-  const rules = [...byPort]
+  const rules: FirewallRule[] = [...byPort]
     .sort(([a], [b]) => a - b)
     .map(([port, { name, sources }]) => ({ port, name, ipv4: unique(sources.filter((s) => !s.includes(":"))), ipv6: unique(sources.filter((s) => s.includes(":"))) }));
-  return { sshPort: spec.firewall.sshPort, rules };
+  const gossip = gossipRule(spec);
+  return { sshPort: spec.firewall.sshPort, rules: gossip ? [...rules, gossip].sort((a, b) => a.port - b.port) : rules };
+}
+
+/**
+ * A fleet monitoring host's Alertmanager gossip (model/fleet.ts alertmanagerCluster): its cluster port,
+ * TCP and UDP (memberlist's streams and probes), from the other monitoring hosts only.
+ */
+function gossipRule(spec: Spec): FirewallRule | undefined {
+  if (spec.hosts === undefined || spec.fleet === undefined || !spec.jobs.alertmanager.enabled) return undefined;
+  const cluster = alertmanagerCluster({ hosts: spec.hosts, fleet: spec.fleet, host: spec.host });
+  if (cluster === undefined) return undefined;
+  const peers = monitoringHosts({ hosts: spec.hosts })
+    .filter((h) => h.name !== spec.host)
+    .map((h) => h.address);
+  const port = services.alertmanager.ports.alertmanagerCluster;
+  return { port, udp: true, name: "alertmanagerCluster", ipv4: unique(peers.filter((s) => !s.includes(":"))), ipv6: unique(peers.filter((s) => s.includes(":"))) };
 }

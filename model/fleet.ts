@@ -117,7 +117,8 @@ export function alertmanagerCluster(spec: Pick<StackSpec, "hosts" | "fleet" | "h
  * One host's view of the fleet: the spec its files are rendered from. `target` is the host's; a
  * role job is enabled where the host has its role (so only its services are installed), every other
  * job only on a monitoring host; the services with a web config listen where the stack says, and
- * allow the monitoring hosts' addresses besides `listen.sources` (they scrape them).
+ * allow the monitoring hosts' addresses besides `listen.sources` (they scrape them). Its certificate
+ * names (webTls.names) start with its fleet address; its firewall keeps its own SSH port (firewall.sshPorts).
  */
 export function hostView(spec: StackSpec, host: HostSpec): StackSpec {
   const monitoring = host.roles.includes("monitoring");
@@ -130,7 +131,10 @@ export function hostView(spec: StackSpec, host: HostSpec): StackSpec {
   ) as unknown as Record<JobName, JobSettings>;
   const scrapers = spec.hosts.length > 1 ? monitoringHosts(spec).map((h) => h.address) : [];
   const sources = [...spec.listen.sources, ...scrapers.filter((a) => !spec.listen.sources.includes(a))];
-  return { ...spec, target: host.target, jobs, host: host.name, listen: { ...spec.listen, sources } };
+  // The host's certificate (webTls): the address the others reach it at first (its common name), then loopback, its SSH name, webTls.names.
+  const names = [...new Set([host.address, "127.0.0.1", "localhost", ...(host.target.kind === "ssh" ? [host.target.host] : []), ...spec.webTls.names])];
+  const sshPort = spec.firewall.sshPorts?.[host.name] ?? spec.firewall.sshPort;
+  return { ...spec, target: host.target, jobs, host: host.name, listen: { ...spec.listen, sources }, webTls: { ...spec.webTls, names }, firewall: { ...spec.firewall, sshPort } };
 }
 
 /**

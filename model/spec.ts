@@ -91,8 +91,14 @@ export interface ListenSpec {
 export interface FirewallSpec {
   /** @default false */
   readonly enabled: boolean;
-  /** The port sshd answers on, on the host: always accepted. @default target.port */
+  /** The port sshd answers on, on the host: always accepted. @default target.port (a fleet: its first monitoring host's) */
   readonly sshPort: number;
+  /**
+   * A fleet: the port each host's firewall keeps for SSH, by host name: firewall.sshPort when given,
+   * else the host's own target.port (a host reached on 2222 is never locked out). model/fleet.ts hostView
+   * makes it the host's sshPort. @default none (the `target` form)
+   */
+  readonly sshPorts?: Readonly<Record<string, number>>;
   /** Service key or TCP port (as written) -> the sources it accepts. @default {} */
   readonly allow: Readonly<Record<string, readonly string[]>>;
 }

@@ -67,10 +67,10 @@ function hostOf(address: string): string {
 /**
  * Services listen on loopback unless they authenticate: in a systemd unit or drop-in, every
  * `--web.listen-address` beyond loopback needs `--web.config.file` (exporter-toolkit basic auth /
- * TLS) on the same command line, and an Alertmanager cluster (gossip, no authentication at all)
- * listens on loopback or not at all, unless it is a fleet's cluster that names its peers (the gossip
- * port is then for the firewall to close to all but the monitoring hosts); in grafana.ini, `http_addr` beyond loopback needs anonymous
- * access off.
+ * TLS) on the same command line, and an Alertmanager cluster (gossip, no authentication without
+ * TLS) listens on loopback or not at all unless it names `--cluster.tls-config` (a fleet's mutual TLS
+ * with the stack's CA, render/webConfig.ts renderAlertmanagerClusterTls); in grafana.ini, `http_addr`
+ * beyond loopback needs anonymous access off.
  */
 export function listenViolations(path: string, content: string): string[] {
   const violations: string[] = [];
@@ -79,16 +79,16 @@ export function listenViolations(path: string, content: string): string[] {
     for (const line of joined.split("\n").filter((l) => l.startsWith("ExecStart="))) {
       const words = line.slice("ExecStart=".length).split(/\s+/).map((w) => w.replace(/^"|"$/g, ""));
       const authenticated = words.some((w) => /^--?web\.config\.file=\S+/.test(w));
-      // A fleet's Alertmanager cluster (model/fleet.ts): its peers are the other monitoring hosts.
-      const clustered = words.some((w) => /^--?cluster\.peer=\S+/.test(w));
+      // A fleet's Alertmanager cluster (model/fleet.ts): its peers authenticate each other with the stack's CA.
+      const clusterTls = words.some((w) => /^--?cluster\.tls-config=\S+/.test(w));
       for (const word of words) {
         const web = /^--?web\.listen-address=(.*)$/.exec(word);
         if (web && !isLoopback(hostOf(web[1] as string)) && !authenticated) {
           violations.push(`${path}: ${word} listens beyond loopback without authentication (add --web.config.file with basic auth, or listen on 127.0.0.1)`);
         }
         const cluster = /^--?cluster\.listen-address=(.*)$/.exec(word);
-        if (cluster && cluster[1] !== "" && !isLoopback(hostOf(cluster[1] as string)) && !clustered) {
-          violations.push(`${path}: ${word}: Alertmanager's cluster port has no authentication; listen on 127.0.0.1 or disable it (empty), unless the unit names its --cluster.peer (a fleet's monitoring hosts)`);
+        if (cluster && cluster[1] !== "" && !isLoopback(hostOf(cluster[1] as string)) && !clusterTls) {
+          violations.push(`${path}: ${word}: Alertmanager's cluster port has no authentication without --cluster.tls-config (mutual TLS); listen on 127.0.0.1 or disable it (empty)`);
         }
       }
     }

@@ -11,7 +11,8 @@
  *
  * Accepted: loopback; replies (conntrack established/related); ICMP and ICMPv6 (IPv6 neighbour
  * discovery and path MTU discovery need them, RFC 4890); SSH on firewall.sshPort from everywhere;
- * each planned port from its sources only. Everything else arriving at the host is dropped.
+ * each planned port from its sources only (a fleet's Alertmanager gossip port, TCP and UDP, from the
+ * other monitoring hosts). Everything else arriving at the host is dropped.
  */
 import { firewallPlan, type FirewallRule } from "../model/firewall";
 import type { StackSpec } from "../model/spec";
@@ -32,14 +33,16 @@ export const firewallUnit = "winyx-firewall.service";
 function ruleLines(rule: FirewallRule): string[] {
   const lines: string[] = [];
   const comment = `comment ${JSON.stringify(rule.name)}`;
-  if (rule.ipv4.length > 0) lines.push(`ip saddr { ${rule.ipv4.join(", ")} } tcp dport ${rule.port} accept ${comment}`);
-  if (rule.ipv6.length > 0) lines.push(`ip6 saddr { ${rule.ipv6.join(", ")} } tcp dport ${rule.port} accept ${comment}`);
+  // TCP and UDP: by number (6, 17) as the ICMP rule, `th` the transport header both share.
+  const port = rule.udp ? `meta l4proto { 6, 17 } th dport ${rule.port}` : `tcp dport ${rule.port}`;
+  if (rule.ipv4.length > 0) lines.push(`ip saddr { ${rule.ipv4.join(", ")} } ${port} accept ${comment}`);
+  if (rule.ipv6.length > 0) lines.push(`ip6 saddr { ${rule.ipv6.join(", ")} } ${port} accept ${comment}`);
   if (lines.length === 0) lines.push(`# port ${rule.port} (${rule.name}): no source named, dropped`);
   return lines;
 }
 
 /** The ruleset file (`nft -f` input) of a stack whose firewall problems are none. Deterministic. */
-export function renderFirewallRuleset(spec: Pick<StackSpec, "jobs" | "listen" | "firewall" | "target">): string {
+export function renderFirewallRuleset(spec: Pick<StackSpec, "jobs" | "listen" | "firewall" | "target"> & Partial<Pick<StackSpec, "hosts" | "fleet" | "host">>): string {
   const plan = firewallPlan(spec);
   const table = `table ${firewallTable.family} ${firewallTable.name}`;
   const rules = [
@@ -102,7 +105,7 @@ export function renderFirewallUnit(): string {
 }
 
 /** The firewall's files by host path, when it is on (SSH target); none otherwise. */
-export function renderFirewallFiles(spec: Pick<StackSpec, "jobs" | "listen" | "firewall" | "target">): Record<string, string> {
+export function renderFirewallFiles(spec: Pick<StackSpec, "jobs" | "listen" | "firewall" | "target"> & Partial<Pick<StackSpec, "hosts" | "fleet" | "host">>): Record<string, string> {
   if (!spec.firewall.enabled || spec.target.kind !== "ssh") return {};
   return { [firewallPaths.ruleset]: renderFirewallRuleset(spec), [firewallPaths.unit]: renderFirewallUnit() };
 }

@@ -13,10 +13,14 @@ import { aptRepositoryCheckPath, aptSourcePath, grafanaRepository, renderAptRepo
 import { mysqlLoginScriptPath, nginxStubStatusPath, renderMysqlLoginScript, renderNginxStubStatus } from "./exporters";
 import { renderGrafanaDropIn } from "./grafana";
 import { nginxLogFormatPath, renderNginxLogFormat } from "./mtail";
+import { alertmanagerCluster } from "../model/fleet";
+import { renderAlertmanagerClusterTls, webTlsPaths } from "./webConfig";
 import { dropInPath, releaseUnit, releaseVersion, renderDropIn, renderReleaseUnit, renderSysusers, sysusersPath, unitPath, type DropInOptions } from "./systemd";
 
 /** What a service needs on a host besides its unit and user, by catalog key. */
 const extraHostFiles: Readonly<Record<string, (spec: StackSpec) => Record<string, string>>> = {
+  // A fleet's gossip with webTls: the cluster TLS config its --cluster.tls-config names (render/systemd.ts).
+  alertmanager: (spec): Record<string, string> => (spec.webTls.enabled && alertmanagerCluster(spec) ? { [webTlsPaths.alertmanagerCluster]: renderAlertmanagerClusterTls() } : {}),
   grafana: (spec) => {
     if (!spec.grafana.installPackage) return {};
     const repo = grafanaRepository(spec.grafana.repositoryUrl);

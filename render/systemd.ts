@@ -18,7 +18,7 @@
  * the pinned release's: model/services/types.ts renderFlags).
  */
 import type { PortName } from "../model/ports";
-import { webConfigPath } from "./webConfig";
+import { webConfigPath, webTlsPaths } from "./webConfig";
 import { alertmanagerCluster } from "../model/fleet";
 import { commandLineServiceList, renderFlags, serviceFile, services, type CommandLineService, type FlagContext, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
@@ -136,7 +136,7 @@ export function releaseVersion(spec: Pick<StackSpec, "releases">, service: Servi
 
 /** The host paths and stack values a service's flags read (FlagContext for the systemd realization). */
 export function systemdFlagContext(
-  spec: Pick<StackSpec, "retention"> & Partial<Pick<StackSpec, "webAuth" | "listen" | "longTermStore" | "hosts" | "fleet" | "host">>,
+  spec: Pick<StackSpec, "retention"> & Partial<Pick<StackSpec, "webAuth" | "webTls" | "listen" | "longTermStore" | "hosts" | "fleet" | "host">>,
   service: ServiceDescription,
   version: string,
   options: { readonly listenHost?: string; readonly shareDir?: string } = {},
@@ -148,7 +148,9 @@ export function systemdFlagContext(
   for (const file of service.files) paths[file.key] = file.path;
   if (service.dataDir !== undefined) paths.data = service.dataDir;
   if (options.shareDir !== undefined) paths.consoles = options.shareDir;
-  const cluster = spec.hosts && spec.fleet !== undefined ? alertmanagerCluster({ hosts: spec.hosts, fleet: spec.fleet, host: spec.host }) : undefined;
+  const gossip = spec.hosts && spec.fleet !== undefined ? alertmanagerCluster({ hosts: spec.hosts, fleet: spec.fleet, host: spec.host }) : undefined;
+  // webTls: the gossip is mutual TLS with the stack's CA (render/webConfig.ts renderAlertmanagerClusterTls).
+  const cluster = gossip && spec.webTls?.enabled ? { ...gossip, tlsConfig: webTlsPaths.alertmanagerCluster } : gossip;
   return {
     target: "systemd",
     version,

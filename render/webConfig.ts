@@ -43,6 +43,8 @@ export const webTlsPaths = {
   ca: "/etc/prometheus/web/ca.crt",
   certificate: "/etc/prometheus/web/server.crt",
   key: (service: string) => `/etc/prometheus/web/${service}.key`,
+  /** Alertmanager's gossip TLS config (`--cluster.tls-config`), on a monitoring host of a fleet with two or more. */
+  alertmanagerCluster: "/etc/prometheus/web/alertmanager_cluster.yml",
 } as const;
 
 /**
@@ -53,4 +55,22 @@ export function renderWebConfig(username: string, hash: string, tlsKeyFile?: str
   const tls = tlsKeyFile === undefined ? {} : { tls_server_config: { cert_file: webTlsPaths.certificate, key_file: tlsKeyFile, min_version: "TLS12" } };
   const what = tlsKeyFile === undefined ? "basic auth, bcrypt hash only" : "TLS and basic auth, bcrypt hash only";
   return `# exporter-toolkit web config, managed by winyx-monitoring (Pulumi): ${what}.\n` + toYaml({ ...tls, basic_auth_users: { [username]: hash } });
+}
+
+/**
+ * Alertmanager's gossip TLS config (`--cluster.tls-config`, Alertmanager 0.24.0 and later; its
+ * cluster/tls_config.go): mutual TLS between the peers of a fleet. Each peer serves its host's
+ * certificate and requires a client certificate signed by the stack's CA
+ * (RequireAndVerifyClientCert), and dials the others with the same certificate, verifying theirs
+ * against that CA (the peer's fleet address is in its certificate). No secret in it: it names files.
+ */
+export function renderAlertmanagerClusterTls(): string {
+  const key = webTlsPaths.key("alertmanager");
+  return (
+    "# Alertmanager gossip TLS (--cluster.tls-config), managed by winyx-monitoring (Pulumi): peers authenticate each other with the stack's CA.\n" +
+    toYaml({
+      tls_server_config: { cert_file: webTlsPaths.certificate, key_file: key, client_auth_type: "RequireAndVerifyClientCert", client_ca_file: webTlsPaths.ca, min_version: "TLS12" },
+      tls_client_config: { ca_file: webTlsPaths.ca, cert_file: webTlsPaths.certificate, key_file: key },
+    })
+  );
 }

@@ -30,6 +30,8 @@ export const alertmanager = defineService({
     ...(ctx.cluster
       ? [flag("--cluster.advertise-address", "0.15.0", ctx.cluster.advertiseAddress), ...ctx.cluster.peers.map((peer) => flag("--cluster.peer", "0.15.0", peer))]
       : []),
+    // webTls: the peers authenticate each other with the stack's CA (mutual TLS; CHANGELOG 0.24.0, #2237).
+    ...(ctx.cluster?.tlsConfig ? [flag("--cluster.tls-config", "0.24.0", ctx.cluster.tlsConfig)] : []),
   ],
   // exporter-toolkit's web config (basic auth, TLS); the flag's names by release (CHANGELOGs).
   webConfig: { names: [{ name: "--web.config.file", since: "0.22.0" }] },

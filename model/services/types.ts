@@ -70,7 +70,13 @@ export interface FlagContext {
    * Alertmanager's gossip cluster on a monitoring host of a fleet with two or more (model/fleet.ts
    * alertmanagerCluster). @default none: clustering off
    */
-  readonly cluster?: { readonly listenAddress: string; readonly advertiseAddress: string; readonly peers: readonly string[] };
+  readonly cluster?: {
+    readonly listenAddress: string;
+    readonly advertiseAddress: string;
+    readonly peers: readonly string[];
+    /** Path of the gossip TLS config (`--cluster.tls-config`), with webTls. @default none: plain gossip */
+    readonly tlsConfig?: string;
+  };
   /** Stack values that flags carry. */
   readonly stack: {
     /** TSDB retention. */

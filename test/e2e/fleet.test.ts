@@ -7,6 +7,11 @@
 // refresh interval without a Prometheus restart or reload, removed again the same way, and a second `up`
 // changes nothing.
 //
+// Encrypted and authenticated end to end (webTls with one CA for the fleet, the firewall on): every
+// scrape, Prometheus -> Alertmanager and the Alertmanagers' gossip (mutual TLS) go over TLS with the
+// stack's CA; a plain-HTTP scrape is refused, a host that is not a monitoring host cannot reach an
+// exporter, and the gossip cluster forms through the firewall.
+//
 // Short intervals (scrape and evaluation 5s, file_sd refresh 10s, downFor 0s) so each step takes seconds.
 // The webhook receiver runs on the application host, on its network address, so both Alertmanagers reach it.
 import assert from "node:assert/strict";
@@ -14,10 +19,10 @@ import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import yaml from "js-yaml";
 import { packagedServices } from "../../render/systemd";
-import { prometheusWebPasswordFile } from "../../render/webConfig";
+import { prometheusWebPasswordFile, webTlsPaths } from "../../render/webConfig";
 import { hostAddress, startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
 import { changedCount, createTestStack, describeSteps, requirePulumi, type TestStack } from "../harness/pulumi";
-import { getJson, getText, Timings, useWebAuth, waitFor } from "../harness/probes";
+import { curlAuthOptions, getJson, getText, httpStatus, Timings, useWebAuth, waitFor } from "../harness/probes";
 import { devLikeConfig, freshStackSecrets } from "../harness/stackConfig";
 import { receivedRequests, startWebhookReceiver, webhookPort } from "../harness/webhook";
 
@@ -40,6 +45,7 @@ interface Target {
   readonly scrapePool: string;
   readonly health: string;
   readonly lastError: string;
+  readonly scrapeUrl: string;
 }
 
 /** A fleet host's config entry. */
@@ -58,7 +64,7 @@ function hostsConfig(withExtra: boolean): Record<string, unknown>[] {
 
 /** Prometheus' active targets, asked on the monitoring host itself (with web auth). */
 async function activeTargets(host: TestHost): Promise<Target[]> {
-  return (await getJson<{ data: { activeTargets: Target[] } }>(host, "http://127.0.0.1:9090/api/v1/targets?state=active")).data.activeTargets;
+  return (await getJson<{ data: { activeTargets: Target[] } }>(host, "https://127.0.0.1:9090/api/v1/targets?state=active")).data.activeTargets;
 }
 
 /** `job address:port` of every target the fleet should have (each host with the role's service). */
@@ -93,7 +99,7 @@ async function allTargetsUp(host: TestHost, withExtra: boolean, timeoutMs: numbe
 
 /** Prometheus' process start and last config reload (its own /metrics), and the unit's main PID. */
 async function prometheusProcess(host: TestHost): Promise<{ start: number; lastReload: number; mainPid: string }> {
-  const metrics = await getText(host, "http://127.0.0.1:9090/metrics");
+  const metrics = await getText(host, "https://127.0.0.1:9090/metrics");
   const value = (name: string) => {
     const match = new RegExp(`^${name} (\\S+)$`, "m").exec(metrics);
     if (!match) throw new Error(`${name} not in ${host.name}'s Prometheus /metrics`);
@@ -135,12 +141,13 @@ async function deliveredOnce(alertname: string, instance: string): Promise<{ cou
 
 before(async () => {
   await requirePulumi();
-  [monA, monB, app, extra] = (await startHosts(4).catch((e: Error) => {
+  // netAdmin: nft loads the firewall in each host's network namespace.
+  [monA, monB, app, extra] = (await startHosts(4, { netAdmin: true }).catch((e: Error) => {
     throw new Error(`could not start the test hosts (run \`bash scripts/setup.sh\` for Docker and the image): ${e.message}`);
   })) as [TestHost, TestHost, TestHost, TestHost];
   for (const host of [monA, monB, app, extra]) address.set(host, await hostAddress(host));
   await startWebhookReceiver(app, { listenAddress: "0.0.0.0" });
-  useWebAuth({ username: "winyx", passwordFile: prometheusWebPasswordFile });
+  useWebAuth({ username: "winyx", passwordFile: prometheusWebPasswordFile, caFile: webTlsPaths.ca });
   const dev = devLikeConfig(monA);
   const { target: _single, ...plain } = dev;
   stack = await createTestStack({
@@ -149,6 +156,10 @@ before(async () => {
       ...plain,
       hosts: hostsConfig(false),
       listen: { address: "0.0.0.0" },
+      webTls: { enabled: true },
+      // sshd answers on 22 in the test hosts (target.port is Docker's published port); the webhook
+      // receiver on app-1 is reached by both Alertmanagers.
+      firewall: { enabled: true, sshPort: 22, allow: { [String(webhookPort)]: [address.get(monA) as string, address.get(monB) as string] } },
       fileSdRefreshInterval: `${refreshSeconds}s`,
       scrapeInterval: `${scrapeSeconds}s`,
       evaluationInterval: `${scrapeSeconds}s`,
@@ -177,7 +188,7 @@ test("cold up: every target up on both Prometheus, each with its replica label; 
     [monB, "mon-b"],
   ] as const) {
     // The config as the running Prometheus loaded it.
-    const loaded = yaml.load((await getJson<{ data: { yaml: string } }>(host, "http://127.0.0.1:9090/api/v1/status/config")).data.yaml) as {
+    const loaded = yaml.load((await getJson<{ data: { yaml: string } }>(host, "https://127.0.0.1:9090/api/v1/status/config")).data.yaml) as {
       global: { external_labels: Record<string, string> };
       alerting: { alert_relabel_configs: { action: string; regex: string }[] };
     };
@@ -189,16 +200,44 @@ test("cold up: every target up on both Prometheus, each with its replica label; 
     const status = await waitFor(
       `${host.name}'s Alertmanager cluster to be ready with 2 peers`,
       async () => {
-        const s = await getJson<{ cluster: { status: string; peers: { address: string }[] } }>(host, "http://127.0.0.1:9093/api/v2/status");
+        const s = await getJson<{ cluster: { status: string; peers: { address: string }[] } }>(host, "https://127.0.0.1:9093/api/v2/status");
         return s.cluster.status === "ready" && s.cluster.peers.length === 2 ? s : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 1000 },
     );
     assert.deepEqual(status.cluster.peers.map((p) => p.address.replace(/:\d+$/, "")).sort(), [address.get(monA), address.get(monB)].sort());
+    // Over TLS: the running Alertmanager was started with the gossip TLS config, which has it speak mutual TLS only
+    // (test/validate/gossip-tls.test.ts: a peer of another CA is refused).
+    const commandLine = (await host.exec(`tr '\\0' ' ' < /proc/$(systemctl show -p MainPID --value ${packagedServices.alertmanager.unit})/cmdline`)).stdout;
+    assert.match(commandLine, /--cluster\.tls-config=\/etc\/prometheus\/web\/alertmanager_cluster\.yml/, `${host.name}'s Alertmanager: ${commandLine}`);
   }
-  // The application host's exporter refuses an unauthenticated scrape from a monitoring host.
-  const anonymous = await monA.exec(`curl -s -o /dev/null -w '%{http_code}' http://${address.get(app)}:9100/metrics`);
-  assert.equal(anonymous.stdout.trim(), "401", "node exporter on app-1 without credentials");
+  // Every target is scraped over https, and each Prometheus sends to both Alertmanagers over https.
+  for (const host of [monA, monB]) {
+    for (const t of await activeTargets(host)) assert.match(t.scrapeUrl, /^https:\/\//, `${host.name}: ${t.labels.job} ${t.labels.instance} over https`);
+    const alertmanagers = (await getJson<{ data: { activeAlertmanagers: { url: string }[] } }>(host, "https://127.0.0.1:9090/api/v1/alertmanagers")).data.activeAlertmanagers.map((a) => a.url).sort();
+    assert.deepEqual(alertmanagers, [monA, monB].map((h) => `https://${address.get(h)}:9093/api/v2/alerts`).sort(), `${host.name}'s Alertmanagers`);
+  }
+  // The application host's exporter, from a monitoring host: https with the stack's CA and the password
+  // 200, without the password 401, plain http refused (400), and its certificate names its address.
+  const exporter = `${address.get(app)}:9100`;
+  const credentials = curlAuthOptions();
+  assert.equal(await httpStatus(monA, `https://${exporter}/metrics`, credentials), 200, "node exporter on app-1 over https with the CA and the password");
+  assert.equal(await httpStatus(monA, `https://${exporter}/metrics`, `--cacert ${webTlsPaths.ca}`), 401, "node exporter on app-1 without credentials");
+  assert.equal(await httpStatus(monA, `http://${exporter}/metrics`, credentials), 400, "a plain-HTTP scrape of app-1's node exporter is refused");
+  // The firewall is loaded on every host; a monitoring host accepts the gossip port, TCP and UDP, from the other one only.
+  for (const [host, other] of [
+    [monA, monB],
+    [monB, monA],
+  ] as const) {
+    const table = (await host.exec("nft list table inet winyx")).stdout;
+    const gossip = table.split("\n").filter((line) => /dport 9094 /.test(line));
+    assert.equal(gossip.length, 1, `${host.name}'s gossip rule:\n${table}`);
+    assert.deepEqual((gossip[0] as string).match(/\d+\.\d+\.\d+\.\d+/g), [address.get(other)], `${host.name}: 9094 from ${other.name} only: ${gossip[0]}`);
+    assert.match(gossip[0] as string, /l4proto \{ (tcp, udp|6, 17) \}/, `${host.name}: 9094 TCP and UDP: ${gossip[0]}`);
+  }
+  assert.doesNotMatch((await app.exec("nft list table inet winyx")).stdout, /9094/, "app-1 runs no Alertmanager: no gossip port");
+  // The firewall: a host that is not a monitoring host never reaches another host's exporter (dropped: no answer).
+  assert.equal(await httpStatus(app, `https://${address.get(monA)}:9100/metrics`, `--cacert ${webTlsPaths.ca} --max-time 5`), 0, "app-1 cannot reach mon-a's node exporter");
 });
 
 test("an alert both Prometheus fire reaches the webhook once", { timeout: 3 * 60_000 }, async () => {
@@ -208,9 +247,9 @@ test("an alert both Prometheus fire reaches the webhook once", { timeout: 3 * 60
   const { counts, labels } = await deliveredOnce("NodeExporterDown", instance);
   // Both Prometheus fire it, and both Alertmanagers hold it: two senders, two possible notifiers, one notification.
   for (const host of [monA, monB]) {
-    const firing = (await getJson<{ data: { alerts: { labels: Record<string, string>; state: string }[] } }>(host, "http://127.0.0.1:9090/api/v1/alerts")).data.alerts;
+    const firing = (await getJson<{ data: { alerts: { labels: Record<string, string>; state: string }[] } }>(host, "https://127.0.0.1:9090/api/v1/alerts")).data.alerts;
     assert.ok(firing.some((a) => a.labels.alertname === "NodeExporterDown" && a.labels.instance === instance && a.state === "firing"), `${host.name}'s Prometheus fires NodeExporterDown on ${instance}`);
-    const held = await getJson<{ labels: Record<string, string> }[]>(host, "http://127.0.0.1:9093/api/v2/alerts?filter=alertname%3D%22NodeExporterDown%22");
+    const held = await getJson<{ labels: Record<string, string> }[]>(host, "https://127.0.0.1:9093/api/v2/alerts?filter=alertname%3D%22NodeExporterDown%22");
     assert.ok(held.some((a) => a.labels.instance === instance), `${host.name}'s Alertmanager holds NodeExporterDown on ${instance}`);
   }
   assert.ok(Object.keys(counts).length > 0, "NodeExporterDown arrived");

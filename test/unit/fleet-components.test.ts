@@ -28,6 +28,7 @@ describe("MonitoringStack on a fleet, under mocks", () => {
     listen: { address: "0.0.0.0" },
     jobs: { user_service_api: { enabled: false }, user_service_rpc: { enabled: false }, mtail: { enabled: false } },
     webPassword: SECRET_SET,
+    webTls: { enabled: true },
   });
   let stack: MonitoringStack;
 
@@ -61,6 +62,32 @@ describe("MonitoringStack on a fleet, under mocks", () => {
       "Prometheus winyx-mon-b-prometheus",
       "Pushgateway winyx-mon-a-pushgateway",
       "Pushgateway winyx-mon-b-pushgateway",
+      "WebTls winyx-app-1-web-tls",
+      "WebTls winyx-mon-a-web-tls",
+      "WebTls winyx-mon-b-web-tls",
+    ]);
+  });
+
+  it("webTls: one CA for the fleet, each host's certificate signed by it for its own names, the CA's key a secret", () => {
+    const authorities = registered.filter((r) => r.type === "pulumi-nodejs:dynamic/winyx:WebCertificateAuthority");
+    assert.deepEqual(authorities.map((r) => [r.name, r.inputs.subject]), [["winyx-web-ca", "winyx-monitoring t"]]);
+    const certificates = registered.filter((r) => r.type === "pulumi-nodejs:dynamic/winyx:HostCertificate");
+    assert.deepEqual(
+      certificates.map((r) => [r.name, r.inputs.names]).sort(),
+      [
+        ["winyx-app-1-web-tls-certificate", ["10.0.0.3", "127.0.0.1", "localhost"]],
+        ["winyx-mon-a-web-tls-certificate", ["10.0.0.1", "127.0.0.1", "localhost"]],
+        ["winyx-mon-b-web-tls-certificate", ["10.0.0.2", "127.0.0.1", "localhost"]],
+      ],
+    );
+    assert.equal(registered.filter((r) => r.type === "pulumi-nodejs:dynamic/winyx:WebCertificates").length, 0, "no host has a CA of its own");
+  });
+
+  it("webTls: each monitoring host's Alertmanager gets its gossip TLS config, the app host none", () => {
+    const clusterTls = registered.filter((r) => r.type === REMOTE_FILE && r.inputs.path === "/etc/prometheus/web/alertmanager_cluster.yml");
+    assert.deepEqual(clusterTls.map((r) => [r.name, r.inputs.mode]).sort(), [
+      ["winyx-mon-a-alertmanager-cluster-tls", "0644"],
+      ["winyx-mon-b-alertmanager-cluster-tls", "0644"],
     ]);
   });
 
@@ -90,7 +117,7 @@ describe("MonitoringStack on a fleet, under mocks", () => {
   });
 
   it("names the first monitoring host in the stack's URLs", () => {
-    assert.equal(stack.prometheusUrl, "http://127.0.0.1:9090/");
+    assert.equal(stack.prometheusUrl, "https://127.0.0.1:9090/");
     assert.ok(stack.grafana, "Grafana of mon-a");
   });
 });

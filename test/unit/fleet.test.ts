@@ -8,6 +8,7 @@ import { ValidationErrors } from "../../validate/errors";
 import { validateAll } from "../../validate/index";
 import { renderStack } from "../../render/index";
 import type { StackSpec } from "../../model/spec";
+import { hostView } from "../../model/fleet";
 
 const alertmanager = {
   smtpSmarthost: "smtp.example.com:587",
@@ -23,7 +24,7 @@ function host(name: string, address: string, roles: string[], port = 22): Record
   return { name, address, target: { host: "127.0.0.1", port, privateKeyPath: "/k" }, roles };
 }
 
-/** Two monitoring hosts and an application host, web auth on: a valid fleet. */
+/** Two monitoring hosts and an application host, web auth and TLS on: a valid fleet. */
 function fleetConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     environment: "test",
@@ -33,6 +34,7 @@ function fleetConfig(extra: Record<string, unknown> = {}): Record<string, unknow
     listen: { address: "0.0.0.0" },
     jobs: offJobs,
     webPassword: SECRET_SET,
+    webTls: { enabled: true },
     ...extra,
   };
 }
@@ -92,7 +94,8 @@ describe("fleet config", () => {
       [fleetConfig({ hosts: [] }), "hosts: must list at least one host"],
       [fleetConfig({ hosts: hostsWith({ name: "d", address: "10.0.0.9", target: { docker: { host: "unix:///var/run/docker.sock" } }, roles: ["node"] }) }), 'hosts[3].target.docker: unknown key'],
       [{ environment: "test", alertmanager }, "target: is required (or hosts, for a fleet of hosts with roles)"],
-      [fleetConfig({ webTls: { enabled: true } }), "webTls.enabled: not yet with more than one host"],
+      [fleetConfig({ webTls: { enabled: false } }), 'webTls.enabled: is off, but 2 monitoring hosts ("mon-a", "mon-b") form an Alertmanager gossip cluster on port 9094'],
+      [fleetConfig({ webTlsCa: SECRET_SET, webTlsCertificate: SECRET_SET, webTlsKey: SECRET_SET }), "webTlsCa: is set, but a given certificate serves a single host: in a fleet of 3 hosts"],
       [fleetConfig({ longTermStore: { engine: "thanos", release: { version: "0.42.5", sha256: "a".repeat(64) } } }), "longTermStore.engine: not yet with more than one host"],
     ];
     for (const [config, expected] of cases) {
@@ -168,8 +171,9 @@ describe("fleet render", () => {
 
   it("Alertmanager cluster: each peers with the other on 9094 and advertises its own address; one monitoring host keeps it off", () => {
     const flags = (h: string) => unit(h, "alertmanager", "prometheus-alertmanager.service").split("\n").filter((l) => /--cluster\./.test(l)).map((l) => l.trim().replace(/ \\$/, ""));
-    assert.deepEqual(flags("mon-a"), ["--cluster.listen-address=0.0.0.0:9094", "--cluster.advertise-address=10.0.0.1:9094", "--cluster.peer=10.0.0.2:9094"]);
-    assert.deepEqual(flags("mon-b"), ["--cluster.listen-address=0.0.0.0:9094", "--cluster.advertise-address=10.0.0.2:9094", "--cluster.peer=10.0.0.1:9094"]);
+    const tls = "--cluster.tls-config=/etc/prometheus/web/alertmanager_cluster.yml";
+    assert.deepEqual(flags("mon-a"), ["--cluster.listen-address=0.0.0.0:9094", "--cluster.advertise-address=10.0.0.1:9094", "--cluster.peer=10.0.0.2:9094", tls]);
+    assert.deepEqual(flags("mon-b"), ["--cluster.listen-address=0.0.0.0:9094", "--cluster.advertise-address=10.0.0.2:9094", "--cluster.peer=10.0.0.1:9094", tls]);
     const single = renderStack(parseStackConfig("t", fleetConfig({ hosts: [host("mon-a", "10.0.0.1", ["monitoring", "node"], 2201), host("app-1", "10.0.0.3", ["node"], 2203)] })));
     assert.match(single["hosts/mon-a/services/alertmanager/etc/systemd/system/prometheus-alertmanager.service.d/winyx.conf"] as string, /--cluster\.listen-address=( \\)?$/m);
     assert.doesNotMatch(single["hosts/mon-a/services/alertmanager/etc/systemd/system/prometheus-alertmanager.service.d/winyx.conf"] as string, /--cluster\.peer/);
@@ -183,5 +187,73 @@ describe("fleet render", () => {
     assert.match(dropIn, /^IPAddressAllow=localhost 10\.0\.0\.1 10\.0\.0\.2$/m);
     // Prometheus' own unit has no IP filter: its targets change with the hosts (file_sd), a unit change would restart it.
     assert.doesNotMatch(unit("mon-a", "prometheus", "prometheus.service"), /^IPAddress(Allow|Deny)=/m);
+  });
+});
+
+describe("fleet TLS: one CA, a certificate per host, mutual TLS gossip, the firewall", () => {
+  const spec: StackSpec = parseStackConfig("t", fleetConfig());
+  const files = renderStack(spec);
+  const clusterTls = (h: string) => files[`hosts/${h}/services/alertmanager/etc/prometheus/web/alertmanager_cluster.yml`];
+
+  it("each host's certificate names its fleet address first, then loopback, its SSH host and webTls.names", () => {
+    const named = parseStackConfig("t", fleetConfig({ webTls: { enabled: true, names: ["mon.example"] } }));
+    assert.deepEqual(
+      named.hosts.map((h) => hostView(named, h).webTls.names),
+      [
+        ["10.0.0.1", "127.0.0.1", "localhost", "mon.example"],
+        ["10.0.0.2", "127.0.0.1", "localhost", "mon.example"],
+        ["10.0.0.3", "127.0.0.1", "localhost", "mon.example"],
+      ],
+    );
+  });
+
+  it("the gossip TLS config: the host's certificate, client certificates required and verified against the stack's CA, on the monitoring hosts only", () => {
+    for (const h of ["mon-a", "mon-b"]) {
+      assert.deepEqual(yaml.load(clusterTls(h) as string), {
+        tls_server_config: {
+          cert_file: "/etc/prometheus/web/server.crt",
+          key_file: "/etc/prometheus/web/alertmanager.key",
+          client_auth_type: "RequireAndVerifyClientCert",
+          client_ca_file: "/etc/prometheus/web/ca.crt",
+          min_version: "TLS12",
+        },
+        tls_client_config: { ca_file: "/etc/prometheus/web/ca.crt", cert_file: "/etc/prometheus/web/server.crt", key_file: "/etc/prometheus/web/alertmanager.key" },
+      });
+    }
+    assert.equal(clusterTls("app-1"), undefined);
+    const one = renderStack(parseStackConfig("t", fleetConfig({ hosts: [host("mon-a", "10.0.0.1", ["monitoring", "node"], 2201), host("app-1", "10.0.0.3", ["node"], 2203)] })));
+    assert.equal(one["hosts/mon-a/services/alertmanager/etc/prometheus/web/alertmanager_cluster.yml"], undefined, "one Alertmanager: no gossip, no gossip TLS");
+  });
+
+  it("every client over the network verifies against the stack's CA: scrapes, Prometheus -> each Alertmanager, Grafana's datasource", () => {
+    const config = yaml.load(files["hosts/mon-b/prometheus/prometheus.yml"] as string) as { scrape_configs: Record<string, unknown>[]; alerting: { alertmanagers: Record<string, unknown>[] } };
+    for (const job of ["prometheus", "alertmanager", "pushgateway", "node"]) {
+      const scrape = config.scrape_configs.find((c) => c.job_name === job) as Record<string, unknown>;
+      assert.equal(scrape.scheme, "https", job);
+      assert.deepEqual(scrape.tls_config, { ca_file: "/etc/prometheus/web/ca.crt" }, job);
+    }
+    assert.equal(config.alerting.alertmanagers[0]?.scheme, "https");
+    assert.deepEqual(config.alerting.alertmanagers[0]?.tls_config, { ca_file: "/etc/prometheus/web/ca.crt" });
+    const datasources = Object.entries(files).find(([path]) => path.startsWith("hosts/mon-b/grafana/provisioning/datasources"))?.[1] as string;
+    const ds = (yaml.load(datasources) as { datasources: Record<string, unknown>[] }).datasources[0] as Record<string, Record<string, unknown>>;
+    assert.match(String(ds.url), /^https:\/\/127\.0\.0\.1:9090/);
+    assert.equal(ds.secureJsonData?.tlsCACert, "$__file{/etc/prometheus/web/ca.crt}");
+  });
+
+  it("an Alertmanager release older than 0.24.0 cannot run --cluster.tls-config: an error naming releases.alertmanager.version", () => {
+    const old = parseStackConfig("t", fleetConfig({ installMethod: "upstream", releases: { alertmanager: { version: "0.23.0", sha256: "a".repeat(64) }, nodeExporter: { version: "1.6.0", sha256: "b".repeat(64) }, prometheus: { version: "2.45.0", sha256: "c".repeat(64) }, pushgateway: { version: "1.6.0", sha256: "d".repeat(64) } } }));
+    assert.throws(() => renderStack(old), (e: Error) => e.name === "FlagVersionError" && /releases\.alertmanager\.version/.test(e.message) && /--cluster\.tls-config/.test(e.message) && /0\.24\.0/.test(e.message));
+  });
+
+  it("firewall: the gossip port, TCP and UDP, from the other monitoring host only; each host keeps its own SSH port", () => {
+    const fw = renderStack(parseStackConfig("t", fleetConfig({ firewall: { enabled: true } })));
+    const ruleset = (h: string) => fw[`hosts/${h}/firewall/etc/winyx/firewall.nft`] as string;
+    assert.match(ruleset("mon-a"), /^\t\tip saddr \{ 10\.0\.0\.2 \} meta l4proto \{ 6, 17 \} th dport 9094 accept comment "alertmanagerCluster"$/m);
+    assert.match(ruleset("mon-b"), /^\t\tip saddr \{ 10\.0\.0\.1 \} meta l4proto \{ 6, 17 \} th dport 9094 accept comment "alertmanagerCluster"$/m);
+    assert.doesNotMatch(ruleset("app-1"), /9094/, "no Alertmanager on the app host");
+    assert.match(ruleset("app-1"), /^\t\tip saddr \{ 10\.0\.0\.1, 10\.0\.0\.2 \} tcp dport 9100 accept comment "nodeExporter"$/m, "its exporter from the monitoring hosts");
+    assert.deepEqual(["mon-a", "mon-b", "app-1"].map((h) => /tcp dport (\d+) accept comment "ssh"/.exec(ruleset(h))?.[1]), ["2201", "2202", "2203"]);
+    const given = renderStack(parseStackConfig("t", fleetConfig({ firewall: { enabled: true, sshPort: 22 } })));
+    assert.ok(["mon-a", "mon-b", "app-1"].every((h) => (given[`hosts/${h}/firewall/etc/winyx/firewall.nft`] as string).includes('tcp dport 22 accept comment "ssh"')), "firewall.sshPort given: every host");
   });
 });

@@ -30,6 +30,8 @@ describe("policy checks", () => {
     assert.deepEqual(listenViolations("/etc/systemd/system/x.service.d/winyx.conf", unit("--web.listen-address=0.0.0.0:9100 \\\n    --web.config.file=/etc/x/web.yml")), []);
     assert.deepEqual(listenViolations("/etc/systemd/system/am.service.d/winyx.conf", unit("--web.listen-address=127.0.0.1:9093 --cluster.listen-address=")), []);
     assert.equal(listenViolations("/etc/systemd/system/am.service.d/winyx.conf", unit("--web.listen-address=127.0.0.1:9093 --cluster.listen-address=0.0.0.0:9094")).length, 1);
+    assert.equal(listenViolations("/etc/systemd/system/am.service.d/winyx.conf", unit("--cluster.listen-address=0.0.0.0:9094 --cluster.peer=10.0.0.2:9094")).length, 1, "peers named, but plain gossip");
+    assert.deepEqual(listenViolations("/etc/systemd/system/am.service.d/winyx.conf", unit("--cluster.listen-address=0.0.0.0:9094 --cluster.peer=10.0.0.2:9094 --cluster.tls-config=/etc/prometheus/web/alertmanager_cluster.yml")), []);
     assert.ok(isLoopback("[::1]") && isLoopback("localhost") && !isLoopback("") && !isLoopback("10.0.0.1"));
     for (const [path, content] of Object.entries(renderStack(fixtureSpec()))) assert.deepEqual(listenViolations(`/etc/${path}`, content), [], path);
   });

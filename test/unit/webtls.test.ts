@@ -8,7 +8,7 @@ import yaml from "js-yaml";
 import { parseStackConfig, SECRET_SET } from "../../model/config";
 import type { StackSpec } from "../../model/spec";
 import { checkGivenCertificate } from "../../components/webTls";
-import { diffWebCertificates, generateCertificates, renewBeforeDays } from "../../providers/webCertificates";
+import { authorityValidDays, diffAuthority, diffHostCertificate, diffWebCertificates, generateAuthority, generateCertificates, issueHostCertificate, renewBeforeDays, validDays } from "../../providers/webCertificates";
 import { renderStack } from "../../render/index";
 import { renderWebConfig, webTlsPaths } from "../../render/webConfig";
 import { ValidationErrors } from "../../validate/errors";
@@ -91,6 +91,43 @@ describe("WebCertificates", () => {
     assert.deepEqual(diffWebCertificates(generated, { ...props, names: [...names, "other"] }).replaces, ["names"]);
     const due = new Date(new Date(generated.notAfter).getTime() - (renewBeforeDays - 1) * 24 * 3600 * 1000);
     assert.deepEqual(diffWebCertificates(generated, props, due).replaces, ["notAfter"]);
+  });
+});
+
+describe("a fleet's CA and host certificates", () => {
+  const authority = generateAuthority({ subject: "winyx-monitoring fleet" });
+  const issue = (names: string[]) => issueHostCertificate({ names, caCertificate: authority.caCertificate, caKey: authority.caKey });
+  const monA = issue(["10.0.0.1", "127.0.0.1", "localhost"]);
+  const monB = issue(["10.0.0.2", "127.0.0.1", "localhost"]);
+
+  it("one CA, kept with its key, signs every host's certificate: serverAuth and clientAuth, the host's names", () => {
+    const ca = new X509Certificate(authority.caCertificate);
+    assert.equal(ca.ca, true);
+    assert.match(authority.caKey, /^-----BEGIN RSA PRIVATE KEY-----/);
+    assert.ok(ca.checkPrivateKey(createPrivateKey(authority.caKey)), "the kept key is the CA's");
+    for (const [issued, address] of [[monA, "10.0.0.1"], [monB, "10.0.0.2"]] as const) {
+      const cert = new X509Certificate(issued.certificate);
+      assert.ok(cert.checkIssued(ca) && cert.verify(ca.publicKey), `${address}: signed by the fleet's CA`);
+      assert.equal(cert.ca, false);
+      assert.equal(cert.subjectAltName, `IP Address:${address}, IP Address:127.0.0.1, DNS:localhost`);
+      assert.deepEqual([...(cert.keyUsage ?? [])].sort(), ["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"], "extKeyUsage serverAuth and clientAuth");
+      assert.ok(cert.checkPrivateKey(createPrivateKey(issued.key)));
+      assert.ok(new Date(cert.validTo).getTime() <= new Date(ca.validTo).getTime(), "never past the CA");
+    }
+    assert.notEqual(monA.key, monB.key, "each host its own key");
+  });
+
+  it("a host certificate is kept while its names and CA stay and it is not due; the CA while it covers a whole certificate", () => {
+    const props = { names: monA.names, caCertificate: authority.caCertificate, caKey: authority.caKey };
+    assert.deepEqual(diffHostCertificate(monA, props).replaces, []);
+    assert.deepEqual(diffHostCertificate(monA, { ...props, names: [...monA.names, "mon-a.example"] }).replaces, ["names"]);
+    assert.deepEqual(diffHostCertificate(monA, { ...props, caCertificate: generateAuthority({ subject: "other" }).caCertificate }).replaces, ["caCertificate"]);
+    const due = new Date(new Date(monA.notAfter).getTime() - (renewBeforeDays - 1) * 24 * 3600 * 1000);
+    assert.deepEqual(diffHostCertificate(monA, props, due).replaces, ["notAfter"]);
+    assert.deepEqual(diffAuthority(authority, { subject: authority.subject }).replaces, []);
+    const caDue = new Date(new Date(authority.notAfter).getTime() - (validDays + renewBeforeDays - 1) * 24 * 3600 * 1000);
+    assert.deepEqual(diffAuthority(authority, { subject: authority.subject }, caDue).replaces, ["notAfter"]);
+    assert.ok(authorityValidDays > validDays + renewBeforeDays);
   });
 });
 

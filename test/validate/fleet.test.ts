@@ -44,6 +44,7 @@ const spec = parseStackConfig("t", {
   listen: { address: "0.0.0.0" },
   jobs: { user_service_api: { enabled: false }, user_service_rpc: { enabled: false }, mtail: { enabled: false } },
   webPassword: SECRET_SET,
+  webTls: { enabled: true },
   mysqlExporterPassword: SECRET_SET,
 });
 
