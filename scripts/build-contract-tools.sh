@@ -13,30 +13,12 @@ export PATH=$GO_BIN_DIR:$PATH GOFLAGS=-mod=mod
 export GOPROXY=${WINYX_GOPROXY:-https://proxy.golang.org}
 mkdir -p "$out_dir"
 
-# build_tool NAME MODULE PACKAGE VERSION: builds PACKAGE (relative to the module root) of MODULE@VERSION inside the
-# module's own source, so its own go.mod and go.sum decide every dependency (as upstream's release build does),
-# into $out_dir/NAME-VERSION/NAME, unless it is there from the same Go version. (`go install module@version` asks
-# the proxy for the module's version list to look for a deprecation notice; the proxy lists none for goctl.)
+# build_tool NAME MODULE PACKAGE VERSION: the tool's release build (lib.sh build_go_module) into
+# $out_dir/NAME-VERSION/NAME, cached by module, package and Go version. (`go install module@version` would ask the
+# proxy for the module's version list to look for a deprecation notice; the proxy lists none for goctl.)
 build_tool() {
-  local name=$1 module=$2 package=$3 version=$4 dir stamp key src start=$EPOCHREALTIME
-  dir=$out_dir/$name-$version
-  stamp=$dir/.inputs
-  key="$module@$version $package $(go version)"
-  if [ -x "$dir/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
-    log "    $name $version: cached"
-    return
-  fi
-  log "    $name $version: downloading $module@$version"
-  src=$(cd / && go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  [ -n "$src" ] && [ -d "$src" ] || die "go mod download $module@$version gave no source folder"
-  log "    $name $version: building (a cold build takes minutes on 2 cores)"
-  rm -rf "$dir.new"
-  mkdir -p "$dir.new"
-  (cd "$src" && nice -n 10 go build -trimpath -ldflags "-s -w" -o "$dir.new/$name" "$package")
-  echo "$key" >"$dir.new/.inputs"
-  rm -rf "$dir"
-  mv "$dir.new" "$dir"
-  log "    $name $version: built in $(elapsed "$start")"
+  local name=$1 module=$2 package=$3 version=$4
+  build_go_module "$name" "$module" "$version" "$package" "$out_dir/$name-$version" "$module@$version $package $(go version)" -ldflags "-s -w"
 }
 
 with_lock contract-tools build_tool goctl github.com/zeromicro/go-zero/tools/goctl . "$GOCTL_VERSION"

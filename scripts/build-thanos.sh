@@ -17,39 +17,15 @@ export PATH=$GO_BIN_DIR:$PATH GOFLAGS=-mod=mod GOTOOLCHAIN=$THANOS_GOTOOLCHAIN
 export GOPROXY=${WINYX_GOPROXY:-https://proxy.golang.org}
 mkdir -p "$out_dir"
 
-# go_build SOURCE OUTPUT TAGS: the release build of ./cmd/thanos, niced (the machine is shared), with the version
-# upstream's release build stamps in (`thanos --version`, the build_info metric).
-go_build() {
-  (cd "$1" && nice -n 10 go build -trimpath -tags "$3" -o "$2" \
-    -ldflags "-s -w -X github.com/prometheus/common/version.Version=${THANOS_VERSION#v} -X github.com/prometheus/common/version.Branch=HEAD" \
-    "$package")
-}
-
 build_thanos() {
-  local dir=$out_dir/thanos-$THANOS_VERSION stamp key src start=$EPOCHREALTIME
   # Upstream's release build tags (its .promu.yml): slicelabels is not optional. Thanos casts between its
   # protobuf label slices and Prometheus' labels.Labels with unsafe, which holds only for the slice layout;
   # without the tag the default (stringlabels) layout makes gRPC answers garbage (a panic in the first Info call).
   local tags=netgo,slicelabels
-  stamp=$dir/.inputs
-  # `go version` here runs the toolchain GOTOOLCHAIN names (downloading it first on a new machine).
-  key="$module@$THANOS_VERSION $package tags=$tags $(go version)"
-  if [ -x "$dir/thanos" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
-    log "    thanos $THANOS_VERSION: cached"
-    return
-  fi
-  log "    thanos $THANOS_VERSION: downloading $module@$THANOS_VERSION"
-  src=$(cd / && go mod download -json "$module@$THANOS_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  [ -n "$src" ] && [ -d "$src" ] || die "go mod download $module@$THANOS_VERSION gave no source folder"
-  log "    thanos $THANOS_VERSION: building (cold: minutes on 2 cores)"
-  rm -rf "$dir.new"
-  mkdir -p "$dir.new"
-  # Under `step`: a progress line every 30 s also when this script runs on its own (the e2e tier calls it).
-  step "    thanos $THANOS_VERSION: go build" go_build "$src" "$dir.new/thanos" "$tags"
-  echo "$key" >"$dir.new/.inputs"
-  rm -rf "$dir"
-  mv "$dir.new" "$dir"
-  log "    thanos $THANOS_VERSION: built in $(elapsed "$start")"
+  # `go version` here runs the toolchain GOTOOLCHAIN names (downloading it first on a new machine). The version
+  # is stamped in as upstream's release build does (`thanos --version`, the build_info metric).
+  build_go_module thanos "$module" "$THANOS_VERSION" "$package" "$out_dir/thanos-$THANOS_VERSION" "$module@$THANOS_VERSION $package tags=$tags $(go version)" \
+    -tags "$tags" -ldflags "-s -w -X github.com/prometheus/common/version.Version=${THANOS_VERSION#v} -X github.com/prometheus/common/version.Branch=HEAD"
 }
 
 with_lock thanos build_thanos

@@ -66,6 +66,37 @@ with_lock() {
   ) 9>"$WINYX_CACHE_DIR/locks/$name.lock"
 }
 
+# build_go_module NAME MODULE VERSION PACKAGE DIR KEY [GO BUILD FLAGS]...: builds PACKAGE (relative to the module
+# root) of MODULE@VERSION inside the module's own source, so its go.mod, go.sum and replace directives decide every
+# dependency (as upstream's release build does), into DIR/NAME, niced (the machine is shared), with progress under
+# `step`. Skipped when DIR/NAME is there and DIR/.inputs holds KEY (what the build depends on: module, package,
+# flags, `go version`). The caller sets PATH, GOFLAGS, GOPROXY and GOTOOLCHAIN.
+build_go_module() {
+  local name=$1 module=$2 version=$3 package=$4 dir=$5 key=$6 src start=$EPOCHREALTIME
+  shift 6
+  if [ -x "$dir/$name" ] && [ "$(cat "$dir/.inputs" 2>/dev/null)" = "$key" ]; then
+    log "    $name $version: cached"
+    return
+  fi
+  log "    $name $version: downloading $module@$version"
+  src=$(cd / && go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$src" ] && [ -d "$src" ] || die "go mod download $module@$version gave no source folder"
+  rm -rf "$dir.new"
+  mkdir -p "$dir.new"
+  step "    $name $version: go build (a cold build takes minutes on 2 cores)" go_build_in "$src" -o "$dir.new/$name" "$@" "$package"
+  echo "$key" >"$dir.new/.inputs"
+  rm -rf "$dir"
+  mv "$dir.new" "$dir"
+  log "    $name $version: built in $(elapsed "$start")"
+}
+
+# go_build_in SOURCE [GO BUILD ARGS]...: `go build -trimpath` in SOURCE, niced.
+go_build_in() {
+  local src=$1
+  shift
+  (cd "$src" && nice -n 10 go build -trimpath "$@")
+}
+
 docker_engine_up() { docker info >/dev/null 2>&1; }
 
 # Start dockerd in its own session (so it outlives this script and its process group), logging to
