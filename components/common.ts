@@ -235,7 +235,26 @@ export interface HostServiceArgs extends HostComponentArgs {
  */
 function webConfigFile(parent: pulumi.Resource, name: string, args: HostServiceArgs, webAuth: ServiceWebAuth): RemoteFile {
   const service = description(args.service);
-  const user = packagedService(service).user;
+  return serviceWebConfigFile(parent, name, { connection: args.connection, ready: args.base.ready, service: service.name, user: packagedService(service).user }, webAuth);
+}
+
+/** Where a service's web config goes: its host, what must be there first, its catalog key and its user. */
+export interface WebConfigTarget {
+  readonly connection: SshConnectionInput;
+  readonly ready: pulumi.Input<pulumi.Resource>[];
+  /** Catalog key: names the files (render/webConfig.ts webConfigPath, webTlsPaths.key). */
+  readonly service: string;
+  /** The service's user: the files' group. */
+  readonly user: string;
+}
+
+/**
+ * A service's web config file (and, with TLS, its copy of the key), as webConfigFile writes it for
+ * the services of hostService; for a component with its own units (components/longTermStore.ts).
+ */
+export function serviceWebConfigFile(parent: pulumi.Resource, name: string, args: WebConfigTarget, webAuth: ServiceWebAuth): RemoteFile {
+  const service = { name: args.service };
+  const user = args.user;
   // TLS: the key, readable by root and the service's group only, goes live before the config naming it.
   const tls = webAuth.tls;
   const keyFile = tls
@@ -245,7 +264,7 @@ function webConfigFile(parent: pulumi.Resource, name: string, args: HostServiceA
           name,
           "web-tls-key",
           { connection: args.connection, path: webTlsPaths.key(service.name), content: pulumi.secret(tls.key), mode: "0640", owner: "root", group: user },
-          [...args.base.ready, ...tls.filesReady],
+          [...args.ready, ...tls.filesReady],
         ),
       ]
     : [];
@@ -262,7 +281,7 @@ function webConfigFile(parent: pulumi.Resource, name: string, args: HostServiceA
       group: user,
       ...(webAuth.validatorReady ? { validate: "promtool check web-config {}" } : {}),
     },
-    [...args.base.ready, ...(webAuth.validatorReady ?? []), ...keyFile],
+    [...args.ready, ...(webAuth.validatorReady ?? []), ...keyFile],
   );
 }
 

@@ -7,13 +7,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { releaseBinDir, type ResolvedRelease } from "../model/releases";
+import type { RemoteFile } from "../providers/remoteFile";
 import type { ServiceDescription } from "../model/services/index";
 import { thanosQuery } from "../model/services/thanosQuery";
 import { thanosReceive } from "../model/services/thanosReceive";
 import { SystemdService } from "../providers/systemdService";
 import { UpstreamRelease } from "../providers/upstreamRelease";
 import { releaseUnit, unitPath } from "../render/systemd";
-import { fileTriggers, hostFile, renderedFile, systemUser, type HostComponentArgs } from "./common";
+import { fileTriggers, hostFile, renderedFile, serviceWebConfigFile, systemUser, type HostComponentArgs, type ServiceWebAuth } from "./common";
 
 export interface LongTermStoreArgs extends HostComponentArgs {
   /** The Thanos release (model/longTermStore.ts resolveThanosRelease). */
@@ -22,6 +23,14 @@ export interface LongTermStoreArgs extends HostComponentArgs {
   readonly hostFiles: { readonly receive: Readonly<Record<string, string>>; readonly query: Readonly<Record<string, string>> };
   /** Delete the receiver's TSDB (and the release) on destroy (spec.purgeOnDestroy). @default false */
   readonly purgeOnDestroy?: boolean;
+  /**
+   * On a fleet's storage host (model/fleet.ts storePlaced): the web auth of receive's and query's HTTP
+   * endpoints (their `--http.config` web configs and key copies; receive's remote-write TLS reads its key copy too).
+   * @default none: the store on its single host, loopback, plain HTTP
+   */
+  readonly webAuth?: ServiceWebAuth;
+  /** The store's query API as its clients reach it. @default http://127.0.0.1:10904/ */
+  readonly queryUrl?: string;
 }
 
 export class LongTermStore extends pulumi.ComponentResource {
@@ -59,15 +68,17 @@ export class LongTermStore extends pulumi.ComponentResource {
     const service = (role: string, description: ServiceDescription, files: Readonly<Record<string, string>>, user: pulumi.Resource, after: pulumi.Resource[]) => {
       const path = unitPath(releaseUnit(description));
       const unit = hostFile(this, `${name}-${role}`, "unit", { connection: c, path, content: renderedFile(files, path), mode: "0644" }, [this.release, user]);
+      // A storage host: the web config (and key copy) the unit's flags name; TLS is read at start, so a change restarts.
+      const webConfig: Record<string, RemoteFile> = args.webAuth ? { "web-config": serviceWebConfigFile(this, `${name}-${role}`, { connection: c, ready: [user], service: description.name, user: description.user }, args.webAuth) } : {};
       return new SystemdService(
         `${name}-${role}-service`,
-        { connection: c, unit: releaseUnit(description), restartTriggers: pulumi.all([fileTriggers({ unit }), binary]).apply(([t, b]) => ({ ...t, release: b })) },
-        { parent: this, dependsOn: [unit, user, this.release, ...after] },
+        { connection: c, unit: releaseUnit(description), restartTriggers: pulumi.all([fileTriggers({ unit, ...webConfig }), binary]).apply(([t, b]) => ({ ...t, release: b })) },
+        { parent: this, dependsOn: [unit, user, this.release, ...Object.values(webConfig), ...after] },
       );
     };
     this.receive = service("receive", thanosReceive, args.hostFiles.receive, receiveUser, []);
     this.query = service("query", thanosQuery, args.hostFiles.query, queryUser, [this.receive]);
-    this.queryUrl = `http://127.0.0.1:${thanosQuery.ports.thanosQueryHttp}/`;
+    this.queryUrl = args.queryUrl ?? `http://127.0.0.1:${thanosQuery.ports.thanosQueryHttp}/`;
     this.registerOutputs({ queryUrl: this.queryUrl, receiveActive: this.receive.active, queryActive: this.query.active });
   }
 }

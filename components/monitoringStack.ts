@@ -32,7 +32,7 @@ import { WebCertificateAuthority } from "../providers/webCertificates";
 import { LongTermStore } from "./longTermStore";
 import { resolveThanosRelease } from "../model/longTermStore";
 import { remoteWritePasswordNames } from "../render/remoteWrite";
-import { fileSdDir, hostView, monitoringHosts } from "../model/fleet";
+import { fileSdDir, hostView, joinHostPort, monitoringHosts, storageHost } from "../model/fleet";
 import type { PackagedServiceName } from "../render/systemd";
 
 export interface MonitoringStackArgs {
@@ -120,6 +120,11 @@ interface SshHostArgs {
   readonly monitoring: boolean;
   /** The host runs the application agents: host logging, the backup and contract monitors (role app; always in the `target` form). */
   readonly app: boolean;
+  /**
+   * The host runs the long-term store (when longTermStore is on): a fleet's storage host (model/fleet.ts
+   * storageHost), else the monitoring host (the `target` form, a fleet of one).
+   */
+  readonly storage: boolean;
 }
 
 /** The services of one SSH host, children of `parent` named `${name}-<service>`. */
@@ -174,10 +179,11 @@ function sshHost(parent: pulumi.Resource, name: string, args: SshHostArgs): Host
       child,
     );
   }
-  // The long-term store runs on the monitoring host: this is the one place that decides which host
-  // (its receiver's and querier's addresses in prometheus.yml and Grafana's datasource follow it).
-  // model/checks.ts refuses it in a fleet until it can be placed on a storage host.
-  if (args.monitoring && spec.longTermStore?.engine === "thanos") {
+  // The long-term store runs on the storage host (args.storage; model/fleet.ts storageHost decides, and
+  // the receiver's and querier's addresses in prometheus.yml and Grafana's datasource follow it). There
+  // its HTTP endpoints read web configs (basic auth, TLS) and its remote-write endpoint asks for client certificates.
+  const placed = storageHost(spec);
+  if (args.storage && spec.longTermStore?.engine === "thanos") {
     out.longTermStore = new LongTermStore(
       `${name}-long-term-store`,
       {
@@ -185,6 +191,7 @@ function sshHost(parent: pulumi.Resource, name: string, args: SshHostArgs): Host
         release: resolveThanosRelease(spec.longTermStore, spec.releaseMirror),
         hostFiles: { receive: hostFilesUnder(files, "services/thanosReceive"), query: hostFilesUnder(files, "services/thanosQuery") },
         purgeOnDestroy: spec.purgeOnDestroy,
+        ...(placed && webAuth ? { webAuth, queryUrl: `https://${joinHostPort(placed.address, services.thanosQuery.ports.thanosQueryHttp)}/` } : {}),
       },
       child,
     );
@@ -294,6 +301,8 @@ function fleetStack(parent: pulumi.Resource, name: string, args: MonitoringStack
   // webTls: one CA for the whole fleet, its key kept (secret) in the state so a host added later is signed by
   // it too. A certificate given as secrets serves a fleet of one only (model/checks.ts).
   const webTlsAuthority = spec.webTls.enabled && spec.webAuth.enabled && args.webTlsCertificate === undefined ? new WebCertificateAuthority(`${name}-web-ca`, { subject: `winyx-monitoring ${spec.stack}` }, { parent }) : undefined;
+  const storage = storageHost(spec);
+  let store: LongTermStore | undefined;
   for (const host of spec.hosts) {
     // model/configSchema.ts takes SSH hosts only in hosts (the target form runs a stack on a Docker engine).
     if (host.target.kind === "docker") throw new Error(`MonitoringStack: host ${host.name}: hosts takes SSH hosts only`);
@@ -310,10 +319,13 @@ function fleetStack(parent: pulumi.Resource, name: string, args: MonitoringStack
       ...(webTlsAuthority ? { webTlsAuthority } : { webTlsCertificate: args.webTlsCertificate }),
       monitoring,
       app: host.roles.includes("app"),
+      storage: storage === undefined ? monitoring : storage.name === host.name,
     });
     if (monitoring && outputs === undefined) outputs = withUrls(realized);
+    if (realized.longTermStore) store = realized.longTermStore;
   }
-  return outputs ?? {};
+  // A storage host's store: its query API's URL among the outputs, though its host is not the first monitoring host.
+  return outputs && store ? { ...outputs, longTermStore: store, longTermStoreUrl: store.queryUrl } : (outputs ?? {});
 }
 
 /**
@@ -368,7 +380,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       realized = dockerStack(this, name, spec, args.engine, files, secrets);
     } else {
       if (args.connection === undefined) throw new Error("MonitoringStack: spec.target is an SSH host: connection is required (engine is for a Docker target)");
-      realized = withUrls(sshHost(this, name, { spec, files, connection: args.connection, secrets, catalog, grafanaRepositoryKey: args.grafanaRepositoryKey, webTlsCertificate: args.webTlsCertificate, monitoring: true, app: true }));
+      realized = withUrls(sshHost(this, name, { spec, files, connection: args.connection, secrets, catalog, grafanaRepositoryKey: args.grafanaRepositoryKey, webTlsCertificate: args.webTlsCertificate, monitoring: true, app: true, storage: true }));
     }
     this.prometheus = realized.prometheus;
     this.alertmanager = realized.alertmanager;

@@ -16,7 +16,7 @@ import { ValidationError } from "../validate/errors";
 import { longTermStoreJobs, thanosRelease } from "./longTermStore";
 import { remoteWriteProblems } from "./remoteWrite";
 import { firewallProblems } from "./firewall";
-import { roleJobs } from "./fleet";
+import { readsWebConfig, roleJobs, storePlaced } from "./fleet";
 import { serviceList, services, type ServiceDescription } from "./services/index";
 
 /** One problem: the key path and the message after it. */
@@ -64,7 +64,8 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
  */
 function checkLongTermStore(spec: StackSpec, fail: Fail): void {
   const on = spec.longTermStore?.engine === "thanos";
-  for (const job of longTermStoreJobs) {
+  // A placed store's jobs follow its storage host too (checkFleet names the missing host).
+  for (const job of storePlaced(spec) ? [] : longTermStoreJobs) {
     const enabled = spec.jobs[job]?.enabled === true;
     if (enabled && !on) fail(`jobs.${job}.enabled`, "runs the long-term store's service: set longTermStore.engine: thanos instead (the job follows it)");
     if (!enabled && on) fail(`jobs.${job}.enabled`, "is the long-term store's service, which longTermStore.engine: thanos needs: leave it out (the job follows the store)");
@@ -199,7 +200,7 @@ function checkFleet(spec: StackSpec, fail: Fail): void {
     h.roles.forEach((role, j) => {
       for (const job of roleJobs[role]) {
         const service = (serviceList as readonly ServiceDescription[]).find((s) => s.job?.name === job);
-        if (!spec.jobs[job].enabled || service === undefined || service.webConfig !== undefined) continue;
+        if (!spec.jobs[job].enabled || service === undefined || readsWebConfig(service, spec)) continue;
         const fix = job === "mtail" ? "set jobs.mtail.enabled: false (the app role's other agents stay)" : `run it in a fleet of one host, or scrape it from its own host's Prometheus`;
         fail(`hosts[${i}].roles[${j}]`, `role ${show(role)} runs ${service.title}, which reads no web config (no basic auth): it listens on loopback only, so the monitoring hosts could not scrape it over the network (no open exporter); ${fix}`);
       }
@@ -217,7 +218,23 @@ function checkFleet(spec: StackSpec, fail: Fail): void {
       `is off, but ${monitors.length} monitoring hosts (${monitors.map((h) => show(h.name)).join(", ")}) form an Alertmanager gossip cluster on port ${services.alertmanager.ports.alertmanagerCluster}, which without TLS accepts any peer (anyone reaching it could join, expire silences, read the alerts): set webTls.enabled: true (one CA for the fleet, mutual TLS between the peers)`,
     );
   }
-  if (spec.longTermStore?.engine === "thanos") fail("longTermStore.engine", "not yet with more than one host: every monitoring host would run its own store; placing one store on a storage host is not built yet (remoteWrite to an existing receiver works)");
+  if (storePlaced(spec)) checkStorageHost(spec, fail);
+}
+
+/**
+ * The long-term store in a fleet of two hosts or more: on exactly one host with role `storage`, whose
+ * receiver and querier the monitoring hosts reach over the network, so with webTls (the receiver asks
+ * for the writers' client certificates, the querier for TLS and basic auth).
+ */
+function checkStorageHost(spec: StackSpec, fail: Fail): void {
+  const storage = spec.hosts.map((h, i) => ({ h, i })).filter(({ h }) => h.roles.includes("storage"));
+  if (storage.length === 0) fail("hosts", 'no host has role "storage": with longTermStore.engine thanos in a fleet of more than one host, give one host role "storage" (Thanos receive and query run there)');
+  for (const { h, i } of storage.slice(1)) {
+    fail(`hosts[${i}].roles[${h.roles.indexOf("storage")}]`, `host ${show(h.name)} is a second storage host (${show(storage[0]?.h.name)} is the first): the long-term store runs on exactly one host`);
+  }
+  if (!spec.webTls.enabled) {
+    fail("webTls.enabled", "is off, but longTermStore.engine thanos in a fleet of more than one host is reached over the network: its receiver authenticates its writers by their client certificates (mutual TLS with the fleet's CA), and its query API serves TLS: set webTls.enabled: true");
+  }
 }
 
 function checkTarget(spec: StackSpec, context: CheckContext, fail: Fail): void {

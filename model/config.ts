@@ -214,10 +214,16 @@ const optionalRoleJobs: readonly string[] = ["mtail", "pushgateway"];
  * (model/fleet.ts fleetTargets). Its `enabled` given as false while a host has the role, given as true
  * while none has, or its `targets` given at all, is a problem naming the key.
  */
-function fleetJobs(jobs: Record<JobName, JobSettings>, hosts: readonly HostSpec[], raw: Record<string, unknown>, fail: (path: string, message: string) => void): Record<JobName, JobSettings> {
+function fleetJobs(jobs: Record<JobName, JobSettings>, hosts: readonly HostSpec[], storeOn: boolean, raw: Record<string, unknown>, fail: (path: string, message: string) => void): Record<JobName, JobSettings> {
   const given = (isPlainObject(raw.jobs) ? raw.jobs : {}) as Record<string, { enabled?: unknown; targets?: unknown } | undefined>;
   const out = { ...jobs };
-  for (const role of hostRoles) {
+  // The storage role runs the long-term store, whose jobs follow longTermStore (longTermStoreJobsOn);
+  // they are role jobs only beyond one host (model/fleet.ts storePlaced).
+  hosts.forEach((h, i) => {
+    const j = h.roles.indexOf("storage");
+    if (j >= 0 && !storeOn) fail(`hosts[${i}].roles[${j}]`, `host ${show(h.name)} has role "storage", which runs the long-term store, but longTermStore.engine is not thanos: set it, or remove the role`);
+  });
+  for (const role of hostRoles.filter((r) => r !== "storage" || (storeOn && hosts.length > 1))) {
     for (const job of roleJobs[role]) {
       const explicit = given[job]?.enabled;
       const withRole = hosts.map((h, i) => ({ h, i })).filter(({ h }) => h.roles.includes(role));
@@ -263,7 +269,7 @@ export function parseStackConfig(stack: string, config: Record<string, unknown>)
   const baseJobs = longTermStoreJobsOn(hostOnlyJobsOff(parsed.jobs as unknown as Record<JobName, JobSettings>, config), parsed.longTermStore.engine === "thanos", config);
   // The fleet's outputs (URLs, tunnel) name its first monitoring host; checks.ts refuses a fleet without one.
   const target = (hosts.find((h) => h.roles.includes("monitoring")) ?? (hosts[0] as HostSpec)).target;
-  const jobs = fleet ? fleetJobs(baseJobs, hosts, config, (path, message) => errors.push(new ValidationError(subject, path, message))) : baseJobs;
+  const jobs = fleet ? fleetJobs(baseJobs, hosts, parsed.longTermStore.engine === "thanos", config, (path, message) => errors.push(new ValidationError(subject, path, message))) : baseJobs;
   const spec: StackSpec = {
     stack,
     environment: parsed.environment,

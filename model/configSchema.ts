@@ -277,7 +277,7 @@ const hosts = doc(
         // SSH hosts only: a fleet's Prometheus reads file_sd files, which the Docker realization does not mount (a Docker engine runs a stack in the target form).
         target: doc(z.strictObject(sshTargetFields), { description: "where its services run: an SSH host `{host, port, user, privateKeyPath, hostKeyFingerprint}` (a Docker engine runs a whole stack through the top-level target)" }),
         roles: doc(z.array(z.enum(hostRoles as [HostRole, ...HostRole[]])).min(1, { message: "must list at least one role" }), {
-          description: "what it runs, each once: monitoring (Prometheus, Alertmanager, Grafana, Pushgateway), node, mysql, redis, nginx (their exporters), app (host logging, mtail, backup and contract monitors)",
+          description: "what it runs, each once: monitoring (Prometheus, Alertmanager, Grafana, Pushgateway), node, mysql, redis, nginx (their exporters), app (host logging, mtail, backup and contract monitors), storage (the long-term store, Thanos receive and query: exactly one host with longTermStore on beyond one host)",
         }),
       }),
     )
@@ -608,7 +608,7 @@ const remoteWrite = z
 
 const longTermStore = z
   .strictObject({
-    engine: doc(z.enum(["none", "thanos"]).default("none"), { description: "`thanos`: Thanos receive (remote-write receiver, its TSDB on disk) and query (deduplicating on the replica labels) on the monitoring host, Prometheus writing to it and a Grafana datasource for it; `none`: off" }),
+    engine: doc(z.enum(["none", "thanos"]).default("none"), { description: "`thanos`: Thanos receive (remote-write receiver, its TSDB on disk) and query (deduplicating on the replica labels) on the monitoring host (beyond one host: on the host with role storage, reached with mutual TLS and basic auth; needs webTls), Prometheus writing to it and a Grafana datasource for it; `none`: off" }),
     retention: doc(duration(1, "Thanos would keep samples forever").default("90d"), { description: "how long the store keeps samples (receive's --tsdb.retention)" }),
     release: doc(releasePin.optional(), { description: "the Thanos release {version, sha256} to install; required with engine thanos (model/longTermStore.ts confirms no sum)" }),
   })

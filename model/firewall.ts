@@ -11,7 +11,7 @@
 import { show } from "./configSchema";
 import { serviceEnabled, serviceList, services, type ServiceDescription } from "./services/index";
 import type { StackSpec } from "./spec";
-import { alertmanagerCluster, monitoringHosts } from "./fleet";
+import { alertmanagerCluster, monitoringHosts, readsWebConfig, storePlaced } from "./fleet";
 
 /** One accept rule: a port and the sources that may connect to it. */
 export interface FirewallRule {
@@ -33,7 +33,7 @@ export interface FirewallPlan {
   readonly rules: readonly FirewallRule[];
 }
 
-type Spec = Pick<StackSpec, "jobs" | "listen" | "firewall" | "target"> & Partial<Pick<StackSpec, "hosts" | "fleet" | "host">>;
+type Spec = Pick<StackSpec, "jobs" | "listen" | "firewall" | "target"> & Partial<Pick<StackSpec, "hosts" | "fleet" | "host" | "longTermStore">>;
 
 function listenPort(service: ServiceDescription): number {
   return service.ports[service.listenPort] as number;
@@ -42,7 +42,7 @@ function listenPort(service: ServiceDescription): number {
 /** The enabled services listening beyond loopback, by catalog key (see the module comment). */
 export function publishedServices(spec: Spec): ServiceDescription[] {
   if (spec.target.kind !== "ssh" || spec.listen.address === "127.0.0.1") return [];
-  return (serviceList as readonly ServiceDescription[]).filter((s) => s.webConfig !== undefined && serviceEnabled(s, spec.jobs));
+  return (serviceList as readonly ServiceDescription[]).filter((s) => readsWebConfig(s, spec) && serviceEnabled(s, spec.jobs));
 }
 
 const PORT_KEY = /^\d+$/;
@@ -122,8 +122,20 @@ export function firewallPlan(spec: Spec): FirewallPlan {
   const rules: FirewallRule[] = [...byPort]
     .sort(([a], [b]) => a - b)
     .map(([port, { name, sources }]) => ({ port, name, ipv4: unique(sources.filter((s) => !s.includes(":"))), ipv6: unique(sources.filter((s) => s.includes(":"))) }));
-  const gossip = gossipRule(spec);
-  return { sshPort: spec.firewall.sshPort, rules: gossip ? [...rules, gossip].sort((a, b) => a.port - b.port) : rules };
+  const extra = [gossipRule(spec), remoteWriteRule(spec)].filter((r): r is FirewallRule => r !== undefined);
+  return { sshPort: spec.firewall.sshPort, rules: extra.length > 0 ? [...rules, ...extra].sort((a, b) => a.port - b.port) : rules };
+}
+
+/**
+ * A fleet's storage host (model/fleet.ts storePlaced): Thanos receive's remote-write port, from the
+ * monitoring hosts only (their Prometheus write there, with their client certificates).
+ */
+function remoteWriteRule(spec: Spec): FirewallRule | undefined {
+  if (spec.hosts === undefined || spec.fleet === undefined || !storePlaced(spec) || !spec.jobs.thanos_receive.enabled) return undefined;
+  const writers = monitoringHosts({ hosts: spec.hosts })
+    .filter((h) => h.name !== spec.host)
+    .map((h) => h.address);
+  return { port: services.thanosReceive.ports.thanosRemoteWrite, name: "thanosReceive remote write", ipv4: unique(writers.filter((s) => !s.includes(":"))), ipv6: unique(writers.filter((s) => s.includes(":"))) };
 }
 
 /**

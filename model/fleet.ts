@@ -9,12 +9,14 @@ import { serviceList, services, type ServiceDescription } from "./services/index
 import type { HostRole, HostSpec, JobSettings, StackSpec } from "./spec";
 
 /** Every role, in the order the docs list them. */
-export const hostRoles: readonly HostRole[] = ["monitoring", "node", "mysql", "redis", "nginx", "app"];
+export const hostRoles: readonly HostRole[] = ["monitoring", "node", "mysql", "redis", "nginx", "app", "storage"];
 
 /**
  * The scrape jobs whose program a role runs on its host (the service of the job's description). Grafana
  * has no job: it runs on every monitoring host. The application jobs (Go-Zero) are scraped where their
- * targets say, by every monitoring host.
+ * targets say, by every monitoring host. The storage role's jobs (the long-term store) are role jobs
+ * only in a fleet of two hosts or more with the store on (storePlaced); on a single host the store runs
+ * beside Prometheus, as its other jobs.
  */
 export const roleJobs: Readonly<Record<HostRole, readonly JobName[]>> = {
   monitoring: ["prometheus", "alertmanager", "pushgateway"],
@@ -23,11 +25,48 @@ export const roleJobs: Readonly<Record<HostRole, readonly JobName[]>> = {
   redis: ["redis"],
   nginx: ["nginx"],
   app: ["mtail"],
+  storage: ["thanos_receive", "thanos_query"],
 };
 
-/** The role that runs a job's program, or undefined for a job we scrape but do not install. */
-export function roleOfJob(job: string): HostRole | undefined {
-  return hostRoles.find((role) => (roleJobs[role] as readonly string[]).includes(job));
+/** What storePlaced and storageHost read of a spec. */
+type StoreSpec = Pick<StackSpec, "hosts" | "fleet"> & Partial<Pick<StackSpec, "longTermStore">>;
+
+/**
+ * Whether the long-term store runs on a storage host of its own: a fleet of two hosts or more with
+ * `longTermStore.engine: thanos` (model/checks.ts: exactly one host then has role `storage`). Otherwise
+ * (the `target` form, a fleet of one) it runs on the monitoring host, on loopback, as before.
+ */
+export function storePlaced(spec: Partial<StoreSpec>): boolean {
+  return spec.fleet === true && (spec.hosts?.length ?? 0) > 1 && spec.longTermStore?.engine === "thanos";
+}
+
+/** The storage host of a placed store (storePlaced), or undefined (no store, or on the monitoring host). */
+export function storageHost(spec: StoreSpec): HostSpec | undefined {
+  return storePlaced(spec) ? spec.hosts.find((h) => h.roles.includes("storage")) : undefined;
+}
+
+/** Whether a role's jobs are role jobs in this fleet: the storage role's only when the store is placed (storePlaced). */
+export function roleApplies(role: HostRole, spec: Partial<StoreSpec>): boolean {
+  return role !== "storage" || storePlaced(spec);
+}
+
+/**
+ * Whether a service reads its exporter-toolkit web config in this stack (when web auth is on): it has
+ * one, and, for the long-term store's services (`storageHostOnly`), the store is placed on a storage host.
+ */
+export function readsWebConfig(service: ServiceDescription, spec: Partial<StoreSpec>): boolean {
+  if (service.webConfig === undefined) return false;
+  return service.webConfig.storageHostOnly !== true || storePlaced(spec);
+}
+
+/**
+ * The role that runs a job's program, or undefined for a job we scrape but do not install. With
+ * `spec`, undefined too for a role that does not apply there (roleApplies: the storage role's jobs
+ * outside a placed store).
+ */
+export function roleOfJob(job: string, spec?: Partial<StoreSpec>): HostRole | undefined {
+  const role = hostRoles.find((r) => (roleJobs[r] as readonly string[]).includes(job));
+  return role !== undefined && spec !== undefined && !roleApplies(role, spec) ? undefined : role;
 }
 
 /** The name of the single host of the `target` form. */
@@ -76,9 +115,9 @@ export function fileSdGlob(job: string): string {
 export const fileSdDir = "file_sd";
 
 /** Every file_sd file of the fleet: one per enabled role job per host with that role. */
-export function fileSdFiles(spec: Pick<StackSpec, "hosts" | "jobs">): FileSdFile[] {
+export function fileSdFiles(spec: Pick<StackSpec, "hosts" | "jobs"> & Partial<StoreSpec>): FileSdFile[] {
   const out: FileSdFile[] = [];
-  for (const role of hostRoles) {
+  for (const role of hostRoles.filter((r) => roleApplies(r, spec))) {
     for (const job of roleJobs[role]) {
       if (!spec.jobs[job].enabled) continue;
       for (const host of spec.hosts.filter((h) => h.roles.includes(role))) {
@@ -124,7 +163,7 @@ export function hostView(spec: StackSpec, host: HostSpec): StackSpec {
   const monitoring = host.roles.includes("monitoring");
   const jobs = Object.fromEntries(
     Object.entries(spec.jobs).map(([job, settings]) => {
-      const role = roleOfJob(job);
+      const role = roleOfJob(job, spec);
       const here = role === undefined ? monitoring : host.roles.includes(role);
       return [job, { ...settings, enabled: settings.enabled && here }];
     }),

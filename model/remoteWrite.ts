@@ -61,11 +61,12 @@ export function remoteWritePasswordFile(name: string): string {
 
 /**
  * Every remote_write receiver of the stack, in order: the long-term store's own first (when
- * `longTermStore.engine` is thanos: its receiver on the store's host, `host`), then the stack's.
+ * `longTermStore.engine` is thanos: its receiver on the store's host: `host` over plain HTTP, or a
+ * fleet's storage host at its address over https, `tls`), then the stack's.
  */
-export function remoteWriteReceivers(spec: { readonly remoteWrite?: readonly RemoteWriteSpec[]; readonly longTermStore?: LongTermStoreSpec }, host = "127.0.0.1"): RemoteWriteSpec[] {
-  const own: RemoteWriteSpec[] =
-    spec.longTermStore?.engine === "thanos" ? [{ name: longTermStoreReceiverName, url: `http://${host}:${receiveEndpoints.remoteWritePort}${receiveEndpoints.remoteWritePath}` }] : [];
+export function remoteWriteReceivers(spec: { readonly remoteWrite?: readonly RemoteWriteSpec[]; readonly longTermStore?: LongTermStoreSpec }, host = "127.0.0.1", tls = false): RemoteWriteSpec[] {
+  const where = `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${receiveEndpoints.remoteWritePort}${receiveEndpoints.remoteWritePath}`;
+  const own: RemoteWriteSpec[] = spec.longTermStore?.engine === "thanos" ? [{ name: longTermStoreReceiverName, url: where }] : [];
   return [...own, ...(spec.remoteWrite ?? [])];
 }
 

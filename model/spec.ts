@@ -151,9 +151,10 @@ export type TargetSpec = SshTargetSpec | DockerTargetSpec;
 /**
  * What a host of the fleet runs (model/fleet.ts roleJobs): `monitoring` Prometheus, Alertmanager,
  * Grafana and the Pushgateway; `node` the node exporter; `mysql`, `redis`, `nginx` their exporters;
- * `app` the application agents (host logging, mtail, the backup and contract monitors).
+ * `app` the application agents (host logging, mtail, the backup and contract monitors); `storage` the
+ * long-term store (Thanos receive and query) in a fleet of two hosts or more with longTermStore on.
  */
-export type HostRole = "monitoring" | "node" | "mysql" | "redis" | "nginx" | "app";
+export type HostRole = "monitoring" | "node" | "mysql" | "redis" | "nginx" | "app" | "storage";
 
 /** One host of the fleet: where its services run, where the other hosts reach it, and what it runs. */
 export interface HostSpec {

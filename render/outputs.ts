@@ -8,6 +8,7 @@
  * the same local port; Grafana's URL is its root_url (behind the reverse proxy on a real host, the
  * tunnel's 127.0.0.1:3001 on the test host, whose rootUrl is that).
  */
+import { storePlaced } from "../model/fleet";
 import { ports } from "../model/ports";
 import { isAlertRule } from "../model/rules";
 import type { SshTargetSpec, StackSpec, TargetSpec } from "../model/spec";
@@ -55,7 +56,8 @@ export function stackOutputs(spec: StackSpec, target: TargetSpec): StackOutputs 
     ...(spec.jobs.alertmanager.enabled ? [ports.alertmanager] : []),
     ports.grafana,
     // The long-term store's query API (Thanos Query), where the stack has one.
-    ...(spec.longTermStore?.engine === "thanos" ? [ports.thanosQueryHttp] : []),
+    // On a fleet's storage host (storePlaced) it is not on the host the tunnel reaches.
+    ...(spec.longTermStore?.engine === "thanos" && !storePlaced(spec) ? [ports.thanosQueryHttp] : []),
   ];
   return {
     ...(spec.jobs.prometheus.enabled ? { prometheusUrl: local(ports.prometheus) } : {}),

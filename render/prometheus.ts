@@ -11,11 +11,13 @@ import { serviceList, type ServiceDescription } from "../model/services/index";
 import { prometheusWebPasswordFile, webTlsPaths } from "./webConfig";
 import { toYaml } from "./yaml";
 import { renderRemoteWrite } from "./remoteWrite";
-import { fileSdFiles, fileSdGlob, joinHostPort, monitoringHosts, roleOfJob } from "../model/fleet";
+import { fileSdFiles, fileSdGlob, joinHostPort, monitoringHosts, readsWebConfig, roleOfJob } from "../model/fleet";
 import { ports } from "../model/ports";
 
-/** The scrape jobs of services that read a web config: with web auth on, Prometheus logs in to them. */
-const authenticatedJobs: ReadonlySet<string> = new Set((serviceList as readonly ServiceDescription[]).flatMap((s) => (s.webConfig && s.job ? [s.job.name] : [])));
+/** Whether a scrape job's service reads a web config (model/fleet.ts readsWebConfig): with web auth on, Prometheus logs in to it. */
+function authenticated(spec: StackSpec, job: string): boolean {
+  return (serviceList as readonly ServiceDescription[]).some((s) => s.job?.name === job && readsWebConfig(s, spec));
+}
 
 /**
  * How Prometheus reaches an endpoint with a web config: `basic_auth` when web auth is on (the
@@ -36,11 +38,11 @@ function scrapeConfig(spec: StackSpec, job: JobHandle): Record<string, unknown> 
     honor_labels: job.honorLabels ?? false,
     metrics_path: job.metricsPath ?? "/metrics",
     scrape_interval: job.scrapeInterval ?? spec.scrapeInterval,
-    ...(authenticatedJobs.has(job.name) ? basicAuth(spec) : {}),
+    ...(authenticated(spec, job.name) ? basicAuth(spec) : {}),
   };
   // A fleet's role jobs: their targets are the file_sd files of the hosts with the role (one per host),
   // re-read every refresh interval, so a host added or removed needs no reload.
-  if (spec.fleet && roleOfJob(job.name) !== undefined) return { ...head, file_sd_configs: [{ files: [fileSdGlob(job.name)], refresh_interval: spec.fileSdRefreshInterval }] };
+  if (spec.fleet && roleOfJob(job.name, spec) !== undefined) return { ...head, file_sd_configs: [{ files: [fileSdGlob(job.name)], refresh_interval: spec.fileSdRefreshInterval }] };
   return {
     ...head,
     static_configs: [

@@ -19,7 +19,7 @@
  */
 import type { PortName } from "../model/ports";
 import { webConfigPath, webTlsPaths } from "./webConfig";
-import { alertmanagerCluster } from "../model/fleet";
+import { alertmanagerCluster, readsWebConfig, storePlaced } from "../model/fleet";
 import { commandLineServiceList, renderFlags, serviceFile, services, type CommandLineService, type FlagContext, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 
@@ -155,15 +155,17 @@ export function systemdFlagContext(
     target: "systemd",
     version,
     // Services with a web config listen where the stack says (listen.address); the others on loopback.
-    listen: { host: options.listenHost ?? (service.webConfig ? spec.listen?.address : undefined) ?? defaultListenHost, port },
+    listen: { host: options.listenHost ?? (readsWebConfig(service, spec) ? spec.listen?.address : undefined) ?? defaultListenHost, port },
     paths,
-    ...(spec.webAuth?.enabled && service.webConfig ? { webConfig: webConfigPath(service.name) } : {}),
+    ...(spec.webAuth?.enabled && readsWebConfig(service, spec) ? { webConfig: webConfigPath(service.name) } : {}),
     ...(cluster ? { cluster } : {}),
     stack: {
       retention: spec.retention,
       redisAddress: "redis://127.0.0.1:6379",
       nginxStatusUrl: `http://${nginxStubStatus.listen}${nginxStubStatus.path}`,
       ...(spec.longTermStore ? { longTermRetention: spec.longTermStore.retention } : {}),
+      // A fleet's storage host: receive's remote-write endpoint serves the host's certificate to the monitoring hosts' Prometheus and asks for theirs.
+      ...(storePlaced(spec) && spec.webTls?.enabled ? { remoteWriteTls: { cert: webTlsPaths.certificate, key: webTlsPaths.key(service.name), clientCa: webTlsPaths.ca } } : {}),
     },
   };
 }
@@ -255,7 +257,7 @@ export function scrapeTargetAllowList(spec: Pick<StackSpec, "jobs"> & Partial<Pi
  * other users' processes out of reach anyway), ProcSubset=pid (the Go process collector reads /proc/stat),
  * PrivateNetwork (the services serve on the host's network).
  */
-export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "listen" | "remoteWrite" | "fleet">>, service: ServiceDescription): string[] {
+export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pick<StackSpec, "listen" | "remoteWrite" | "fleet" | "hosts" | "longTermStore">>, service: ServiceDescription): string[] {
   const x = service.systemd.hardening ?? {};
   const lines = [
     "# Strict hardening (render/systemd.ts strictHardeningLines); exceptions below name their reason.",
@@ -282,7 +284,7 @@ export function strictHardeningLines(spec: Pick<StackSpec, "jobs"> & Partial<Pic
   else {
     const base = network === "loopback" ? ["localhost"] : scrapeTargetAllowList(spec);
     // Listening beyond loopback: the stack's named sources may connect too (listen.sources).
-    const sources = service.webConfig && spec.listen && spec.listen.address !== defaultListenHost ? spec.listen.sources : [];
+    const sources = readsWebConfig(service, spec) && spec.listen && spec.listen.address !== defaultListenHost ? spec.listen.sources : [];
     const allow = base ? [...base, ...sources.filter((s) => !base.includes(s))] : undefined;
     if (allow) lines.push("IPAddressDeny=any", `IPAddressAllow=${allow.join(" ")}`);
     else if ("fleet" in spec && spec.fleet) lines.push("# No IP address filter: a fleet's scrape targets change with its hosts (file_sd); IPAddressAllow= here would restart Prometheus for each host added.");

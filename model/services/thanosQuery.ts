@@ -29,18 +29,24 @@ export const thanosQuery = defineService({
   files: [],
   reload: null,
   health: "/-/ready",
-  flags: (ctx) => [
+  // exporter-toolkit's web config (basic auth, TLS) on its HTTP API, which Grafana on the monitoring hosts reads: on a fleet's storage host only.
+  webConfig: { names: [{ name: "--http.config", since: "0.22.0" }], storageHostOnly: true },
+  flags: (ctx) => {
+    // On a storage host (its HTTP API beyond loopback) the gRPC side stays on loopback, beside the receiver.
+    const local = ctx.webConfig !== undefined ? "127.0.0.1" : ctx.listen.host;
+    return [
     // The subcommand: the first word after the binary.
     flag("query", "0.13.0"),
     flag("--log.format", "0.13.0", "logfmt"),
     flag("--http-address", "0.13.0", `${ctx.listen.host}:${ctx.listen.port}`),
-    flag("--grpc-address", "0.13.0", `${ctx.listen.host}:${queryPorts.thanosQueryGrpc}`),
+    flag("--grpc-address", "0.13.0", `${local}:${queryPorts.thanosQueryGrpc}`),
     // The receiver's Store API, on the same host (MonitoringStack places both). Thanos' endpoint config
     // (cmd/thanos/endpointset.go: `endpoints: [{address}]`) inline; 0.38 deprecated --endpoint for it.
-    flag("--endpoint.sd-config", "0.38.0", JSON.stringify({ endpoints: [{ address: `${ctx.listen.host}:${receiveEndpoints.grpcPort}` }] })),
+    flag("--endpoint.sd-config", "0.38.0", JSON.stringify({ endpoints: [{ address: `${local}:${receiveEndpoints.grpcPort}` }] })),
     flag("--query.replica-label", "0.13.0", prometheusReplicaLabel),
     flag("--query.replica-label", "0.13.0", receiveReplicaLabel),
-  ],
+  ];
+  },
   systemd: {
     commandLine: true,
     // Not in Debian: installed from the Thanos release under either installMethod (releaseOnly).

@@ -43,13 +43,24 @@ export const thanosReceive = defineService({
   files: [],
   reload: null,
   health: "/-/ready",
+  // exporter-toolkit's web config (basic auth, TLS) on its HTTP endpoint (metrics): on a fleet's storage host only.
+  webConfig: { names: [{ name: "--http.config", since: "0.22.0" }], storageHostOnly: true },
   flags: (ctx) => [
     // The subcommand: the first word after the binary.
     flag("receive", "0.13.0"),
     flag("--log.format", "0.13.0", "logfmt"),
     flag("--http-address", "0.13.0", `${ctx.listen.host}:${ctx.listen.port}`),
-    flag("--grpc-address", "0.13.0", `${ctx.listen.host}:${receivePorts.thanosReceiveGrpc}`),
+    // On a storage host (remoteWriteTls) the Store API stays on loopback: query runs beside it.
+    flag("--grpc-address", "0.13.0", `${ctx.stack.remoteWriteTls ? "127.0.0.1" : ctx.listen.host}:${receivePorts.thanosReceiveGrpc}`),
     flag("--remote-write.address", "0.13.0", `${ctx.listen.host}:${receivePorts.thanosRemoteWrite}`),
+    // A storage host's writers are the monitoring hosts' Prometheus: mutual TLS with the fleet's CA.
+    ...(ctx.stack.remoteWriteTls
+      ? [
+          flag("--remote-write.server-tls-cert", "0.13.0", ctx.stack.remoteWriteTls.cert),
+          flag("--remote-write.server-tls-key", "0.13.0", ctx.stack.remoteWriteTls.key),
+          flag("--remote-write.server-tls-client-ca", "0.13.0", ctx.stack.remoteWriteTls.clientCa),
+        ]
+      : []),
     flag("--tsdb.path", "0.13.0", ctx.paths.data),
     flag("--tsdb.retention", "0.13.0", ctx.stack.longTermRetention ?? longTermDefaults.retention),
     // One receiver: its replica label has one value; the querier drops it with --query.replica-label.

@@ -89,6 +89,12 @@ export interface FlagContext {
     readonly longTermRetention?: Duration;
     /** The value of the receiver's replica label. @default model/services/thanosReceive.ts longTermDefaults */
     readonly receiveReplica?: string;
+    /**
+     * The long-term store on the storage host of a fleet (model/fleet.ts storePlaced): receive's
+     * remote-write endpoint serves these files and requires a client certificate signed by `clientCa`.
+     * @default none: the store on its single host, loopback, plain HTTP
+     */
+    readonly remoteWriteTls?: { readonly cert: string; readonly key: string; readonly clientCa: string };
   };
 }
 
@@ -243,7 +249,14 @@ export interface ServiceDescription {
    * than the first name is a FlagVersionError) and Prometheus scrapes it with basic_auth.
    * @default not supported: it stays on loopback without authentication
    */
-  readonly webConfig?: { readonly names: readonly { readonly name: string; readonly since: string }[] };
+  readonly webConfig?: {
+    readonly names: readonly { readonly name: string; readonly since: string }[];
+    /**
+     * It reads it only on the storage host of a fleet (model/fleet.ts storePlaced): the long-term
+     * store's services, which stay on loopback without one on a single host. @default false
+     */
+    readonly storageHostOnly?: boolean;
+  };
   /**
    * The oldest release whose output the stack's other files fit (metric names the rules and dashboards
    * query, config syntax the rendered files use), with what needs it: a pin below it is a FlagVersionError

@@ -51,11 +51,20 @@ function messages(config: Record<string, unknown>): string[] {
 
 const hostsWith = (...extra: Record<string, unknown>[]) => [...(fleetConfig().hosts as Record<string, unknown>[]), ...extra];
 
+/** The long-term store's pin (no sum is confirmed in model/longTermStore.ts). */
+const store = { engine: "thanos", release: { version: "0.42.5", sha256: "a".repeat(64) } };
+
+/** The valid fleet with the long-term store on app-1, its storage host. */
+function storeConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const hosts = (fleetConfig().hosts as Record<string, unknown>[]).map((h) => (h.name === "app-1" ? { ...h, roles: ["node", "app", "storage"] } : h));
+  return fleetConfig({ hosts, longTermStore: store, ...extra });
+}
+
 describe("fleet config", () => {
   it("the target form is a fleet of one host with every role, rendered as before (no hosts/ tree, no file_sd, no replica)", () => {
     const spec = parseStackConfig("t", { environment: "test", alertmanager, target: { host: "10.0.0.9" }, grafana: { installPackage: false }, jobs: offJobs });
     assert.equal(spec.fleet, false);
-    assert.deepEqual(spec.hosts.map((h) => [h.name, h.address, h.roles.join(",")]), [["default", "10.0.0.9", "monitoring,node,mysql,redis,nginx,app"]]);
+    assert.deepEqual(spec.hosts.map((h) => [h.name, h.address, h.roles.join(",")]), [["default", "10.0.0.9", "monitoring,node,mysql,redis,nginx,app,storage"]]);
     const files = renderStack(spec);
     assert.ok(files["prometheus/prometheus.yml"], "prometheus.yml where it always was");
     assert.equal(Object.keys(files).filter((p) => p.startsWith("hosts/")).length, 0);
@@ -74,7 +83,7 @@ describe("fleet config", () => {
 
   it("bad input: each error names the key", () => {
     const cases: [Record<string, unknown>, string][] = [
-      [fleetConfig({ hosts: hostsWith({ ...host("x", "10.0.0.4", ["dns"], 2204) }) }), 'hosts[3].roles[0]: "dns" is not one of "monitoring", "node", "mysql", "redis", "nginx", "app"'],
+      [fleetConfig({ hosts: hostsWith({ ...host("x", "10.0.0.4", ["dns"], 2204) }) }), 'hosts[3].roles[0]: "dns" is not one of "monitoring", "node", "mysql", "redis", "nginx", "app", "storage"'],
       [fleetConfig({ hosts: hostsWith(host("mon-a", "10.0.0.4", ["node"], 2204)) }), 'hosts[3].name: "mon-a" is also the name of hosts[0]'],
       [fleetConfig({ hosts: hostsWith(host("x", "10.0.0.3", ["node"], 2204)) }), 'hosts[3].address: "10.0.0.3" is also the address of hosts[2] ("app-1")'],
       [fleetConfig({ hosts: hostsWith(host("x", "10.0.0.4", ["node"], 2203)) }), 'hosts[3].target: reaches the same SSH host and port as hosts[2] ("app-1")'],
@@ -96,7 +105,10 @@ describe("fleet config", () => {
       [{ environment: "test", alertmanager }, "target: is required (or hosts, for a fleet of hosts with roles)"],
       [fleetConfig({ webTls: { enabled: false } }), 'webTls.enabled: is off, but 2 monitoring hosts ("mon-a", "mon-b") form an Alertmanager gossip cluster on port 9094'],
       [fleetConfig({ webTlsCa: SECRET_SET, webTlsCertificate: SECRET_SET, webTlsKey: SECRET_SET }), "webTlsCa: is set, but a given certificate serves a single host: in a fleet of 3 hosts"],
-      [fleetConfig({ longTermStore: { engine: "thanos", release: { version: "0.42.5", sha256: "a".repeat(64) } } }), "longTermStore.engine: not yet with more than one host"],
+      [fleetConfig({ longTermStore: store }), 'hosts: no host has role "storage": with longTermStore.engine thanos in a fleet of more than one host'],
+      [storeConfig({ hosts: hostsWith(host("st-2", "10.0.0.4", ["storage"], 2204)).map((h, i) => (i === 2 ? { ...h, roles: ["node", "app", "storage"] } : h)) }), 'hosts[3].roles[0]: host "st-2" is a second storage host ("app-1" is the first)'],
+      [storeConfig({ webTls: { enabled: false } }), "webTls.enabled: is off, but longTermStore.engine thanos in a fleet of more than one host is reached over the network"],
+      [storeConfig({ longTermStore: undefined }), 'hosts[2].roles[2]: host "app-1" has role "storage", which runs the long-term store, but longTermStore.engine is not thanos'],
     ];
     for (const [config, expected] of cases) {
       const got = messages(config);
@@ -255,5 +267,62 @@ describe("fleet TLS: one CA, a certificate per host, mutual TLS gossip, the fire
     assert.deepEqual(["mon-a", "mon-b", "app-1"].map((h) => /tcp dport (\d+) accept comment "ssh"/.exec(ruleset(h))?.[1]), ["2201", "2202", "2203"]);
     const given = renderStack(parseStackConfig("t", fleetConfig({ firewall: { enabled: true, sshPort: 22 } })));
     assert.ok(["mon-a", "mon-b", "app-1"].every((h) => (given[`hosts/${h}/firewall/etc/winyx/firewall.nft`] as string).includes('tcp dport 22 accept comment "ssh"')), "firewall.sshPort given: every host");
+  });
+});
+
+describe("fleet: the long-term store on a storage host", () => {
+  const files = validateAll(parseStackConfig("t", storeConfig({ firewall: { enabled: true } })));
+  const unitOf = (h: string, service: string, unitName: string) => files[`hosts/${h}/services/${service}/etc/systemd/system/${unitName}`] ?? "";
+
+  it("Thanos receive and query run on the storage host only; receive's remote-write endpoint asks for the fleet CA's client certificates, both HTTP endpoints read web configs", () => {
+    for (const h of ["mon-a", "mon-b"]) assert.ok(!Object.keys(files).some((p) => p.startsWith(`hosts/${h}/services/thanos`)), `${h} runs no store`);
+    const receive = unitOf("app-1", "thanosReceive", "thanos-receive.service");
+    for (const line of [
+      "--http-address=0.0.0.0:10902",
+      "--grpc-address=127.0.0.1:10901",
+      "--remote-write.address=0.0.0.0:19291",
+      "--remote-write.server-tls-cert=/etc/prometheus/web/server.crt",
+      "--remote-write.server-tls-key=/etc/prometheus/web/thanosReceive.key",
+      "--remote-write.server-tls-client-ca=/etc/prometheus/web/ca.crt",
+      "--http.config=/etc/prometheus/web/thanosReceive.yml",
+      "IPAddressAllow=localhost 10.0.0.1 10.0.0.2",
+    ]) {
+      assert.ok(receive.includes(line), `receive: ${line}`);
+    }
+    const query = unitOf("app-1", "thanosQuery", "thanos-query.service");
+    for (const line of ["--http-address=0.0.0.0:10904", "--grpc-address=127.0.0.1:10903", '127.0.0.1:10901\\"}]}"', "--http.config=/etc/prometheus/web/thanosQuery.yml", "--query.replica-label=replica", "IPAddressAllow=localhost 10.0.0.1 10.0.0.2"]) {
+      assert.ok(query.includes(line), `query: ${line}`);
+    }
+  });
+
+  it("each Prometheus writes to the storage host over https with its client certificate, keeps its replica label, scrapes the store with basic auth", () => {
+    for (const h of ["mon-a", "mon-b"]) {
+      const config = yaml.load(files[`hosts/${h}/prometheus/prometheus.yml`] as string) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      assert.deepEqual(config.remote_write, [
+        { url: "https://10.0.0.3:19291/api/v1/receive", name: "long-term-store", tls_config: { ca_file: "/etc/prometheus/web/ca.crt", cert_file: "/etc/prometheus/web/server.crt", key_file: "/etc/prometheus/web/prometheus.key" } },
+      ]);
+      assert.equal(config.global.external_labels.replica, h);
+      const scrape = config.scrape_configs.find((c: { job_name: string }) => c.job_name === "thanos_query");
+      assert.equal(scrape.scheme, "https");
+      assert.deepEqual(scrape.file_sd_configs, [{ files: ["file_sd/thanos_query.*.yml"], refresh_interval: "5m" }]);
+      assert.deepEqual(yaml.load(files[`hosts/${h}/prometheus/file_sd/thanos_receive.app-1.yml`] as string), [{ targets: ["10.0.0.3:10902"], labels: { host: "app-1" } }]);
+    }
+  });
+
+  it("Grafana's long-term datasource reads the storage host's query API over https with the CA and basic auth", () => {
+    const datasources = Object.entries(files).find(([path]) => path.startsWith("hosts/mon-a/grafana/provisioning/datasources"))?.[1] as string;
+    const thanos = (yaml.load(datasources) as { datasources: Record<string, any>[] }).datasources.find((d) => d.uid === "winyx-thanos"); // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.equal(thanos?.url, "https://10.0.0.3:10904");
+    assert.equal(thanos?.basicAuth, true);
+    assert.equal(thanos?.jsonData.tlsAuthWithCACert, true);
+    assert.deepEqual(thanos?.secureJsonData, { basicAuthPassword: "$__file{/etc/grafana/secrets/web_password}", tlsCACert: "$__file{/etc/prometheus/web/ca.crt}" });
+  });
+
+  it("firewall: the storage host accepts the store's ports from the monitoring hosts only", () => {
+    const ruleset = files["hosts/app-1/firewall/etc/winyx/firewall.nft"] as string;
+    for (const [port, name] of [["10902", "thanosReceive"], ["10904", "thanosQuery"], ["19291", "thanosReceive remote write"]]) {
+      assert.match(ruleset, new RegExp(`^\\t\\tip saddr \\{ 10\\.0\\.0\\.1, 10\\.0\\.0\\.2 \\} tcp dport ${port} accept comment "${name}"$`, "m"), port);
+    }
+    assert.doesNotMatch(files["hosts/mon-a/firewall/etc/winyx/firewall.nft"] as string, /1029|1090|19291/, "no store port on a monitoring host");
   });
 });
