@@ -12,12 +12,20 @@
 // stack's CA; a plain-HTTP scrape is refused, a host that is not a monitoring host cannot reach an
 // exporter, and the gossip cluster forms through the firewall.
 //
+// The long-term store on the application host (role storage): Thanos (built from the Go module proxy
+// by scripts/build-thanos.sh, served as its release tarball by a test mirror on app-1, pinned by sha256)
+// takes both Prometheus' remote_write over mutual TLS; with one Prometheus stopped, its query API (https,
+// basic auth) returns the pair's series once.
+//
 // Short intervals (scrape and evaluation 5s, file_sd refresh 10s, downFor 0s) so each step takes seconds.
 // The webhook receiver runs on the application host, on its network address, so both Alertmanagers reach it.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import yaml from "js-yaml";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { thanosRelease } from "../../model/longTermStore";
 import { packagedServices } from "../../render/systemd";
 import { prometheusWebPasswordFile, webTlsPaths } from "../../render/webConfig";
 import { hostAddress, startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
@@ -25,6 +33,17 @@ import { changedCount, createTestStack, describeSteps, requirePulumi, type TestS
 import { curlAuthOptions, getJson, getText, httpStatus, Timings, useWebAuth, waitFor } from "../harness/probes";
 import { devLikeConfig, freshStackSecrets } from "../harness/stackConfig";
 import { receivedRequests, startWebhookReceiver, webhookPort } from "../harness/webhook";
+import { makeTarball, mirrorUrl, publish, startReleaseMirror, cleanupLocal } from "../harness/releaseMirror";
+import { repoRoot } from "../harness/scratchRepo";
+
+const thanosBinary = `/var/cache/winyx-monitoring/thanos/thanos-v${thanosRelease.version}/thanos`;
+
+/** Runs a local program; rejects with its output when it fails. */
+function run(file: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => (error ? reject(new Error(`${file} ${args.join(" ")}: ${error.message}\n${stderr}`)) : resolve(stdout)));
+  });
+}
 
 const stackName = "fleet";
 const timings = new Timings();
@@ -57,7 +76,7 @@ function hostsConfig(withExtra: boolean): Record<string, unknown>[] {
   return [
     hostEntry("mon-a", monA, ["monitoring", "node"]),
     hostEntry("mon-b", monB, ["monitoring", "node"]),
-    hostEntry("app-1", app, ["node", "app"]),
+    hostEntry("app-1", app, ["node", "app", "storage"]),
     ...(withExtra ? [hostEntry("node-2", extra, ["node"])] : []),
   ];
 }
@@ -74,6 +93,8 @@ function expectedTargets(withExtra: boolean): string[] {
   return [
     ...monitors.flatMap((a) => [`prometheus ${a}:9090`, `alertmanager ${a}:9093`, `pushgateway ${a}:9091`]),
     ...nodes.map((a) => `node ${a}:9100`),
+    `thanos_receive ${address.get(app)}:10902`,
+    `thanos_query ${address.get(app)}:10904`,
   ].sort();
 }
 
@@ -147,6 +168,11 @@ before(async () => {
   })) as [TestHost, TestHost, TestHost, TestHost];
   for (const host of [monA, monB, app, extra]) address.set(host, await hostAddress(host));
   await startWebhookReceiver(app, { listenAddress: "0.0.0.0" });
+  // Thanos for the storage host: cached after the set-up's build (well under a second).
+  await run("bash", [join(repoRoot, "scripts", "build-thanos.sh")]);
+  const tarball = await makeTarball({ topDir: thanosRelease.topDir(thanosRelease.version), files: { thanos: thanosBinary } });
+  await startReleaseMirror(app);
+  await publish(app, `/${thanosRelease.repo}/releases/download/${thanosRelease.tag(thanosRelease.version)}/${thanosRelease.file(thanosRelease.version)}`, tarball.path);
   useWebAuth({ username: "winyx", passwordFile: prometheusWebPasswordFile, caFile: webTlsPaths.ca });
   const dev = devLikeConfig(monA);
   const { target: _single, ...plain } = dev;
@@ -161,6 +187,8 @@ before(async () => {
       // receiver on app-1 is reached by both Alertmanagers.
       firewall: { enabled: true, sshPort: 22, allow: { [String(webhookPort)]: [address.get(monA) as string, address.get(monB) as string] } },
       fileSdRefreshInterval: `${refreshSeconds}s`,
+      releaseMirror: mirrorUrl,
+      longTermStore: { engine: "thanos", release: { version: thanosRelease.version, sha256: tarball.sha256 } },
       scrapeInterval: `${scrapeSeconds}s`,
       evaluationInterval: `${scrapeSeconds}s`,
       thresholds: { downFor: "0s" },
@@ -176,6 +204,7 @@ after(async () => {
   timings.print("fleet: measured");
   await stack?.dispose();
   await stopAllHosts();
+  await cleanupLocal();
 });
 
 test("cold up: every target up on both Prometheus, each with its replica label; the Alertmanagers form a cluster", { timeout: 20 * 60_000 }, async () => {
@@ -270,6 +299,24 @@ test("one Prometheus and one Alertmanager stopped: an alert still arrives once",
     const { counts } = await deliveredOnce("MonitoringTargetDown", instance);
     assert.ok(Object.keys(counts).length > 0, "MonitoringTargetDown arrived");
     for (const [receiver, n] of Object.entries(counts)) assert.equal(n, 1, `notifications of MonitoringTargetDown on ${instance} through receiver ${receiver}: ${JSON.stringify(counts)}`);
+    // The long-term store on app-1, read from mon-b over https with the CA and basic auth: both replicas'
+    // samples of app-1's node exporter are there, and with dedup the querier returns the series once.
+    const expr = encodeURIComponent(`up{job="node",instance="${address.get(app)}:9100"}`);
+    const storeQuery = (dedup: boolean) => `https://${address.get(app)}:10904/api/v1/query?query=${expr}&dedup=${dedup}`;
+    type Vector = { data: { result: { metric: Record<string, string> }[] } };
+    const raw = await waitFor(
+      "both replicas' samples in the long-term store",
+      async () => {
+        const v = await getJson<Vector>(monB, storeQuery(false));
+        return v.data.result.length === 2 ? v : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 2000, onTimeout: async () => `${await getText(monB, storeQuery(false))}\n${(await app.exec("journalctl -u thanos-receive -n 20 --no-pager")).stdout}` },
+    );
+    assert.deepEqual(raw.data.result.map((r) => r.metric.replica).sort(), ["mon-a", "mon-b"], "each Prometheus wrote with its replica label");
+    const deduplicated = await getJson<Vector>(monB, storeQuery(true));
+    assert.equal(deduplicated.data.result.length, 1, `with mon-a's Prometheus stopped, the store returns app-1's up once: ${JSON.stringify(deduplicated)}`);
+    assert.equal(deduplicated.data.result[0]?.metric.replica, undefined, "the replica label is merged away");
+    assert.equal(await httpStatus(monB, storeQuery(true), `--cacert ${webTlsPaths.ca}`), 401, "the store's query API without the password");
   } finally {
     await monA.exec(`systemctl start ${packagedServices.prometheus.unit}`);
     await monB.exec(`systemctl start ${packagedServices.alertmanager.unit} ${packagedServices.pushgateway.unit}`);
