@@ -69,8 +69,11 @@ function hostOf(address: string): string {
  * `--web.listen-address` beyond loopback needs `--web.config.file` (exporter-toolkit basic auth /
  * TLS) on the same command line, and an Alertmanager cluster (gossip, no authentication without
  * TLS) listens on loopback or not at all unless it names `--cluster.tls-config` (a fleet's mutual TLS
- * with the stack's CA, render/webConfig.ts renderAlertmanagerClusterTls); in grafana.ini, `http_addr`
- * beyond loopback needs anonymous access off.
+ * with the stack's CA, render/webConfig.ts renderAlertmanagerClusterTls). Thanos (the long-term store on a
+ * fleet's storage host): `--http-address` beyond loopback needs `--http.config` (the same web config),
+ * `--remote-write.address` beyond loopback needs `--remote-write.server-tls-client-ca` (writers
+ * authenticated by client certificates), `--grpc-address` stays on loopback (the Store API asks for
+ * nothing). In grafana.ini, `http_addr` beyond loopback needs anonymous access off.
  */
 export function listenViolations(path: string, content: string): string[] {
   const violations: string[] = [];
@@ -81,7 +84,17 @@ export function listenViolations(path: string, content: string): string[] {
       const authenticated = words.some((w) => /^--?web\.config\.file=\S+/.test(w));
       // A fleet's Alertmanager cluster (model/fleet.ts): its peers authenticate each other with the stack's CA.
       const clusterTls = words.some((w) => /^--?cluster\.tls-config=\S+/.test(w));
+      const thanos = words.some((w) => /\/thanos$/.test(w));
+      const httpConfig = words.some((w) => /^--http\.config=\S+/.test(w));
+      const clientCa = words.some((w) => /^--remote-write\.server-tls-client-ca=\S+/.test(w));
       for (const word of words) {
+        const thanosListen = thanos ? /^--(http-address|remote-write\.address|grpc-address)=(.*)$/.exec(word) : null;
+        if (thanosListen && !isLoopback(hostOf(thanosListen[2] as string))) {
+          const [, flag] = thanosListen;
+          if (flag === "http-address" && !httpConfig) violations.push(`${path}: ${word} listens beyond loopback without authentication (add --http.config with basic auth, or listen on 127.0.0.1)`);
+          if (flag === "remote-write.address" && !clientCa) violations.push(`${path}: ${word} takes remote writes beyond loopback from anyone (add --remote-write.server-tls-client-ca, mutual TLS, or listen on 127.0.0.1)`);
+          if (flag === "grpc-address") violations.push(`${path}: ${word}: the Store API asks for nothing; keep it on 127.0.0.1`);
+        }
         const web = /^--?web\.listen-address=(.*)$/.exec(word);
         if (web && !isLoopback(hostOf(web[1] as string)) && !authenticated) {
           violations.push(`${path}: ${word} listens beyond loopback without authentication (add --web.config.file with basic auth, or listen on 127.0.0.1)`);

@@ -26,6 +26,15 @@ describe("policy checks", () => {
     const unit = (flags: string) => `[Service]\nExecStart=\nExecStart=/usr/bin/prometheus-node-exporter \\\n    ${flags}\n`;
     assert.deepEqual(listenViolations("/etc/systemd/system/x.service.d/winyx.conf", unit("--web.listen-address=127.0.0.1:9100")), []);
     assert.equal(listenViolations("/etc/systemd/system/x.service.d/winyx.conf", unit("--web.listen-address=0.0.0.0:9100")).length, 1);
+    // Thanos on a fleet's storage host: HTTP behind --http.config, remote write behind client certificates, gRPC on loopback.
+    const thanos = (...flags: string[]) => `[Service]\nExecStart=/usr/local/bin/thanos \\\n    receive \\\n    ${flags.join(" \\\n    ")}\n`;
+    const receive = "/etc/systemd/system/thanos-receive.service";
+    assert.deepEqual(listenViolations(receive, thanos("--http-address=0.0.0.0:10902", "--grpc-address=127.0.0.1:10901", "--remote-write.address=0.0.0.0:19291", "--remote-write.server-tls-client-ca=/ca.crt", "--http.config=/w.yml")), []);
+    assert.deepEqual(listenViolations(receive, thanos("--http-address=127.0.0.1:10902", "--grpc-address=127.0.0.1:10901", "--remote-write.address=127.0.0.1:19291")), [], "the single host's store");
+    const bad = listenViolations(receive, thanos("--http-address=0.0.0.0:10902", "--grpc-address=0.0.0.0:10901", "--remote-write.address=0.0.0.0:19291"));
+    assert.equal(bad.length, 3, bad.join("\n"));
+    assert.match(bad.join("\n"), /--http\.config/);
+    assert.match(bad.join("\n"), /--remote-write\.server-tls-client-ca/);
     assert.equal(listenViolations("/etc/systemd/system/x.service.d/winyx.conf", unit("--web.listen-address=:9100")).length, 1);
     assert.deepEqual(listenViolations("/etc/systemd/system/x.service.d/winyx.conf", unit("--web.listen-address=0.0.0.0:9100 \\\n    --web.config.file=/etc/x/web.yml")), []);
     assert.deepEqual(listenViolations("/etc/systemd/system/am.service.d/winyx.conf", unit("--web.listen-address=127.0.0.1:9093 --cluster.listen-address=")), []);
