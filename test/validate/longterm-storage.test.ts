@@ -9,7 +9,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
@@ -19,7 +19,7 @@ import { parseStackConfig, SECRET_SET } from "../../model/config";
 import { renderStack } from "../../render/index";
 import { renderWebConfig, webPasswordHash, webTlsPaths } from "../../render/webConfig";
 import { freePort } from "../harness/freePort";
-import { stopProcess } from "../harness/processes";
+import { ProcessGroup } from "../harness/processes";
 
 const thanosBinary = "/var/cache/winyx-monitoring/thanos/thanos-v0.42.5/thanos";
 const password = "storage-test-password";
@@ -84,19 +84,12 @@ async function waitFor(what: string, get: () => Promise<Answer>, ok: (a: Answer)
 
 describe("the long-term store on a storage host: mutual TLS for the writers, https and basic auth for the readers", { timeout: 300_000 }, () => {
   let dir = "";
-  const processes: ChildProcess[] = [];
-  const logs: Record<string, string> = {};
+  const group = new ProcessGroup();
+  const logs = group.logs;
   let ports = { http: 0, grpc: 0, rw: 0, qhttp: 0, qgrpc: 0 };
   let ca = "";
 
-  function start(name: string, argv: string[]): void {
-    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-    logs[name] = "";
-    child.stdout?.on("data", (d) => (logs[name] += String(d)));
-    child.stderr?.on("data", (d) => (logs[name] += String(d)));
-    child.on("exit", (code) => (logs[name] += `\n[exited ${code}]`));
-    processes.push(child);
-  }
+  const start = (name: string, argv: string[]) => group.start(name, argv);
 
   before(async () => {
     assert.ok(existsSync(thanosBinary), `${thanosBinary} is missing: run bash scripts/build-thanos.sh (bash scripts/setup.sh does)`);
@@ -164,7 +157,7 @@ describe("the long-term store on a storage host: mutual TLS for the writers, htt
   });
 
   after(async () => {
-    await Promise.all(processes.map((p) => stopProcess(p, "SIGKILL")));
+    await group.stopAll("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   });
 

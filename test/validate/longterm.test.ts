@@ -9,7 +9,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +22,7 @@ import { ValidationErrors } from "../../validate/errors";
 import { minimalConfig } from "../fixtures/config";
 import { fixtureSpecWithStore } from "../fixtures/spec";
 import { freePort } from "../harness/freePort";
-import { stopProcess } from "../harness/processes";
+import { ProcessGroup } from "../harness/processes";
 
 const thanosBinary = "/var/cache/winyx-monitoring/thanos/thanos-v0.42.5/thanos";
 
@@ -118,18 +118,11 @@ async function waitFor(url: string, ok: (body: string) => boolean, what: string,
 
 describe("the Thanos binary runs the rendered units' flags; two replicas are served once", { timeout: 240_000 }, () => {
   let dir = "";
-  const processes: ChildProcess[] = [];
-  const logs: Record<string, string> = {};
+  const group = new ProcessGroup();
+  const logs = group.logs;
   let queryPort = 0;
 
-  function start(name: string, argv: string[]): void {
-    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-    logs[name] = "";
-    child.stdout?.on("data", (d) => (logs[name] += String(d)));
-    child.stderr?.on("data", (d) => (logs[name] += String(d)));
-    child.on("exit", (code) => (logs[name] += `\n[exited ${code}]`));
-    processes.push(child);
-  }
+  const start = (name: string, argv: string[]) => group.start(name, argv);
 
   before(async () => {
     assert.ok(existsSync(thanosBinary), `${thanosBinary} is missing: run bash scripts/build-thanos.sh (bash scripts/setup.sh does)`);
@@ -174,7 +167,7 @@ describe("the Thanos binary runs the rendered units' flags; two replicas are ser
 
   after(async () => {
     // Their data is thrown away: no graceful shutdown to wait for (Thanos receive's takes a minute).
-    await Promise.all(processes.map((p) => stopProcess(p, "SIGKILL")));
+    await group.stopAll("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   });
 
