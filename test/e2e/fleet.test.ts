@@ -131,12 +131,25 @@ async function prometheusProcess(host: TestHost): Promise<{ start: number; lastR
 }
 
 /** The notifications (one webhook request each) carrying a firing `alertname` on `instance`, by receiver. */
+/**
+ * Per receiver, how many times one and the same notification carrying the firing alert arrived: 1 when it was
+ * delivered once. A notification is its alerts with their states and start times; Alertmanager sends a group
+ * again when the group changes (another alert joins it, one resolves), which is a new notification, not a
+ * duplicate; two Alertmanagers both sending the same group state is.
+ */
 async function firingNotifications(alertname: string, instance: string): Promise<Record<string, number>> {
+  type Alert = { status?: string; startsAt?: string; labels?: Record<string, string> };
+  const sent = new Map<string, number>();
   const counts: Record<string, number> = {};
   for (const request of await receivedRequests(app)) {
-    const body = request.body as { receiver?: string; alerts?: { status?: string; labels?: Record<string, string> }[] };
-    const hit = (body.alerts ?? []).some((a) => a.status === "firing" && a.labels?.alertname === alertname && a.labels?.instance === instance);
-    if (hit) counts[String(body.receiver)] = (counts[String(body.receiver)] ?? 0) + 1;
+    const body = request.body as { receiver?: string; alerts?: Alert[] };
+    const alerts = body.alerts ?? [];
+    if (!alerts.some((a) => a.status === "firing" && a.labels?.alertname === alertname && a.labels?.instance === instance)) continue;
+    const receiver = String(body.receiver);
+    const notification = JSON.stringify([receiver, alerts.map((a) => JSON.stringify([a.status, a.startsAt, Object.entries(a.labels ?? {}).sort()])).sort()]);
+    const times = (sent.get(notification) ?? 0) + 1;
+    sent.set(notification, times);
+    counts[receiver] = Math.max(counts[receiver] ?? 0, times);
   }
   return counts;
 }
