@@ -11,6 +11,7 @@
  * before stays.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ReferencedDynamicResource } from "./dynamicResource";
 import { runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
 export interface AptPackagesInputs {
@@ -170,10 +171,10 @@ export const aptPackagesProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Packages kept installed on a host; a package removed by hand is drift, reinstalled by `up`. */
-export class AptPackages extends pulumi.dynamic.Resource {
+export class AptPackages extends ReferencedDynamicResource {
   declare public readonly installed: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: AptPackagesInputs, opts?: pulumi.CustomResourceOptions) {
-    super(aptPackagesProvider, name, { ...args, installed: undefined, installedHere: undefined }, opts, "winyx", "AptPackages");
+    super({ module: "aptPackages", export: "aptPackagesProvider" }, name, { ...args, installed: undefined, installedHere: undefined }, opts, "AptPackages");
   }
 }

@@ -14,6 +14,7 @@
  * output: state keeps its sha256 (secret when the content is).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ReferencedDynamicResource } from "./dynamicResource";
 import type Dockerode from "dockerode";
 import { dockerClient, ensureImage, filesOfTar, runOneShot, sameEngine, tarOf, unlessMissing, type DockerEngine, type DockerEngineInput } from "./docker";
 import { checkNamed } from "./dockerNetwork";
@@ -257,7 +258,7 @@ export const containerFileProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** A config file in a named volume, validated by the service's image before it goes live. */
-export class ContainerFile extends pulumi.dynamic.Resource {
+export class ContainerFile extends ReferencedDynamicResource {
   /** sha256 of the live file, as at the last up/refresh. */
   declare public readonly sha256: pulumi.Output<string>;
   /** Incremented by every write: what the container reloads on. */
@@ -265,12 +266,11 @@ export class ContainerFile extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ContainerFileInputs, opts?: pulumi.CustomResourceOptions) {
     super(
-      containerFileProvider,
+      { module: "containerFile", export: "containerFileProvider" },
       name,
       { ...args, sha256: undefined, generation: undefined },
       pulumi.Output.isInstance(args.content) ? pulumi.mergeOptions(opts, { additionalSecretOutputs: ["sha256"] }) : opts,
-      "winyx",
-      "ContainerFile",
+      "ContainerFile"
     );
   }
 }

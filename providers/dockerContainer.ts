@@ -11,6 +11,7 @@
  * `docker update`d container is drift, and the next `up` repairs exactly that.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ReferencedDynamicResource } from "./dynamicResource";
 import type Dockerode from "dockerode";
 import { demuxLogs, dockerClient, ensureImage, sameEngine, unlessMissing, type DockerEngine, type DockerEngineInput } from "./docker";
 import { checkNamed, labelMap, type DockerLabel } from "./dockerNetwork";
@@ -411,12 +412,12 @@ export const dockerContainerProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** A container kept as declared: replaced when what it is changes, updated or reloaded when it can be. */
-export class DockerContainer extends pulumi.dynamic.Resource {
+export class DockerContainer extends ReferencedDynamicResource {
   declare public readonly name: pulumi.Output<string>;
   declare public readonly imageId: pulumi.Output<string>;
   declare public readonly running: pulumi.Output<boolean>;
 
   constructor(name: string, args: DockerContainerInputs, opts?: pulumi.CustomResourceOptions) {
-    super(dockerContainerProvider, name, { imageId: undefined, running: undefined, ...args }, opts, "winyx", "DockerContainer");
+    super({ module: "dockerContainer", export: "dockerContainerProvider" }, name, { imageId: undefined, running: undefined, ...args }, opts, "DockerContainer");
   }
 }

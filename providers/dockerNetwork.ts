@@ -8,6 +8,7 @@
  * so the next `up` finds the data again.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ReferencedDynamicResource } from "./dynamicResource";
 import { checkEngineHost, dockerClient, sameEngine, unlessMissing, type DockerEngine, type DockerEngineInput } from "./docker";
 
 /** A label as @pulumi/docker writes them. */
@@ -120,14 +121,14 @@ export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** A user-defined network; its containers reach each other by name and alias. */
-export class DockerNetwork extends pulumi.dynamic.Resource {
+export class DockerNetwork extends ReferencedDynamicResource {
   declare public readonly name: pulumi.Output<string>;
   /** The gateway's IPv4 address: the host, as the network's containers see it. */
   declare public readonly gateway: pulumi.Output<string>;
   declare public readonly subnet: pulumi.Output<string>;
 
   constructor(name: string, args: DockerNetworkInputs, opts?: pulumi.CustomResourceOptions) {
-    super(dockerNetworkProvider, name, { gateway: undefined, subnet: undefined, ...args }, opts, "winyx", "DockerNetwork");
+    super({ module: "dockerNetwork", export: "dockerNetworkProvider" }, name, { gateway: undefined, subnet: undefined, ...args }, opts, "DockerNetwork");
   }
 }
 
@@ -192,11 +193,11 @@ export const dockerVolumeProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** A named volume; with `retainOnDelete` its data outlives the stack. */
-export class DockerVolume extends pulumi.dynamic.Resource {
+export class DockerVolume extends ReferencedDynamicResource {
   declare public readonly name: pulumi.Output<string>;
   declare public readonly mountpoint: pulumi.Output<string>;
 
   constructor(name: string, args: DockerVolumeInputs, opts?: pulumi.CustomResourceOptions) {
-    super(dockerVolumeProvider, name, { mountpoint: undefined, ...args }, opts, "winyx", "DockerVolume");
+    super({ module: "dockerNetwork", export: "dockerVolumeProvider" }, name, { mountpoint: undefined, ...args }, opts, "DockerVolume");
   }
 }

@@ -11,6 +11,7 @@
  * fails the operation with an error naming the host, the expected and the seen fingerprint.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ReferencedDynamicResource } from "./dynamicResource";
 import { hostKeyMismatch, probeHostKey } from "./ssh";
 
 export interface HostKeyInputs {
@@ -78,11 +79,11 @@ export const hostKeyProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** The target's SSH host key, verified (or first trusted) before any other resource connects. */
-export class HostKey extends pulumi.dynamic.Resource {
+export class HostKey extends ReferencedDynamicResource {
   /** The accepted key's fingerprint (`SHA256:...`): what every connection to the host must see. */
   declare public readonly fingerprint: pulumi.Output<string>;
 
   constructor(name: string, args: HostKeyInputs, opts?: pulumi.CustomResourceOptions) {
-    super(hostKeyProvider, name, { ...args, fingerprint: undefined }, opts, "winyx", "HostKey");
+    super({ module: "hostKey", export: "hostKeyProvider" }, name, { ...args, fingerprint: undefined }, opts, "HostKey");
   }
 }

@@ -15,6 +15,7 @@
  * sees a change when the listing is not the applied one, the file is not ours, or the ruleset changed.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ReferencedDynamicResource } from "./dynamicResource";
 import { sha256Hex } from "./remoteFile";
 import { runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
@@ -171,12 +172,12 @@ export const nftRulesetProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** An nftables table on a host, loaded from its ruleset file and kept as loaded (see the module comment). */
-export class NftRuleset extends pulumi.dynamic.Resource {
+export class NftRuleset extends ReferencedDynamicResource {
   /** `nft list table` as at the last up/refresh. */
   declare public readonly listing: pulumi.Output<string>;
   declare public readonly sha256: pulumi.Output<string>;
 
   constructor(name: string, args: NftRulesetInputs, opts?: pulumi.CustomResourceOptions) {
-    super(nftRulesetProvider, name, { ...args, sha256: undefined, applied: undefined, listing: undefined }, opts, "winyx", "NftRuleset");
+    super({ module: "nftRuleset", export: "nftRulesetProvider" }, name, { ...args, sha256: undefined, applied: undefined, listing: undefined }, opts, "NftRuleset");
   }
 }

@@ -8,6 +8,7 @@
  * command line.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ReferencedDynamicResource } from "./dynamicResource";
 import { runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
 export interface RemoteFileInputs {
@@ -202,7 +203,7 @@ export const remoteFileProvider: pulumi.dynamic.ResourceProvider = {
  * content is an Output (how secrets arrive) the stored hash is secret too, so a weak password
  * can't be looked up by its hash.
  */
-export class RemoteFile extends pulumi.dynamic.Resource {
+export class RemoteFile extends ReferencedDynamicResource {
   /** sha256 of the file's content, as on the host at the last up/refresh. */
   declare public readonly sha256: pulumi.Output<string>;
   declare public readonly path: pulumi.Output<string>;
@@ -211,13 +212,12 @@ export class RemoteFile extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: RemoteFileInputs, opts?: pulumi.CustomResourceOptions) {
     super(
-      remoteFileProvider,
+      { module: "remoteFile", export: "remoteFileProvider" },
       name,
       { ...args, sha256: undefined, generation: undefined },
       // Secrets arrive as Outputs (config.requireSecret); rendered files are plain strings.
       pulumi.Output.isInstance(args.content) ? pulumi.mergeOptions(opts, { additionalSecretOutputs: ["sha256"] }) : opts,
-      "winyx",
-      "RemoteFile",
+      "RemoteFile"
     );
   }
 }

@@ -8,6 +8,7 @@
  * daemon-reload and restart.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ReferencedDynamicResource } from "./dynamicResource";
 import { runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
 export interface SystemdServiceInputs {
@@ -161,12 +162,12 @@ export const systemdServiceProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** A systemd unit kept enabled/active as declared, reloaded or restarted when its triggers change. */
-export class SystemdService extends pulumi.dynamic.Resource {
+export class SystemdService extends ReferencedDynamicResource {
   declare public readonly unit: pulumi.Output<string>;
   declare public readonly enabled: pulumi.Output<boolean>;
   declare public readonly active: pulumi.Output<boolean>;
 
   constructor(name: string, args: SystemdServiceInputs, opts?: pulumi.CustomResourceOptions) {
-    super(systemdServiceProvider, name, { enabled: undefined, active: undefined, ...args }, opts, "winyx", "SystemdService");
+    super({ module: "systemdService", export: "systemdServiceProvider" }, name, { enabled: undefined, active: undefined, ...args }, opts, "SystemdService");
   }
 }

@@ -15,6 +15,7 @@
  * Delete removes the install and its links; the data folders go only with `purgeOnDelete`.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ReferencedDynamicResource } from "./dynamicResource";
 import { runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
 /** A folder the service needs (its data, a collector directory), created on install. */
@@ -246,12 +247,12 @@ export const upstreamReleaseProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** An upstream release installed on a host, verified by sha256, read back for drift. */
-export class UpstreamRelease extends pulumi.dynamic.Resource {
+export class UpstreamRelease extends ReferencedDynamicResource {
   declare public readonly installed: pulumi.Output<{ version: string; sha256: string }>;
   declare public readonly generation: pulumi.Output<number>;
   declare public readonly installDir: pulumi.Output<string>;
 
   constructor(name: string, args: UpstreamReleaseInputs, opts?: pulumi.CustomResourceOptions) {
-    super(upstreamReleaseProvider, name, { ...args, installed: undefined, generation: undefined }, opts, "winyx", "UpstreamRelease");
+    super({ module: "upstreamRelease", export: "upstreamReleaseProvider" }, name, { ...args, installed: undefined, generation: undefined }, opts, "UpstreamRelease");
   }
 }

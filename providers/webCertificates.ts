@@ -15,6 +15,7 @@
  * a host added later is signed by the same CA, the others keep theirs.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ReferencedDynamicResource } from "./dynamicResource";
 import forge from "node-forge";
 
 export interface WebCertificatesInputs {
@@ -135,7 +136,7 @@ export const webCertificatesProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** The stack's CA and server certificate (see the module comment). */
-export class WebCertificates extends pulumi.dynamic.Resource {
+export class WebCertificates extends ReferencedDynamicResource {
   declare public readonly caCertificate: pulumi.Output<string>;
   declare public readonly certificate: pulumi.Output<string>;
   /** Secret. */
@@ -144,12 +145,11 @@ export class WebCertificates extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: WebCertificatesInputs, opts?: pulumi.CustomResourceOptions) {
     super(
-      webCertificatesProvider,
+      { module: "webCertificates", export: "webCertificatesProvider" },
       name,
       { ...args, caCertificate: undefined, certificate: undefined, key: undefined, notAfter: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["key"] }),
-      "winyx",
-      "WebCertificates",
+      "WebCertificates"
     );
   }
 }
@@ -217,14 +217,14 @@ export const authorityProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** The fleet's CA (see AuthorityProps). */
-export class WebCertificateAuthority extends pulumi.dynamic.Resource {
+export class WebCertificateAuthority extends ReferencedDynamicResource {
   declare public readonly caCertificate: pulumi.Output<string>;
   /** Secret. */
   declare public readonly caKey: pulumi.Output<string>;
   declare public readonly notAfter: pulumi.Output<string>;
 
   constructor(name: string, args: { readonly subject: pulumi.Input<string> }, opts?: pulumi.CustomResourceOptions) {
-    super(authorityProvider, name, { ...args, caCertificate: undefined, caKey: undefined, notAfter: undefined }, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["caKey"] }), "winyx", "WebCertificateAuthority");
+    super({ module: "webCertificates", export: "authorityProvider" }, name, { ...args, caCertificate: undefined, caKey: undefined, notAfter: undefined }, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["caKey"] }), "WebCertificateAuthority");
   }
 }
 
@@ -308,7 +308,7 @@ export interface HostCertificateInputs {
 }
 
 /** A fleet host's certificate (see issueHostCertificate). */
-export class HostCertificate extends pulumi.dynamic.Resource {
+export class HostCertificate extends ReferencedDynamicResource {
   declare public readonly certificate: pulumi.Output<string>;
   /** Secret. */
   declare public readonly key: pulumi.Output<string>;
@@ -316,12 +316,11 @@ export class HostCertificate extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: HostCertificateInputs, opts?: pulumi.CustomResourceOptions) {
     super(
-      hostCertificateProvider,
+      { module: "webCertificates", export: "hostCertificateProvider" },
       name,
       { ...args, caKey: pulumi.secret(args.caKey), certificate: undefined, key: undefined, notAfter: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["key", "caKey"] }),
-      "winyx",
-      "HostCertificate",
+      "HostCertificate"
     );
   }
 }
