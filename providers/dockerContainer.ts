@@ -305,9 +305,13 @@ interface ContainerInfo {
   HostConfig: { RestartPolicy?: { Name?: string }; Memory?: number; NanoCpus?: number };
 }
 
-/** After a start, restart or reload: the container must still run a moment later, or the logs say why not. */
-async function expectRunning(container: Dockerode.Container, name: string, what: string): Promise<ContainerInfo> {
-  await new Promise((wake) => setTimeout(wake, 1500));
+/**
+ * After a start, restart or reload: the container must still run `settleMs` later (1.5 s after a start or
+ * restart, so a program that dies on bad flags fails the deployment; none after a reload signal, as for
+ * systemd units: the config was validated before it went live), or the logs say why not.
+ */
+async function expectRunning(container: Dockerode.Container, name: string, what: string, settleMs = 1500): Promise<ContainerInfo> {
+  if (settleMs > 0) await new Promise((wake) => setTimeout(wake, settleMs));
   const info = (await container.inspect()) as ContainerInfo;
   if (info.State.Running && info.State.Status !== "restarting") return info;
   const logs = demuxLogs((await container.logs({ stdout: true, stderr: true, tail: 30 })) as unknown as Buffer);
@@ -359,9 +363,13 @@ async function updateContainer(id: string, olds: DockerContainerState, news: Doc
     await container.start();
     info = await expectRunning(container, news.name, "start");
   } else if (info.State.Running && changed.has("reloadTriggers")) {
-    if (news.reloadSignal) await container.kill({ signal: news.reloadSignal });
-    else await container.restart({ t: news.stopTimeout });
-    info = await expectRunning(container, news.name, news.reloadSignal ? `${news.reloadSignal} (reload)` : "restart");
+    if (news.reloadSignal) {
+      await container.kill({ signal: news.reloadSignal });
+      info = await expectRunning(container, news.name, `${news.reloadSignal} (reload)`, 0);
+    } else {
+      await container.restart({ t: news.stopTimeout });
+      info = await expectRunning(container, news.name, "restart");
+    }
   }
   return { ...news, imageId: info.Image, running: info.State.Running };
 }

@@ -105,6 +105,18 @@ async function lastReload(): Promise<number> {
   return Number(match[1]);
 }
 
+/** Waits for a successful reload after `since` (a SIGHUP reload completes after `up` returns: up checks only that the container runs). */
+async function reloadedSince(since: number, what: string): Promise<number> {
+  return waitFor(
+    what,
+    async () => {
+      const at = await lastReload();
+      return at > since ? at : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 250 },
+  );
+}
+
 /** The services the exporters watch, on the Docker host: Redis and nginx's stub_status in one test-host container. */
 async function startUpstreams(): Promise<{ redis: string; nginxStatusUrl: string }> {
   const image = (await new Promise<string>((resolve, reject) => execFile("bash", [`${__dirname}/../../scripts/testhost.sh`, "image"], (e, out) => (e ? reject(e) : resolve(out.trim())))));
@@ -302,7 +314,7 @@ test("changing cpuBusyPercent rewrites one rule file and reloads Prometheus: sam
   assert.ok(changed.every((s) => s.op === "update"), `only updates:\n${describeSteps(changed)}`);
   const c1 = (await containers())[`${prefix}-prometheus`];
   assert.deepEqual([c1?.Id, c1?.State.StartedAt], [c0?.Id, c0?.State.StartedAt], "the Prometheus container is kept and not restarted");
-  assert.ok((await lastReload()) > reload0, "Prometheus reloaded its config");
+  assert.ok((await reloadedSince(reload0, "Prometheus to reload its config")) > reload0);
   config = newConfig;
   spec = newSpec;
 });
@@ -329,7 +341,7 @@ test("drift: an edited prometheus.yml, a stopped and a removed container show on
   assert.deepEqual(up.changedSteps.filter((s) => s.custom).map(touched).sort(), repaired, `repair:\n${describeSteps(up.changedSteps)}`);
   const after = await containers();
   assert.equal(after[`${prefix}-prometheus`]?.Id, c0?.Id, "Prometheus kept");
-  assert.ok((await lastReload()) > reload0, "Prometheus reloaded the repaired file");
+  assert.ok((await reloadedSince(reload0, "Prometheus to reload the repaired file")) > reload0);
   assert.ok(after[`${prefix}-alertmanager`]?.State.Running && after[`${prefix}-nginx-exporter`]?.State.Running, "both run again");
   assert.equal(changedCount(await stack.up()), 0, "and then nothing is left to do");
 });

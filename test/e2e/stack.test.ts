@@ -419,9 +419,12 @@ test("drift: a hand-edited prometheus.yml and a stopped exporter show on refresh
   const up = await stack.up();
   timings.add("repair up", up.durationMs);
   assert.deepEqual(up.changedSteps.filter((s) => s.custom).map(touched).sort(), repair, `repair steps:\n${describeSteps(up.changedSteps)}`);
-  const process1 = await prometheusProcess();
+  // A SIGHUP reload completes after `up` returns (up checks the unit is active, not the reload's end).
+  const process1 = await waitFor("Prometheus to reload the config written back", async () => {
+    const now = await prometheusProcess();
+    return now.lastReload > process0.lastReload ? now : undefined;
+  }, { timeoutMs: 15_000, intervalMs: 250 });
   assert.equal(process1.mainPid, process0.mainPid, "Prometheus was reloaded, not restarted");
-  assert.ok(process1.lastReload > process0.lastReload, "Prometheus reloaded the config written back");
   assert.equal(await fileSha256(host, configPath), goodHash, `${configPath} is back to the rendered content`);
   assert.equal((await unitState(host, exporter)).active, "active", `${exporter} runs again`);
 });

@@ -73,10 +73,15 @@ describe("SystemdService", () => {
     assert.deepEqual(planServiceUpdate(undefined, svc), ["daemon-reload", "enable", "restart"]);
   });
 
-  it("checks the unit is still active after starting it", () => {
-    const script = actionScript("prometheus.service", ["reload"]);
-    assert.ok(script.includes("systemctl reload 'prometheus.service'"));
-    assert.ok(script.includes("systemctl is-active --quiet 'prometheus.service'"));
+  it("checks the unit is still active after a reload, at once; after a start or restart, 2 s later", () => {
+    const reload = actionScript("prometheus.service", ["reload"]);
+    assert.ok(reload.includes("systemctl reload 'prometheus.service'"));
+    assert.ok(reload.includes("systemctl is-active --quiet 'prometheus.service'"));
+    assert.ok(!reload.includes("sleep"), reload);
+    for (const plan of [["restart"], ["daemon-reload", "enable", "restart"], ["start"]] as const) {
+      const script = actionScript("prometheus.service", plan);
+      assert.ok(script.indexOf("sleep 2") < script.indexOf("systemctl is-active --quiet 'prometheus.service'") && script.includes("sleep 2"), script);
+    }
   });
 
   it("reads systemd's states", () => {
