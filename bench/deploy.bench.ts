@@ -3,7 +3,8 @@
  * test host, for a stack of Prometheus, Node Exporter and Alertmanager (the figure set of the speed issue).
  * Per operation: wall time (median of `--runs` for the repeatable ones), SSH connections opened and remote
  * commands run (counted by providers/ssh.ts through WINYX_SSH_TRACE), peak RSS of the program process
- * and of the dynamic-provider process (sampled from /proc every 100 ms, only this stack's processes).
+ * and of the dynamic-provider process (sampled from /proc every 100 ms, only this stack's processes), and the size of
+ * the state file after it.
  *
  *   npm run bench:deploy                         # 3 runs of each no-op figure
  *   npm run bench:deploy -- --runs 5
@@ -15,12 +16,12 @@
  * Needs `bash scripts/setup.sh` (the CLI, the language host, the test host image). Starts and removes its
  * own test host; the machine's load shows in the figures, so compare figures taken in the same run.
  */
-import { readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { hostAddress, startHosts, stopAllHosts } from "../test/harness/hosts";
-import { createTestStack, requirePulumi, type OperationResult, type TestStack } from "../test/harness/pulumi";
+import { createTestStack, projectName, requirePulumi, type OperationResult, type TestStack } from "../test/harness/pulumi";
 import { devLikeConfig, onlyJobs } from "../test/harness/stackConfig";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "3" }, fleet: { type: "string" } } });
@@ -62,6 +63,14 @@ interface Figure {
   programRss: number;
   providerRss: number;
   resources: number;
+  /** Size of the stack's state file (the checkpoint the file:// backend reads and writes) after the operation. */
+  stateBytes: number;
+}
+
+/** The checkpoint of a test stack's file:// backend (createTestStack puts it under <dir>/.state). */
+function stateFileBytes(stack: TestStack): number {
+  const path = join(stack.dir, ".state", ".pulumi", "stacks", projectName, `${stack.name}.json`);
+  return existsSync(path) ? statSync(path).size : 0;
 }
 
 const traceFile = join(tmpdir(), `winyx-bench-ssh-${process.pid}.log`);
@@ -71,7 +80,7 @@ async function measure(name: string, stack: TestStack, operation: () => Promise<
   writeFileSync(traceFile, "");
   const { result, programRss, providerRss } = await withPeakMemory(stack.dir, operation);
   const trace = readFileSync(traceFile, "utf8");
-  const figure = figures.get(name) ?? { seconds: [], connections: 0, commands: 0, programRss: 0, providerRss: 0, resources: 0 };
+  const figure = figures.get(name) ?? { seconds: [], connections: 0, commands: 0, programRss: 0, providerRss: 0, resources: 0, stateBytes: 0 };
   figure.seconds.push(result.durationMs / 1000);
   // Counts and memory of the last run (they repeat; time varies).
   figure.connections = (trace.match(/^connect /gm) ?? []).length;
@@ -79,6 +88,7 @@ async function measure(name: string, stack: TestStack, operation: () => Promise<
   figure.programRss = Math.max(figure.programRss, programRss);
   figure.providerRss = Math.max(figure.providerRss, providerRss);
   figure.resources = Object.values(result.changes).reduce((sum, n) => sum + n, 0);
+  figure.stateBytes = stateFileBytes(stack);
   figures.set(name, figure);
   return result;
 }
@@ -99,8 +109,9 @@ function print(title = "deploy benchmark: Prometheus + Node Exporter + Alertmana
     mib(f.programRss),
     mib(f.providerRss),
     String(f.resources),
+    f.stateBytes ? `${(f.stateBytes / 1024).toFixed(0)} KB` : "-",
   ]);
-  const header = ["operation", "median", "runs (s)", "ssh conns", "remote cmds", "program RSS", "provider RSS", "resources"];
+  const header = ["operation", "median", "runs (s)", "ssh conns", "remote cmds", "program RSS", "provider RSS", "resources", "state"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
   console.log(`\n${title}\n${line(header)}\n${rows.map(line).join("\n")}`);
