@@ -19,6 +19,14 @@ function promtool(cwd: string, ...args: string[]): { status: number; output: str
   return { status: run.status ?? -1, output: run.stdout + run.stderr };
 }
 
+/**
+ * `promtool check service-discovery` on one job. It collects targets until its --timeout (30 s by default) runs
+ * out, even when file_sd has read every file in its first moment: 3 s is ample for local files.
+ */
+function checkServiceDiscovery(cwd: string, job: string): { status: number; output: string } {
+  return promtool(cwd, "check", "service-discovery", "--timeout=3s", "prometheus.yml", job);
+}
+
 /** The JSON array `check service-discovery` prints (its discovery log lines follow it). */
 function discovered(output: string): { discoveredLabels: Record<string, string> }[] {
   const end = output.lastIndexOf("\n]");
@@ -72,7 +80,7 @@ describe("a fleet's prometheus.yml and file_sd files, by promtool", () => {
   it("file_sd discovery finds each host's target of each role job, labelled with the host", () => {
     const found: Record<string, string[]> = {};
     for (const job of ["node", "mysql", "prometheus", "alertmanager", "pushgateway"]) {
-      const run = promtool(dir, "check", "service-discovery", "prometheus.yml", job);
+      const run = checkServiceDiscovery(dir, job);
       assert.equal(run.status, 0, `${job}: ${run.output}`);
       const results = discovered(run.output);
       found[job] = results.map((r) => `${r.discoveredLabels.__address__} ${r.discoveredLabels.host}`).sort();
@@ -88,7 +96,7 @@ describe("a fleet's prometheus.yml and file_sd files, by promtool", () => {
 
   it("a target file Prometheus cannot read is no discovery (the check sees the content)", () => {
     writeFileSync(join(dir, "file_sd", "node.broken.yml"), "- targets: [10.0.0.9]\n  labels: {host: [not, a, string]}\n");
-    const run = promtool(dir, "check", "service-discovery", "prometheus.yml", "node");
+    const run = checkServiceDiscovery(dir, "node");
     const results = run.status === 0 && run.output.startsWith("[") ? discovered(run.output) : [];
     assert.ok(!results.some((r) => r.discoveredLabels.__address__ === "10.0.0.9"), `the broken file's target was discovered: ${run.output}`);
     rmSync(join(dir, "file_sd", "node.broken.yml"));
