@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The e2e test files in the order `npm run test:e2e` starts them, two at a time: the slowest first, so the
+# last slot is not left running one long file alone (longest-processing-time-first). The order comes from
+# the per-file times the test reporter prints at the end of a run (test/harness/fileDurations.mjs); a file
+# not listed here runs after those, in name order.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+slowest_first=(faults fleet firewall tls stack pipelines docker-stack policy upgrade longterm host-logging upstream migrate hostkey grafana-install drift docker-ssh docker-providers providers smoke harness)
+declare -A listed=()
+for name in "${slowest_first[@]}"; do
+  [ -f "test/e2e/$name.test.ts" ] || continue
+  listed[$name]=1
+  echo "test/e2e/$name.test.ts"
+done
+for file in test/e2e/*.test.ts; do
+  name=$(basename "$file" .test.ts)
+  [ -n "${listed[$name]:-}" ] || echo "$file"
+done
