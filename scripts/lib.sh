@@ -122,12 +122,14 @@ go_build_in() {
 
 # go_compile_in SOURCE build|install [ARGS]...: `go build|install -v -trimpath ARGS` in SOURCE, niced. With -v, go
 # names each package it compiles: counted into the step's note ("412 packages compiled"); its output is shown only
-# when it fails.
+# when it fails. No binary here is for a debugger (all but actionlint link with -ldflags -w, which drops DWARF), so
+# the compiler writes no DWARF (-gcflags=all=-dwarf=false): about 12% less CPU (oasdiff: 44 CPU-s instead of 50),
+# the same code. Not part of the cache keys: a binary cached without the flag runs the same code.
 go_compile_in() {
   local src=$1 verb=$2 output status=0
   shift 2
   output=$(mktemp)
-  (set -o pipefail; (cd "$src" && nice -n 10 go "$verb" -v -trimpath "$@") 2>&1 | count_packages "$output") || status=$?
+  (set -o pipefail; (cd "$src" && nice -n 10 go "$verb" -v -trimpath -gcflags=all=-dwarf=false "$@") 2>&1 | count_packages "$output") || status=$?
   [ "$status" -eq 0 ] || tail -n 60 "$output" >&2
   rm -f "$output"
   return "$status"
