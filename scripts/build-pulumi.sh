@@ -38,8 +38,7 @@ build_cached() {
     log "    $name: cached ($key)"
     return
   fi
-  log "    $name: building from Go modules (a cold build takes about 3 minutes on 2 cores)"
-  (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$bin_dir/$name.new" "$package")
+  step "    $name: go build from Go modules" go_build_in "$dir" -ldflags "$ldflags" -o "$bin_dir/$name.new" "$package"
   mv "$bin_dir/$name.new" "$bin_dir/$name"
   echo "$key" >"$stamp"
 }
@@ -100,10 +99,9 @@ provide_actionlint() {
     log "    actionlint: cached (v$ACTIONLINT_VERSION)"
     return
   fi
-  log "    actionlint: building v$ACTIONLINT_VERSION from Go modules (about 1 minute)"
   local tmp
   tmp=$(mktemp -d)
-  GOBIN=$tmp go install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
+  GOBIN=$tmp step "    actionlint: go install from Go modules" go_compile_in / install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
   mv "$tmp/actionlint" "$bin_dir/actionlint"
   rmdir "$tmp"
 }

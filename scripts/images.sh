@@ -150,13 +150,20 @@ build_all() {
   ensure_docker_engine
   local base service tag
   base=$(base_tag)
-  if docker image inspect "$base" >/dev/null 2>&1; then log "    $base is up to date"; else with_lock image-base build_base_locked "$base"; fi
+  if docker image inspect "$base" >/dev/null 2>&1; then
+    log "    $base is up to date"
+  else
+    # The step's progress: debootstrap's last line (build_base_locked writes its log there).
+    step_note_log "$WINYX_CACHE_DIR/image-base-build/debootstrap.log"
+    with_lock image-base build_base_locked "$base"
+  fi
   for service in "${IMAGE_SERVICES[@]}"; do
     tag=$(image_tag "$service")
     if docker image inspect "$tag" >/dev/null 2>&1; then
       log "    $tag is up to date"
     else
       log "    building $tag"
+      step_note "building $tag"
       with_lock "image-$service" build_service_locked "$service" "$tag"
       check_version "$service" "$tag"
     fi

@@ -10,24 +10,47 @@ log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # step TITLE COMMAND...: run one set-up step, saying what it does and how long it took; a step that runs
-# longer than 30 s says so every 30 s (a cold Go build prints nothing for minutes).
+# longer than 30 s says so every 30 s (a cold Go build prints nothing for minutes), with the note the command
+# leaves through step_note or step_note_log if any (go_build_in: how many packages it compiled). While a step nested inside it
+# runs (in this shell or a script it starts), the outer step keeps quiet: one line per 30 s, the innermost.
 step() {
-  local title=$1 start=$EPOCHREALTIME ticker status=0
+  local title=$1 start=$EPOCHREALTIME ticker status=0 outer=${WINYX_STEP_INNER:-} inner
   shift
   log "==> $title"
+  inner=$(mktemp -d)
+  mkdir "$inner/nested"
+  [ -z "$outer" ] || : >"$outer/nested/$BASHPID"
   # sleep holds no output: killed, the ticker leaves it behind, and an inherited pipe would keep a
   # caller's pipeline (parallel_steps' prefixing) waiting out the 30 s.
-  (while sleep 30 </dev/null >/dev/null 2>&1; do log "    $title: still running ($(elapsed "$start"))"; done) 9>&- &
+  (while sleep 30 </dev/null >/dev/null 2>&1; do
+    [ -z "$(ls -A "$inner/nested")" ] || continue
+    log "    $title: still running ($(elapsed "$start"))$(note "$inner/note")"
+  done) 9>&- &
   ticker=$!
-  "$@" || status=$?
+  WINYX_STEP_INNER=$inner WINYX_STEP_NOTE=$inner/note "$@" || status=$?
   kill "$ticker" 2>/dev/null || true
   wait "$ticker" 2>/dev/null || true
+  [ -z "$outer" ] || rm -f "$outer/nested/$BASHPID"
+  rm -rf "$inner"
   if [ "$status" -ne 0 ]; then
     log "    $title: FAILED (exit $status) after $(elapsed "$start")"
     return "$status"
   fi
   log "    $title: done in $(elapsed "$start")"
 }
+
+# note FILE: ": <its last line>" when FILE holds one (a command's note, or a link to its log).
+note() {
+  local line
+  line=$(tail -n 1 "$1" 2>/dev/null) || return 0
+  [ -z "$line" ] || printf ': %.160s' "$line"
+}
+
+# step_note TEXT: what the current step is doing now, for its next "still running" line.
+step_note() { [ -z "${WINYX_STEP_NOTE:-}" ] || echo "$*" >"$WINYX_STEP_NOTE"; }
+
+# step_note_log FILE: the current step's note is FILE's last line (a log the command writes).
+step_note_log() { [ -z "${WINYX_STEP_NOTE:-}" ] || ln -sfn "$1" "$WINYX_STEP_NOTE"; }
 
 # parallel_steps TITLE FUNCTION [TITLE FUNCTION]...: independent steps at once (a Go build is CPU, a
 # debootstrap is disk and network), each line prefixed with its title; fails naming every step that failed.
@@ -90,11 +113,36 @@ build_go_module() {
   log "    $name $version: built in $(elapsed "$start")"
 }
 
-# go_build_in SOURCE [GO BUILD ARGS]...: `go build -trimpath` in SOURCE, niced.
+# go_build_in SOURCE [GO BUILD ARGS]...: `go build -trimpath` in SOURCE, niced (go_compile_in).
 go_build_in() {
   local src=$1
   shift
-  (cd "$src" && nice -n 10 go build -trimpath "$@")
+  go_compile_in "$src" build "$@"
+}
+
+# go_compile_in SOURCE build|install [ARGS]...: `go build|install -v -trimpath ARGS` in SOURCE, niced. With -v, go
+# names each package it compiles: counted into the step's note ("412 packages compiled"); its output is shown only
+# when it fails. No binary here is for a debugger (all but actionlint link with -ldflags -w, which drops DWARF), so
+# the compiler writes no DWARF (-gcflags=all=-dwarf=false): about 12% less CPU (oasdiff: 44 CPU-s instead of 50),
+# the same code. Not part of the cache keys: a binary cached without the flag runs the same code.
+go_compile_in() {
+  local src=$1 verb=$2 output status=0
+  shift 2
+  output=$(mktemp)
+  (set -o pipefail; (cd "$src" && nice -n 10 go "$verb" -v -trimpath -gcflags=all=-dwarf=false "$@") 2>&1 | count_packages "$output") || status=$?
+  [ "$status" -eq 0 ] || tail -n 60 "$output" >&2
+  rm -f "$output"
+  return "$status"
+}
+
+# count_packages OUTPUT: copies stdin (go's -v output) to OUTPUT, noting "N packages compiled" for the step.
+count_packages() {
+  local line count=0
+  while IFS= read -r line; do
+    printf '%s\n' "$line" >>"$1"
+    count=$((count + 1))
+    step_note "$count packages compiled"
+  done
 }
 
 docker_engine_up() { docker info >/dev/null 2>&1; }

@@ -73,21 +73,27 @@ without_node_modules_bin() {
 
 total_start=$EPOCHREALTIME
 step "Debian packages" apt_packages
-step "node modules (npm ci)" node_modules
 pulumi_toolchain() {
   step "Pulumi CLI, language host and plugins" bash "$scripts_dir/build-pulumi.sh"
-  step "contract pipeline tools (goctl, buf, oasdiff) for the e2e tier" bash "$scripts_dir/build-contract-tools.sh"
+}
+# buf is Buf's release binary from npm: the contract tools come after npm ci. (Inside parallel_steps, set -e does
+# not stop a group at a failed step: each step runs only if the one before it succeeded.)
+node_and_contract_tools() {
+  step "node modules (npm ci)" node_modules &&
+    step "contract pipeline tools (goctl, oasdiff; buf from npm) for the e2e tier" bash "$scripts_dir/build-contract-tools.sh"
 }
 host_images() {
-  step "Docker engine" ensure_docker_engine
-  step "test host image" bash "$scripts_dir/testhost.sh" build-image
-  # The Docker target's tests run stand-ins of the official images, built here (no registry is reachable).
-  step "service images for the Docker target (stand-ins of the official images)" bash "$scripts_dir/images.sh" build
+  step "Docker engine" ensure_docker_engine &&
+    step "test host image" bash "$scripts_dir/testhost.sh" build-image &&
+    # The Docker target's tests run stand-ins of the official images, built here (no registry is reachable).
+    step "service images for the Docker target (stand-ins of the official images)" bash "$scripts_dir/images.sh" build
 }
 long_term_store() {
   step "Thanos (the optional long-term store) for the validate and e2e tiers" bash "$scripts_dir/build-thanos.sh"
 }
-# The Go builds use the CPU, the image build the disk and the Debian mirror: side by side. Thanos, the longest
-# build (about 12 minutes cold), starts at once beside the Pulumi toolchain's.
-parallel_steps "Pulumi toolchain" pulumi_toolchain "host images" host_images "Thanos" long_term_store
+# Independent builds side by side: the Go builds share the CPU (cold, together about N CPU-minutes, so about
+# N/2 minutes of wall time on 2 cores whatever their order; one after another they leave a core idle in each
+# build's link and in its slowest packages), the image builds use the disk and the Debian mirror.
+parallel_steps "Thanos" long_term_store "Pulumi toolchain" pulumi_toolchain "Node modules, contract tools" node_and_contract_tools \
+  "host images" host_images
 log "==> set-up complete in $(elapsed "$total_start")"

@@ -42,6 +42,8 @@ build_image() {
     log "test host image $tag is up to date"
     return 0
   fi
+  # The step's progress: debootstrap's last line (build_image_locked writes its log there).
+  step_note_log "$WINYX_CACHE_DIR/testhost-build/debootstrap.log"
   with_lock testhost-image build_image_locked "$tag"
 }
 

@@ -40,7 +40,8 @@ PULUMI_COMMAND_COMMIT=7f3eb6f3b77c
 ACTIONLINT_VERSION=1.7.12
 
 # The contract pipeline's tools (model/services/contractPipeline.ts pins the same versions and their release
-# tarballs' sha256). The e2e tier builds them from Go modules (scripts/build-contract-tools.sh).
+# tarballs' sha256). scripts/build-contract-tools.sh builds goctl and oasdiff from Go modules; buf is Buf's release
+# binary from npm (package.json pins @bufbuild/buf at BUF_VERSION; the script checks that they agree).
 GOCTL_VERSION=v1.8.5
 BUF_VERSION=v1.75.0
 OASDIFF_VERSION=v1.37.0

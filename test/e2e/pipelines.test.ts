@@ -1,5 +1,5 @@
-// The pipelines on a real host: the contract pipeline with the real goctl, buf and oasdiff (built from Go modules on this
-// machine by scripts/build-contract-tools.sh, packed as release tarballs in their upstream layouts and served by the
+// The pipelines on a real host: the contract pipeline with the real goctl, buf and oasdiff (goctl and oasdiff built from
+// Go modules on this machine by scripts/build-contract-tools.sh, buf Buf's release binary from npm, packed as release tarballs in their upstream layouts and served by the
 // test mirror; the stack pins their sha256 through contracts.tools), deployed by the real Pulumi engine with
 // Prometheus, Alertmanager, the node exporter and the Pushgateway. One host, one stack:
 // - the pipeline runs as its own user and exports its metrics through the textfile collector;
@@ -30,6 +30,8 @@ import { receivedAlerts, startWebhookReceiver } from "../harness/webhook";
 
 const repoRoot = join(__dirname, "..", "..");
 const toolsDir = "/var/cache/winyx-monitoring/contract-tools";
+// Buf's release binary, as npm installs it (@bufbuild/buf, pinned in package.json; build-contract-tools.sh checks its version).
+const bufBinary = join(repoRoot, "node_modules", "@bufbuild", "buf-linux-x64", "bin", "buf");
 const PROMETHEUS = "http://127.0.0.1:9090";
 const watchDir = "/srv/winyx/contracts";
 const service = "user_service_rpc";
@@ -140,7 +142,7 @@ before(async () => {
   const goctl = await flatTarball("goctl", join(toolsDir, `goctl-v${contractTools.goctl.version}`, "goctl"));
   const binDir = await mkdtemp(join(tmpdir(), "winyx-buf-"));
   work.push(binDir);
-  await cp(join(toolsDir, `buf-v${contractTools.buf.version}`, "buf"), join(binDir, "buf"));
+  await cp(bufBinary, join(binDir, "buf"));
   const buf = await makeTarball({ topDir: "buf", files: { bin: binDir } });
   const oasdiff = await flatTarball("oasdiff", join(toolsDir, `oasdiff-v${contractTools.oasdiff.version}`, "oasdiff"));
   [host] = (await startHosts(1).catch((e: Error) => {
