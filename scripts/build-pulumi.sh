@@ -65,14 +65,17 @@ provide_cli() {
     "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
 }
 
-# The engine finds plugins next to the CLI and on PATH; this one is a two-line shell script that
+# The engine finds plugins next to the CLI and on PATH; this one is a short shell script that
 # runs @pulumi/pulumi's dynamic provider with the project's pinned Node.js.
 install_dynamic_provider_plugin() {
   cat >"$bin_dir/pulumi-resource-pulumi-nodejs" <<'SCRIPT'
 #!/bin/sh
 # Pulumi's dynamic provider plugin: @pulumi/pulumi's dynamic-provider on the project's pinned Node.js.
+# A project's providers/preload.cjs, when it has one, is loaded first (as its program's nodeargs do).
 if [ -x ./node_modules/.bin/node ]; then NODE=./node_modules/.bin/node; else NODE=node; fi
-exec "$NODE" ./node_modules/@pulumi/pulumi/cmd/dynamic-provider "$@"
+if [ -f ./providers/preload.cjs ]; then set -- --require ./providers/preload.cjs ./node_modules/@pulumi/pulumi/cmd/dynamic-provider "$@"
+else set -- ./node_modules/@pulumi/pulumi/cmd/dynamic-provider "$@"; fi
+exec "$NODE" "$@"
 SCRIPT
   chmod 0755 "$bin_dir/pulumi-resource-pulumi-nodejs"
 }

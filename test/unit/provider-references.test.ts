@@ -23,7 +23,8 @@ function referencesInSources(): { file: string; reference: ProviderReference }[]
 
 /**
  * Evaluates each `__provider` text as the dynamic-provider host does (require-from-string, then handler()) in a
- * child process with plain `node` and the repository as working directory; returns each provider's methods.
+ * child process with plain `node` and the repository as working directory, with providers/preload.cjs as the
+ * plugin wrapper of scripts/build-pulumi.sh loads it; returns each provider's methods.
  */
 function loadInProviderHost(texts: readonly string[]): string[][] {
   const script = `
@@ -31,7 +32,7 @@ function loadInProviderHost(texts: readonly string[]): string[][] {
     const texts = JSON.parse(require("fs").readFileSync(0, "utf8"));
     const methods = texts.map((text) => Object.keys(requireFromString(text).handler()).sort());
     process.stdout.write(JSON.stringify(methods));`;
-  const out = execFileSync(process.execPath, ["-e", script], { cwd: repoRoot, input: JSON.stringify(texts), encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+  const out = execFileSync(process.execPath, ["--require", "./providers/preload.cjs", "-e", script], { cwd: repoRoot, input: JSON.stringify(texts), encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
   return JSON.parse(out) as string[][];
 }
 

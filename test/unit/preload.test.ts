@@ -1,0 +1,38 @@
+// providers/preload.cjs defers two of @pulumi/pulumi's start-up requires (npm's @npmcli/arborist and the
+// TypeScript compiler, both only for serializing functions) to their first use: the SDK must load without them
+// and still work when a caller does need them.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+
+const repoRoot = join(__dirname, "..", "..");
+
+/** Runs `script` in plain `node` with the preload, from the repository; returns what it prints, parsed. */
+function runPreloaded(script: string): unknown {
+  const out = execFileSync(process.execPath, ["--require", "./providers/preload.cjs", "-e", script], { cwd: repoRoot, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+  return JSON.parse(out);
+}
+
+const loadedCheck = `const loaded = (name) => Object.keys(require.cache).some((f) => f.includes("/node_modules/" + name + "/"));`;
+
+describe("providers/preload.cjs", () => {
+  it("the SDK and its dynamic-provider runtime load without npm's arborist and the TypeScript compiler", () => {
+    const result = runPreloaded(`${loadedCheck}
+      require("@pulumi/pulumi"); require("@pulumi/pulumi/runtime");
+      process.stdout.write(JSON.stringify({ arborist: loaded("@npmcli/arborist"), typescript: loaded("typescript") }));`);
+    assert.deepEqual(result, { arborist: false, typescript: false });
+  });
+
+  it("both load on first use, and the SDK functions that need them still work", async () => {
+    const result = runPreloaded(`${loadedCheck}
+      const pulumi = require("@pulumi/pulumi");
+      (async () => {
+        const codePaths = await pulumi.runtime.computeCodePaths();
+        const serialized = await pulumi.runtime.serializeFunction(() => 6 * 7);
+        const answer = require("require-from-string")(serialized.text)[serialized.exportName]();
+        process.stdout.write(JSON.stringify({ codePaths: codePaths.size > 0, answer, arborist: loaded("@npmcli/arborist"), typescript: loaded("typescript") }));
+      })();`);
+    assert.deepEqual(result, { codePaths: true, answer: 42, arborist: true, typescript: true });
+  });
+});
