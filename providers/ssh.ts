@@ -252,7 +252,16 @@ export async function runRemoteOk(conn: SshConnection, what: string, script: str
   return result.stdout;
 }
 
-/** True when two connections reach the same host as the same user (a new key alone is not a new host). */
+/**
+ * True when two connections reach the same host as the same user (a new key alone is not a new host): `a` from
+ * the state, `b` the new inputs. A new connection not known yet (not an object: Pulumi's unknown placeholder)
+ * counts as the same host. The engine asks with the whole connection unknown while it plans a
+ * delete-before-replace of the HostKey; answering "another host" there made it replace every resource on the
+ * host, and the deletes of the old copies removed what the new ones had just written (field report: a typo in
+ * target.port, a failed up, then the corrected up left no file and no running service). Once the connection is
+ * known the engine asks again, and another address still replaces.
+ */
 export function sameHost(a: SshConnection, b: SshConnection): boolean {
+  if (typeof b !== "object" || b === null) return true;
   return connectionKey(a) === connectionKey(b);
 }

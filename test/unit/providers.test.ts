@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { checkRemoteFile, diffRemoteFile, fillTemplate, normalizeMode, parseStat, sha256Hex, writeScript, type RemoteFileProps } from "../../providers/remoteFile";
 import { actionScript, diffSystemdService, parseState, planServiceUpdate, type SystemdServiceProps } from "../../providers/systemdService";
 import { checkAptPackages, diffAptPackages, installScript, packagesToInstall, parseQuery } from "../../providers/aptPackages";
-import { remoteCommandLine, shellQuote } from "../../providers/ssh";
+import { remoteCommandLine, sameHost, shellQuote } from "../../providers/ssh";
 
 const connection = { host: "10.0.0.5", port: 22, user: "root", privateKey: "KEY" };
 
@@ -24,6 +24,15 @@ describe("RemoteFile", () => {
     assert.deepEqual(diffRemoteFile(state, { ...file, path: "/etc/other.yml" }).replaces, ["path"]);
     assert.deepEqual(diffRemoteFile(state, { ...file, connection: { ...connection, host: "10.0.0.6" } }).replaces, ["connection"]);
     assert.deepEqual(diffRemoteFile(state, { ...file, connection: { ...connection, privateKey: "NEW" } }), { changes: false, replaces: [] });
+  });
+
+  it("does not replace for a connection not known yet (the engine planning a HostKey replacement asks so)", () => {
+    // Pulumi's placeholder for an unknown value, as the dynamic-provider host passes it.
+    const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9" as unknown as RemoteFileProps["connection"];
+    assert.deepEqual(diffRemoteFile(state, { ...file, connection: unknown }).replaces, []);
+    // Every host provider's diff asks sameHost (providers/ssh.ts), the one place this is decided.
+    assert.equal(sameHost(connection, unknown), true);
+    assert.equal(sameHost(connection, { ...connection, port: 2222 }), false);
   });
 
   it("writes to a temporary file beside the target, validates it, then renames; content never on the command line", () => {
