@@ -3,7 +3,7 @@ import { accessSync, constants, readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringStack, targetFormHost } from "./components/monitoringStack";
 import { HostKey } from "./providers/hostKey";
-import { configFromPulumi, hostSecretKeys, parseStackConfig } from "./model/config";
+import { configFromPulumi, hostSecretKeys, parseStackConfig, secretKeys } from "./model/config";
 import { normalizeSecret } from "./model/secrets";
 import type { DockerTargetSpec, SecretName, SshTargetSpec, StackSpec } from "./model/spec";
 import { stackOutputs } from "./render/outputs";
@@ -108,6 +108,13 @@ function keyFileProblem(path: string): string | undefined {
 /** What a deploy needs beyond a valid spec (synth renders without these). */
 function checkDeployable(spec: StackSpec): void {
   const errors: ValidationError[] = [];
+  // A secret given with `pulumi config set` alone sits in plain text in Pulumi.<stack>.yaml and in the state.
+  const encrypted = encryptedConfigKeys();
+  for (const key of secretKeys) {
+    if (secretSet(key) && encrypted && !encrypted.has(`${pulumi.getProject()}:${key}`)) {
+      errors.push(new ValidationError("config", key, `is stored in plain text in Pulumi.${pulumi.getStack()}.yaml; it is a secret: set it again with \`pulumi config set --secret ${key}\``));
+    }
+  }
   if (spec.fleet) spec.hosts.forEach((h, i) => checkTargetDeployable(spec, h.target, `hosts[${i}].target`, errors));
   else checkTargetDeployable(spec, spec.target, "target", errors);
   if (spec.hosts.some((h) => h.target.kind === "ssh" && h.roles.includes("monitoring")) && spec.grafana.installPackage) {
@@ -123,19 +130,38 @@ function checkDeployable(spec: StackSpec): void {
   if (errors.length > 0) throw new ValidationErrors(errors);
 }
 
+/**
+ * The config keys the stack stores encrypted, as the language host hands them to the program (the SDK's
+ * isConfigSecret reads the same variable but is internal); undefined when the host does not say.
+ */
+function encryptedConfigKeys(): ReadonlySet<string> | undefined {
+  const keys = process.env.PULUMI_CONFIG_SECRET_KEYS;
+  return keys === undefined ? undefined : new Set<string>(JSON.parse(keys) as string[]);
+}
+
+/**
+ * Whether the secret `key` holds a value. Not `config.getSecret(key)`: Pulumi.yaml declares every secret with the
+ * default "" (model/configDocs.ts), so that is never undefined, and these checks never ran (field report: a missing
+ * key file ended the program in an unhandled exception instead of the error below).
+ */
+function secretSet(key: string): boolean {
+  const value = pulumi.runtime.allConfig()[`${pulumi.getProject()}:${key}`];
+  return value !== undefined && value !== "";
+}
+
 /** What one target (`at`: its config key) needs to be reached: a key to log in with, the TLS secrets of a tcp:// engine. */
 function checkTargetDeployable(spec: StackSpec, target: StackSpec["target"], at: string, errors: ValidationError[]): void {
   const needsKey = target.kind === "ssh" || target.host.startsWith("ssh://");
   const field = target.kind === "ssh" ? `${at}.privateKeyPath` : `${at}.docker.privateKeyPath`;
-  if (needsKey && !target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
+  if (needsKey && !target.privateKeyPath && !secretSet("sshPrivateKey")) {
     errors.push(new ValidationError("config", field, "set it, or the secret sshPrivateKey, to log in to the host"));
-  } else if (needsKey && target.privateKeyPath && !config.getSecret("sshPrivateKey")) {
+  } else if (needsKey && target.privateKeyPath && !secretSet("sshPrivateKey")) {
     const problem = keyFileProblem(target.privateKeyPath);
     if (problem) errors.push(new ValidationError("config", field, problem));
   }
   if (target.kind === "docker") {
     for (const key of ["dockerTlsCa", "dockerTlsCert", "dockerTlsKey"] as const) {
-      if (target.host.startsWith("tcp://") && !config.getSecret(key)) errors.push(new ValidationError("config", key, `not set: a tcp:// engine (${target.host}) is reached over TLS with a client certificate (pulumi config set --secret)`));
+      if (target.host.startsWith("tcp://") && !secretSet(key)) errors.push(new ValidationError("config", key, `not set: a tcp:// engine (${target.host}) is reached over TLS with a client certificate (pulumi config set --secret)`));
     }
     if (spec.jobs.mysql.enabled && !spec.secretsSet.includes("mysqlExporterPassword")) {
       errors.push(new ValidationError("config", "mysqlExporterPassword", "not set: on a Docker target mysqld_exporter logs in over TCP with this password (the database user is the host's to create)"));

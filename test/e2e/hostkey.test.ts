@@ -5,6 +5,7 @@
 // and the seen fingerprint, and nothing reaches it (no login, no file); a pinned target.hostKeyFingerprint
 // is the only key accepted.
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
 import { after, before, test } from "node:test";
 import { loggingPaths } from "../../render/logging";
 import { dropInPath, packagedServices } from "../../render/systemd";
@@ -39,6 +40,15 @@ async function acceptedLogins(host: TestHost): Promise<number> {
 
 /** The files this stack writes, on a host. */
 const managedFiles = [dropInPath(packagedServices.nodeExporter.unit), loggingPaths.journald, loggingPaths.rsyslog, loggingPaths.logrotate];
+
+/** A port on 127.0.0.1 nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 async function refused(operation: () => Promise<unknown>, what: string, expected: string, seen: string): Promise<string> {
   const error = await operation().then(
@@ -125,4 +135,72 @@ test("target.hostKeyFingerprint pins the key: the right one is accepted, any oth
   await stack.setConfig({ target: { ...(config.target as object), hostKeyFingerprint: wrong } });
   await refused(() => stack.up(), "up with the wrong pinned key", wrong, right);
   await stack.setConfig({ target: config.target });
+});
+
+test("a failed up to a wrong port, then the corrected up: only the HostKey is replaced, and every file and service stays", { timeout: 10 * 60_000 }, async () => {
+  // Field report: a typo in target.port, an up that fails on it, then the corrected up replaced every resource on
+  // the host, and the deletes of the old copies removed what the new ones had written (providers/ssh.ts sameHost).
+  assert.ok(deployed, "needs the first up");
+  await stack.setConfig({ target: { ...(config.target as object), port: await closedPort() } });
+  const failed = await stack.up().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(failed instanceof PulumiError && failed.message.includes("ECONNREFUSED"), `the up to a closed port fails saying so: ${String(failed)}`);
+  await stack.setConfig({ target: config.target });
+  const corrected = await stack.up();
+  const others = corrected.changedSteps.filter((s) => s.custom && !s.type.endsWith(":HostKey"));
+  assert.deepEqual(others, [], `only the HostKey changes:\n${describeSteps(corrected.changedSteps)}`);
+  for (const path of managedFiles) assert.equal(await pathExists(original, path), true, `${path} is still on the host`);
+  const unit = packagedServices.nodeExporter.unit;
+  assert.equal((await original.exec(`systemctl is-active ${unit}`)).stdout.trim(), "active", `${unit} still runs`);
+  const settled = await stack.preview();
+  assert.equal(changedCount(settled), 0, `then nothing to change:\n${describeSteps(settled.changedSteps)}`);
+});
+
+test("a key file that cannot be read is refused before anything connects, naming target.privateKeyPath", { timeout: 5 * 60_000 }, async () => {
+  // Field report: a missing key file ended the program in an unhandled exception ("error serializing property
+  // connection", repeated per resource) after the host key exchange, instead of the error index.ts has for it.
+  assert.ok(deployed, "needs the first up");
+  const loginsBefore = await acceptedLogins(original);
+  try {
+    for (const [path, says] of [
+      ["/nonexistent/id_ed25519", "cannot be read here: ENOENT"],
+      ["~/.ssh/id_ed25519", '"~" is not expanded in Pulumi config'],
+    ] as const) {
+      await stack.setConfig({ target: { ...(config.target as object), privateKeyPath: path } });
+      const error = await stack.preview().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof PulumiError, `preview with privateKeyPath ${path} must fail`);
+      assert.ok(error.message.includes(`target.privateKeyPath: ${JSON.stringify(path)}`) && error.message.includes(says), `the error names the key and says why:\n${error.message}`);
+      assert.ok(!error.message.includes("unhandled exception"), `a clear error, not an exception:\n${error.message}`);
+    }
+  } finally {
+    await stack.setConfig({ target: config.target });
+  }
+  assert.equal(await acceptedLogins(original), loginsBefore, "nothing logged in to the host");
+});
+
+test("a secret set in plain text is refused before anything connects, naming the key, without echoing it", { timeout: 5 * 60_000 }, async () => {
+  // Field report: `pulumi config set slackWebhookUrl ...` without --secret went through; only the policy pack
+  // objected, after the preview had reached the host.
+  assert.ok(deployed, "needs the first up");
+  const loginsBefore = await acceptedLogins(original);
+  const webhook = "https://hooks.example.invalid/services/T000/B000/plain-text-token";
+  try {
+    await stack.setConfig({ slackWebhookUrl: webhook });
+    const error = await stack.preview().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof PulumiError, "preview with a plain-text secret must fail");
+    assert.ok(error.message.includes("slackWebhookUrl: is stored in plain text") && error.message.includes("pulumi config set --secret slackWebhookUrl"), `the error names the key and the fix:\n${error.message}`);
+    // (`preview --json` itself lists the stack's plain config, this value included: Pulumi's output, not ours.)
+    assert.ok(!error.result.diagnostics.some((d) => d.message.includes("plain-text-token")), "the error does not echo the value");
+  } finally {
+    await stack.setConfig({ slackWebhookUrl: undefined });
+  }
+  assert.equal(await acceptedLogins(original), loginsBefore, "nothing logged in to the host");
 });
