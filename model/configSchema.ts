@@ -55,6 +55,23 @@ export function show(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/**
+ * `show` for a URL that may carry a password: the password shows as `***`, since the error is printed (and kept
+ * in CI logs). A value that is not a URL shows as it is.
+ */
+export function showUrl(value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.password !== "") {
+      u.password = "***";
+      return show(u.toString());
+    }
+  } catch {
+    // Not a URL: nothing to hide.
+  }
+  return show(value);
+}
+
 /** A schema of `base` whose values must also pass `check` (a message, or undefined when fine). */
 function checked<T extends z.ZodType>(base: T, constraint: string, check: (value: z.output<T>) => string | undefined): T {
   return doc(
@@ -201,7 +218,7 @@ export function dockerHostProblem(v: string): string | undefined {
   if (u.search !== "" || u.hash !== "") return `${show(v)} has a query or fragment`;
   if (u.protocol === "unix:") return u.host === "" && u.pathname.startsWith("/") && u.pathname.length > 1 ? undefined : `${show(v)} is not unix:///absolute/path`;
   if (u.protocol === "ssh:") {
-    if (u.hostname === "" || u.password !== "" || (u.pathname !== "" && u.pathname !== "/")) return `${show(v)} is not ssh://user@host[:port] (no password, no path)`;
+    if (u.hostname === "" || u.password !== "" || (u.pathname !== "" && u.pathname !== "/")) return `${showUrl(v)} is not ssh://user@host[:port] (no password, no path)`;
     return undefined;
   }
   if (u.protocol === "tcp:") {
@@ -352,7 +369,7 @@ const alertmanager = z.strictObject({
     checked(url(), "http(s) URL without credentials", (v) => {
       const u = new URL(v);
       // Plain config is stored unencrypted and alertmanager.yml is rendered into synth output and review diffs.
-      if (u.username || u.password) return `${show(v)} carries credentials: plain config and the rendered alertmanager.yml would hold them in plain text; use a URL without user:password (a token the receiver checks, or a proxy on the host)`;
+      if (u.username || u.password) return `${showUrl(v)} carries credentials: plain config and the rendered alertmanager.yml would hold them in plain text; use a URL without user:password (a token the receiver checks, or a proxy on the host)`;
       return undefined;
     }).optional(),
     { description: "an extra webhook every alert is also sent to (no user:password in it: plain config is not encrypted)" },
@@ -378,7 +395,7 @@ const grafana = z
           u = undefined;
         }
         if (u === undefined || !["http:", "https:", "file:"].includes(u.protocol) || /\s/.test(v) || u.search !== "" || u.hash !== "" || u.username !== "" || u.password !== "") {
-          return `${show(v)} is not an APT repository URL (http://, https:// or file:///, without query, fragment or credentials)`;
+          return `${showUrl(v)} is not an APT repository URL (http://, https:// or file:///, without query, fragment or credentials)`;
         }
         return undefined;
       }).default("https://apt.grafana.com"),
@@ -513,7 +530,7 @@ function ipOrCidrProblem(v: string): string | undefined {
 
 const releaseMirror = checked(url(), "http(s) URL without credentials, query or fragment", (v) => {
   const u = new URL(v);
-  if (u.username || u.password) return `${show(v)} carries credentials: plain config is stored unencrypted; give the host access instead (a netrc, a proxy)`;
+  if (u.username || u.password) return `${showUrl(v)} carries credentials: plain config is stored unencrypted; give the host access instead (a netrc, a proxy)`;
   if (u.search || u.hash) return `${show(v)} has a query or fragment: release paths are appended to it`;
   return undefined;
 });
@@ -576,7 +593,7 @@ const relabelRule = checked(
 /** A remote_write receiver's URL: http(s), no credentials in it (they would sit in prometheus.yml, world-readable). */
 const remoteWriteUrl = checked(url(), "an http(s) URL without credentials or fragment", (v) => {
   const u = new URL(v);
-  if (u.username !== "" || u.password !== "") return `${show(v)} carries credentials: prometheus.yml is readable by every user of the host; use basicAuth and the secret remoteWritePasswords`;
+  if (u.username !== "" || u.password !== "") return `${showUrl(v)} carries credentials: prometheus.yml is readable by every user of the host; use basicAuth and the secret remoteWritePasswords`;
   if (u.hash !== "") return `${show(v)} has a fragment, which is never sent`;
   return undefined;
 });

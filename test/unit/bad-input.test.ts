@@ -48,7 +48,7 @@ const cases: [string, () => string[], string, RegExp][] = [
   ["a receiver list with a bad member", () => bad({ alertmanager: { ...am, emails: { ...(am.emails as object), critical: "oncall@x.jp, pager" } } }), "alertmanager.emails.critical", /is not an e-mail address or a comma-separated list of them/],
   ["a port that is no whole number (newcomer: 22.5)", () => bad({ target: { host: "a", port: 22.5 } }), "target.port", /port 22.5 is not a whole number/],
   ["an IPv6 target without brackets (newcomer: ::1:9101)", () => bad({ jobs: { mysql: { targets: ["::1:9104"] } } }), "jobs.mysql.targets[0]", /write an IPv6 address in brackets, e.g. "\[::1\]:9104"/],
-  ["credentials in the webhook URL (newcomer: written in plain text)", () => bad({ alertmanager: { ...am, webhookUrl: "https://user:pw@hooks.example.com/x" } }), "alertmanager.webhookUrl", /carries credentials/],
+  ["credentials in the webhook URL (newcomer: written in plain text)", () => bad({ alertmanager: { ...am, webhookUrl: "https://user:hunter2@hooks.example.com/x" } }), "alertmanager.webhookUrl", /"https:\/\/user:\*\*\*@hooks\.example\.com\/x" carries credentials/],
   ["an IPv4 source with an octet above 255 (newcomer: systemd would skip it)", () => bad({ listen: { address: "0.0.0.0", sources: ["10.0.0.300"] }, webPassword: SECRET_SET }), "listen.sources[0]", /"10.0.0.300" is not an IP address or CIDR range/],
   ["a CIDR prefix too long", () => bad({ listen: { address: "0.0.0.0", sources: ["10.0.0.0/33"] }, webPassword: SECRET_SET }), "listen.sources[0]", /is not an IP address or CIDR range/],
   ["a target address with an octet above 255", () => bad({ target: { host: "192.168.1.300" } }), "target.host", /is not an IPv4 address/],
