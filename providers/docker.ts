@@ -52,8 +52,14 @@ export function checkEngineHost(host: string): string | undefined {
   return `unsupported scheme ${url.protocol} in ${JSON.stringify(host)}: unix://, ssh:// or tcp://`;
 }
 
-/** Two engines are the same when their addresses are (a new key alone is not a new engine). */
+/**
+ * Two engines are the same when their addresses are (a new key alone is not a new engine): `a` from the state,
+ * `b` the new inputs. A new engine not known yet (not an object: Pulumi's unknown placeholder) counts as the
+ * same, as in sameHost (providers/ssh.ts): "another engine" would make the engine plan replacements whose
+ * deletes remove what the new copies wrote. Once known, another address still replaces.
+ */
 export function sameEngine(a: DockerEngine, b: DockerEngine): boolean {
+  if (typeof b !== "object" || b === null) return true;
   return a.host === b.host;
 }
 

@@ -9,6 +9,7 @@ import { MonitoringStack } from "../../components/monitoringStack";
 import { services } from "../../model/services/index";
 import type { DockerTargetSpec, StackSpec } from "../../model/spec";
 import { candidatePath, checkContainerFile, installScript } from "../../providers/containerFile";
+import { sameEngine } from "../../providers/docker";
 import { createBody, diffContainer, durationNs, type DockerContainerProps, type DockerContainerState } from "../../providers/dockerContainer";
 import { renderStack } from "../../render/index";
 import { fixtureSpec } from "../fixtures/spec";
@@ -60,6 +61,14 @@ describe("volumes from the catalog", () => {
 });
 
 describe("DockerContainer and ContainerFile, pure parts", () => {
+  it("an engine not known yet is the same engine (as sameHost for SSH); another address is not", () => {
+    const engine = { host: "unix:///var/run/docker.sock" };
+    // Pulumi's placeholder for an unknown value, as the dynamic-provider host passes it.
+    assert.equal(sameEngine(engine, "04da6b54-80e4-46f7-96ec-b56ff0331ba9" as unknown as typeof engine), true);
+    assert.equal(sameEngine(engine, { host: "ssh://root@10.0.0.5" }), false);
+    assert.equal(sameEngine(engine, { ...engine, privateKey: "NEW" } as typeof engine), true);
+  });
+
   const props: DockerContainerProps = {
     engine: { host: "unix:///var/run/docker.sock" },
     name: "c",
