@@ -2,11 +2,12 @@
 // (Pulumi.yaml runtime option nodeargs) and Pulumi's dynamic-provider process (the plugin wrapper that
 // scripts/build-pulumi.sh writes). It changes no behaviour, only when a module is loaded.
 //
-// @pulumi/pulumi's runtime/closure/codePaths.js requires npm's @npmcli/arborist (with pacote and the rest of
-// npm's dependency-tree code) at start-up, for computing the node_modules a serialized function needs. This
-// project serializes no functions (providers are referenced by module name: providers/dynamicResource.ts),
-// yet each process paid about 0.2 s of CPU to load it (issue 13's profile). Here that one require returns a
-// stand-in that loads the real module on first use.
+// @pulumi/pulumi requires two large modules at start-up only for serializing functions: npm's @npmcli/arborist
+// (runtime/closure/codePaths.js: the node_modules a serialized function needs) and the TypeScript compiler
+// (runtime/closure/parseFunction.js, through typescript-shim). This project serializes no functions (providers
+// are referenced by module name: providers/dynamicResource.ts), yet each process paid for loading them (about
+// 0.2 s of CPU, issue 13's profile). Here those two requires return a stand-in that loads the real module on
+// first use.
 "use strict";
 const Module = require("node:module");
 const path = require("node:path");

@@ -91,9 +91,10 @@ host_images() {
 long_term_store() {
   step "Thanos (the optional long-term store) for the validate and e2e tiers" bash "$scripts_dir/build-thanos.sh"
 }
-# Independent builds side by side: the Go builds share the CPU (cold, together about 14 CPU-minutes (873 CPU-s for
-# the whole set-up), so about 7 minutes of wall time on 2 cores whatever their order; one after another they leave a core idle in each
-# build's link and in its slowest packages), the image builds use the disk and the Debian mirror.
+# Independent builds side by side: the Go builds share the CPU (a cold set-up measured 873 CPU-s on one 2-core
+# machine, 1680 CPU-s on a slower one with the Go modules still to download: 7 to 14 minutes of wall time on 2 cores
+# whatever their order); one after another they leave a core idle in each
+# build's link and in its slowest packages; the image builds use the disk and the Debian mirror.
 parallel_steps "Thanos" long_term_store "Pulumi toolchain" pulumi_toolchain "Node modules, contract tools" node_and_contract_tools \
   "host images" host_images
 log "==> set-up complete in $(elapsed "$total_start")"

@@ -1,6 +1,6 @@
 // A `node --test` reporter: after the run, each test file's time (the sum of its top-level tests, hooks
 // excluded), slowest first, so the tiers' budget (issue 13: `npm test` within 20 min) shows where it goes
-// and the e2e order in scripts/test.sh (slowest first) can follow it.
+// and the e2e order in scripts/e2e-files.sh (slowest first) can follow it.
 export default async function* fileDurations(source) {
   const byFile = new Map();
   for await (const event of source) {
