@@ -1,6 +1,7 @@
 // Preloaded (`node --require ./providers/preload.cjs`) into both Node.js processes of a deploy: the program
 // (Pulumi.yaml runtime option nodeargs) and Pulumi's dynamic-provider process (the plugin wrapper that
-// scripts/build-pulumi.sh writes). It changes no behaviour, only when a module is loaded.
+// scripts/build-pulumi.sh writes). It changes no output, only when a module is loaded and what the SDK keeps of
+// a stack trace nobody reads (captureNoPromiseStacks below).
 //
 // @pulumi/pulumi requires two large modules at start-up only for serializing functions: npm's @npmcli/arborist
 // (runtime/closure/codePaths.js: the node_modules a serialized function needs) and the TypeScript compiler
@@ -45,9 +46,38 @@ function deferredModule(request, parent, load) {
   );
 }
 
+/**
+ * @pulumi/pulumi's runtime/debuggable.js wraps every promise it tracks (several per resource and output) in
+ * debuggablePromise, which stores `new Error().stack` on it. That text is read only to print leaked promises
+ * when PULUMI_DEBUG_PROMISE_LEAKS is set; yet formatting it, each frame mapped through the program's source
+ * maps, took about 0.4 s of CPU per program run (issue 13's profile of a no-op preview). Without that variable
+ * the wrapper below captures no frames there (Error.stackTraceLimit 0 for the duration of the call); with it
+ * the SDK's function runs as it is.
+ * @param {{debuggablePromise: Function, debugPromiseLeaks: boolean}} debuggable the module's exports
+ */
+function captureNoPromiseStacks(debuggable) {
+  const original = debuggable.debuggablePromise;
+  if (typeof original !== "function" || debuggable.debugPromiseLeaks !== false || original.withoutStackTrace) return;
+  const debuggablePromise = function debuggablePromise(promise, context) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return original(promise, context);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  };
+  debuggablePromise.withoutStackTrace = true;
+  debuggable.debuggablePromise = debuggablePromise;
+}
+
+const sdkRuntimeDir = path.sep + path.join("@pulumi", "pulumi", "runtime") + path.sep;
 const originalLoad = Module._load;
 Module._load = function loadDeferringSome(request, parent, isMain) {
   const requiredFrom = deferred.get(request);
   if (requiredFrom !== undefined && parent?.filename?.endsWith(path.sep + requiredFrom)) return deferredModule(request, parent, originalLoad);
-  return originalLoad.call(this, request, parent, isMain);
+  const loaded = originalLoad.call(this, request, parent, isMain);
+  // The SDK's modules that use it require it as "./debuggable" from its runtime/ directory.
+  if (request === "./debuggable" && parent?.filename?.endsWith(sdkRuntimeDir + path.basename(parent.filename))) captureNoPromiseStacks(loaded);
+  return loaded;
 };

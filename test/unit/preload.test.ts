@@ -9,8 +9,8 @@ import { join } from "node:path";
 const repoRoot = join(__dirname, "..", "..");
 
 /** Runs `script` in plain `node` with the preload, from the repository; returns what it prints, parsed. */
-function runPreloaded(script: string): unknown {
-  const out = execFileSync(process.execPath, ["--require", "./providers/preload.cjs", "-e", script], { cwd: repoRoot, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+function runPreloaded(script: string, env: Record<string, string> = {}): unknown {
+  const out = execFileSync(process.execPath, ["--require", "./providers/preload.cjs", "-e", script], { cwd: repoRoot, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "", PULUMI_DEBUG_PROMISE_LEAKS: "", ...env } });
   return JSON.parse(out);
 }
 
@@ -34,5 +34,23 @@ describe("providers/preload.cjs", () => {
         process.stdout.write(JSON.stringify({ codePaths: codePaths.size > 0, answer, arborist: loaded("@npmcli/arborist"), typescript: loaded("typescript") }));
       })();`);
     assert.deepEqual(result, { codePaths: true, answer: 42, arborist: true, typescript: true });
+  });
+
+  // The SDK stores a promise's creation stack on it for PULUMI_DEBUG_PROMISE_LEAKS's report only.
+  const promiseStack = `
+    const debuggable = require("@pulumi/pulumi/runtime/debuggable");
+    require("@pulumi/pulumi");
+    const tracked = Promise.resolve(1);
+    debuggable.debuggablePromise(tracked, "a test promise");
+    process.stdout.write(JSON.stringify({ stack: tracked._debugStackTrace, limit: Error.stackTraceLimit, context: tracked._debugCtx }));`;
+
+  it("debuggablePromise formats no stack trace unless PULUMI_DEBUG_PROMISE_LEAKS is set", () => {
+    assert.deepEqual(runPreloaded(promiseStack), { stack: "Error", limit: 10, context: "a test promise" });
+  });
+
+  it("with PULUMI_DEBUG_PROMISE_LEAKS set, debuggablePromise keeps the stack trace its leak report prints", () => {
+    const result = runPreloaded(promiseStack, { PULUMI_DEBUG_PROMISE_LEAKS: "1" }) as { stack: string; limit: number };
+    assert.match(result.stack, /^Error\n {4}at /);
+    assert.equal(result.limit, 10);
   });
 });
