@@ -1,7 +1,8 @@
 // Preloaded (`node --require ./providers/preload.cjs`) into both Node.js processes of a deploy: the program
 // (Pulumi.yaml runtime option nodeargs) and Pulumi's dynamic-provider process (the plugin wrapper that
-// scripts/build-pulumi.sh writes). It changes no output, only when a module is loaded and what the SDK keeps of
-// a stack trace nobody reads (captureNoPromiseStacks below).
+// scripts/build-pulumi.sh writes). It changes no output, only when a module is loaded, when the run harness turns
+// on V8's debugger (v8HooksStandIn below) and what the SDK keeps of a stack trace nobody reads
+// (captureNoPromiseStacks below).
 //
 // @pulumi/pulumi requires two large modules at start-up only for serializing functions: npm's @npmcli/arborist
 // (runtime/closure/codePaths.js: the node_modules a serialized function needs) and the TypeScript compiler
@@ -71,11 +72,23 @@ function captureNoPromiseStacks(debuggable) {
   debuggable.debuggablePromise = debuggablePromise;
 }
 
+/**
+ * Pulumi's run harness (cmd/run/index.js) requires runtime/closure/v8Hooks and awaits its isInitializedAsync()
+ * before the program starts: that connects an inspector session and enables V8's debugger, so that a function
+ * being serialized can be traced to its script. This program serializes none, and the debugger on costs
+ * about 0.1 s of CPU in the program (a scriptParsed event for every module it loads). The harness gets this
+ * stand-in instead; the real module still loads when the SDK serializes a function (runtime/closure/v8.js), and
+ * enabling the debugger then reports every script parsed before it, so nothing is lost by starting it late.
+ */
+const v8HooksStandIn = Object.freeze({ __esModule: true, isInitializedAsync: () => Promise.resolve() });
+const runHarness = path.join("@pulumi", "pulumi", "cmd", "run", "index.js");
+
 const sdkRuntimeDir = path.sep + path.join("@pulumi", "pulumi", "runtime") + path.sep;
 const originalLoad = Module._load;
 Module._load = function loadDeferringSome(request, parent, isMain) {
   const requiredFrom = deferred.get(request);
   if (requiredFrom !== undefined && parent?.filename?.endsWith(path.sep + requiredFrom)) return deferredModule(request, parent, originalLoad);
+  if (request === "../../runtime/closure/v8Hooks" && parent?.filename?.endsWith(path.sep + runHarness)) return v8HooksStandIn;
   const loaded = originalLoad.call(this, request, parent, isMain);
   // The SDK's modules that use it require it as "./debuggable" from its runtime/ directory.
   if (request === "./debuggable" && parent?.filename?.endsWith(sdkRuntimeDir + path.basename(parent.filename))) captureNoPromiseStacks(loaded);

@@ -53,4 +53,21 @@ describe("providers/preload.cjs", () => {
     assert.match(result.stack, /^Error\n {4}at /);
     assert.equal(result.limit, 10);
   });
+
+  it("Pulumi's run harness starts the program without V8's debugger; serializing a function still starts it and works", () => {
+    const result = runPreloaded(`${loadedCheck}
+      const harness = require.resolve("@pulumi/pulumi/cmd/run/index.js");
+      const hooks = require("node:module").createRequire(harness)("../../runtime/closure/v8Hooks");
+      const v8HooksLoaded = () => Object.keys(require.cache).some((f) => f.endsWith("/runtime/closure/v8Hooks.js"));
+      (async () => {
+        await hooks.isInitializedAsync();
+        const before = v8HooksLoaded();
+        const pulumi = require("@pulumi/pulumi");
+        const factor = 6;
+        const serialized = await pulumi.runtime.serializeFunction(() => factor * 7);
+        const answer = require("require-from-string")(serialized.text)[serialized.exportName]();
+        process.stdout.write(JSON.stringify({ before, after: v8HooksLoaded(), answer }));
+      })();`);
+    assert.deepEqual(result, { before: false, after: true, answer: 42 });
+  });
 });
