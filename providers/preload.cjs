@@ -9,7 +9,7 @@
 // (runtime/closure/parseFunction.js, through typescript-shim). This project serializes no functions (providers
 // are referenced by module name: providers/dynamicResource.ts), yet each process paid for loading them (about
 // 0.2 s of CPU, issue 13's profile). Here those two requires return a stand-in that loads the real module on
-// first use.
+// first use; so does the Automation API (pulumi.automation), which neither process uses.
 "use strict";
 const Module = require("node:module");
 const path = require("node:path");
@@ -18,6 +18,8 @@ const path = require("node:path");
 const deferred = new Map([
   ["@npmcli/arborist", path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js")],
   ["../../typescript-shim", path.join("@pulumi", "pulumi", "runtime", "closure", "parseFunction.js")],
+  // The Automation API (pulumi.automation: driving the CLI from code), which neither process uses.
+  ["./automation", path.join("@pulumi", "pulumi", "index.js")],
 ]);
 
 /**

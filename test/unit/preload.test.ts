@@ -17,23 +17,25 @@ function runPreloaded(script: string, env: Record<string, string> = {}): unknown
 const loadedCheck = `const loaded = (name) => Object.keys(require.cache).some((f) => f.includes("/node_modules/" + name + "/"));`;
 
 describe("providers/preload.cjs", () => {
-  it("the SDK and its dynamic-provider runtime load without npm's arborist and the TypeScript compiler", () => {
+  it("the SDK and its dynamic-provider runtime load without npm's arborist, the TypeScript compiler and the Automation API", () => {
     const result = runPreloaded(`${loadedCheck}
       require("@pulumi/pulumi"); require("@pulumi/pulumi/runtime");
-      process.stdout.write(JSON.stringify({ arborist: loaded("@npmcli/arborist"), typescript: loaded("typescript") }));`);
-    assert.deepEqual(result, { arborist: false, typescript: false });
+      const automation = Object.keys(require.cache).some((f) => f.includes("/@pulumi/pulumi/automation/"));
+      process.stdout.write(JSON.stringify({ arborist: loaded("@npmcli/arborist"), typescript: loaded("typescript"), automation }));`);
+    assert.deepEqual(result, { arborist: false, typescript: false, automation: false });
   });
 
-  it("both load on first use, and the SDK functions that need them still work", async () => {
+  it("each loads on first use, and the SDK functions that need them still work", async () => {
     const result = runPreloaded(`${loadedCheck}
       const pulumi = require("@pulumi/pulumi");
       (async () => {
         const codePaths = await pulumi.runtime.computeCodePaths();
         const serialized = await pulumi.runtime.serializeFunction(() => 6 * 7);
         const answer = require("require-from-string")(serialized.text)[serialized.exportName]();
-        process.stdout.write(JSON.stringify({ codePaths: codePaths.size > 0, answer, arborist: loaded("@npmcli/arborist"), typescript: loaded("typescript") }));
+        const workspace = typeof pulumi.automation.LocalWorkspace.create;
+        process.stdout.write(JSON.stringify({ codePaths: codePaths.size > 0, answer, arborist: loaded("@npmcli/arborist"), typescript: loaded("typescript"), workspace }));
       })();`);
-    assert.deepEqual(result, { codePaths: true, answer: 42, arborist: true, typescript: true });
+    assert.deepEqual(result, { codePaths: true, answer: 42, arborist: true, typescript: true, workspace: "function" });
   });
 
   // The SDK stores a promise's creation stack on it for PULUMI_DEBUG_PROMISE_LEAKS's report only.
