@@ -7,12 +7,16 @@
  * SystemdService resource starts the service once its files are written. apt runs are serialized
  * on the host with flock, because that policy-rc.d is host-wide and dpkg takes one lock.
  *
+ * Installs that reach one host together (the services of a stack are created side by side) run as
+ * one apt-get: each apt-get run costs seconds of its own (package lists, dpkg, triggers), and the flock
+ * made them queue one behind another (issue 13: four installs of a cold `up` took 20 s, one after another).
+ *
  * Only packages this resource installed are removed on delete: an exporter that was on the host
  * before stays.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ReferencedDynamicResource } from "./dynamicResource";
-import { runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
+import { connectionKey, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
 export interface AptPackagesInputs {
   readonly connection: SshConnectionInput;
@@ -112,6 +116,59 @@ export function removeScript(names: readonly string[], purge: boolean): string {
   ].join("\n");
 }
 
+/** How long an install waits for others to the same host before apt-get runs (ms). */
+export const INSTALL_BATCH_WINDOW_MS = 200;
+
+interface InstallRequest {
+  readonly specs: readonly string[];
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** Host (connectionKey) -> the installs waiting for its next apt-get. (A plain object, not a Map: the e2e tier
+ * loads providers through Pulumi's closure serializer, which does not keep a Map.) */
+const waitingInstalls: Record<string, InstallRequest[] | undefined> = {};
+
+/**
+ * Installs `specs` on the host together with the other installs that reach it within INSTALL_BATCH_WINDOW_MS:
+ * one apt-get for all of them. When that apt-get fails and it held more than one request, each request runs
+ * its own apt-get, so a bad package fails its own resource only and the error names it.
+ * @param run runs a script on the host and throws on a non-zero exit (runRemoteOk; a stand-in in unit tests)
+ * @throws Error from `run`: the host's apt-get output (its last 30 lines) for this request's packages
+ */
+export function installTogether(conn: SshConnection, specs: readonly string[], run: typeof runRemoteOk = runRemoteOk): Promise<void> {
+  const key = connectionKey(conn);
+  return new Promise<void>((resolve, reject) => {
+    let batch = waitingInstalls[key];
+    if (batch === undefined) {
+      const requests: InstallRequest[] = [];
+      batch = requests;
+      waitingInstalls[key] = requests;
+      setTimeout(() => {
+        delete waitingInstalls[key];
+        void installBatch(conn, requests, run);
+      }, INSTALL_BATCH_WINDOW_MS);
+    }
+    batch.push({ specs, resolve, reject });
+  });
+}
+
+async function installBatch(conn: SshConnection, requests: readonly InstallRequest[], run: typeof runRemoteOk): Promise<void> {
+  const install = (specs: readonly string[]) => run(conn, `installing ${specs.join(" ")}`, installScript(specs));
+  if (requests.length > 1) {
+    const all = [...new Set(requests.flatMap((r) => r.specs))].sort();
+    const together = await install(all).then(
+      () => true,
+      () => false,
+    );
+    if (together) {
+      for (const request of requests) request.resolve();
+      return;
+    }
+  }
+  await Promise.all(requests.map((request) => install(request.specs).then(() => request.resolve(), request.reject)));
+}
+
 function names(packages: readonly string[]): string[] {
   return packages.map((spec) => parsePackage(spec).name);
 }
@@ -123,7 +180,7 @@ async function query(conn: SshConnection, packages: readonly string[]): Promise<
 async function ensure(props: AptPackagesProps, previouslyInstalledHere: readonly string[]): Promise<AptPackagesState> {
   const before = await query(props.connection, props.packages);
   const missing = packagesToInstall(props.packages, before);
-  if (missing.length > 0) await runRemoteOk(props.connection, `installing ${missing.join(" ")}`, installScript(missing));
+  if (missing.length > 0) await installTogether(props.connection, missing);
   const installed = await query(props.connection, props.packages);
   const stillMissing = packagesToInstall(props.packages, installed);
   if (stillMissing.length > 0) throw new Error(`${props.connection.host}: after apt-get install, still missing or at another version: ${stillMissing.join(", ")}`);

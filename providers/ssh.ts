@@ -44,7 +44,8 @@ interface PooledConnection {
   waiting: (() => void)[];
 }
 
-function connectionKey(conn: SshConnection): string {
+/** `user@host:port`: one SSH login on one host, the key of the connection pool (and of anything kept per host). */
+export function connectionKey(conn: SshConnection): string {
   return `${conn.user ?? "root"}@${conn.host}:${conn.port ?? 22}`;
 }
 

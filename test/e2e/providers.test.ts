@@ -95,3 +95,24 @@ test("AptPackages + SystemdService: the package does not start its service; relo
   await packages.delete(installed.id, installed.outs);
   assert.equal((await host.exec("dpkg-query -W -f='${db:Status-Status}' prometheus")).stdout.trim(), "config-files", "removed, not purged");
 });
+
+test("AptPackages: installs that reach a host together run as one apt-get; a bad package fails only its own resource", { timeout: 10 * 60_000 }, async () => {
+  const packages = await asEngineLoadsIt(aptPackagesProvider);
+  const installCommands = async () => (await host.exec("grep '^Commandline: apt-get install' /var/log/apt/history.log || true")).stdout.trim().split("\n").filter(Boolean);
+  const before = await installCommands();
+
+  const [jq, inotify] = await Promise.all([packages.create({ connection, packages: ["jq"] }), packages.create({ connection, packages: ["inotify-tools"] })]);
+  assert.ok(jq.outs.installed.jq && inotify.outs.installed["inotify-tools"], "dpkg reports both installed");
+  assert.deepEqual([jq.outs.installedHere, inotify.outs.installedHere], [["jq"], ["inotify-tools"]], "each resource owns its own package");
+  const batch = (await installCommands()).slice(before.length);
+  assert.equal(batch.length, 1, `one apt-get install for both: ${batch.join(" | ")}`);
+  assert.match(batch[0] ?? "", /'?inotify-tools'? '?jq'?/);
+
+  const [bad, good] = await Promise.allSettled([packages.create({ connection, packages: ["winyx-no-such-package"] }), packages.create({ connection, packages: ["logrotate"] })]);
+  assert.equal(bad.status, "rejected");
+  assert.match(String((bad as PromiseRejectedResult).reason), /installing winyx-no-such-package failed[\s\S]*winyx-no-such-package/, "the error names the bad package");
+  assert.equal(good.status, "fulfilled", "the other resource of the batch is installed");
+  assert.ok((good as PromiseFulfilledResult<{ outs: { installed: Record<string, string> } }>).value.outs.installed.logrotate);
+
+  for (const created of [jq, inotify, (good as PromiseFulfilledResult<{ id: string; outs: unknown }>).value]) await packages.delete(created.id, created.outs);
+});

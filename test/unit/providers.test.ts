@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { checkRemoteFile, diffRemoteFile, fillTemplate, normalizeMode, parseStat, sha256Hex, writeScript, type RemoteFileProps } from "../../providers/remoteFile";
 import { actionScript, diffSystemdService, parseState, planServiceUpdate, type SystemdServiceProps } from "../../providers/systemdService";
-import { checkAptPackages, diffAptPackages, installScript, packagesToInstall, parseQuery } from "../../providers/aptPackages";
+import { checkAptPackages, diffAptPackages, installScript, installTogether, packagesToInstall, parseQuery } from "../../providers/aptPackages";
 import { remoteCommandLine, sameHost, shellQuote } from "../../providers/ssh";
 
 const connection = { host: "10.0.0.5", port: 22, user: "root", privateKey: "KEY" };
@@ -101,6 +101,46 @@ describe("SystemdService", () => {
 });
 
 describe("AptPackages", () => {
+  /** A stand-in for runRemoteOk that records which packages each apt-get run was given; `bad` fails it. */
+  function recordingRunner(bad = "no-such-package") {
+    const runs: { host: string; packages: string[] }[] = [];
+    const run = async (conn: { host: string }, _what: string, script: string) => {
+      const packages = [...(/--force-confold (.*?) >/.exec(script)?.[1] ?? "").matchAll(/'([^']+)'/g)].map((m) => m[1] ?? "");
+      runs.push({ host: conn.host, packages });
+      if (packages.includes(bad)) throw new Error(`${conn.host}: installing ${packages.join(" ")} failed (exit 100):\nE: Unable to locate package ${bad}`);
+      return "";
+    };
+    return { runs, run };
+  }
+
+  it("installs that reach one host together run as one apt-get; another host gets its own", async () => {
+    const { runs, run } = recordingRunner();
+    const other = { ...connection, host: "10.0.0.6" };
+    await Promise.all([installTogether(connection, ["rsyslog", "logrotate"], run), installTogether(connection, ["prometheus"], run), installTogether(other, ["jq"], run)]);
+    assert.deepEqual(runs, [
+      { host: "10.0.0.5", packages: ["logrotate", "prometheus", "rsyslog"] },
+      { host: "10.0.0.6", packages: ["jq"] },
+    ]);
+  });
+
+  it("when the apt-get of a batch fails, each install runs alone: only the bad package's resource fails", async () => {
+    const { runs, run } = recordingRunner();
+    const results = await Promise.allSettled([installTogether(connection, ["prometheus"], run), installTogether(connection, ["no-such-package"], run)]);
+    assert.equal(results[0].status, "fulfilled");
+    assert.equal(results[1].status, "rejected");
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /installing no-such-package failed .*\n.*Unable to locate package no-such-package/);
+    assert.deepEqual(
+      runs.map((r) => r.packages),
+      [["no-such-package", "prometheus"], ["prometheus"], ["no-such-package"]],
+    );
+  });
+
+  it("an install alone runs once, failure included", async () => {
+    const { runs, run } = recordingRunner();
+    await assert.rejects(installTogether(connection, ["no-such-package"], run), /Unable to locate package no-such-package/);
+    assert.equal(runs.length, 1);
+  });
+
   it("installs what is missing or at another pinned version", () => {
     assert.deepEqual(packagesToInstall(["prometheus", "prometheus-node-exporter=1.5.0-1+b6", "inotify-tools"], { prometheus: "2.42.0+ds-5+b5", "prometheus-node-exporter": "1.4.0-1" }), [
       "prometheus-node-exporter=1.5.0-1+b6",
