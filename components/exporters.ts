@@ -11,9 +11,13 @@ export { mysqlExporterDbUser, renderMysqlLoginScript, renderNginxStubStatus } fr
 /** The parts every exporter component exposes. */
 abstract class PackagedExporter extends pulumi.ComponentResource {
   public service!: SystemdService;
+  /** What puts the exporter's files and directories on the host (its package or release, and its user): what a
+   * component writing into those directories waits for, rather than the whole exporter (its service start too). */
+  public installed!: pulumi.Resource[];
 
   protected deploy(name: string, args: ServiceComponentArgs, service: PackagedServiceName, files: (base: ServiceBase) => { restartFiles?: Record<string, RemoteFile> } = () => ({})): void {
     const base = serviceBase(this, name, { ...args, service });
+    this.installed = base.ready;
     const { restartFiles } = files(base);
     this.service = hostService(this, name, { ...args, service, base, restartFiles }).service;
     this.registerOutputs({ unit: this.service.unit, active: this.service.active });
