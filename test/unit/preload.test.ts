@@ -73,3 +73,26 @@ describe("providers/preload.cjs", () => {
     assert.deepEqual(result, { before: false, after: true, answer: 42 });
   });
 });
+
+// `npm ci --omit=dev` on a machine that only deploys must keep what `pulumi up` loads.
+describe("what a deploy loads is in package.json's dependencies", () => {
+  it("the program's TypeScript loader (Pulumi.yaml runtime options), its transpiler, and the providers' loader", async () => {
+    const { load } = await import("js-yaml");
+    const { readFileSync } = await import("node:fs");
+    const project = load(readFileSync(join(repoRoot, "Pulumi.yaml"), "utf8")) as { runtime: { options: { typescript?: boolean; tsconfig?: string } } };
+    const tsconfig = JSON.parse(readFileSync(join(repoRoot, project.runtime.options.tsconfig ?? "tsconfig.json"), "utf8")) as { "ts-node"?: { swc?: boolean } };
+    const loadCjs = readFileSync(join(repoRoot, "providers", "load.cjs"), "utf8");
+    const needed = [
+      "@pulumi/pulumi",
+      ...(project.runtime.options.typescript ? ["ts-node", "typescript"] : []),
+      ...(tsconfig["ts-node"]?.swc ? ["@swc/core"] : []),
+      ...[...loadCjs.matchAll(/require\("([^".][^"]*?)(?:\/[^"]*)?"\)/g)].map((m) => m[1] ?? "").filter((name) => !name.startsWith("node:")),
+    ];
+    const { dependencies } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    assert.ok(needed.includes("tsx"), `load.cjs's requires were read: ${needed.join(", ")}`);
+    assert.deepEqual(
+      needed.filter((name) => !(name in dependencies)),
+      [],
+    );
+  });
+});
