@@ -62,20 +62,27 @@ const stack = spec.fleet
     : new MonitoringStack("winyx", { spec, files, engine: dockerEngine(target), secrets });
 
 const outputs = stackOutputs(spec, target);
-export const prometheusUrl = stack.prometheusUrl;
-export const alertmanagerUrl = stack.alertmanagerUrl;
-export const grafanaUrl = stack.grafanaUrl;
-/** Thanos query (longTermStore.engine thanos), as seen from its host. */
-export const longTermStoreUrl = stack.longTermStoreUrl;
-/** Dashboard uid -> its URL (`<grafanaUrl>d/<uid>`). */
-export const dashboardUrls = outputs.dashboardUrls;
-/** Run this where `pulumi` runs to reach the loopback URLs above (services listen on the host's loopback only). */
-export const sshTunnel = outputs.sshTunnel;
-/** Docker target: every service's endpoint as reached from the machine running the engine. */
-export const serviceUrls = stack.serviceUrls;
-export const enabledJobs = outputs.enabledJobs;
-export const alertRules = outputs.alertRules;
-export const dashboards = outputs.dashboards;
+const allOutputs = {
+  prometheusUrl: stack.prometheusUrl,
+  alertmanagerUrl: stack.alertmanagerUrl,
+  grafanaUrl: stack.grafanaUrl,
+  /** Thanos query (longTermStore.engine thanos), as seen from its host. */
+  longTermStoreUrl: stack.longTermStoreUrl,
+  /** Dashboard uid -> its URL (`<grafanaUrl>d/<uid>`). */
+  dashboardUrls: outputs.dashboardUrls,
+  /** Run this where `pulumi` runs to reach the loopback URLs above (services listen on the host's loopback only). */
+  sshTunnel: outputs.sshTunnel,
+  /** Docker target: every service's endpoint as reached from the machine running the engine. */
+  serviceUrls: stack.serviceUrls,
+  enabledJobs: outputs.enabledJobs,
+  alertRules: outputs.alertRules,
+  dashboards: outputs.dashboards,
+};
+/**
+ * The stack outputs (`pulumi stack output`): those this stack has. An exported name left undefined (no long-term
+ * store, no Docker target) would make every preview warn "Undefined value (...) will not show as a stack output".
+ */
+export = Object.fromEntries(Object.entries(allOutputs).filter(([, value]) => value !== undefined)) as Partial<typeof allOutputs>;
 
 /**
  * The stack config parsed, validated and rendered once (the files synth shows are the files deployed),

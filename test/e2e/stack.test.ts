@@ -203,6 +203,8 @@ test("cold up: Prometheus scrapes every enabled job and only those", { timeout: 
   // The URLs the program exports are the ones that answered (as seen from the host: both listen on loopback).
   const outputs = await stack.outputs();
   assert.deepEqual([outputs.prometheusUrl, outputs.alertmanagerUrl], [`${PROMETHEUS}/`, `${ALERTMANAGER}/`]);
+  // Outputs this stack does not have (no long-term store, no Docker target) are absent, not undefined exports.
+  assert.deepEqual([outputs.longTermStoreUrl, outputs.serviceUrls], [undefined, undefined]);
 });
 
 test("web auth: no credentials or a wrong password get 401, the right one 200; the exporters without a web config stay on loopback", { timeout: 2 * 60_000 }, async () => {
@@ -322,6 +324,8 @@ test("a second up and a preview change nothing", { timeout: 10 * 60_000 }, async
   const preview = await stack.preview();
   timings.add("no-op preview", preview.durationMs);
   assert.equal(changedCount(preview), 0, `expected no changes, got ${JSON.stringify(preview.changes)}:\n${describeSteps(preview.changedSteps)}`);
+  const undefinedOutputs = preview.diagnostics.filter((d) => /Undefined value/.test(d.message));
+  assert.deepEqual(undefinedOutputs, [], "no export is left undefined (index.ts exports only the outputs the stack has)");
 });
 
 test("Redis stopped: RedisDown fires and reaches the webhook, and resolves once Redis is back", { timeout: 5 * 60_000 }, async () => {
