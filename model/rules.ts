@@ -2,11 +2,15 @@
 import type { Duration } from "./duration";
 import type { PromQL } from "./promql";
 
+/** Every severity; validate/crossref.ts checks rules against it at run time too (code run without a type check). */
+export const severities = ["critical", "warning", "info"] as const;
 /** Who must act, and how fast. A closed union: `error` or `page` do not type-check. */
-export type Severity = "critical" | "warning" | "info";
+export type Severity = (typeof severities)[number];
 
+/** Every component, checked at run time like severities. */
+export const components = ["system", "application", "api", "database", "cache", "web", "monitoring", "contracts", "backup"] as const;
 /** What the alert is about; Alertmanager routes `database` to the database team. */
-export type Component = "system" | "application" | "api" | "database" | "cache" | "web" | "monitoring" | "contracts" | "backup";
+export type Component = (typeof components)[number];
 
 /** One series of a promtool unit test, in promtool's expanding notation (`0+10x20`). */
 export interface TestSeries {

@@ -6,7 +6,7 @@
  */
 import { allJobs, type JobHandle, type JobName } from "../model/jobs";
 import { ports } from "../model/ports";
-import { isAlertRule, type RuleGroup } from "../model/rules";
+import { components, isAlertRule, severities, type RuleGroup } from "../model/rules";
 import type { StackSpec } from "../model/spec";
 import { ValidationError, ValidationErrors } from "./errors";
 import { checkPromQL, checkRegex, regexMatches, selectors, withoutGrafanaVariables, type LabelMatcher, type Selector } from "./promql";
@@ -184,6 +184,10 @@ function checkRules(groups: readonly RuleGroup[], checker: ExpressionChecker, er
         const first = alerts.get(rule.alert);
         if (first !== undefined) errors.push(new ValidationError(object, "alert", `name already used in group ${first}; routes and runbooks need one alert per name`));
         else alerts.set(rule.alert, group.name);
+        // Alertmanager's routes and inhibitions match these labels: a value outside the list reaches no receiver.
+        if (!(severities as readonly string[]).includes(rule.severity)) errors.push(new ValidationError(object, "severity", `"${rule.severity}" is not one of ${severities.join(", ")}`));
+        if (!(components as readonly string[]).includes(rule.component)) errors.push(new ValidationError(object, "component", `"${rule.component}" is not one of ${components.join(", ")}`));
+        for (const field of ["summary", "description"] as const) if (!rule[field]?.trim()) errors.push(new ValidationError(object, field, "is empty; every alert says what is wrong"));
         checker.check(object, "expr", rule.expr.text);
       } else {
         const object = `recording rule ${rule.record}`;

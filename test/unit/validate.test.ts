@@ -111,6 +111,16 @@ describe("validate/crossref: one clear error per class of mistake", () => {
     ]);
   });
 
+  it("a severity or component outside the lists, and an empty summary (code run without the type check)", () => {
+    const up = promql`up{${jobs.node}} == 0`;
+    const bad = { ...alert("NodeDown", up), severity: "critcal", component: "databse", summary: " " } as unknown as AlertRule;
+    assert.deepEqual(errors({ ruleGroups: [group("a", bad)] }), [
+      'alert NodeDown: severity: "critcal" is not one of critical, warning, info',
+      'alert NodeDown: component: "databse" is not one of system, application, api, database, cache, web, monitoring, contracts, backup',
+      "alert NodeDown: summary: is empty; every alert says what is wrong",
+    ]);
+  });
+
   it("a recording rule recorded twice with different expressions", () => {
     const r1: RecordingRule = { record: "instance:node_load:avg", expr: promql`avg by (instance) (node_load1{${jobs.node}})` };
     const r2: RecordingRule = { record: "instance:node_load:avg", expr: promql`avg by (instance) (node_load5{${jobs.node}})` };
