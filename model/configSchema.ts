@@ -370,6 +370,10 @@ const alertmanager = z.strictObject({
       const u = new URL(v);
       // Plain config is stored unencrypted and alertmanager.yml is rendered into synth output and review diffs.
       if (u.username || u.password) return `${showUrl(v)} carries credentials: plain config and the rendered alertmanager.yml would hold them in plain text; use a URL without user:password (a token the receiver checks, or a proxy on the host)`;
+      // A Slack incoming-webhook URL is itself the credential (its path is the token).
+      if (u.hostname === "hooks.slack.com") return `${u.origin}/*** is a Slack incoming-webhook URL, which is a secret: set it with \`pulumi config set --secret slackWebhookUrl\` (it stays encrypted), not in plain config`;
+      const secretParameter = [...u.searchParams.keys()].find((name) => /token|key|secret|password|passwd|sig/i.test(name));
+      if (secretParameter !== undefined) return `${u.origin}${u.pathname}?... carries a credential in its query (${secretParameter}=): plain config and the rendered alertmanager.yml would hold it in plain text; use a receiver on the host or a URL without it`;
       return undefined;
     }).optional(),
     { description: "an extra webhook every alert is also sent to (no user:password in it: plain config is not encrypted)" },

@@ -54,6 +54,8 @@ const cases: [string, () => string[], string, RegExp][] = [
   ["a target address with an octet above 255", () => bad({ target: { host: "192.168.1.300" } }), "target.host", /is not an IPv4 address/],
   ["not a Slack channel", () => bad({ alertmanager: { ...am, slackChannels: { default: "alerts", critical: "#b", contracts: "#c" } } }), "alertmanager.slackChannels.default", /Slack channel/],
   ["not an http(s) URL", () => bad({ alertmanager: { ...am, webhookUrl: "ftp://hooks" } }), "alertmanager.webhookUrl", /is not an http\(s\) URL/],
+  ["a Slack webhook URL in plain config (newcomer: shown in the diff)", () => bad({ alertmanager: { ...am, webhookUrl: "https://hooks.slack.com/services/T000/B000/XXXXSECRET" } }), "alertmanager.webhookUrl", /^(?![\s\S]*XXXXSECRET)[\s\S]*Slack incoming-webhook URL, which is a secret: set it with `pulumi config set --secret slackWebhookUrl`/],
+  ["a token in the webhook URL's query", () => bad({ alertmanager: { ...am, webhookUrl: "https://hooks.example.com/alert?api_token=s3cr3t" } }), "alertmanager.webhookUrl", /^(?![\s\S]*s3cr3t)[\s\S]*carries a credential in its query \(api_token=\)/],
   ["not host:port", () => bad({ jobs: { mysql: { targets: ["http://db:9104"] } } }), "jobs.mysql.targets[0]", /is not host:port/],
   ["a port out of range", () => bad({ target: { host: "a", port: 70000 } }), "target.port", /out of range \(1-65535\)/],
   ["a target port 0", () => bad({ jobs: { mysql: { targets: ["db:0"] } } }), "jobs.mysql.targets[0]", /port 0 .* out of range/],
