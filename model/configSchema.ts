@@ -118,7 +118,11 @@ function port() {
  */
 export function duration(minMs = 0, why = "") {
   const limit = minMs === 0 ? "" : minMs === 1 ? "more than 0" : `at least ${minMs / 1000}s`;
-  const schema = checked(z.string(), limit === "" ? "Prometheus duration" : `Prometheus duration, ${limit}`, (v) => {
+  // YAML reads `downFor: 60` as a number: say which unit is missing rather than only "expected a string".
+  const text = z.string({
+    error: (issue) => (issue.code === "invalid_type" && typeof issue.input === "number" ? `expected a Prometheus duration with its unit, like "${issue.input}s" or "5m"; got the number ${issue.input}` : undefined),
+  });
+  const schema = checked(text, limit === "" ? "Prometheus duration" : `Prometheus duration, ${limit}`, (v) => {
     const ms = parseDurationMs(v);
     if (typeof ms === "string") return ms;
     if (ms < minMs) return `${show(v)} must be ${limit}${why === "" ? "" : `: ${why}`}`;

@@ -39,6 +39,7 @@ const cases: [string, () => string[], string, RegExp][] = [
   ["a boolean given as a word", () => bad({ purgeOnDestroy: "yes" }), "purgeOnDestroy", /expected true or false/],
   ["a list given as a string", () => bad({ jobs: { mysql: { targets: "db:9104" } } }), "jobs.mysql.targets", /expected a list/],
   ["a number given as text", () => bad({ thresholds: { cpuBusyPercent: "ninety" } }), "thresholds.cpuBusyPercent", /expected a number/],
+  ["a duration without its unit (newcomer: downFor: 60)", () => bad({ thresholds: { downFor: 60 } }), "thresholds.downFor", /expected a Prometheus duration with its unit, like "60s" or "5m"; got the number 60/],
   ["a required section missing", () => bad({ alertmanager: undefined }), "alertmanager", /is required/],
   ["a required nested key missing", () => bad({ alertmanager: { ...am, emails: { default: "a@x.jp", critical: "a@x.jp", database: "a@x.jp" } } }), "alertmanager.emails.business", /is required/],
   ["an empty string", () => bad({ environment: " " }), "environment", /must not be empty/],
