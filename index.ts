@@ -112,6 +112,19 @@ function keyFileProblem(path: string): string | undefined {
   }
 }
 
+/**
+ * Why the file at `path` cannot serve as the SSH private key (ssh2 reads OpenSSH, PEM and PuTTY keys), or
+ * undefined. Caught here, the error names the config key; later ssh2's own parse error would name none.
+ */
+function privateKeyFileProblem(path: string): string | undefined {
+  const unreadable = keyFileProblem(path);
+  if (unreadable) return unreadable;
+  const head = readFileSync(path, "utf8").slice(0, 4096).trimStart();
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(head) || head.startsWith("PuTTY-User-Key-File-")) return undefined;
+  if (/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-[a-z0-9@.-]+) AAAA/.test(head)) return `${JSON.stringify(path)} is a public key; give the private key's file (the one without .pub)`;
+  return `${JSON.stringify(path)} is not a private key (OpenSSH or PEM: -----BEGIN ... PRIVATE KEY-----, or PuTTY)`;
+}
+
 /** What a deploy needs beyond a valid spec (synth renders without these). */
 function checkDeployable(spec: StackSpec): void {
   const errors: ValidationError[] = [];
@@ -163,7 +176,7 @@ function checkTargetDeployable(spec: StackSpec, target: StackSpec["target"], at:
   if (needsKey && !target.privateKeyPath && !secretSet("sshPrivateKey")) {
     errors.push(new ValidationError("config", field, "set it, or the secret sshPrivateKey, to log in to the host"));
   } else if (needsKey && target.privateKeyPath && !secretSet("sshPrivateKey")) {
-    const problem = keyFileProblem(target.privateKeyPath);
+    const problem = privateKeyFileProblem(target.privateKeyPath);
     if (problem) errors.push(new ValidationError("config", field, problem));
   }
   if (target.kind === "docker") {

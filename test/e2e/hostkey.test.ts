@@ -167,6 +167,9 @@ test("a key file that cannot be read is refused before anything connects, naming
     for (const [path, says] of [
       ["/nonexistent/id_ed25519", "cannot be read here: ENOENT"],
       ["~/.ssh/id_ed25519", '"~" is not expanded in Pulumi config'],
+      // Field report: the .pub file given; ssh2's parse error named no config key.
+      [`${original.privateKeyPath}.pub`, "is a public key; give the private key's file"],
+      ["/etc/hostname", "is not a private key"],
     ] as const) {
       await stack.setConfig({ target: { ...(config.target as object), privateKeyPath: path } });
       const error = await stack.preview().then(
