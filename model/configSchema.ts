@@ -380,7 +380,7 @@ const alertmanager = z.strictObject({
       if (secretParameter !== undefined) return `${u.origin}${u.pathname}?... carries a credential in its query (${secretParameter}=): plain config and the rendered alertmanager.yml would hold it in plain text; use a receiver on the host or a URL without it`;
       return undefined;
     }).optional(),
-    { description: "an extra webhook every alert is also sent to (no user:password in it: plain config is not encrypted)" },
+    { description: "an extra webhook every alert is also sent to (no credentials in it: no user:password, no token in its query, no Slack webhook URL, which goes in the secret slackWebhookUrl; plain config is not encrypted)" },
   ),
   groupWait: doc(duration().default("30s"), { description: "group_wait" }),
   groupInterval: doc(duration(1, "Alertmanager refuses a zero group_interval").default("5m"), { description: "group_interval" }),
