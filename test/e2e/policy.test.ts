@@ -11,6 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -33,9 +34,10 @@ describe("policy pack and review preview, real engine", () => {
   before(async () => {
     await requirePulumi();
     repo = scratchRepo("policy");
-    // The dev stack reads its SSH key file at preview; a preview never uses it.
+    // The dev stack checks its SSH key file at preview (a private key, readable); a preview never uses it.
     mkdirSync(join(repo, ".testhosts"), { recursive: true });
-    writeFileSync(join(repo, ".testhosts", "id_ed25519"), "not a key: previews open no connection\n", { mode: 0o600 });
+    const { privateKey } = generateKeyPairSync("ed25519", { privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    writeFileSync(join(repo, ".testhosts", "id_ed25519"), privateKey, { mode: 0o600 });
     mkdirSync(join(repo, ".state"));
     env = { ...process.env, PULUMI_BACKEND_URL: `file://${join(repo, ".state")}`, PULUMI_CONFIG_PASSPHRASE: "winyx-dev-only" };
     delete env.NODE_OPTIONS;
