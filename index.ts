@@ -1,5 +1,5 @@
 /** The Winyx monitoring stack: stack config -> validated StackSpec -> one MonitoringStack on the target host. */
-import { accessSync, constants, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { MonitoringStack, targetFormHost } from "./components/monitoringStack";
 import { HostKey } from "./providers/hostKey";
@@ -102,27 +102,26 @@ function checkedStack(): { spec: StackSpec; files: Record<string, string> } {
 }
 
 /** Why a private key file cannot be read here, or undefined (the path is on the machine running Pulumi). */
-function keyFileProblem(path: string): string | undefined {
+function keyFileProblem(path: string, contentProblem: (text: string) => string | undefined = () => undefined): string | undefined {
   if (path.startsWith("~")) return `${JSON.stringify(path)}: "~" is not expanded in Pulumi config; give the full path`;
+  let text: string;
   try {
-    accessSync(path, constants.R_OK);
-    return undefined;
+    text = readFileSync(path, "utf8");
   } catch (e) {
     return `${JSON.stringify(path)} cannot be read here: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
   }
+  const problem = contentProblem(text.trimStart());
+  return problem === undefined ? undefined : `${JSON.stringify(path)} ${problem}`;
 }
 
 /**
- * Why the file at `path` cannot serve as the SSH private key (ssh2 reads OpenSSH, PEM and PuTTY keys), or
- * undefined. Caught here, the error names the config key; later ssh2's own parse error would name none.
+ * Why a file's text cannot serve as the SSH private key (ssh2 reads OpenSSH, PEM and PuTTY keys), or undefined.
+ * Caught here, the error names the config key; later ssh2's own parse error would name none.
  */
-function privateKeyFileProblem(path: string): string | undefined {
-  const unreadable = keyFileProblem(path);
-  if (unreadable) return unreadable;
-  const head = readFileSync(path, "utf8").slice(0, 4096).trimStart();
-  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(head) || head.startsWith("PuTTY-User-Key-File-")) return undefined;
-  if (/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-[a-z0-9@.-]+) AAAA/.test(head)) return `${JSON.stringify(path)} is a public key; give the private key's file (the one without .pub)`;
-  return `${JSON.stringify(path)} is not a private key (OpenSSH or PEM: -----BEGIN ... PRIVATE KEY-----, or PuTTY)`;
+function privateKeyProblem(text: string): string | undefined {
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text) || text.startsWith("PuTTY-User-Key-File-")) return undefined;
+  if (/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-[a-z0-9@.-]+) AAAA/.test(text)) return "is a public key; give the private key's file (the one without .pub)";
+  return "is not a private key (OpenSSH or PEM: -----BEGIN ... PRIVATE KEY-----, or PuTTY)";
 }
 
 /** What a deploy needs beyond a valid spec (synth renders without these). */
@@ -176,7 +175,7 @@ function checkTargetDeployable(spec: StackSpec, target: StackSpec["target"], at:
   if (needsKey && !target.privateKeyPath && !secretSet("sshPrivateKey")) {
     errors.push(new ValidationError("config", field, "set it, or the secret sshPrivateKey, to log in to the host"));
   } else if (needsKey && target.privateKeyPath && !secretSet("sshPrivateKey")) {
-    const problem = privateKeyFileProblem(target.privateKeyPath);
+    const problem = keyFileProblem(target.privateKeyPath, privateKeyProblem);
     if (problem) errors.push(new ValidationError("config", field, problem));
   }
   if (target.kind === "docker") {

@@ -5,6 +5,7 @@
  * `pulumi up`; test/unit/policy.test.ts runs them directly.
  */
 import yaml from "js-yaml";
+import { severities } from "../model/rules";
 
 /** The dynamic-provider resource types of providers/ as the engine names them. */
 export const resourceTypes = {
@@ -12,8 +13,6 @@ export const resourceTypes = {
   aptPackages: "pulumi-nodejs:dynamic/winyx:AptPackages",
   upstreamRelease: "pulumi-nodejs:dynamic/winyx:UpstreamRelease",
 } as const;
-
-const SEVERITIES = ["critical", "warning", "info"];
 
 /** Rule files Prometheus loads: /etc/prometheus/rules/*.yml (not the promtool tests beside them). */
 export function isRuleFile(path: string): boolean {
@@ -39,7 +38,7 @@ export function alertAnnotationViolations(path: string, content: string): string
       const labels = (rule.labels ?? {}) as Record<string, unknown>;
       const annotations = (rule.annotations ?? {}) as Record<string, unknown>;
       const missing: string[] = [];
-      if (!SEVERITIES.includes(String(labels.severity))) missing.push(`labels.severity (one of ${SEVERITIES.join(", ")}; got ${JSON.stringify(labels.severity)})`);
+      if (!(severities as readonly string[]).includes(String(labels.severity))) missing.push(`labels.severity (one of ${severities.join(", ")}; got ${JSON.stringify(labels.severity)})`);
       for (const field of ["summary", "description"]) {
         if (typeof annotations[field] !== "string" || (annotations[field] as string).trim() === "") missing.push(`annotations.${field}`);
       }

@@ -77,8 +77,9 @@ function captureNoPromiseStacks(debuggable) {
 /**
  * Pulumi's run harness (cmd/run/index.js) requires runtime/closure/v8Hooks and awaits its isInitializedAsync()
  * before the program starts: that connects an inspector session and enables V8's debugger, so that a function
- * being serialized can be traced to its script. This program serializes none, and the debugger on costs
- * about 0.1 s of CPU in the program (a scriptParsed event for every module it loads). The harness gets this
+ * being serialized can be traced to its script. This program serializes none, and the debugger on cost
+ * 0.3-0.8 s of a no-op preview here (issue 13, alternating runs; a scriptParsed event for every module loaded,
+ * and V8 running slower with it on). The harness gets this
  * stand-in instead; the real module still loads when the SDK serializes a function (runtime/closure/v8.js), and
  * enabling the debugger then reports every script parsed before it, so nothing is lost by starting it late.
  */
