@@ -2,7 +2,8 @@
 // (Pulumi.yaml runtime option nodeargs) and Pulumi's dynamic-provider process (the plugin wrapper that
 // scripts/build-pulumi.sh writes). It changes no output, only when a module is loaded, when the run harness turns
 // on V8's debugger (v8HooksStandIn below) and what the SDK keeps of a stack trace nobody reads
-// (captureNoPromiseStacks below).
+// (captureNoPromiseStacks below), and it makes `.ts` files loadable (typescriptHook.cjs: Pulumi.yaml sets
+// `typescript: false`, so the program's index.ts and the providers load through that hook, not ts-node or tsx).
 //
 // @pulumi/pulumi requires two large modules at start-up only for serializing functions: npm's @npmcli/arborist
 // (runtime/closure/codePaths.js: the node_modules a serialized function needs) and the TypeScript compiler
@@ -97,3 +98,5 @@ Module._load = function loadDeferringSome(request, parent, isMain) {
   if (request === "./debuggable" && parent?.filename?.endsWith(sdkRuntimeDir + path.basename(parent.filename))) captureNoPromiseStacks(loaded);
   return loaded;
 };
+
+require("./typescriptHook.cjs").register();

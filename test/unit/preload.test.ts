@@ -76,20 +76,25 @@ describe("providers/preload.cjs", () => {
 
 // `npm ci --omit=dev` on a machine that only deploys must keep what `pulumi up` loads.
 describe("what a deploy loads is in package.json's dependencies", () => {
-  it("the program's TypeScript loader (Pulumi.yaml runtime options), its transpiler, and the providers' loader", async () => {
+  it("the program's and the policy pack's TypeScript loader (runtime options), the preload's and the providers' loader's requires", async () => {
     const { load } = await import("js-yaml");
     const { readFileSync } = await import("node:fs");
-    const project = load(readFileSync(join(repoRoot, "Pulumi.yaml"), "utf8")) as { runtime: { options: { typescript?: boolean; tsconfig?: string } } };
-    const tsconfig = JSON.parse(readFileSync(join(repoRoot, project.runtime.options.tsconfig ?? "tsconfig.json"), "utf8")) as { "ts-node"?: { swc?: boolean } };
-    const loadCjs = readFileSync(join(repoRoot, "providers", "load.cjs"), "utf8");
+    type Runtime = { options?: { typescript?: boolean } };
+    const runtimes = [load(readFileSync(join(repoRoot, "Pulumi.yaml"), "utf8")), load(readFileSync(join(repoRoot, "policy", "PulumiPolicy.yaml"), "utf8"))].map(
+      (project) => (project as { runtime: Runtime }).runtime,
+    );
+    const requiresOf = (file: string) =>
+      [...readFileSync(join(repoRoot, "providers", file), "utf8").matchAll(/require\("(@[^/"]+\/[^/"]+|[^./"@][^/"]*)(?:\/[^"]*)?"\)/g)]
+        .map((m) => m[1] ?? "")
+        .filter((name) => !name.startsWith("node:"));
     const needed = [
       "@pulumi/pulumi",
-      ...(project.runtime.options.typescript ? ["ts-node", "typescript"] : []),
-      ...(tsconfig["ts-node"]?.swc ? ["@swc/core"] : []),
-      ...[...loadCjs.matchAll(/require\("([^".][^"]*?)(?:\/[^"]*)?"\)/g)].map((m) => m[1] ?? "").filter((name) => !name.startsWith("node:")),
+      // Pulumi's TypeScript support (the default) runs ts-node with the TypeScript compiler.
+      ...(runtimes.some((runtime) => runtime.options?.typescript !== false) ? ["ts-node", "typescript"] : []),
+      ...["preload.cjs", "typescriptHook.cjs", "load.cjs"].flatMap(requiresOf),
     ];
     const { dependencies } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { dependencies: Record<string, string> };
-    assert.ok(needed.includes("tsx"), `load.cjs's requires were read: ${needed.join(", ")}`);
+    assert.ok(needed.includes("@swc/core"), `typescriptHook.cjs's requires were read: ${needed.join(", ")}`);
     assert.deepEqual(
       needed.filter((name) => !(name in dependencies)),
       [],
