@@ -12,7 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { pinnedPackages } from "../model/packageVersions";
 import { releaseBinDir, type ResolvedRelease } from "../model/releases";
-import { services, type ServiceDescription } from "../model/services/index";
+import { listenPortNumber, services, type ServiceDescription } from "../model/services/index";
 import { AptPackages } from "../providers/aptPackages";
 import { RemoteFile, type RemoteFileInputs } from "../providers/remoteFile";
 import type { SshConnectionInput } from "../providers/ssh";
@@ -324,6 +324,8 @@ export function hostService(parent: pulumi.Resource, name: string, args: HostSer
     {
       connection: args.connection,
       unit: args.base.unit,
+      // A start waits until the service listens on its HTTP port, not a fixed 2 s.
+      listenPort: listenPortNumber(description(args.service)),
       reloadTriggers: info.reloadable ? fileTriggers(reloadFiles) : {},
       restartTriggers: pulumi.all([fileTriggers(restartFiles), args.base.binaryTriggers]).apply(([hashes, binary]) => ({ ...hashes, ...binary })),
     },

@@ -15,7 +15,7 @@
  * outside the host does.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { renderFlags, serviceEnabled, serviceList, type FlagContext, type ServiceDescription, type ServiceFile } from "../model/services/index";
+import { listenPortNumber, renderFlags, serviceEnabled, serviceList, type FlagContext, type ServiceDescription, type ServiceFile } from "../model/services/index";
 import { containerFlagContext, containerImage } from "../render/container";
 import type { DockerTargetSpec, SecretName, ServiceName, StackSpec } from "../model/spec";
 import { ContainerFile } from "../providers/containerFile";
@@ -195,7 +195,7 @@ function containerOf(ctx: ServiceContext, service: ServiceDescription): { contai
   const { reference: image, version, key: versionKey } = containerImage(ctx.spec, service);
   const alias = containerHostName(service);
   const containerName = `${ctx.prefix}-${alias}`;
-  const port = service.ports[service.listenPort] as number;
+  const port = listenPortNumber(service);
   const hostNetwork = service.name === "nodeExporter";
   const { files, triggers, mounts, volumes } = serviceFiles(ctx, service, image);
 

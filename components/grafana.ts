@@ -131,6 +131,8 @@ export class Grafana extends pulumi.ComponentResource {
         {
           connection: c,
           unit: "grafana-server.service",
+          // A start waits until Grafana serves (after its database migrations), not a fixed 2 s.
+          listenPort: ports.grafana,
           // An upgrade restarts Grafana itself (RESTART_ON_UPGRADE in /etc/default/grafana-server); a changed version here too, should that be off.
           restartTriggers: pulumi.all([fileTriggers({ ...restartFiles, dropin: dropIn }), packages.installed]).apply(([hashes, installed]) => ({ ...hashes, packages: `grafana=${installed?.grafana ?? ""}` })),
         },

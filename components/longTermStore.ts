@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { releaseBinDir, type ResolvedRelease } from "../model/releases";
 import type { RemoteFile } from "../providers/remoteFile";
-import type { ServiceDescription } from "../model/services/index";
+import { listenPortNumber, type ServiceDescription } from "../model/services/index";
 import { thanosQuery } from "../model/services/thanosQuery";
 import { thanosReceive } from "../model/services/thanosReceive";
 import { SystemdService } from "../providers/systemdService";
@@ -72,7 +72,7 @@ export class LongTermStore extends pulumi.ComponentResource {
       const webConfig: Record<string, RemoteFile> = args.webAuth ? { "web-config": serviceWebConfigFile(this, `${name}-${role}`, { connection: c, ready: [user], service: description.name, user: description.user }, args.webAuth) } : {};
       return new SystemdService(
         `${name}-${role}-service`,
-        { connection: c, unit: releaseUnit(description), restartTriggers: pulumi.all([fileTriggers({ unit, ...webConfig }), binary]).apply(([t, b]) => ({ ...t, release: b })) },
+        { connection: c, unit: releaseUnit(description), listenPort: listenPortNumber(description), restartTriggers: pulumi.all([fileTriggers({ unit, ...webConfig }), binary]).apply(([t, b]) => ({ ...t, release: b })) },
         { parent: this, dependsOn: [unit, user, this.release, ...Object.values(webConfig), ...after] },
       );
     };

@@ -8,7 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { resolveReleaseOf, type ResolvedRelease } from "../model/releases";
-import { serviceEnabled, serviceList, services, type ServiceDescription } from "../model/services/index";
+import { listenPortNumber, serviceEnabled, serviceList, services, type ServiceDescription } from "../model/services/index";
 import type { SecretName, StackSpec } from "../model/spec";
 import type { DockerEngineInput } from "../providers/docker";
 import type { SshConnectionInput } from "../providers/ssh";
@@ -74,7 +74,7 @@ export function hostFilesUnder(files: Readonly<Record<string, string>>, dir: str
 function portOf(service: string): number {
   const description: ServiceDescription | undefined = serviceList.find((s) => s.name === service);
   if (!description) throw new Error(`no service ${service} in the catalog`);
-  return description.ports[description.listenPort] as number;
+  return listenPortNumber(description);
 }
 
 /** The catalog services with a component class of their own (secrets, extra files, their resource types kept). */

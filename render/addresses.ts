@@ -11,7 +11,7 @@
  *   listening on that port, or else the Docker host itself (`host.docker.internal`, the engine's
  *   `host-gateway`), where the Go-Zero services run.
  */
-import { serviceList, type ServiceDescription } from "../model/services/index";
+import { listenPortNumber, serviceList, type ServiceDescription } from "../model/services/index";
 import type { ServiceName, StackSpec } from "../model/spec";
 
 /** The Docker host as its containers see it (`--add-host host.docker.internal:host-gateway`). */
@@ -22,10 +22,6 @@ export function containerHostName(service: Pick<ServiceDescription, "name">): st
   return service.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-/** The listen port of a catalog service. */
-function listenPort(service: ServiceDescription): number {
-  return service.ports[service.listenPort] as number;
-}
 
 export interface StackAddresses {
   /** The address programs listen on, inside their network namespace. */
@@ -38,7 +34,7 @@ export interface StackAddresses {
 
 const sshAddresses: StackAddresses = {
   listenHost: "127.0.0.1",
-  serviceAddress: (service) => `127.0.0.1:${listenPort(serviceList.find((s) => s.name === service) as ServiceDescription)}`,
+  serviceAddress: (service) => `127.0.0.1:${listenPortNumber(serviceList.find((s) => s.name === service) as ServiceDescription)}`,
   scrapeTarget: (target) => target,
 };
 
@@ -46,13 +42,13 @@ const dockerAddresses: StackAddresses = {
   listenHost: "0.0.0.0",
   serviceAddress: (service) => {
     const description = serviceList.find((s) => s.name === service) as ServiceDescription;
-    return `${containerHostName(description)}:${listenPort(description)}`;
+    return `${containerHostName(description)}:${listenPortNumber(description)}`;
   },
   scrapeTarget: (target) => {
     const match = /^(127\.0\.0\.1|localhost):(\d+)$/.exec(target);
     if (!match) return target;
     const port = Number(match[2]);
-    const service = serviceList.find((s) => listenPort(s) === port);
+    const service = serviceList.find((s) => listenPortNumber(s) === port);
     return service ? `${containerHostName(service)}:${port}` : `${dockerHostName}:${port}`;
   },
 };

@@ -5,7 +5,7 @@
  * container. The same flag list as the systemd realization (model/services/<service>.ts `flags`),
  * under a different FlagContext.
  */
-import { renderFlags, type FlagContext, type ServiceDescription } from "../model/services/index";
+import { listenPortNumber, renderFlags, type FlagContext, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 
 /** Inside its own network namespace a program listens on every interface; the engine publishes the port on `publishAddress`. */
@@ -40,8 +40,7 @@ export function containerImage(spec: Pick<StackSpec, "target">, service: Service
 /** The FlagContext of a service in its container: paths inside it, every interface, the image's version. */
 export function containerFlagContext(spec: Pick<StackSpec, "target" | "retention">, service: ServiceDescription, version: string): FlagContext {
   // The description's own entry of the port plan (model/ports.ts is derived from these).
-  const port = service.ports[service.listenPort];
-  if (port === undefined) throw new Error(`services.${service.name}.listenPort: ${service.listenPort} is not one of its ports`);
+  const port = listenPortNumber(service);
   const paths: Record<string, string> = { ...(service.container.paths ?? {}) };
   for (const file of service.files) paths[file.key] = file.containerPath;
   if (service.container.dataDir !== undefined) paths.data = service.container.dataDir;

@@ -20,7 +20,7 @@
 import type { PortName } from "../model/ports";
 import { webConfigPath, webTlsPaths } from "./webConfig";
 import { alertmanagerCluster, readsWebConfig, storePlaced } from "../model/fleet";
-import { commandLineServiceList, renderFlags, serviceFile, services, type CommandLineService, type FlagContext, type ServiceDescription } from "../model/services/index";
+import { commandLineServiceList, listenPortNumber, renderFlags, serviceFile, services, type CommandLineService, type FlagContext, type ServiceDescription } from "../model/services/index";
 import type { StackSpec } from "../model/spec";
 
 /** The services whose command line is ours (all but Grafana), by catalog key. */
@@ -142,8 +142,7 @@ export function systemdFlagContext(
   options: { readonly listenHost?: string; readonly shareDir?: string } = {},
 ): FlagContext {
   // The description's own entry of the port plan (model/ports.ts is derived from these).
-  const port = service.ports[service.listenPort];
-  if (port === undefined) throw new Error(`services.${service.name}.listenPort: ${service.listenPort} is not one of its ports`);
+  const port = listenPortNumber(service);
   const paths: Record<string, string> = { ...(service.extraPaths ?? {}) };
   for (const file of service.files) paths[file.key] = file.path;
   if (service.dataDir !== undefined) paths.data = service.dataDir;

@@ -276,6 +276,16 @@ export function serviceFile(service: ServiceDescription, key: string): ServiceFi
   return file;
 }
 
+/**
+ * The number of a service's listen port: its `ports` entry named by `listenPort` (the port it serves HTTP,
+ * metrics and its API on). Throws when the description names a port it does not have.
+ */
+export function listenPortNumber(service: Pick<ServiceDescription, "name" | "ports" | "listenPort">): number {
+  const port = service.ports[service.listenPort];
+  if (port === undefined) throw new Error(`services.${service.name}.listenPort: ${service.listenPort} is not one of its ports`);
+  return port;
+}
+
 /** The folder of a path (`/etc/prometheus/secrets/smtp_password` -> `/etc/prometheus/secrets`). */
 export function parentDir(path: string): string {
   return path.slice(0, path.lastIndexOf("/")) || "/";

@@ -74,16 +74,32 @@ test("AptPackages + SystemdService: the package does not start its service; relo
   assert.equal((await host.exec(`systemctl is-active ${unit}`)).stdout.trim(), "inactive", "postinst did not start it");
   assert.equal(await pathExists(host, "/usr/sbin/policy-rc.d"), false, "policy-rc.d is gone after the install");
 
-  const props = { connection, unit, enabled: true, active: true, reloadTriggers: { config: "1" }, restartTriggers: { unit: "1" } };
+  const props = { connection, unit, enabled: true, active: true, reloadTriggers: { config: "1" }, restartTriggers: { unit: "1" }, listenPort: 9090 };
   const created = await services.create(props);
   const pid = async () => (await host.exec(`systemctl show -p MainPID --value ${unit}`)).stdout.trim();
   const pid0 = await pid();
   assert.notEqual(pid0, "0");
+  // create returned once the new process listened on its port, not after a fixed wait.
+  assert.match((await host.exec("ss -Hltnp 'sport = :9090'")).stdout, new RegExp(`pid=${pid0},`), "prometheus listens on 9090 when create returns");
 
   const reloaded = await services.update(created.id, created.outs, { ...props, reloadTriggers: { config: "2" } });
   assert.equal(await pid(), pid0, "a config change reloads: same process");
   const restarted = await services.update(created.id, reloaded.outs, { ...props, reloadTriggers: { config: "2" }, restartTriggers: { unit: "2" } });
   assert.notEqual(await pid(), pid0, "a unit change restarts");
+
+  // A restart into flags the program refuses fails the update with the unit's journal, without waiting out the timeout.
+  const dropIn = "/etc/systemd/system/prometheus.service.d/90-bad-flag.conf";
+  await host.exec(`mkdir -p ${dropIn.replace(/\/[^/]*$/, "")} && printf '[Service]\\nExecStart=\\nExecStart=/usr/bin/prometheus --no-such-flag\\n' > ${dropIn}`);
+  const started = Date.now();
+  await assert.rejects(services.update(created.id, restarted.outs, { ...props, reloadTriggers: { config: "2" }, restartTriggers: { unit: "3" } }), (error: Error) => {
+    assert.match(error.message, /prometheus\.service stopped before it listened on port 9090/);
+    assert.match(error.message, /unknown long flag '--no-such-flag'/, "the journal says why");
+    return true;
+  });
+  assert.ok(Date.now() - started < 60_000, "it failed when the unit stopped, not at the timeout");
+  await host.exec(`rm ${dropIn}`);
+  await services.update(created.id, restarted.outs, { ...props, reloadTriggers: { config: "2" }, restartTriggers: { unit: "4" } });
+  assert.equal((await host.exec(`systemctl is-active ${unit}`)).stdout.trim(), "active", "the good unit runs again");
 
   await host.exec(`systemctl disable --now ${unit}`);
   const drift = await services.read(created.id, restarted.outs);

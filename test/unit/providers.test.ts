@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { checkRemoteFile, diffRemoteFile, fillTemplate, normalizeMode, parseStat, sha256Hex, writeScript, type RemoteFileProps } from "../../providers/remoteFile";
-import { actionScript, diffSystemdService, parseState, planServiceUpdate, type SystemdServiceProps } from "../../providers/systemdService";
+import { actionScript, checkSystemdService, diffSystemdService, parseState, planServiceUpdate, type SystemdServiceProps } from "../../providers/systemdService";
 import { checkAptPackages, diffAptPackages, installScript, installTogether, packagesToInstall, parseQuery } from "../../providers/aptPackages";
 import { remoteCommandLine, sameHost, shellQuote } from "../../providers/ssh";
 
@@ -82,15 +82,38 @@ describe("SystemdService", () => {
     assert.deepEqual(planServiceUpdate(undefined, svc), ["daemon-reload", "enable", "restart"]);
   });
 
-  it("checks the unit is still active after a reload, at once; after a start or restart, 2 s later", () => {
-    const reload = actionScript("prometheus.service", ["reload"]);
+  it("checks the unit is still active after a reload, at once; after a start or restart without a port, 2 s later", () => {
+    const reload = actionScript("prometheus.service", ["reload"], 9090);
     assert.ok(reload.includes("systemctl reload 'prometheus.service'"));
     assert.ok(reload.includes("systemctl is-active --quiet 'prometheus.service'"));
-    assert.ok(!reload.includes("sleep"), reload);
+    assert.ok(!reload.includes("sleep") && !reload.includes("ss -H"), reload);
     for (const plan of [["restart"], ["daemon-reload", "enable", "restart"], ["start"]] as const) {
       const script = actionScript("prometheus.service", plan);
-      assert.ok(script.indexOf("sleep 2") < script.indexOf("systemctl is-active --quiet 'prometheus.service'") && script.includes("sleep 2"), script);
+      assert.ok(script.indexOf("sleep 2") < script.lastIndexOf("systemctl is-active --quiet 'prometheus.service'") && script.includes("sleep 2"), script);
+      assert.ok(!script.includes("ss -H"), script);
     }
+  });
+
+  it("with a listen port, a start or restart waits until the unit's main process listens there, failing when the unit stops", () => {
+    for (const plan of [["restart"], ["daemon-reload", "enable", "restart"], ["start"]] as const) {
+      const script = actionScript("prometheus.service", plan, 9090);
+      const wait = script.indexOf("until listening");
+      assert.ok(wait > script.indexOf("systemctl " + plan[plan.length - 1]), script);
+      assert.match(script, /systemctl show -p MainPID --value 'prometheus.service'/);
+      assert.match(script, /ss -Hltnp 'sport = :9090' \| grep -q "pid=\$pid,"/);
+      assert.match(script, /if ! systemctl is-active --quiet 'prometheus.service'; then echo "prometheus.service stopped before it listened on port 9090" >&2; journalctl -u 'prometheus.service'/);
+      assert.match(script, /did not listen on port 9090 within 120 s/);
+    }
+    assert.throws(() => actionScript("prometheus.service", ["restart"], 70000), /listenPort: not a TCP port \(1-65535\): 70000/);
+    assert.deepEqual(checkSystemdService({ unit: "prometheus.service", listenPort: 0 }), [["listenPort", "not a TCP port (1-65535): 0"]]);
+  });
+
+  it("a new unit is enabled without systemd's implicit reload, then reloaded once", () => {
+    const script = actionScript("prometheus.service", ["daemon-reload", "enable", "restart"], 9090);
+    const commands = script.split("\n").filter((line) => line.startsWith("systemctl ") && !line.includes("is-active"));
+    assert.deepEqual(commands, ["systemctl enable --no-reload 'prometheus.service'", "systemctl daemon-reload", "systemctl restart 'prometheus.service'"]);
+    // Drift repair (enable without a unit change) keeps enable's own reload: there is no other.
+    assert.ok(actionScript("prometheus.service", ["enable", "start"]).includes("systemctl enable 'prometheus.service'\n"));
   });
 
   it("reads systemd's states", () => {
