@@ -24,6 +24,12 @@ export interface ContractPipelineArgs extends RenderedFilesArgs {
    * @default no alias (a stack that never had the monitor)
    */
   readonly formerContractMonitorName?: string;
+  /**
+   * What creates node exporter's textfile folder (its package), where the unit links the pipeline's metrics
+   * file when it starts: only the service waits for it. (As the component's dependsOn, every child waited,
+   * the pipeline's own package install too, which then ran as a second apt-get after the first.) @default []
+   */
+  readonly textfileFolderReady?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class ContractPipeline extends pulumi.ComponentResource {
@@ -59,7 +65,7 @@ export class ContractPipeline extends pulumi.ComponentResource {
     this.service = new SystemdService(
       `${name}-service`,
       { connection: c, unit: contractPipeline.unit, restartTriggers: pulumi.all([fileTriggers({ ...files, tmpfiles }), toolTriggers]).apply(([a, b]) => ({ ...a, ...b })) },
-      { parent: this, dependsOn: [packages, user, tmpfiles, ...tools, ...Object.values(files)] },
+      { parent: this, dependsOn: [packages, user, tmpfiles, ...tools, ...Object.values(files), ...(args.textfileFolderReady ?? [])] },
     );
     this.registerOutputs({ active: this.service.active });
   }

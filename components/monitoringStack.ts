@@ -240,12 +240,13 @@ function sshHost(parent: pulumi.Resource, name: string, args: SshHostArgs): Host
   if (spec.firewall.enabled) new Firewall(`${name}-firewall`, { ...host, files: hostFilesUnder(files, "firewall"), sshPort: spec.firewall.sshPort }, child);
   if (args.app) {
     new HostLogging(`${name}-logging`, { ...host, files: hostFilesUnder(files, "logging") }, child);
-    // Both write to node exporter's textfile directory, which its package or release creates: they wait for
-    // that, not for its service to start (on a first up they are then installed beside it, not after it).
+    // Both write to node exporter's textfile directory, which its package or release creates: their units wait
+    // for that (not for its service to start), the rest of them not at all, so their packages join the first
+    // apt-get of a cold up.
     if (nodeExporter) {
-      new BackupMonitor(`${name}-backup-monitor`, { ...host, files: hostFilesUnder(files, "monitors") }, { ...child, dependsOn: nodeExporter.installed });
+      new BackupMonitor(`${name}-backup-monitor`, { ...host, files: hostFilesUnder(files, "monitors"), textfileFolderReady: nodeExporter.installed }, child);
       const tools = spec.contracts.checks ? contractToolNames.map((tool) => resolveContractTool(tool, { mirror: spec.releaseMirror, pins: spec.contracts.tools })) : [];
-      new ContractPipeline(`${name}-contract-pipeline`, { ...host, files: hostFilesUnder(files, "contracts"), tools, formerContractMonitorName: `${name}-contract-monitor` }, { ...child, dependsOn: nodeExporter.installed });
+      new ContractPipeline(`${name}-contract-pipeline`, { ...host, files: hostFilesUnder(files, "contracts"), tools, formerContractMonitorName: `${name}-contract-monitor`, textfileFolderReady: nodeExporter.installed }, child);
     }
   }
   return out;

@@ -4,11 +4,16 @@ import { SystemdService } from "../providers/systemdService";
 import { monitorPaths, monitorUnits } from "../render/monitors";
 import { fileTriggers, hostFile, renderedFile, type RenderedFilesArgs } from "./common";
 
+export interface BackupMonitorArgs extends RenderedFilesArgs {
+  /** What creates node exporter's textfile folder (its package), where the script writes: only the timer waits for it. @default [] */
+  readonly textfileFolderReady?: pulumi.Input<pulumi.Resource>[];
+}
+
 /** `winyx_backup_*{kind}` every `backups.checkEvery`, from a oneshot service and its timer. */
 export class BackupMonitor extends pulumi.ComponentResource {
   public readonly timer: SystemdService;
 
-  constructor(name: string, args: RenderedFilesArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: BackupMonitorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:BackupMonitor", name, {}, opts);
     const c = args.connection;
     const files = {
@@ -20,7 +25,7 @@ export class BackupMonitor extends pulumi.ComponentResource {
     this.timer = new SystemdService(
       `${name}-timer`,
       { connection: c, unit: monitorUnits.backupTimer, restartTriggers: fileTriggers({ unit: files.unit, timerUnit: files.timerUnit }) },
-      { parent: this, dependsOn: Object.values(files) },
+      { parent: this, dependsOn: [...Object.values(files), ...(args.textfileFolderReady ?? [])] },
     );
     this.registerOutputs({ timer: this.timer.active });
   }
