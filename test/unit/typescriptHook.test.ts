@@ -53,10 +53,12 @@ describe("providers/typescriptHook.cjs", () => {
     assert.deepEqual(JSON.parse(run.stdout), { text: "alert: MySQLDown\nseverity: warning" });
   });
 
-  it("an error's stack names the TypeScript line (source maps on)", () => {
-    const run = runWithHook(`try { require("./shape.ts").fail(); } catch (e) { process.stdout.write(e.stack); }`);
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /shape\.ts:8:\d+/);
+  it("an error's stack names the TypeScript line, also after Pulumi's run harness installs source-map-support", () => {
+    for (const harness of ["", `require("source-map-support/register");`]) {
+      const run = runWithHook(`${harness} try { require("./shape.ts").fail(); } catch (e) { process.stdout.write(e.stack); }`);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /at Object\.fail \(.*shape\.ts:8:\d+\)/, harness || "the hook alone");
+    }
   });
 
   it("keeps one cache file per source file, reuses it while the source is unchanged and replaces it when the source changes", () => {
