@@ -104,7 +104,8 @@ export const LISTEN_TIMEOUT_SECONDS = 120;
  * twelve (two per service) held the service starts back (seen in the host's journal, issue 13).
  *
  * After a start or restart: with `listenPort`, it waits until the unit's main process listens on that port (the
- * program parsed its flags, read its web config and serves), and fails at once if the unit stops being active
+ * program parsed its flags, read its web config and serves; where `ss` cannot see which process holds a socket,
+ * a listener on the port while the started process still runs), and fails at once if the unit stops being active
  * (a service that dies on bad flags); without it, it waits 2 s and checks the unit is still active. Either way a
  * failure prints the unit's journal, so the deployment fails with the cause instead of passing and failing
  * silently later. After a reload it checks at once: the config was validated before it went live
@@ -134,7 +135,10 @@ export function actionScript(unit: string, plan: readonly ServiceAction[], liste
     // Without ss (iproute2, on every Ubuntu server) the 2 s check below stands in.
     lines.push(
       "if command -v ss >/dev/null; then",
-      `  listening() { pid=$(systemctl show -p MainPID --value ${u}); [ "$pid" != 0 ] && ss -Hltnp 'sport = :${listenPort}' | grep -q "pid=$pid,"; }`,
+      `  started=$(systemctl show -p MainPID --value ${u})`,
+      // Where ss cannot name a socket's process (no CAP_SYS_PTRACE, as in a container), a listener on the port
+      // while the process started above still runs is taken as the service's own.
+      `  listening() { pid=$(systemctl show -p MainPID --value ${u}); sockets=$(ss -Hltnp 'sport = :${listenPort}'); [ "$pid" != 0 ] && [ -n "$sockets" ] || return 1; case "$sockets" in *users:*) echo "$sockets" | grep -q "pid=$pid," ;; *) [ "$pid" = "$started" ] ;; esac; }`,
       "  waited=0",
       "  until listening; do",
       `    if ! systemctl is-active --quiet ${u}; then echo "${unit} stopped before it listened on port ${listenPort}" >&2; ${failed}; fi`,

@@ -100,7 +100,8 @@ describe("SystemdService", () => {
       const wait = script.indexOf("until listening");
       assert.ok(wait > script.indexOf("systemctl " + plan[plan.length - 1]), script);
       assert.match(script, /systemctl show -p MainPID --value 'prometheus.service'/);
-      assert.match(script, /ss -Hltnp 'sport = :9090' \| grep -q "pid=\$pid,"/);
+      assert.match(script, /ss -Hltnp 'sport = :9090'/);
+      assert.match(script, /\*users:\*\) echo "\$sockets" \| grep -q "pid=\$pid," ;; \*\) \[ "\$pid" = "\$started" \] ;;/, "the process ss names, else the one started still running");
       assert.match(script, /if ! systemctl is-active --quiet 'prometheus.service'; then echo "prometheus.service stopped before it listened on port 9090" >&2; journalctl -u 'prometheus.service'/);
       assert.match(script, /did not listen on port 9090 within 120 s/);
     }
