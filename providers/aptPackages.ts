@@ -8,8 +8,9 @@
  * on the host with flock, because that policy-rc.d is host-wide and dpkg takes one lock.
  *
  * Installs that reach one host together (the services of a stack are created side by side) run as
- * one apt-get: each apt-get run costs seconds of its own (package lists, dpkg, triggers), and the flock
- * made them queue one behind another (issue 13: four installs of a cold `up` took 20 s, one after another).
+ * one apt-get, and so do removals (a destroy): each apt-get run costs seconds of its own (package lists,
+ * dpkg, triggers), and the flock made them queue one behind another (issue 13: four installs of a cold
+ * `up` took 20 s, one after another).
  *
  * Only packages this resource installed are removed on delete: an exporter that was on the host
  * before stays.
@@ -116,48 +117,57 @@ export function removeScript(names: readonly string[], purge: boolean): string {
   ].join("\n");
 }
 
-/** How long an install waits for others to the same host before apt-get runs (ms). */
+/** How long an install or removal waits for others to the same host before apt-get runs (ms). */
 export const INSTALL_BATCH_WINDOW_MS = 200;
 
-interface InstallRequest {
-  readonly specs: readonly string[];
+/** What one apt-get run does: install (packages may be pinned, `name=version`), remove or purge (names). */
+export type AptAction = "install" | "remove" | "purge";
+
+interface AptRequest {
+  readonly packages: readonly string[];
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
 
-/** Host (connectionKey) -> the installs waiting for its next apt-get. (A plain object, not a Map: the e2e tier
- * loads providers through Pulumi's closure serializer, which does not keep a Map.) */
-const waitingInstalls: Record<string, InstallRequest[] | undefined> = {};
+/** Host (connectionKey) and action -> the requests waiting for its next apt-get. (A plain object, not a Map: the
+ * e2e tier loads providers through Pulumi's closure serializer, which does not keep a Map.) */
+const waitingRequests: Record<string, AptRequest[] | undefined> = {};
+
+function aptScript(action: AptAction, packages: readonly string[]): string {
+  return action === "install" ? installScript(packages) : removeScript(packages, action === "purge");
+}
 
 /**
- * Installs `specs` on the host together with the other installs that reach it within INSTALL_BATCH_WINDOW_MS:
- * one apt-get for all of them. When that apt-get fails and it held more than one request, each request runs
- * its own apt-get, so a bad package fails its own resource only and the error names it.
+ * Runs apt-get `action` for `packages` on the host together with the other requests of the same action that
+ * reach it within INSTALL_BATCH_WINDOW_MS: one apt-get for all of them. When that apt-get fails and it held more
+ * than one request, each request runs its own apt-get, so a bad package fails its own resource only and the
+ * error names it. (A cold up's installs arrive together; so do a destroy's removals.)
  * @param run runs a script on the host and throws on a non-zero exit (runRemoteOk; a stand-in in unit tests)
  * @throws Error from `run`: the host's apt-get output (its last 30 lines) for this request's packages
  */
-export function installTogether(conn: SshConnection, specs: readonly string[], run: typeof runRemoteOk = runRemoteOk): Promise<void> {
-  const key = connectionKey(conn);
+export function aptTogether(conn: SshConnection, action: AptAction, packages: readonly string[], run: typeof runRemoteOk = runRemoteOk): Promise<void> {
+  const key = `${action} ${connectionKey(conn)}`;
   return new Promise<void>((resolve, reject) => {
-    let batch = waitingInstalls[key];
+    let batch = waitingRequests[key];
     if (batch === undefined) {
-      const requests: InstallRequest[] = [];
+      const requests: AptRequest[] = [];
       batch = requests;
-      waitingInstalls[key] = requests;
+      waitingRequests[key] = requests;
       setTimeout(() => {
-        delete waitingInstalls[key];
-        void installBatch(conn, requests, run);
+        delete waitingRequests[key];
+        void aptBatch(conn, action, requests, run);
       }, INSTALL_BATCH_WINDOW_MS);
     }
-    batch.push({ specs, resolve, reject });
+    batch.push({ packages, resolve, reject });
   });
 }
 
-async function installBatch(conn: SshConnection, requests: readonly InstallRequest[], run: typeof runRemoteOk): Promise<void> {
-  const install = (specs: readonly string[]) => run(conn, `installing ${specs.join(" ")}`, installScript(specs));
+async function aptBatch(conn: SshConnection, action: AptAction, requests: readonly AptRequest[], run: typeof runRemoteOk): Promise<void> {
+  const verb = action === "install" ? "installing" : action === "purge" ? "purging" : "removing";
+  const apt = (packages: readonly string[]) => run(conn, `${verb} ${packages.join(" ")}`, aptScript(action, packages));
   if (requests.length > 1) {
-    const all = [...new Set(requests.flatMap((r) => r.specs))].sort();
-    const together = await install(all).then(
+    const all = [...new Set(requests.flatMap((r) => r.packages))].sort();
+    const together = await apt(all).then(
       () => true,
       () => false,
     );
@@ -166,7 +176,7 @@ async function installBatch(conn: SshConnection, requests: readonly InstallReque
       return;
     }
   }
-  await Promise.all(requests.map((request) => install(request.specs).then(() => request.resolve(), request.reject)));
+  await Promise.all(requests.map((request) => apt(request.packages).then(() => request.resolve(), request.reject)));
 }
 
 function names(packages: readonly string[]): string[] {
@@ -180,7 +190,7 @@ async function query(conn: SshConnection, packages: readonly string[]): Promise<
 async function ensure(props: AptPackagesProps, previouslyInstalledHere: readonly string[]): Promise<AptPackagesState> {
   const before = await query(props.connection, props.packages);
   const missing = packagesToInstall(props.packages, before);
-  if (missing.length > 0) await installTogether(props.connection, missing);
+  if (missing.length > 0) await aptTogether(props.connection, "install", missing);
   const installed = await query(props.connection, props.packages);
   const stillMissing = packagesToInstall(props.packages, installed);
   if (stillMissing.length > 0) throw new Error(`${props.connection.host}: after apt-get install, still missing or at another version: ${stillMissing.join(", ")}`);
@@ -213,7 +223,7 @@ export const aptPackagesProvider: pulumi.dynamic.ResourceProvider = {
     const state = await ensure(news, olds.installedHere ?? []);
     // Packages dropped from the list that this resource had installed go away.
     const dropped = (olds.installedHere ?? []).filter((name) => !names(news.packages).includes(name));
-    if (dropped.length > 0 && !news.keepOnDelete) await runRemoteOk(news.connection, `removing ${dropped.join(" ")}`, removeScript(dropped, news.purgeOnDelete === true));
+    if (dropped.length > 0 && !news.keepOnDelete) await aptTogether(news.connection, news.purgeOnDelete === true ? "purge" : "remove", dropped);
     return { outs: state };
   },
 
@@ -223,7 +233,7 @@ export const aptPackagesProvider: pulumi.dynamic.ResourceProvider = {
 
   async delete(_id: string, props: AptPackagesState) {
     if (props.keepOnDelete || (props.installedHere ?? []).length === 0) return;
-    await runRemoteOk(props.connection, `removing ${props.installedHere.join(" ")}`, removeScript(props.installedHere, props.purgeOnDelete === true));
+    await aptTogether(props.connection, props.purgeOnDelete === true ? "purge" : "remove", props.installedHere);
   },
 };
 

@@ -130,5 +130,14 @@ test("AptPackages: installs that reach a host together run as one apt-get; a bad
   assert.equal(good.status, "fulfilled", "the other resource of the batch is installed");
   assert.ok((good as PromiseFulfilledResult<{ outs: { installed: Record<string, string> } }>).value.outs.installed.logrotate);
 
-  for (const created of [jq, inotify, (good as PromiseFulfilledResult<{ id: string; outs: unknown }>).value]) await packages.delete(created.id, created.outs);
+  // Deletes that reach the host together (a destroy) are one apt-get remove too (logrotate was on the image: not removed).
+  const removeCommands = async () => (await host.exec("grep '^Commandline: apt-get remove' /var/log/apt/history.log || true")).stdout.trim().split("\n").filter(Boolean);
+  const removesBefore = await removeCommands();
+  const created = [jq, inotify, (good as PromiseFulfilledResult<{ id: string; outs: unknown }>).value];
+  await Promise.all(created.map((resource) => packages.delete(resource.id, resource.outs)));
+  const removes = (await removeCommands()).slice(removesBefore.length);
+  assert.equal(removes.length, 1, `one apt-get remove for both: ${removes.join(" | ")}`);
+  assert.match(removes[0] ?? "", /'?inotify-tools'? '?jq'?$/);
+  const stillInstalled = "for p in jq inotify-tools logrotate; do dpkg-query -W -f='${db:Status-Status}' $p 2>/dev/null | grep -qx installed && echo $p; done; true";
+  assert.equal((await host.exec(stillInstalled)).stdout.trim(), "logrotate", "jq and inotify-tools removed; logrotate, on the host before, stays");
 });

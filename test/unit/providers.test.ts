@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { checkRemoteFile, diffRemoteFile, fillTemplate, normalizeMode, parseStat, sha256Hex, writeScript, type RemoteFileProps } from "../../providers/remoteFile";
 import { actionScript, checkSystemdService, diffSystemdService, parseState, planServiceUpdate, type SystemdServiceProps } from "../../providers/systemdService";
-import { checkAptPackages, diffAptPackages, installScript, installTogether, packagesToInstall, parseQuery } from "../../providers/aptPackages";
+import { aptTogether, checkAptPackages, diffAptPackages, installScript, packagesToInstall, parseQuery } from "../../providers/aptPackages";
 import { remoteCommandLine, sameHost, shellQuote } from "../../providers/ssh";
 
 const connection = { host: "10.0.0.5", port: 22, user: "root", privateKey: "KEY" };
@@ -140,7 +140,7 @@ describe("AptPackages", () => {
   it("installs that reach one host together run as one apt-get; another host gets its own", async () => {
     const { runs, run } = recordingRunner();
     const other = { ...connection, host: "10.0.0.6" };
-    await Promise.all([installTogether(connection, ["rsyslog", "logrotate"], run), installTogether(connection, ["prometheus"], run), installTogether(other, ["jq"], run)]);
+    await Promise.all([aptTogether(connection, "install", ["rsyslog", "logrotate"], run), aptTogether(connection, "install", ["prometheus"], run), aptTogether(other, "install", ["jq"], run)]);
     assert.deepEqual(runs, [
       { host: "10.0.0.5", packages: ["logrotate", "prometheus", "rsyslog"] },
       { host: "10.0.0.6", packages: ["jq"] },
@@ -149,7 +149,7 @@ describe("AptPackages", () => {
 
   it("when the apt-get of a batch fails, each install runs alone: only the bad package's resource fails", async () => {
     const { runs, run } = recordingRunner();
-    const results = await Promise.allSettled([installTogether(connection, ["prometheus"], run), installTogether(connection, ["no-such-package"], run)]);
+    const results = await Promise.allSettled([aptTogether(connection, "install", ["prometheus"], run), aptTogether(connection, "install", ["no-such-package"], run)]);
     assert.equal(results[0].status, "fulfilled");
     assert.equal(results[1].status, "rejected");
     assert.match(String((results[1] as PromiseRejectedResult).reason), /installing no-such-package failed .*\n.*Unable to locate package no-such-package/);
@@ -161,8 +161,30 @@ describe("AptPackages", () => {
 
   it("an install alone runs once, failure included", async () => {
     const { runs, run } = recordingRunner();
-    await assert.rejects(installTogether(connection, ["no-such-package"], run), /Unable to locate package no-such-package/);
+    await assert.rejects(aptTogether(connection, "install", ["no-such-package"], run), /Unable to locate package no-such-package/);
     assert.equal(runs.length, 1);
+  });
+
+  it("removals that reach one host together run as one apt-get remove, apart from installs and purges", async () => {
+    const scripts: string[] = [];
+    const run = async (_conn: unknown, _what: string, script: string) => {
+      scripts.push(script.split("\n").find((line) => line.startsWith("apt-get")) ?? "");
+      return "";
+    };
+    await Promise.all([
+      aptTogether(connection, "remove", ["prometheus"], run),
+      aptTogether(connection, "remove", ["prometheus-alertmanager"], run),
+      aptTogether(connection, "purge", ["prometheus-node-exporter"], run),
+      aptTogether(connection, "install", ["jq"], run),
+    ]);
+    assert.deepEqual(
+      scripts.map((line) => line.split(" >")[0]).sort(),
+      [
+        "apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold 'jq'",
+        "apt-get purge -y -q -o DPkg::Lock::Timeout=300 'prometheus-node-exporter'",
+        "apt-get remove -y -q -o DPkg::Lock::Timeout=300 'prometheus' 'prometheus-alertmanager'",
+      ],
+    );
   });
 
   it("installs what is missing or at another pinned version", () => {
