@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { checkRemoteFile, diffRemoteFile, fillTemplate, normalizeMode, parseStat, sha256Hex, writeScript, type RemoteFileProps } from "../../providers/remoteFile";
 import { actionScript, checkSystemdService, diffSystemdService, parseState, planServiceUpdate, type SystemdServiceProps } from "../../providers/systemdService";
-import { aptTogether, checkAptPackages, diffAptPackages, installScript, packagesToInstall, parseQuery } from "../../providers/aptPackages";
+import { APT_BATCH_MAX_WAIT_MS, APT_BATCH_QUIET_MS, aptTogether, checkAptPackages, diffAptPackages, installScript, packagesToInstall, parseQuery } from "../../providers/aptPackages";
 import { remoteCommandLine, sameHost, shellQuote } from "../../providers/ssh";
 
 const connection = { host: "10.0.0.5", port: 22, user: "root", privateKey: "KEY" };
@@ -163,6 +163,22 @@ describe("AptPackages", () => {
     const { runs, run } = recordingRunner();
     await assert.rejects(aptTogether(connection, "install", ["no-such-package"], run), /Unable to locate package no-such-package/);
     assert.equal(runs.length, 1);
+  });
+
+  it("a request joins the waiting batch while requests keep coming (each within the quiet period), up to the longest wait", async () => {
+    const { runs, run } = recordingRunner();
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const gap = APT_BATCH_QUIET_MS / 2;
+    const pending: Promise<void>[] = [];
+    const count = Math.floor(APT_BATCH_MAX_WAIT_MS / gap) + 2;
+    for (let i = 0; i < count; i++) {
+      pending.push(aptTogether(connection, "install", [`package-${i}`], run));
+      await sleep(gap);
+    }
+    await Promise.all(pending);
+    const sizes = runs.map((r) => r.packages.length);
+    assert.equal(sizes.reduce((a, b) => a + b, 0), count, `every request ran once: ${JSON.stringify(sizes)}`);
+    assert.ok(sizes.length === 2 && (sizes[0] ?? 0) >= APT_BATCH_MAX_WAIT_MS / gap, `cut at the longest wait, the rest together: ${JSON.stringify(sizes)}`);
   });
 
   it("removals that reach one host together run as one apt-get remove, apart from installs and purges", async () => {
