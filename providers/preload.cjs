@@ -18,6 +18,8 @@ const path = require("node:path");
 /** Module name -> the file (path suffix) whose require of it is deferred. */
 const deferred = new Map([
   ["@npmcli/arborist", path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js")],
+  // Also only for computing a serialized function's code paths (with its SPDX tables: about 50 ms per process).
+  ["normalize-package-data", path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js")],
   ["../../typescript-shim", path.join("@pulumi", "pulumi", "runtime", "closure", "parseFunction.js")],
   // The Automation API (pulumi.automation: driving the CLI from code), which neither process uses.
   ["./automation", path.join("@pulumi", "pulumi", "index.js")],
@@ -27,7 +29,7 @@ const deferred = new Map([
  * A stand-in for the module `request` as required from `parent`: every property read loads the real module
  * (through the normal resolution, from `parent`) and reads it there. It reports itself as an ES module
  * namespace (`__esModule`), so TypeScript's `__importStar` keeps the stand-in instead of copying the real
- * module's properties at require time.
+ * module's properties at require time, and `__importDefault` too (its `default` is then the module itself).
  * @param {string} request the module name, e.g. "@npmcli/arborist"
  * @param {Module} parent the requiring module
  * @param {(request: string, parent: Module, isMain: boolean) => unknown} load Module._load
@@ -39,7 +41,12 @@ function deferredModule(request, parent, load) {
   return new Proxy(
     {},
     {
-      get: (_, property) => (property === "__esModule" ? true : Reflect.get(target(), property)),
+      // A CommonJS module without `default`, imported with TypeScript's __importDefault, is its own default.
+      get: (_, property) => {
+        if (property === "__esModule") return true;
+        const module = target();
+        return property === "default" && !Reflect.has(module, "default") ? module : Reflect.get(module, property);
+      },
       has: (_, property) => Reflect.has(target(), property),
       ownKeys: () => Reflect.ownKeys(target()),
       getOwnPropertyDescriptor: (_, property) => {

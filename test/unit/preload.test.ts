@@ -1,5 +1,5 @@
-// providers/preload.cjs defers two of @pulumi/pulumi's start-up requires (npm's @npmcli/arborist and the
-// TypeScript compiler, both only for serializing functions) to their first use: the SDK must load without them
+// providers/preload.cjs defers three of @pulumi/pulumi's start-up requires (npm's @npmcli/arborist and
+// normalize-package-data, the TypeScript compiler: all only for serializing functions) to their first use: the SDK must load without them
 // and still work when a caller does need them.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -21,8 +21,8 @@ describe("providers/preload.cjs", () => {
     const result = runPreloaded(`${loadedCheck}
       require("@pulumi/pulumi"); require("@pulumi/pulumi/runtime");
       const automation = Object.keys(require.cache).some((f) => f.includes("/@pulumi/pulumi/automation/"));
-      process.stdout.write(JSON.stringify({ arborist: loaded("@npmcli/arborist"), typescript: loaded("typescript"), automation }));`);
-    assert.deepEqual(result, { arborist: false, typescript: false, automation: false });
+      process.stdout.write(JSON.stringify({ arborist: loaded("@npmcli/arborist"), normalize: loaded("normalize-package-data"), typescript: loaded("typescript"), automation }));`);
+    assert.deepEqual(result, { arborist: false, normalize: false, typescript: false, automation: false });
   });
 
   it("each loads on first use, and the SDK functions that need them still work", async () => {
@@ -33,9 +33,9 @@ describe("providers/preload.cjs", () => {
         const serialized = await pulumi.runtime.serializeFunction(() => 6 * 7);
         const answer = require("require-from-string")(serialized.text)[serialized.exportName]();
         const workspace = typeof pulumi.automation.LocalWorkspace.create;
-        process.stdout.write(JSON.stringify({ codePaths: codePaths.size > 0, answer, arborist: loaded("@npmcli/arborist"), typescript: loaded("typescript"), workspace }));
+        process.stdout.write(JSON.stringify({ codePaths: codePaths.size > 0, answer, arborist: loaded("@npmcli/arborist"), normalize: loaded("normalize-package-data"), typescript: loaded("typescript"), workspace }));
       })();`);
-    assert.deepEqual(result, { codePaths: true, answer: 42, arborist: true, typescript: true, workspace: "function" });
+    assert.deepEqual(result, { codePaths: true, answer: 42, arborist: true, normalize: true, typescript: true, workspace: "function" });
   });
 
   // The SDK stores a promise's creation stack on it for PULUMI_DEBUG_PROMISE_LEAKS's report only.
