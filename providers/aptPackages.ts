@@ -87,7 +87,9 @@ const APT_OPTIONS = "-y -q --no-install-recommends -o DPkg::Lock::Timeout=300 -o
 /**
  * Installs `specs` with service starts denied. An existing policy-rc.d (Docker images ship one)
  * is left alone; ours is removed on exit. `apt-get update` runs only when the first try fails
- * (stale lists), so an `up` with nothing missing does not touch the network at all.
+ * (stale lists), so an `up` with nothing missing does not touch the network at all. It fetches no
+ * translated package descriptions (Acquire::Languages=none): an install reads none, and on a fresh test
+ * host they were half of the update (4.4 s -> 2.4 s, 6 of 16 MB).
  */
 export function installScript(specs: readonly string[]): string {
   const list = specs.map(shellQuote).join(" ");
@@ -101,7 +103,7 @@ export function installScript(specs: readonly string[]): string {
     "  chmod 0755 /usr/sbin/policy-rc.d",
     "  trap 'rm -f /usr/sbin/policy-rc.d' EXIT",
     "fi",
-    `apt-get install ${APT_OPTIONS} ${list} >/var/log/winyx-apt.log 2>&1 || { apt-get update -q >>/var/log/winyx-apt.log 2>&1 && apt-get install ${APT_OPTIONS} ${list} >>/var/log/winyx-apt.log 2>&1; } || { tail -n 30 /var/log/winyx-apt.log >&2; exit 1; }`,
+    `apt-get install ${APT_OPTIONS} ${list} >/var/log/winyx-apt.log 2>&1 || { apt-get update -q -o Acquire::Languages=none >>/var/log/winyx-apt.log 2>&1 && apt-get install ${APT_OPTIONS} ${list} >>/var/log/winyx-apt.log 2>&1; } || { tail -n 30 /var/log/winyx-apt.log >&2; exit 1; }`,
     "",
   ].join("\n");
 }

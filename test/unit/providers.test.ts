@@ -219,6 +219,8 @@ describe("AptPackages", () => {
   it("denies service starts during install and keeps conffiles, non-interactively", () => {
     const script = installScript(["prometheus"]);
     for (const part of ["DEBIAN_FRONTEND=noninteractive", "exit 101", "/usr/sbin/policy-rc.d", "--force-confold", "flock 9", "--no-install-recommends"]) assert.ok(script.includes(part), part);
+    // Stale or missing lists: one update, without translated descriptions, then the install again.
+    assert.match(script, /\|\| \{ apt-get update -q -o Acquire::Languages=none >>\/var\/log\/winyx-apt\.log 2>&1 && apt-get install /);
   });
 
   it("parses dpkg-query and rejects bad names", () => {
