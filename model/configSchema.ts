@@ -72,12 +72,16 @@ export function showUrl(value: string): string {
   return show(value);
 }
 
-/** A schema of `base` whose values must also pass `check` (a message, or undefined when fine). */
+/**
+ * A schema of `base` whose values must also pass `check` (a message, or undefined when fine). A failed check ends
+ * the value's checking (zod runs every refinement of a chain by default): a `checked` on top of another sees only
+ * values that passed it, so `new URL(v)` in a check over `url()` cannot throw on a value that is not a URL.
+ */
 function checked<T extends z.ZodType>(base: T, constraint: string, check: (value: z.output<T>) => string | undefined): T {
   return doc(
     base.superRefine((value, ctx) => {
       const message = check(value as z.output<T>);
-      if (message !== undefined) ctx.addIssue({ code: "custom", message, input: value });
+      if (message !== undefined) ctx.addIssue({ code: "custom", message, input: value, continue: false });
     }) as unknown as T,
     { constraint },
   );
@@ -148,7 +152,11 @@ function hostPort() {
   return checked(z.string(), "host:port", hostPortProblem);
 }
 
-function url(protocols: readonly string[] = ["http:", "https:"]) {
+/**
+ * A URL of one of `protocols`. With `mayHoldCredential` (a receiver's webhook: its path or query can be the
+ * token), a value that is not such a URL is not echoed in the error.
+ */
+function url(protocols: readonly string[] = ["http:", "https:"], mayHoldCredential = false) {
   const what = protocols.join() === "http:,https:" ? "an http(s)" : `a ${protocols.map((p) => `${p}//`).join(" or ")}`;
   return checked(z.string(), `${what} URL`, (v) => {
     try {
@@ -156,7 +164,7 @@ function url(protocols: readonly string[] = ["http:", "https:"]) {
     } catch {
       // reported below
     }
-    return `${show(v)} is not ${what} URL`;
+    return mayHoldCredential ? `the value is not ${what} URL (not shown: a webhook URL can hold a token)` : `${show(v)} is not ${what} URL`;
   });
 }
 
@@ -370,7 +378,7 @@ const alertmanager = z.strictObject({
   emails: doc(z.strictObject({ default: emailList(), critical: emailList(), database: emailList(), business: emailList() }), { description: "addresses of the receivers default, critical, database-team, business-team" }),
   slackChannels: doc(z.strictObject({ default: channel(), critical: channel(), contracts: channel() }), { description: "Slack channels of the receivers default, critical, contract-alerts (used when the secret slackWebhookUrl is set)" }),
   webhookUrl: doc(
-    checked(url(), "http(s) URL without credentials", (v) => {
+    checked(url(["http:", "https:"], true), "http(s) URL without credentials", (v) => {
       const u = new URL(v);
       // Plain config is stored unencrypted and alertmanager.yml is rendered into synth output and review diffs.
       if (u.username || u.password) return `${showUrl(v)} carries credentials: plain config and the rendered alertmanager.yml would hold them in plain text; use a URL without user:password (a token the receiver checks, or a proxy on the host)`;

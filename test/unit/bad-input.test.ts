@@ -55,6 +55,11 @@ const cases: [string, () => string[], string, RegExp][] = [
   ["a target address with an octet above 255", () => bad({ target: { host: "192.168.1.300" } }), "target.host", /is not an IPv4 address/],
   ["not a Slack channel", () => bad({ alertmanager: { ...am, slackChannels: { default: "alerts", critical: "#b", contracts: "#c" } } }), "alertmanager.slackChannels.default", /Slack channel/],
   ["not an http(s) URL", () => bad({ alertmanager: { ...am, webhookUrl: "ftp://hooks" } }), "alertmanager.webhookUrl", /is not an http\(s\) URL/],
+  // Newcomer: these threw "TypeError: Invalid URL" from the checks over url() (an unhandled exception and a stack
+  // in preview, the value printed as the error's input), naming no key.
+  ["a webhook URL without its scheme, not echoed", () => bad({ alertmanager: { ...am, webhookUrl: "hooks.slack.com/services/T0/B0/SlackTok456" } }), "alertmanager.webhookUrl", /^(?![\s\S]*SlackTok456)[\s\S]*the value is not an http\(s\) URL \(not shown: a webhook URL can hold a token\)/],
+  ["a release mirror that is not a URL", () => bad({ releaseMirror: "mirror.example" }), "releaseMirror", /"mirror.example" is not an http\(s\) URL/],
+  ["a remote_write URL that is not a URL", () => bad({ remoteWrite: [{ name: "offsite", url: "not a url" }] }), "remoteWrite[0].url", /"not a url" is not an http\(s\) URL/],
   ["a Slack webhook URL in plain config (newcomer: shown in the diff)", () => bad({ alertmanager: { ...am, webhookUrl: "https://hooks.slack.com/services/T000/B000/XXXXSECRET" } }), "alertmanager.webhookUrl", /^(?![\s\S]*XXXXSECRET)[\s\S]*Slack incoming-webhook URL, which is a secret: set it with `pulumi config set --secret slackWebhookUrl`/],
   ["a token in the webhook URL's query", () => bad({ alertmanager: { ...am, webhookUrl: "https://hooks.example.com/alert?api_token=s3cr3t" } }), "alertmanager.webhookUrl", /^(?![\s\S]*s3cr3t)[\s\S]*carries a credential in its query \(api_token=\)/],
   ["not host:port", () => bad({ jobs: { mysql: { targets: ["http://db:9104"] } } }), "jobs.mysql.targets[0]", /is not host:port/],
