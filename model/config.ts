@@ -15,6 +15,7 @@ export { defaultBackupKinds, defaultLoggingPrograms } from "./configSchema";
 import { parseMemoryBytes } from "./dockerReference";
 import type { JobName } from "./jobs";
 import { longTermStoreJobs } from "./longTermStore";
+import { remoteWritePasswordProblems, remoteWritePasswordsKey, type RemoteWriteSpec } from "./remoteWrite";
 import { secretProblem, type SecretKey } from "./secrets";
 import type { ContainerLimits, DockerTargetSpec, HostSpec, JobSettings, SecretName, ServiceName, StackSpec, TargetSpec, WebTlsSecretName } from "./spec";
 import { defaultHostName, fleetTargets, hostRoles, roleJobs } from "./fleet";
@@ -415,6 +416,13 @@ export function configFromPulumi(all: Readonly<Record<string, string>>, stack = 
     // Pulumi.yaml's "not set" default of `target` / `hosts` (one of the two is given): as if absent.
     if (key in unsetDefaults && JSON.stringify(parsed) === JSON.stringify(unsetDefaults[key])) continue;
     out[key] = parsed;
+  }
+  // The secret's receiver names against the receivers with basicAuth: a password for none (a typo) or a receiver
+  // without one is an error here, naming the name, never a value.
+  const passwords = all[`${prefix}${remoteWritePasswordsKey}`];
+  if (passwords !== undefined && passwords !== "" && secretProblem(remoteWritePasswordsKey, passwords) === undefined && Array.isArray(out.remoteWrite)) {
+    const receivers = (out.remoteWrite as unknown[]).filter((r): r is RemoteWriteSpec => typeof r === "object" && r !== null);
+    for (const problem of remoteWritePasswordProblems(receivers, passwords)) errors.push(new ValidationError(`stack ${stack}`, problem.path, problem.message));
   }
   if (errors.length > 0) throw new ValidationErrors(errors);
   return out;
