@@ -17,7 +17,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ReferencedDynamicResource } from "./dynamicResource";
-import { connectionKey, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
+import { connectionKey, movedOnSameHost, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
 export interface AptPackagesInputs {
   readonly connection: SshConnectionInput;
@@ -218,7 +218,7 @@ async function ensure(props: AptPackagesProps, previouslyInstalledHere: readonly
 export function diffAptPackages(olds: AptPackagesState, news: AptPackagesProps): { changes: boolean; replaces: string[] } {
   const replaces = sameHost(olds.connection, news.connection) ? [] : ["connection"];
   const listChanged = names(olds.packages).join(" ") !== names(news.packages).join(" ");
-  return { changes: replaces.length > 0 || listChanged || packagesToInstall(news.packages, olds.installed ?? {}).length > 0, replaces };
+  return { changes: replaces.length > 0 || movedOnSameHost(olds.connection, news.connection) || listChanged || packagesToInstall(news.packages, olds.installed ?? {}).length > 0, replaces };
 }
 
 export const aptPackagesProvider: pulumi.dynamic.ResourceProvider = {

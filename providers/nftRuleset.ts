@@ -17,7 +17,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ReferencedDynamicResource } from "./dynamicResource";
 import { sha256Hex } from "./remoteFile";
-import { runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
+import { movedOnSameHost, runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
 export interface NftRulesetInputs {
   readonly connection: SshConnectionInput;
@@ -127,7 +127,7 @@ export function diffNftRuleset(olds: NftRulesetState, news: NftRulesetProps): { 
   if (!sameHost(olds.connection, news.connection)) replaces.push("connection");
   if (olds.path !== news.path) replaces.push("path");
   if (olds.table !== news.table) replaces.push("table");
-  const changes = replaces.length > 0 || olds.sha256 !== sha256Hex(news.ruleset) || olds.listing !== olds.applied || olds.sshPort !== news.sshPort;
+  const changes = replaces.length > 0 || movedOnSameHost(olds.connection, news.connection) || olds.sha256 !== sha256Hex(news.ruleset) || olds.listing !== olds.applied || olds.sshPort !== news.sshPort;
   return { changes, replaces };
 }
 

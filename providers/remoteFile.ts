@@ -9,7 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ReferencedDynamicResource } from "./dynamicResource";
-import { runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
+import { movedOnSameHost, runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
 export interface RemoteFileInputs {
   /** The host. */
@@ -145,6 +145,7 @@ export function diffRemoteFile(olds: RemoteFileState, news: RemoteFileProps): { 
   if (!sameHost(olds.connection, news.connection)) replaces.push("connection");
   const changes =
     replaces.length > 0 ||
+    movedOnSameHost(olds.connection, news.connection) ||
     olds.sha256 !== sha256Hex(news.content) ||
     normalizeMode(olds.mode) !== normalizeMode(news.mode) ||
     olds.owner !== news.owner ||

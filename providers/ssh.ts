@@ -254,15 +254,27 @@ export async function runRemoteOk(conn: SshConnection, what: string, script: str
 }
 
 /**
- * True when two connections reach the same host as the same user (a new key alone is not a new host): `a` from
- * the state, `b` the new inputs. A new connection not known yet (not an object: Pulumi's unknown placeholder)
- * counts as the same host. The engine asks with the whole connection unknown while it plans a
- * delete-before-replace of the HostKey; answering "another host" there made it replace every resource on the
- * host, and the deletes of the old copies removed what the new ones had just written (field report: a typo in
- * target.port, a failed up, then the corrected up left no file and no running service). Once the connection is
- * known the engine asks again, and another address still replaces.
+ * True when two connections reach the same machine: `a` from the state, `b` the new inputs. The same address
+ * and user (a new key alone is not a new host), or the same SSH host key under another address or user
+ * (127.0.0.1 and localhost, a login changed to a sudo user): replacing resources there would delete, through
+ * the old name, what the new copies had just written (newcomer: target.host 127.0.0.1 -> localhost, an up that
+ * reported success and left no prometheus.yml, no rule file, no package and every service stopped). A new
+ * connection not known yet (not an object: Pulumi's unknown placeholder) counts as the same host. The engine
+ * asks with the whole connection unknown while it plans a delete-before-replace of the HostKey; answering
+ * "another host" there made it replace every resource on the host (field report: a typo in target.port, a
+ * failed up, then the corrected up left no file and no running service). Once the connection is known the
+ * engine asks again, and another machine still replaces.
  */
 export function sameHost(a: SshConnection, b: SshConnection): boolean {
   if (typeof b !== "object" || b === null) return true;
-  return connectionKey(a) === connectionKey(b);
+  if (connectionKey(a) === connectionKey(b)) return true;
+  return typeof a.hostKeyFingerprint === "string" && a.hostKeyFingerprint !== "" && a.hostKeyFingerprint === b.hostKeyFingerprint;
+}
+
+/**
+ * True when the same machine is reached by another address or user (sameHost by its host key, not by its
+ * address): the resource is updated in place, so that its state records the connection that now works.
+ */
+export function movedOnSameHost(a: SshConnection, b: SshConnection): boolean {
+  return typeof b === "object" && b !== null && connectionKey(a) !== connectionKey(b) && sameHost(a, b);
 }

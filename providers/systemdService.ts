@@ -9,7 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ReferencedDynamicResource } from "./dynamicResource";
-import { runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
+import { movedOnSameHost, runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
 export interface SystemdServiceInputs {
   readonly connection: SshConnectionInput;
@@ -92,7 +92,7 @@ export function diffSystemdService(olds: SystemdServiceState, news: SystemdServi
   const replaces: string[] = [];
   if (olds.unit !== news.unit) replaces.push("unit");
   if (!sameHost(olds.connection, news.connection)) replaces.push("connection");
-  return { changes: replaces.length > 0 || planServiceUpdate(olds, news).length > 0, replaces };
+  return { changes: replaces.length > 0 || movedOnSameHost(olds.connection, news.connection) || planServiceUpdate(olds, news).length > 0, replaces };
 }
 
 /** How long a started service may take to listen on its port (Alertmanager joins its cluster first, Grafana migrates its database). */

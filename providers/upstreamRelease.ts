@@ -16,7 +16,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ReferencedDynamicResource } from "./dynamicResource";
-import { runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
+import { movedOnSameHost, runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
 /** A folder the service needs (its data, a collector directory), created on install. */
 export interface ReleaseDirectory {
@@ -200,7 +200,7 @@ function settings(p: UpstreamReleaseProps): string {
 export function diffUpstreamRelease(olds: UpstreamReleaseState, news: UpstreamReleaseProps): { changes: boolean; replaces: string[] } {
   const replaces = sameHost(olds.connection, news.connection) ? [] : ["connection"];
   const installed = olds.installed ?? { version: "", sha256: "" };
-  const changes = replaces.length > 0 || installed.version !== news.version || installed.sha256 !== news.sha256 || settings(olds) !== settings(news);
+  const changes = replaces.length > 0 || movedOnSameHost(olds.connection, news.connection) || installed.version !== news.version || installed.sha256 !== news.sha256 || settings(olds) !== settings(news);
   return { changes, replaces };
 }
 

@@ -158,6 +158,32 @@ test("a failed up to a wrong port, then the corrected up: only the HostKey is re
   assert.equal(changedCount(settled), 0, `then nothing to change:\n${describeSteps(settled.changedSteps)}`);
 });
 
+test("the same host under another address (its own IP, port 22): every resource updated in place, none replaced, files and services stay", { timeout: 10 * 60_000 }, async () => {
+  // Newcomer: target.host 127.0.0.1 -> localhost (one machine, two names) replaced 73 resources, and the deletes
+  // through the old name removed what the creates had written. The host key says it is one machine (sameHost).
+  assert.ok(deployed, "needs the first up");
+  const address = (await original.exec("hostname -I")).stdout.trim().split(/\s+/)[0] ?? "";
+  assert.match(address, /^\d+\.\d+\.\d+\.\d+$/, "the test host's own address");
+  await stack.setConfig({ target: { ...(config.target as object), host: address, port: 22 } });
+  const moved = await stack.up();
+  const replacedOrDeleted = moved.changedSteps.filter((s) => s.custom && !s.type.endsWith(":HostKey") && s.op !== "update");
+  assert.deepEqual(replacedOrDeleted, [], `only updates in place:\n${describeSteps(moved.changedSteps)}`);
+  for (const path of managedFiles) assert.equal(await pathExists(original, path), true, `${path} is still on the host`);
+  const unit = packagedServices.nodeExporter.unit;
+  assert.equal((await original.exec(`systemctl is-active ${unit}`)).stdout.trim(), "active", `${unit} still runs`);
+  const settled = await stack.preview();
+  assert.equal(changedCount(settled), 0, `then nothing to change:\n${describeSteps(settled.changedSteps)}`);
+  // Back to the relay's address, the same way, for the tests after this one.
+  await stack.setConfig({ target: config.target });
+  const back = await stack.up();
+  assert.deepEqual(
+    back.changedSteps.filter((s) => s.custom && !s.type.endsWith(":HostKey") && s.op !== "update"),
+    [],
+    `back: only updates in place:\n${describeSteps(back.changedSteps)}`,
+  );
+  assert.equal((await original.exec(`systemctl is-active ${unit}`)).stdout.trim(), "active", `${unit} still runs`);
+});
+
 test("a key file that cannot be read is refused before anything connects, naming target.privateKeyPath", { timeout: 5 * 60_000 }, async () => {
   // Field report: a missing key file ended the program in an unhandled exception ("error serializing property
   // connection", repeated per resource) after the host key exchange, instead of the error index.ts has for it.

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { checkRemoteFile, diffRemoteFile, fillTemplate, normalizeMode, parseStat, sha256Hex, writeScript, type RemoteFileProps } from "../../providers/remoteFile";
 import { actionScript, checkSystemdService, diffSystemdService, parseState, planServiceUpdate, type SystemdServiceProps } from "../../providers/systemdService";
 import { APT_BATCH_MAX_WAIT_MS, APT_BATCH_QUIET_MS, aptTogether, checkAptPackages, diffAptPackages, installScript, packagesToInstall, parseQuery } from "../../providers/aptPackages";
-import { remoteCommandLine, sameHost, shellQuote } from "../../providers/ssh";
+import { movedOnSameHost, remoteCommandLine, sameHost, shellQuote } from "../../providers/ssh";
 
 const connection = { host: "10.0.0.5", port: 22, user: "root", privateKey: "KEY" };
 
@@ -33,6 +33,26 @@ describe("RemoteFile", () => {
     // Every host provider's diff asks sameHost (providers/ssh.ts), the one place this is decided.
     assert.equal(sameHost(connection, unknown), true);
     assert.equal(sameHost(connection, { ...connection, port: 2222 }), false);
+  });
+
+  it("the same host key under another address or user is the same machine: an update in place, not a replacement", () => {
+    // Newcomer: target.host 127.0.0.1 -> localhost replaced 73 resources, and the deletes through the old name
+    // removed what the creates had written.
+    const fingerprint = "SHA256:" + "A".repeat(43);
+    const pinned = { ...connection, hostKeyFingerprint: fingerprint };
+    const pinnedState = { ...state, connection: pinned };
+    for (const moved of [{ ...pinned, host: "localhost" }, { ...pinned, user: "deploy" }]) {
+      assert.equal(sameHost(pinned, moved), true);
+      assert.equal(movedOnSameHost(pinned, moved), true);
+      assert.deepEqual(diffRemoteFile(pinnedState, { ...file, connection: moved }), { changes: true, replaces: [] });
+    }
+    // Another machine (another key) at another address is replaced; the same address with a new key is not.
+    assert.deepEqual(diffRemoteFile(pinnedState, { ...file, connection: { ...pinned, host: "10.0.0.6", hostKeyFingerprint: "SHA256:" + "B".repeat(43) } }).replaces, ["connection"]);
+    assert.equal(sameHost(pinned, { ...pinned, hostKeyFingerprint: "SHA256:" + "B".repeat(43) }), true);
+    assert.equal(movedOnSameHost(pinned, pinned), false);
+    assert.deepEqual(diffRemoteFile(pinnedState, { ...file, connection: pinned }), { changes: false, replaces: [] });
+    // Without a recorded key, another address is another host.
+    assert.equal(sameHost(connection, { ...connection, host: "localhost" }), false);
   });
 
   it("writes to a temporary file beside the target, validates it, then renames; content never on the command line", () => {
