@@ -359,6 +359,19 @@ function withoutUndefined<T extends object>(value: T): T {
 }
 
 /**
+ * The error for a config key under a namespace within two edits of this project's name (`winyx-monitorng:retention`),
+ * which Pulumi would keep and this program would never read; undefined for this project's keys and for other
+ * namespaces (provider settings such as `aws:region`).
+ */
+function misspeltNamespace(fullKey: string): string | undefined {
+  const colon = fullKey.indexOf(":");
+  if (colon <= 0) return undefined;
+  const namespace = fullKey.slice(0, colon);
+  if (namespace === projectName || editDistance(namespace, projectName) > 2) return undefined;
+  return `unknown namespace "${namespace}" (did you mean "${projectName}:${fullKey.slice(colon + 1)}"?)`;
+}
+
+/**
  * The `config:` map of a Pulumi.<stack>.yaml file as parseStackConfig wants it: this project's
  * namespace stripped, other namespaces (provider settings) left out, `{secure: ...}` values replaced
  * by SECRET_SET so no ciphertext, let alone a secret, travels further. A secret key stored in plain
@@ -373,7 +386,11 @@ export function configFromStackFile(stack: string, fileConfig: unknown): Record<
   for (const [fullKey, value] of Object.entries(fileConfig)) {
     const colon = fullKey.indexOf(":");
     const namespace = colon === -1 ? projectName : fullKey.slice(0, colon);
-    if (namespace !== projectName) continue;
+    if (namespace !== projectName) {
+      const problem = misspeltNamespace(fullKey);
+      if (problem !== undefined) errors.push(new ValidationError(subject, fullKey, problem));
+      continue;
+    }
     const key = fullKey.slice(colon + 1);
     const secure = isPlainObject(value) && Object.keys(value).length === 1 && typeof value.secure === "string";
     if ((secretKeys as readonly string[]).includes(key) && !secure && isSet(value)) {
@@ -397,7 +414,11 @@ export function configFromPulumi(all: Readonly<Record<string, string>>, stack = 
   const errors: ValidationError[] = [];
   const prefix = `${projectName}:`;
   for (const [fullKey, value] of Object.entries(all)) {
-    if (!fullKey.startsWith(prefix)) continue;
+    if (!fullKey.startsWith(prefix)) {
+      const problem = misspeltNamespace(fullKey);
+      if (problem !== undefined) errors.push(new ValidationError(`stack ${stack}`, fullKey, problem));
+      continue;
+    }
     const key = fullKey.slice(prefix.length);
     if ((secretKeys as readonly string[]).includes(key)) {
       const problem = secretProblem(key as SecretKey, value);

@@ -132,6 +132,8 @@ const cases: [string, () => string[], string, RegExp][] = [
   ["Docker: webPassword, which containers do not carry yet", () => errorsOf(() => parseStackConfig("test", { ...base, target: { docker: { host: "unix:///var/run/docker.sock" } }, webPassword: SECRET_SET })), "webPassword", /is not carried to containers yet/],
   ["Docker: a publish address that is no IP", () => docker({ host: "unix:///var/run/docker.sock", publishAddress: "localhost" }), "target.docker.publishAddress", /is not an IP address/],
   ["8.2: a one-line secret with a line break inside", () => errorsOf(() => configFromPulumi({ "winyx-monitoring:smtpPassword": "abc\ndef\n" }, "test")), "smtpPassword", /has a line break inside/],
+  // Newcomer: a key under a misspelt project name was ignored, and the stack deployed the default instead.
+  ["a config key under a misspelt project name", () => errorsOf(() => configFromPulumi({ "winyx-monitorng:retention": "2d", "aws:region": "x" }, "test")), "winyx-monitorng:retention", /unknown namespace "winyx-monitorng" \(did you mean "winyx-monitoring:retention"\?\)/],
   // Newcomer: both passed synth and preview (remoteWritePasswordProblems was not called by the program).
   ["a remote_write password for no receiver (a typo)", () => errorsOf(() => configFromPulumi({ "winyx-monitoring:remoteWrite": JSON.stringify([{ name: "backup", url: "https://lts.example/api/v1/receive", basicAuth: { username: "prom" } }]), "winyx-monitoring:remoteWritePasswords": JSON.stringify({ backup: "s3cret", bakup: "x7secret" }) }, "test")), "remoteWritePasswords.bakup", /^(?![\s\S]*(s3cret|x7secret))[\s\S]*no remoteWrite receiver with basicAuth has this name/],
   ["a remote_write receiver with basicAuth and no password in the secret", () => errorsOf(() => configFromPulumi({ "winyx-monitoring:remoteWrite": JSON.stringify([{ name: "backup", url: "https://lts.example/api/v1/receive", basicAuth: { username: "prom" } }]), "winyx-monitoring:remoteWritePasswords": JSON.stringify({ offsite: "s3cret" }) }, "test")), "remoteWritePasswords.backup", /not set: remoteWrite\[0\]\.basicAuth needs it/],
@@ -173,6 +175,12 @@ describe("bad input: every class refused with its key path", () => {
   it("a secret stored in plain text in a stack file", () => {
     assert.deepEqual(errorsOf(() => configFromStackFile("x", { "winyx-monitoring:dockerTlsKey": "-----BEGIN" })), [
       "Pulumi.x.yaml: winyx-monitoring:dockerTlsKey: is a secret but stored in plain text; set it with: pulumi config set --secret dockerTlsKey",
+    ]);
+  });
+
+  it("a key under a misspelt project name in a stack file (synth reads it), other namespaces left alone", () => {
+    assert.deepEqual(errorsOf(() => configFromStackFile("x", { "winyx-monitorng:retention": "2d", "aws:region": "x" })), [
+      'Pulumi.x.yaml: winyx-monitorng:retention: unknown namespace "winyx-monitorng" (did you mean "winyx-monitoring:retention"?)',
     ]);
   });
 });
