@@ -186,7 +186,7 @@ test("the same host under another address (its own IP, port 22): every resource 
 
 test("a key file that cannot be read is refused before anything connects, naming target.privateKeyPath", { timeout: 5 * 60_000 }, async () => {
   // Field report: a missing key file ended the program in an unhandled exception ("error serializing property
-  // connection", repeated per resource) after the host key exchange, instead of the error index.ts has for it.
+  // connection", repeated per resource) after the host key exchange, instead of the error program.ts has for it.
   assert.ok(deployed, "needs the first up");
   const loginsBefore = await acceptedLogins(original);
   try {

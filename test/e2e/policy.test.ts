@@ -84,7 +84,7 @@ describe("policy pack and review preview, real engine", () => {
         // inotify-tools no longer pinned.
         "model/packageVersions.ts": (t) => t.replace(/^\s*"inotify-tools": "[^"]+",\n/m, ""),
         // A secret read as plain config and written as is.
-        "index.ts": (t) => t.replace("secrets[key] = config.requireSecret(key)", "secrets[key] = pulumi.output(config.require(key))"),
+        "program.ts": (t) => t.replace("secrets[key] = config.requireSecret(key)", "secrets[key] = pulumi.output(config.require(key))"),
         "components/alertmanager.ts": (t) => t.replace("content: pulumi.secret(value),", "content: value,"),
       },
       "break every policy",

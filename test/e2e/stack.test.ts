@@ -325,7 +325,7 @@ test("a second up and a preview change nothing", { timeout: 10 * 60_000 }, async
   timings.add("no-op preview", preview.durationMs);
   assert.equal(changedCount(preview), 0, `expected no changes, got ${JSON.stringify(preview.changes)}:\n${describeSteps(preview.changedSteps)}`);
   const undefinedOutputs = preview.diagnostics.filter((d) => /Undefined value/.test(d.message));
-  assert.deepEqual(undefinedOutputs, [], "no export is left undefined (index.ts exports only the outputs the stack has)");
+  assert.deepEqual(undefinedOutputs, [], "no export is left undefined (deployStack in program.ts returns only the outputs the stack has)");
 });
 
 test("Redis stopped: RedisDown fires and reaches the webhook, and resolves once Redis is back", { timeout: 5 * 60_000 }, async () => {
