@@ -326,6 +326,14 @@ test("a second up and a preview change nothing", { timeout: 10 * 60_000 }, async
   assert.equal(changedCount(preview), 0, `expected no changes, got ${JSON.stringify(preview.changes)}:\n${describeSteps(preview.changedSteps)}`);
   const undefinedOutputs = preview.diagnostics.filter((d) => /Undefined value/.test(d.message));
   assert.deepEqual(undefinedOutputs, [], "no export is left undefined (deployStack in program.ts returns only the outputs the stack has)");
+  // Every dynamic resource runs in the one provider instance index.ts registers before loading the program (so
+  // the engine starts the provider process while the program loads), none in a default provider.
+  const resources = (JSON.parse(await stack.exportState()) as { deployment: { resources: { type: string; provider?: string }[] } }).deployment.resources;
+  const dynamic = resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+  assert.ok(dynamic.length > 30, `the stack's dynamic resources: ${dynamic.length}`);
+  const providers = new Set(dynamic.map((r) => r.provider?.replace(/::[^:]+$/, "")));
+  assert.deepEqual([...providers], [`urn:pulumi:${stackName}::winyx-monitoring::pulumi:providers:pulumi-nodejs::winyx-dynamic`]);
+  assert.equal(resources.filter((r) => r.type === "pulumi:providers:pulumi-nodejs").length, 1, "one pulumi-nodejs provider instance in the state");
 });
 
 test("Redis stopped: RedisDown fires and reaches the webhook, and resolves once Redis is back", { timeout: 5 * 60_000 }, async () => {
