@@ -30,7 +30,9 @@ function synth(args: readonly string[]): string {
   });
   const stack = values.stack;
   const out = values.out;
-  if (stack === undefined || out === undefined) throw new UsageError(usage);
+  if (stack === undefined || out === undefined) {
+    throw new UsageError(`${[stack === undefined ? "--stack" : "", out === undefined ? "--out" : ""].filter(Boolean).join(" and ")} required`);
+  }
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack: "${stack}" is not a stack name`);
 
   const spec = parseStackConfig(stack, readStackFile(stack, values["config-file"]).config);

@@ -124,6 +124,13 @@ describe("synth", () => {
     assert.deepEqual(readdirSync(out), ["notes.txt"]);
   });
 
+  it("a missing --out or --stack: an error naming it, then the usage once, nothing written", () => {
+    const result = synth("--stack", "prod");
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr, "synth: --out required\nusage: npm run synth -- --stack <name> --out <dir> [--config-file <Pulumi.<stack>.yaml>]\n");
+    assert.match(synth().stderr, /^synth: --stack and --out required\nusage: [^\n]+\n$/);
+  });
+
   it("a stack without a settings file: an error naming the file and the stacks there are, nothing written", () => {
     const out = join(work, "nosuch");
     const result = synth("--stack", "nosuch", "--out", out);
