@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MonitoringStack, targetFormHost } from "./components/monitoringStack";
 import { HostKey } from "./providers/hostKey";
 import { configFromPulumi, hostSecretKeys, parseStackConfig, secretKeys } from "./model/config";
-import { normalizeSecret } from "./model/secrets";
+import { normalizeSecret, privateKeyProblem } from "./model/secrets";
 import type { DockerTargetSpec, SecretName, SshTargetSpec, StackSpec } from "./model/spec";
 import { stackOutputs } from "./render/outputs";
 import { ValidationError, ValidationErrors } from "./validate/errors";
@@ -124,16 +124,6 @@ function keyFileProblem(path: string, contentProblem: (text: string) => string |
   }
   const problem = contentProblem(text.trimStart());
   return problem === undefined ? undefined : `${JSON.stringify(path)} ${problem}`;
-}
-
-/**
- * Why a file's text cannot serve as the SSH private key (ssh2 reads OpenSSH, PEM and PuTTY keys), or undefined.
- * Caught here, the error names the config key; later ssh2's own parse error would name none.
- */
-function privateKeyProblem(text: string): string | undefined {
-  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text) || text.startsWith("PuTTY-User-Key-File-")) return undefined;
-  if (/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-[a-z0-9@.-]+) AAAA/.test(text)) return "is a public key; give the private key's file (the one without .pub)";
-  return "is not a private key (OpenSSH or PEM: -----BEGIN ... PRIVATE KEY-----, or PuTTY)";
 }
 
 /** What a deploy needs beyond a valid spec (synth renders without these). */

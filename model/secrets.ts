@@ -22,8 +22,9 @@ export const pemSecrets: readonly SecretKey[] = ["dockerTlsCa", "dockerTlsCert",
 
 /**
  * The value a program gets for secret `key`. Single-line secrets lose trailing CR/LF; PEM secrets
- * get LF line endings and one final newline. Throws an Error naming the key (never the value) when a
- * single-line secret has a line break inside, which no reader of these secrets accepts.
+ * get LF line endings and one final newline. Throws an Error naming the key (never the value) when
+ * secretProblem finds one: a single-line secret with a line break inside, which no reader of these secrets
+ * accepts, or an sshPrivateKey that is no usable private key.
  */
 export function normalizeSecret(key: SecretKey, value: string): string {
   const problem = secretProblem(key, value);
@@ -32,8 +33,38 @@ export function normalizeSecret(key: SecretKey, value: string): string {
   return value.replace(/[\r\n]+$/, "");
 }
 
+/**
+ * Why `text` (a key file's content or the secret sshPrivateKey, leading whitespace removed) cannot serve as the
+ * SSH private key, or undefined. ssh2 reads OpenSSH, PEM and PuTTY keys, and a deploy cannot answer a passphrase
+ * prompt. Caught at config time, the error names the config key; ssh2's own parse error, at the first login,
+ * would name none. Never includes the text. Encryption is read from each format's own marker: PEM's
+ * `Proc-Type: 4,ENCRYPTED` header or PKCS#8's `ENCRYPTED PRIVATE KEY`, PuTTY's `Encryption:` line, and for
+ * OpenSSH the cipher name after the `openssh-key-v1` magic (OpenSSH's PROTOCOL.key: "none" when unencrypted).
+ */
+export function privateKeyProblem(text: string): string | undefined {
+  const passphrase = "is protected by a passphrase, which a deploy cannot enter: give a key without one (a copy: ssh-keygen -p -N '' -f COPY)";
+  if (text.startsWith("PuTTY-User-Key-File-")) return /^Encryption: none\r?$/m.test(text) ? undefined : passphrase;
+  const pem = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----\r?\n([\s\S]*?)-----END/.exec(text);
+  if (pem) {
+    const [, kind = "", body = ""] = pem;
+    if (kind === "ENCRYPTED " || /^Proc-Type: 4,ENCRYPTED\r?$/m.test(body)) return passphrase;
+    if (kind === "OPENSSH ") {
+      const decoded = Buffer.from(body.replace(/\s+/g, ""), "base64");
+      const magic = "openssh-key-v1\0";
+      if (decoded.subarray(0, magic.length).toString("latin1") !== magic || decoded.length < magic.length + 4) return "is not a private key (an OpenSSH key block that does not decode)";
+      const cipherLength = decoded.readUInt32BE(magic.length);
+      const cipher = decoded.subarray(magic.length + 4, magic.length + 4 + cipherLength).toString("latin1");
+      if (cipher !== "none") return passphrase;
+    }
+    return undefined;
+  }
+  if (/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-[a-z0-9@.-]+) AAAA/.test(text)) return "is a public key; give the private key's file (the one without .pub)";
+  return "is not a private key (OpenSSH or PEM: -----BEGIN ... PRIVATE KEY-----, or PuTTY)";
+}
+
 /** Why a secret's value cannot be used, or undefined. Never includes the value. */
 export function secretProblem(key: SecretKey, value: string): string | undefined {
+  if (key === "sshPrivateKey" && value.trim() !== "") return privateKeyProblem(value.trimStart());
   if (key === remoteWritePasswordsKey && value !== "") {
     try {
       parseRemoteWritePasswords(value);

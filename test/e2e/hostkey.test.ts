@@ -5,7 +5,11 @@
 // and the seen fingerprint, and nothing reaches it (no login, no file); a pinned target.hostKeyFingerprint
 // is the only key accepted.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { loggingPaths } from "../../render/logging";
 import { dropInPath, packagedServices } from "../../render/systemd";
@@ -184,13 +188,19 @@ test("the same host under another address (its own IP, port 22): every resource 
   assert.equal((await original.exec(`systemctl is-active ${unit}`)).stdout.trim(), "active", `${unit} still runs`);
 });
 
-test("a key file that cannot be read is refused before anything connects, naming target.privateKeyPath", { timeout: 5 * 60_000 }, async () => {
+test("a key file that cannot be read or has a passphrase is refused before anything connects, naming target.privateKeyPath", { timeout: 5 * 60_000 }, async () => {
   // Field report: a missing key file ended the program in an unhandled exception ("error serializing property
   // connection", repeated per resource) after the host key exchange, instead of the error program.ts has for it.
   assert.ok(deployed, "needs the first up");
   const loginsBefore = await acceptedLogins(original);
+  // The host's own key, given a passphrase (ssh-keygen -p): the right key, which a deploy still cannot use.
+  const keyDir = mkdtempSync(join(tmpdir(), "winyx-key-"));
+  const withPassphrase = join(keyDir, "id_ed25519");
+  copyFileSync(original.privateKeyPath, withPassphrase);
+  execFileSync("ssh-keygen", ["-q", "-p", "-P", "", "-N", "a passphrase", "-f", withPassphrase], { stdio: "ignore" });
   try {
     for (const [path, says] of [
+      [withPassphrase, "is protected by a passphrase, which a deploy cannot enter"],
       ["/nonexistent/id_ed25519", "cannot be read here: ENOENT"],
       ["~/.ssh/id_ed25519", '"~" is not expanded in Pulumi config'],
       // Field report: the .pub file given; ssh2's parse error named no config key.
@@ -208,6 +218,7 @@ test("a key file that cannot be read is refused before anything connects, naming
     }
   } finally {
     await stack.setConfig({ target: config.target });
+    rmSync(keyDir, { recursive: true, force: true });
   }
   assert.equal(await acceptedLogins(original), loginsBefore, "nothing logged in to the host");
 });

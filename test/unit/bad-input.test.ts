@@ -3,11 +3,15 @@
  * asserting the key path the error names (and what it says). Issue 8's cases are marked with their
  * number. The config parser must refuse each before anything is rendered.
  */
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { configFromPulumi, configFromStackFile, parseStackConfig, SECRET_SET } from "../../model/config";
 import { parseImageReference, parseMemoryBytes } from "../../model/dockerReference";
-import { normalizeSecret } from "../../model/secrets";
+import { normalizeSecret, privateKeyProblem, secretProblem } from "../../model/secrets";
 import { ValidationErrors } from "../../validate/errors";
 import { minimalConfig } from "../fixtures/config";
 
@@ -196,7 +200,7 @@ describe("the right values are accepted", () => {
     assert.equal(normalizeSecret("grafanaAdminPassword", "s3cret\r\n"), "s3cret");
     assert.equal(normalizeSecret("slackWebhookUrl", "https://hooks.slack.com/x\n\n"), "https://hooks.slack.com/x");
     assert.equal(normalizeSecret("redisPassword", "p w"), "p w");
-    assert.equal(normalizeSecret("sshPrivateKey", "-----BEGIN\r\nabc\r\n-----END\r\n\r\n"), "-----BEGIN\nabc\n-----END\n");
+    assert.equal(normalizeSecret("sshPrivateKey", "-----BEGIN RSA PRIVATE KEY-----\r\nabc\r\n-----END RSA PRIVATE KEY-----\r\n\r\n"), "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n");
     assert.throws(() => normalizeSecret("smtpPassword", "a\nb"), /^Error: smtpPassword: has a line break inside/);
     assert.deepEqual(configFromPulumi({ "winyx-monitoring:smtpPassword": "s3cret\n", "winyx-monitoring:redisPassword": "" }), { smtpPassword: SECRET_SET, redisPassword: "" });
   });
@@ -270,5 +274,45 @@ describe("the right values are accepted", () => {
   it("memory sizes as Docker parses them (binary multiples, b/k/m/g, optional iB)", () => {
     assert.deepEqual(["512m", "1g", "1.5g", "512MiB", "1024k", "2048", "64mb"].map(parseMemoryBytes), [536870912, 1073741824, 1610612736, 536870912, 1048576, 2048, 67108864]);
     assert.equal(typeof parseMemoryBytes("1 gigabyte"), "string");
+  });
+});
+
+describe("SSH private keys (a key file's text or the secret sshPrivateKey), as ssh-keygen writes them", () => {
+  const dir = mkdtempSync(join(tmpdir(), "winyx-keys-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  /** A new key from the real ssh-keygen: its private key file's text. */
+  const keygen = (name: string, ...args: string[]) => {
+    execFileSync("ssh-keygen", ["-q", "-f", join(dir, name), "-C", name, ...args], { stdio: "ignore" });
+    return readFileSync(join(dir, name), "utf8");
+  };
+  const passphrase = /is protected by a passphrase, which a deploy cannot enter/;
+
+  it("keys without a passphrase are accepted: OpenSSH, PEM, PKCS#8", () => {
+    assert.equal(privateKeyProblem(keygen("ed25519", "-t", "ed25519", "-N", "")), undefined);
+    assert.equal(privateKeyProblem(keygen("rsa-pem", "-t", "rsa", "-b", "1024", "-m", "PEM", "-N", "")), undefined);
+    assert.equal(privateKeyProblem(keygen("ecdsa-pkcs8", "-t", "ecdsa", "-m", "PKCS8", "-N", "")), undefined);
+  });
+
+  it("a key with a passphrase is refused in each format (field report: it passed a preview and failed at login)", () => {
+    assert.match(privateKeyProblem(keygen("ed25519-pass", "-t", "ed25519", "-N", "secret passphrase")) ?? "", passphrase);
+    assert.match(privateKeyProblem(keygen("rsa-pem-pass", "-t", "rsa", "-b", "1024", "-m", "PEM", "-N", "secret passphrase")) ?? "", passphrase);
+    assert.match(privateKeyProblem(keygen("ecdsa-pkcs8-pass", "-t", "ecdsa", "-m", "PKCS8", "-N", "secret passphrase")) ?? "", passphrase);
+  });
+
+  it("a public key, garbage and a broken OpenSSH block are refused, and the secret's error never echoes it", () => {
+    keygen("public", "-t", "ed25519", "-N", "");
+    assert.match(privateKeyProblem(readFileSync(join(dir, "public.pub"), "utf8")) ?? "", /is a public key/);
+    const garbage = "correct horse battery staple";
+    assert.match(secretProblem("sshPrivateKey", garbage) ?? "", /^is not a private key/);
+    assert.ok(!(secretProblem("sshPrivateKey", garbage) ?? "").includes(garbage));
+    assert.match(privateKeyProblem("-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEga2V5\n-----END OPENSSH PRIVATE KEY-----\n") ?? "", /does not decode/);
+    assert.equal(secretProblem("sshPrivateKey", ""), undefined, "not set is not a problem here (program.ts says a key is needed)");
+  });
+
+  it("the secret set to a passphrase-protected key is refused at config parse, naming sshPrivateKey", () => {
+    const key = keygen("secret-pass", "-t", "ed25519", "-N", "secret passphrase");
+    const errors = errorsOf(() => parseStackConfig("test", { ...base, ...configFromPulumi({ "winyx-monitoring:sshPrivateKey": key }) }));
+    assert.ok(errors.some((e) => /sshPrivateKey: is protected by a passphrase/.test(e)), errors.join("\n"));
+    assert.ok(!errors.join("\n").includes(key.split("\n")[1] ?? "-"), "the key is not echoed");
   });
 });
