@@ -45,6 +45,23 @@ async function acceptedLogins(host: TestHost): Promise<number> {
 /** The files this stack writes, on a host. */
 const managedFiles = [dropInPath(packagedServices.nodeExporter.unit), loggingPaths.journald, loggingPaths.rsyslog, loggingPaths.logrotate];
 
+/** Node exporter, which the stack deploys, still runs on the original host. */
+async function assertServiceRuns(): Promise<void> {
+  const unit = packagedServices.nodeExporter.unit;
+  assert.equal((await original.exec(`systemctl is-active ${unit}`)).stdout.trim(), "active", `${unit} still runs`);
+}
+
+/**
+ * After a change of how the host is reached: every managed file is still there, the service runs, and a preview
+ * has nothing to do.
+ */
+async function assertHostKeptAndSettled(): Promise<void> {
+  for (const path of managedFiles) assert.equal(await pathExists(original, path), true, `${path} is still on the host`);
+  await assertServiceRuns();
+  const settled = await stack.preview();
+  assert.equal(changedCount(settled), 0, `then nothing to change:\n${describeSteps(settled.changedSteps)}`);
+}
+
 /** A port on 127.0.0.1 nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -155,11 +172,7 @@ test("a failed up to a wrong port, then the corrected up: only the HostKey is re
   const corrected = await stack.up();
   const others = corrected.changedSteps.filter((s) => s.custom && !s.type.endsWith(":HostKey"));
   assert.deepEqual(others, [], `only the HostKey changes:\n${describeSteps(corrected.changedSteps)}`);
-  for (const path of managedFiles) assert.equal(await pathExists(original, path), true, `${path} is still on the host`);
-  const unit = packagedServices.nodeExporter.unit;
-  assert.equal((await original.exec(`systemctl is-active ${unit}`)).stdout.trim(), "active", `${unit} still runs`);
-  const settled = await stack.preview();
-  assert.equal(changedCount(settled), 0, `then nothing to change:\n${describeSteps(settled.changedSteps)}`);
+  await assertHostKeptAndSettled();
 });
 
 test("the same host under another address (its own IP, port 22): every resource updated in place, none replaced, files and services stay", { timeout: 10 * 60_000 }, async () => {
@@ -172,11 +185,7 @@ test("the same host under another address (its own IP, port 22): every resource 
   const moved = await stack.up();
   const replacedOrDeleted = moved.changedSteps.filter((s) => s.custom && !s.type.endsWith(":HostKey") && s.op !== "update");
   assert.deepEqual(replacedOrDeleted, [], `only updates in place:\n${describeSteps(moved.changedSteps)}`);
-  for (const path of managedFiles) assert.equal(await pathExists(original, path), true, `${path} is still on the host`);
-  const unit = packagedServices.nodeExporter.unit;
-  assert.equal((await original.exec(`systemctl is-active ${unit}`)).stdout.trim(), "active", `${unit} still runs`);
-  const settled = await stack.preview();
-  assert.equal(changedCount(settled), 0, `then nothing to change:\n${describeSteps(settled.changedSteps)}`);
+  await assertHostKeptAndSettled();
   // Back to the relay's address, the same way, for the tests after this one.
   await stack.setConfig({ target: config.target });
   const back = await stack.up();
@@ -185,7 +194,7 @@ test("the same host under another address (its own IP, port 22): every resource 
     [],
     `back: only updates in place:\n${describeSteps(back.changedSteps)}`,
   );
-  assert.equal((await original.exec(`systemctl is-active ${unit}`)).stdout.trim(), "active", `${unit} still runs`);
+  await assertServiceRuns();
 });
 
 test("a key file that cannot be read or has a passphrase is refused before anything connects, naming target.privateKeyPath", { timeout: 5 * 60_000 }, async () => {
