@@ -58,7 +58,7 @@ export function privateKeyProblem(text: string): string | undefined {
     }
     return undefined;
   }
-  if (/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-[a-z0-9@.-]+) AAAA/.test(text)) return "is a public key; give the private key's file (the one without .pub)";
+  if (/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-[a-z0-9@.-]+) AAAA/.test(text)) return "is a public key; give the private key (for a file, the one without .pub)";
   return "is not a private key (OpenSSH or PEM: -----BEGIN ... PRIVATE KEY-----, or PuTTY)";
 }
 

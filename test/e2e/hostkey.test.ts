@@ -213,7 +213,7 @@ test("a key file that cannot be read or has a passphrase is refused before anyth
       ["/nonexistent/id_ed25519", "cannot be read here: ENOENT"],
       ["~/.ssh/id_ed25519", '"~" is not expanded in Pulumi config'],
       // Field report: the .pub file given; ssh2's parse error named no config key.
-      [`${original.privateKeyPath}.pub`, "is a public key; give the private key's file"],
+      [`${original.privateKeyPath}.pub`, "is a public key; give the private key (for a file, the one without .pub)"],
       ["/etc/hostname", "is not a private key"],
     ] as const) {
       await stack.setConfig({ target: { ...(config.target as object), privateKeyPath: path } });
