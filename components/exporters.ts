@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
-import { mysqlExporterDbUser, mysqlLoginScriptPath, nginxStubStatusPath } from "../render/exporters";
+import { mysqlExporterDbUser, mysqlGrantsDelete, mysqlLoginScriptDelete, mysqlLoginScriptPath, mysqlMyCnfDelete, nginxStubStatusPath } from "../render/exporters";
 import { hostPaths, packagedServices, type PackagedServiceName } from "../render/systemd";
 import { hostFile, hostService, renderedFile, serviceBase, type ServiceBase, type ServiceComponentArgs } from "./common";
 
@@ -72,7 +72,10 @@ export function mysqlExporterMyCnf(password: string, address?: string): string {
   return ["[client]", `user=${mysqlExporterDbUser}`, `password=${cnfString(password)}`, ...where, ""].join("\n");
 }
 
-/** mysqld_exporter with its own database user; the password only in a 0640 my.cnf and a root-only SQL file. */
+/**
+ * mysqld_exporter with its own database user; the password only in a 0640 my.cnf and a root-only SQL file.
+ * Deleting it (destroy, or the mysql job off) drops that user and removes both files.
+ */
 export class MysqlExporter extends PackagedExporter {
   constructor(name: string, args: MysqlExporterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:MysqlExporter", name, {}, opts);
@@ -85,6 +88,8 @@ export class MysqlExporter extends PackagedExporter {
           mode: "0700",
           validate: "bash -n {}",
           postChange: "{}",
+          // The password lives only in the my.cnf the script writes: the delete drops the login and that file too.
+          deleteCommand: mysqlLoginScriptDelete(),
         }, base.ready);
         return { restartFiles: { login } };
       });
@@ -98,6 +103,7 @@ export class MysqlExporter extends PackagedExporter {
         content: password.apply(mysqlExporterGrants),
         mode: "0600",
         postChange: "mysql --protocol=socket < {}",
+        deleteCommand: mysqlGrantsDelete(),
       }, base.ready);
       const myCnf = hostFile(this, name, "my-cnf", {
         connection: args.connection,
@@ -106,6 +112,7 @@ export class MysqlExporter extends PackagedExporter {
         mode: "0640",
         owner: "root",
         group: packagedServices.mysqlExporter.user,
+        deleteCommand: mysqlMyCnfDelete,
       }, [...base.ready, grants]);
       return { restartFiles: { myCnf, dbUser: grants } };
     });

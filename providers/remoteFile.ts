@@ -34,6 +34,13 @@ export interface RemoteFileInputs {
   readonly postChange?: string;
   /** Leave the file on the host when the resource is deleted. @default false */
   readonly keepOnDelete?: boolean;
+  /**
+   * What deleting the resource runs on the host instead of `rm -f` (`{}` is the live path): for a file whose
+   * postChange made more than the file (a database login, a file of its own), or a path another resource may
+   * have taken over. It must remove the file itself; a non-zero exit fails the delete with its output, and the
+   * resource stays in the state. Ignored with keepOnDelete. @default remove the file
+   */
+  readonly deleteCommand?: string;
 }
 
 /** What the provider works with: inputs resolved, defaults applied. */
@@ -47,6 +54,7 @@ export interface RemoteFileProps {
   readonly validate?: string;
   readonly postChange?: string;
   readonly keepOnDelete?: boolean;
+  readonly deleteCommand?: string;
 }
 
 /** The state: the inputs without the content, plus what the host has. */
@@ -86,6 +94,7 @@ export function checkRemoteFile(props: Partial<RemoteFileProps>): [string, strin
     if (typeof value === "string" && !NAME.test(value)) failures.push([field, `not a user/group name: ${JSON.stringify(value)}`]);
   }
   if (typeof props.validate === "string" && !props.validate.includes("{}")) failures.push(["validate", `must contain {} (the temporary file), got ${JSON.stringify(props.validate)}`]);
+  if (typeof props.deleteCommand === "string" && !props.deleteCommand.includes("{}")) failures.push(["deleteCommand", `must contain {} (the file it removes), got ${JSON.stringify(props.deleteCommand)}`]);
   return failures;
 }
 
@@ -145,13 +154,23 @@ export function diffRemoteFile(olds: RemoteFileState, news: RemoteFileProps): { 
   if (!sameHost(olds.connection, news.connection)) replaces.push("connection");
   const changes =
     replaces.length > 0 ||
+    needsWrite(olds, news) ||
+    // Only the state changes, but delete() reads these from the state, so they must reach it.
+    (olds.keepOnDelete ?? false) !== (news.keepOnDelete ?? false) ||
+    (olds.deleteCommand ?? "") !== (news.deleteCommand ?? "");
+  return { changes, replaces };
+}
+
+/** True when the file on the host (as the state has it) is not what the new inputs say: update() writes it. */
+function needsWrite(olds: RemoteFileState, news: RemoteFileProps): boolean {
+  return (
     movedOnSameHost(olds.connection, news.connection) ||
     olds.sha256 !== sha256Hex(news.content) ||
     normalizeMode(olds.mode) !== normalizeMode(news.mode) ||
     olds.owner !== news.owner ||
     olds.group !== news.group ||
-    (olds.postChange ?? "") !== (news.postChange ?? "");
-  return { changes, replaces };
+    (olds.postChange ?? "") !== (news.postChange ?? "")
+  );
 }
 
 async function install(props: RemoteFileProps, generation: number): Promise<RemoteFileState> {
@@ -183,6 +202,11 @@ export const remoteFileProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(_id: string, olds: RemoteFileState, news: RemoteFileProps) {
+    if (!needsWrite(olds, news)) {
+      // Only what a delete does changed: the host keeps its file, and services their generation.
+      const { content: _content, ...rest } = news;
+      return { outs: { ...rest, sha256: olds.sha256, generation: olds.generation } };
+    }
     return { outs: await install(news, (olds.generation ?? 0) + 1) };
   },
 
@@ -195,6 +219,10 @@ export const remoteFileProvider: pulumi.dynamic.ResourceProvider = {
 
   async delete(_id: string, props: RemoteFileState) {
     if (props.keepOnDelete) return;
+    if (props.deleteCommand) {
+      await runRemoteOk(props.connection, `deleting ${props.path}`, fillTemplate(props.deleteCommand, props.path));
+      return;
+    }
     await runRemote(props.connection, `rm -f ${shellQuote(props.path)}`);
   },
 };

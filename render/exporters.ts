@@ -14,8 +14,61 @@ export const mysqlLoginScriptPath = `${hostPaths.winyxLibexec}/mysqld-exporter-l
 export const nginxStubStatusPath = "/etc/nginx/conf.d/winyx-stub-status.conf";
 
 /**
+ * The first line of a my.cnf the login script wrote. A delete looks for it to tell the host's my.cnf (and
+ * login) from one written for the secret mysqlExporterPassword: when a stack switches between the two, the
+ * new resources are created before the old ones are deleted, and the old delete must leave the new login be.
+ */
+export const hostMadeMyCnfMarker = "# winyx-monitoring: password generated on this host by mysqld-exporter-login.sh";
+
+/**
+ * Drops the exporter's database login, for a delete: with MariaDB's socket there the DROP must work (a login
+ * left behind can read every database); with the client but no socket MariaDB is stopped, and the delete fails
+ * saying so; without the client there is no database to drop it from.
+ */
+function dropLoginScript(): string {
+  const socket = "/run/mysqld/mysqld.sock";
+  return [
+    `if [ -S ${socket} ]; then`,
+    `  mysql --protocol=socket -e "DROP USER IF EXISTS '${mysqlExporterDbUser}'@'localhost'"`,
+    "elif command -v mysql >/dev/null 2>&1; then",
+    `  echo "MariaDB is not running (no ${socket}): start it and delete again, so the login ${mysqlExporterDbUser}, which can read every database, does not stay behind" >&2`,
+    "  exit 1",
+    "fi",
+  ].join("\n");
+}
+
+/**
+ * The delete of the login script (`{}`): when the my.cnf is still the one it wrote, drops the login and
+ * removes the my.cnf with its password, then the script. When the my.cnf is not (the stack switched to
+ * mysqlExporterPassword, whose files were written first), both belong to the new resources and stay.
+ */
+export function mysqlLoginScriptDelete(): string {
+  const cnf = hostPaths.mysqlExporterMyCnf;
+  return [
+    "set -eu",
+    `if grep -qxF '${hostMadeMyCnfMarker}' ${cnf} 2>/dev/null; then`,
+    dropLoginScript(),
+    `  rm -f ${cnf}`,
+    "fi",
+    "rm -f {}",
+  ].join("\n");
+}
+
+/**
+ * The delete of the SQL file (`{}`) that keys the login to mysqlExporterPassword: drops the login unless the
+ * login script has taken it over (the stack switched to a password made on the host), then removes the file.
+ */
+export function mysqlGrantsDelete(): string {
+  return ["set -eu", `if ! grep -qxF '${hostMadeMyCnfMarker}' ${hostPaths.mysqlExporterMyCnf} 2>/dev/null; then`, dropLoginScript(), "fi", "rm -f {}"].join("\n");
+}
+
+/** The delete of the my.cnf written for mysqlExporterPassword (`{}`): left when the login script has rewritten it. */
+export const mysqlMyCnfDelete = `grep -qxF '${hostMadeMyCnfMarker}' {} 2>/dev/null || rm -f {}`;
+
+/**
  * Creates the exporter's login with a password made on the host, kept from the existing my.cnf on
- * later runs; the password travels only through a here-document into mysql, never argv.
+ * later runs; the password travels only through a here-document into mysql, never argv. The my.cnf's
+ * first line is hostMadeMyCnfMarker.
  */
 export function renderMysqlLoginScript(): string {
   const cnf = hostPaths.mysqlExporterMyCnf;
@@ -32,7 +85,7 @@ GRANT PROCESS, REPLICATION CLIENT, SELECT ON *.* TO '${mysqlExporterDbUser}'@'lo
 SQL
 mkdir -p "$(dirname "$cnf")"
 tmp="$cnf.winyx-tmp"
-(umask 077 && printf '[client]\\nuser=${mysqlExporterDbUser}\\npassword="%s"\\nsocket=/run/mysqld/mysqld.sock\\n' "$pw" > "$tmp")
+(umask 077 && printf '%s\\n[client]\\nuser=${mysqlExporterDbUser}\\npassword="%s"\\nsocket=/run/mysqld/mysqld.sock\\n' '${hostMadeMyCnfMarker}' "$pw" > "$tmp")
 chown root:${packagedServices.mysqlExporter.user} "$tmp"
 chmod 0640 "$tmp"
 mv -f "$tmp" "$cnf"

@@ -1,7 +1,7 @@
 // The dynamic providers' decisions, without a host: diffs, update plans, and the shell they would run.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { checkRemoteFile, diffRemoteFile, fillTemplate, normalizeMode, parseStat, sha256Hex, writeScript, type RemoteFileProps } from "../../providers/remoteFile";
+import { checkRemoteFile, diffRemoteFile, fillTemplate, normalizeMode, parseStat, remoteFileProvider, sha256Hex, writeScript, type RemoteFileProps, type RemoteFileState } from "../../providers/remoteFile";
 import { actionScript, checkSystemdService, diffSystemdService, parseState, planServiceUpdate, type SystemdServiceProps } from "../../providers/systemdService";
 import { APT_BATCH_MAX_WAIT_MS, APT_BATCH_QUIET_MS, aptTogether, checkAptPackages, diffAptPackages, installScript, packagesToInstall, parseQuery } from "../../providers/aptPackages";
 import { movedOnSameHost, remoteCommandLine, sameHost, shellQuote } from "../../providers/ssh";
@@ -71,8 +71,21 @@ describe("RemoteFile", () => {
   });
 
   it("checks inputs before anything runs", () => {
-    assert.deepEqual(checkRemoteFile({ path: "etc/x", mode: "rw-r--r--", owner: "root;rm", validate: "promtool check config" }).map(([f]) => f), ["path", "mode", "owner", "validate"]);
+    assert.deepEqual(checkRemoteFile({ path: "etc/x", mode: "rw-r--r--", owner: "root;rm", validate: "promtool check config", deleteCommand: "rm -f /etc/x" }).map(([f]) => f), ["path", "mode", "owner", "validate", "deleteCommand"]);
     assert.deepEqual(checkRemoteFile(file), []);
+  });
+
+  it("a new deleteCommand or keepOnDelete reaches the state (delete reads them there) without writing the file", async () => {
+    const deleteCommand = "rm -f {} /etc/other";
+    assert.deepEqual(diffRemoteFile(state, { ...file, deleteCommand }), { changes: true, replaces: [] });
+    assert.deepEqual(diffRemoteFile(state, { ...file, keepOnDelete: true }), { changes: true, replaces: [] });
+    assert.deepEqual(diffRemoteFile({ ...state, deleteCommand }, { ...file, deleteCommand }), { changes: false, replaces: [] });
+    // Port 1 on loopback refuses at once: were the update to write, it would fail here.
+    const unreachable = { ...connection, host: "127.0.0.1", port: 1 };
+    const olds: RemoteFileState = { ...state, connection: unreachable, generation: 4 };
+    const { outs } = await remoteFileProvider.update!("id", olds, { ...file, connection: unreachable, deleteCommand });
+    assert.deepEqual(outs, { ...olds, deleteCommand }, "same hash and generation: services neither reload nor restart");
+    await assert.rejects(remoteFileProvider.update!("id", olds, { ...file, connection: unreachable, content: "new\n" }), /ECONNREFUSED|privateKey/, "a content change does write (and fails here, before any host is reached)");
   });
 
   it("reads mode, owner and hash back, or absence", () => {
