@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
 import { mysqlExporterDbUser, mysqlGrantsDelete, mysqlLoginScriptDelete, mysqlLoginScriptPath, mysqlMyCnfDelete, nginxStubStatusPath } from "../render/exporters";
+import { nginxConfDelete, nginxConfPostChange } from "../render/nginx";
 import { hostPaths, packagedServices, type PackagedServiceName } from "../render/systemd";
 import { hostFile, hostService, renderedFile, serviceBase, type ServiceBase, type ServiceComponentArgs } from "./common";
 
@@ -154,13 +155,13 @@ export class NginxExporter extends PackagedExporter {
   constructor(name: string, args: ServiceComponentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("winyx:monitoring:NginxExporter", name, {}, opts);
     this.deploy(name, args, "nginxExporter", (base) => {
-      // nginx -t checks the whole live config, so the reload only happens when it passes.
       const stubStatus = hostFile(this, name, "stub-status", {
         connection: args.connection,
         path: nginxStubStatusPath,
         content: renderedFile(args.hostFiles, nginxStubStatusPath),
         mode: "0644",
-        postChange: "nginx -t -q && systemctl reload nginx",
+        postChange: nginxConfPostChange,
+        deleteCommand: nginxConfDelete,
       }, base.ready);
       return { restartFiles: { stubStatus } };
     });

@@ -9,6 +9,7 @@ import { services } from "../model/services/index";
 import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
 import { nginxLogFormatPath } from "../render/mtail";
+import { nginxConfDelete, nginxConfPostChange } from "../render/nginx";
 import { hostFile, hostService, roleFromFileName, serviceBase, type ServiceComponentArgs } from "./common";
 
 export interface MtailArgs extends ServiceComponentArgs {
@@ -34,8 +35,7 @@ export class Mtail extends pulumi.ComponentResource {
     );
     const format = args.hostFiles[nginxLogFormatPath];
     if (format !== undefined) {
-      // nginx -t checks the whole live config, so the reload only happens when it passes.
-      hostFile(this, name, "nginx-log-format", { connection: args.connection, path: nginxLogFormatPath, content: format, mode: "0644", postChange: "nginx -t -q && systemctl reload nginx" });
+      hostFile(this, name, "nginx-log-format", { connection: args.connection, path: nginxLogFormatPath, content: format, mode: "0644", postChange: nginxConfPostChange, deleteCommand: nginxConfDelete });
     }
     this.service = hostService(this, name, { ...args, service: description, base, reloadFiles: programs }).service;
     this.registerOutputs({ unit: this.service.unit, active: this.service.active });

@@ -12,7 +12,11 @@ import { remoteFileProvider } from "../../providers/remoteFile";
 import type { SshConnection } from "../../providers/ssh";
 import { systemdServiceProvider } from "../../providers/systemdService";
 import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
-import { fileSha256, pathExists } from "../harness/probes";
+import { fileSha256, httpStatus, pathExists, unitState } from "../harness/probes";
+import { nginxConfDelete, nginxConfPostChange } from "../../render/nginx";
+import { nginxStubStatusPath, renderNginxStubStatus } from "../../render/exporters";
+import { nginxLogFormatPath, renderNginxLogFormat } from "../../render/mtail";
+import { nginxStubStatus } from "../../render/systemd";
 
 type Provider = Required<Pick<pulumi.dynamic.ResourceProvider, "check" | "create" | "read" | "update" | "delete">>;
 
@@ -61,6 +65,34 @@ test("RemoteFile: a rejected file never goes live, a hand edit is read back, del
   await files.delete(created.id, repaired.outs);
   assert.equal(await pathExists(host, path), false);
   assert.deepEqual(await files.read(created.id, repaired.outs), { id: "", props: {} }, "a deleted file reads as gone");
+});
+
+test("RemoteFile in nginx's conf.d: delete reloads nginx; while a server block uses the log_format, delete keeps the file and says why", { timeout: 5 * 60_000 }, async () => {
+  const files = await asEngineLoadsIt(remoteFileProvider);
+  const stubStatusUrl = `http://${nginxStubStatus.listen}${nginxStubStatus.path}`;
+  const nginxFile = async (path: string, content: string) => {
+    const { inputs } = await files.check({}, { connection, path, content, postChange: nginxConfPostChange, deleteCommand: nginxConfDelete });
+    return { inputs, created: await files.create(inputs) };
+  };
+  const stub = await nginxFile(nginxStubStatusPath, renderNginxStubStatus());
+  assert.equal(await httpStatus(host, stubStatusUrl), 200, "the reload after the write serves stub_status");
+  await files.delete(stub.created.id, stub.created.outs);
+  assert.equal(await pathExists(host, nginxStubStatusPath), false);
+  assert.equal(await httpStatus(host, stubStatusUrl), 0, "the reload after the delete closed the server block (curl: no connection)");
+
+  const format = await nginxFile(nginxLogFormatPath, renderNginxLogFormat());
+  // A server block the stack does not manage logs with the format, as the chapter's vhosts do (in sites-enabled,
+  // which Debian's nginx.conf includes after conf.d, where the format is defined).
+  const vhost = "/etc/nginx/sites-enabled/e2e-uses-winyx-timed";
+  const added = await host.exec(`printf 'server {\\n    listen 127.0.0.1:8089;\\n    access_log /var/log/nginx/e2e.log winyx_timed;\\n}\\n' > ${vhost} && nginx -t -q && systemctl reload nginx`);
+  assert.equal(added.code, 0, `the server block using winyx_timed: ${added.stderr}`);
+  await assert.rejects(files.delete(format.created.id, format.created.outs), /nginx -t fails without \/etc\/nginx\/conf\.d\/winyx-log-format\.conf, so it stays[\s\S]*winyx_timed/);
+  assert.equal(await fileSha256(host, nginxLogFormatPath), format.created.outs.sha256, "the format is back in place");
+  assert.equal((await host.exec("nginx -t -q")).code, 0, "nginx's config still passes");
+  assert.equal((await unitState(host, "nginx")).active, "active");
+  await host.exec(`rm -f ${vhost} && systemctl reload nginx`);
+  await files.delete(format.created.id, format.created.outs);
+  assert.equal(await pathExists(host, nginxLogFormatPath), false, "with no server block using it, it goes");
 });
 
 test("AptPackages + SystemdService: the package does not start its service; reload keeps the process, restart replaces it", { timeout: 10 * 60_000 }, async () => {

@@ -23,6 +23,8 @@ import { renderStack } from "../../render/index";
 import { prometheusWebPasswordFile, webConfigPath, webPasswordHash } from "../../render/webConfig";
 import { defaultExposureBound, dropInPath, hostPaths, packagedServices } from "../../render/systemd";
 import { monitorUnits } from "../../render/monitors";
+import { nginxStubStatusPath } from "../../render/exporters";
+import { nginxLogFormatPath } from "../../render/mtail";
 import { serviceEnabled, services, type ServiceDescription } from "../../model/services/index";
 import { ratioOfPercent } from "../../rules/config";
 import { activeRuleGroups } from "../../rules/index";
@@ -454,7 +456,9 @@ test("destroy removes services and config and keeps the TSDB", { timeout: 10 * 6
   }
   assert.deepEqual(stillActive, [], "services of the stack still run");
   const left = [];
-  const managed = [hostPaths.prometheusConfig, hostPaths.alertmanagerConfig, ...ruleFiles(spec), ...Object.values(packagedServices).map((s) => dropInPath(s.unit))];
+  // nginx's stub_status block and mtail's log_format go too (nginx -t passes without them: nothing else uses them).
+  const nginxFiles = [nginxStubStatusPath, ...(spec.jobs.mtail.enabled ? [nginxLogFormatPath] : [])];
+  const managed = [hostPaths.prometheusConfig, hostPaths.alertmanagerConfig, ...ruleFiles(spec), ...Object.values(packagedServices).map((s) => dropInPath(s.unit)), ...nginxFiles];
   for (const path of managed) if (await pathExists(host, path)) left.push(path);
   assert.deepEqual(left, [], "config the stack wrote is still on the host");
   const tsdb = await host.exec("ls /var/lib/prometheus/metrics2");

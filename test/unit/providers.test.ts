@@ -1,10 +1,13 @@
 // The dynamic providers' decisions, without a host: diffs, update plans, and the shell they would run.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { checkRemoteFile, diffRemoteFile, fillTemplate, normalizeMode, parseStat, remoteFileProvider, sha256Hex, writeScript, type RemoteFileProps, type RemoteFileState } from "../../providers/remoteFile";
 import { actionScript, checkSystemdService, diffSystemdService, parseState, planServiceUpdate, type SystemdServiceProps } from "../../providers/systemdService";
 import { APT_BATCH_MAX_WAIT_MS, APT_BATCH_QUIET_MS, aptTogether, checkAptPackages, diffAptPackages, installScript, packagesToInstall, parseQuery } from "../../providers/aptPackages";
 import { movedOnSameHost, remoteCommandLine, sameHost, shellQuote } from "../../providers/ssh";
+import { mysqlGrantsDelete, mysqlLoginScriptDelete, mysqlMyCnfDelete } from "../../render/exporters";
+import { nginxConfDelete } from "../../render/nginx";
 
 const connection = { host: "10.0.0.5", port: 22, user: "root", privateKey: "KEY" };
 
@@ -86,6 +89,17 @@ describe("RemoteFile", () => {
     const { outs } = await remoteFileProvider.update!("id", olds, { ...file, connection: unreachable, deleteCommand });
     assert.deepEqual(outs, { ...olds, deleteCommand }, "same hash and generation: services neither reload nor restart");
     await assert.rejects(remoteFileProvider.update!("id", olds, { ...file, connection: unreachable, content: "new\n" }), /ECONNREFUSED|privateKey/, "a content change does write (and fails here, before any host is reached)");
+  });
+
+  it("the stack's delete commands are bash that parses, with the path quoted in", () => {
+    const commands = { mysqlLoginScriptDelete: mysqlLoginScriptDelete(), mysqlGrantsDelete: mysqlGrantsDelete(), mysqlMyCnfDelete, nginxConfDelete };
+    for (const [name, command] of Object.entries(commands)) {
+      assert.deepEqual(checkRemoteFile({ deleteCommand: command }), [], name);
+      const script = fillTemplate(command, "/etc/a b/x.conf");
+      assert.ok(script.includes("'/etc/a b/x.conf'"), name);
+      const parsed = spawnSync("bash", ["-n"], { input: script, encoding: "utf8" });
+      assert.equal(parsed.status, 0, `${name}: ${parsed.stderr}`);
+    }
   });
 
   it("reads mode, owner and hash back, or absence", () => {
