@@ -24,6 +24,8 @@ export class HostLogging extends pulumi.ComponentResource {
       content: renderedFile(args.files, loggingPaths.rsyslog),
       mode: "0644",
       validate: "rsyslogd -N1 -f {}",
+      // rsyslog stays (keepOnDelete), so it is restarted to stop routing to the stack's files.
+      deleteCommand: "rm -f {} && systemctl try-restart rsyslog",
     }, [packages]);
     // journald is always running and not ours to stop: a restart applies the drop-in.
     this.journald = hostFile(this, name, "journald", {
@@ -32,6 +34,7 @@ export class HostLogging extends pulumi.ComponentResource {
       content: renderedFile(args.files, loggingPaths.journald),
       mode: "0644",
       postChange: "systemctl restart systemd-journald",
+      deleteCommand: "rm -f {} && systemctl try-restart systemd-journald",
     });
     this.logrotate = hostFile(this, name, "logrotate", {
       connection: c,

@@ -58,6 +58,8 @@ test("a second up changes nothing", { timeout: 10 * 60_000 }, async () => {
 
 test("destroy removes the service and the files up wrote", { timeout: 10 * 60_000 }, async () => {
   assert.ok(deployed, "needs the first up");
+  const started = async (unit: string) => (await host.exec(`systemctl show -p ExecMainStartTimestampMonotonic --value ${unit}`)).stdout.trim();
+  const journaldStarted = await started("systemd-journald.service");
   const destroy = await stack.destroy();
   timings.add("destroy", destroy.durationMs);
   assert.ok((destroy.changes.delete ?? 0) > 0, `destroy deletes, got ${JSON.stringify(destroy.changes)}`);
@@ -72,4 +74,10 @@ test("destroy removes the service and the files up wrote", { timeout: 10 * 60_00
   for (const path of managed) if (await pathExists(host, path)) left.push(path);
   assert.deepEqual(left, [], "files the stack wrote are still on the host");
   assert.equal(await pathExists(host, hostPaths.prometheusConfig), false, "Prometheus was not part of this stack");
+  // journald is the host's and stays; restarted, it stops using the stack's limits. rsyslog came with the stack (the
+  // image has none) and goes with it.
+  assert.equal((await unitState(host, "systemd-journald.service")).active, "active", "journald runs on");
+  assert.notEqual(await started("systemd-journald.service"), journaldStarted, "journald was restarted without the stack's drop-in");
+  const rsyslog = await host.exec("dpkg-query -W -f '${db:Status-Status}' rsyslog 2>/dev/null || true");
+  assert.notEqual(rsyslog.stdout.trim(), "installed", "rsyslog, which the stack installed, is still installed");
 });
