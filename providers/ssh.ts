@@ -119,6 +119,20 @@ function connectionPool(): Map<string, PooledConnection> {
   return holder.__winyxSshPool;
 }
 
+/**
+ * What a failed SSH connection says: ssh2's message, and for a refused login (ssh2's level
+ * "client-authentication", "All configured authentication methods failed") which key that was and where it
+ * must be, since ssh2 names neither.
+ */
+export function connectFailure(conn: SshConnection, err: Error & { level?: string }): string {
+  if (err.level !== "client-authentication") return `ssh ${connectionKey(conn)}: ${err.message}`;
+  const user = conn.user ?? "root";
+  return (
+    `ssh ${connectionKey(conn)}: the host refused the login of ${user} with the stack's key (the secret sshPrivateKey when set, ` +
+    `else the file target.privateKeyPath): its public key must be in ${user}'s ~/.ssh/authorized_keys there (${err.message})`
+  );
+}
+
 function openClient(conn: SshConnection, onGone: () => void): Promise<Client> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved in the provider process, see module comment
   const ssh2 = require("ssh2") as typeof import("ssh2");
@@ -147,7 +161,7 @@ function openClient(conn: SshConnection, onGone: () => void): Promise<Client> {
       })
       .on("error", (err: Error) => {
         onGone();
-        reject(expected && seen && seen !== expected ? new Error(hostKeyMismatch(conn, expected, seen)) : new Error(`ssh ${connectionKey(conn)}: ${err.message}`));
+        reject(new Error(expected && seen && seen !== expected ? hostKeyMismatch(conn, expected, seen) : connectFailure(conn, err)));
       })
       .on("close", onGone)
       .connect(config);

@@ -232,6 +232,32 @@ test("a key file that cannot be read or has a passphrase is refused before anyth
   assert.equal(await acceptedLogins(original), loginsBefore, "nothing logged in to the host");
 });
 
+test("a key the host does not accept: the up that writes fails naming the key's settings and where the public key goes; nothing changes", { timeout: 5 * 60_000 }, async () => {
+  // Field report: ssh2's "All configured authentication methods failed" named neither the key nor where it goes.
+  // A preview and refresh log in with the key in the state (the last one that worked); an up that writes uses
+  // the new one.
+  assert.ok(deployed, "needs the first up");
+  const keyDir = mkdtempSync(join(tmpdir(), "winyx-key-"));
+  const stranger = join(keyDir, "id_ed25519");
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", stranger], { stdio: "ignore" });
+  try {
+    await stack.setConfig({
+      target: { ...(config.target as object), privateKeyPath: stranger },
+      logging: { ...(config.logging as object), journalMaxUse: "2G" },
+    });
+    const error = await stack.up().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof PulumiError, "an up that writes with a key the host does not know must fail");
+    assert.match(error.message, /the host refused the login of root with the stack's key \(the secret sshPrivateKey when set, else the file target\.privateKeyPath\): its public key must be in root's ~\/\.ssh\/authorized_keys there/);
+  } finally {
+    await stack.setConfig({ target: config.target, logging: config.logging });
+    rmSync(keyDir, { recursive: true, force: true });
+  }
+  await assertHostKeptAndSettled();
+});
+
 test("a secret set in plain text is refused before anything connects, naming the key, without echoing it", { timeout: 5 * 60_000 }, async () => {
   // Field report: `pulumi config set slackWebhookUrl ...` without --secret went through; only the policy pack
   // objected, after the preview had reached the host.

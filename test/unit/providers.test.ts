@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { checkRemoteFile, diffRemoteFile, fillTemplate, normalizeMode, parseStat, remoteFileProvider, sha256Hex, writeScript, type RemoteFileProps, type RemoteFileState } from "../../providers/remoteFile";
 import { actionScript, checkSystemdService, diffSystemdService, parseState, planServiceUpdate, type SystemdServiceProps } from "../../providers/systemdService";
 import { APT_BATCH_MAX_WAIT_MS, APT_BATCH_QUIET_MS, aptTogether, checkAptPackages, diffAptPackages, installScript, packagesToInstall, parseQuery } from "../../providers/aptPackages";
-import { movedOnSameHost, remoteCommandLine, sameHost, shellQuote } from "../../providers/ssh";
+import { connectFailure, movedOnSameHost, remoteCommandLine, sameHost, shellQuote } from "../../providers/ssh";
 import { mysqlGrantsDelete, mysqlLoginScriptDelete, mysqlMyCnfDelete } from "../../render/exporters";
 import { nginxConfDelete } from "../../render/nginx";
 
@@ -91,13 +91,13 @@ describe("RemoteFile", () => {
     await assert.rejects(remoteFileProvider.update!("id", olds, { ...file, connection: unreachable, content: "new\n" }), /ECONNREFUSED|privateKey/, "a content change does write (and fails here, before any host is reached)");
   });
 
-  it("the stack's delete commands are bash that parses, with the path quoted in", () => {
+  it("the stack's delete commands parse as POSIX sh (scripts run under sh -c), with the path quoted in", () => {
     const commands = { mysqlLoginScriptDelete: mysqlLoginScriptDelete(), mysqlGrantsDelete: mysqlGrantsDelete(), mysqlMyCnfDelete, nginxConfDelete };
     for (const [name, command] of Object.entries(commands)) {
       assert.deepEqual(checkRemoteFile({ deleteCommand: command }), [], name);
       const script = fillTemplate(command, "/etc/a b/x.conf");
       assert.ok(script.includes("'/etc/a b/x.conf'"), name);
-      const parsed = spawnSync("bash", ["-n"], { input: script, encoding: "utf8" });
+      const parsed = spawnSync("sh", ["-n"], { input: script, encoding: "utf8" });
       assert.equal(parsed.status, 0, `${name}: ${parsed.stderr}`);
     }
   });
@@ -280,5 +280,14 @@ describe("ssh", () => {
   it("runs scripts under sh -c, through sudo -n for other users", () => {
     assert.equal(remoteCommandLine(connection, "echo 'hi'"), `sh -c ${shellQuote("echo 'hi'")}`);
     assert.equal(remoteCommandLine({ ...connection, user: "deploy" }, "true"), "sudo -n sh -c 'true'");
+  });
+
+  it("a refused login names the key's settings and where its public key goes; other failures keep ssh2's message", () => {
+    const refused = Object.assign(new Error("All configured authentication methods failed"), { level: "client-authentication" });
+    assert.equal(
+      connectFailure({ ...connection, user: "deploy" }, refused),
+      "ssh deploy@10.0.0.5:22: the host refused the login of deploy with the stack's key (the secret sshPrivateKey when set, else the file target.privateKeyPath): its public key must be in deploy's ~/.ssh/authorized_keys there (All configured authentication methods failed)",
+    );
+    assert.equal(connectFailure(connection, Object.assign(new Error("connect ECONNREFUSED 10.0.0.5:22"), { level: "client-socket" })), "ssh root@10.0.0.5:22: connect ECONNREFUSED 10.0.0.5:22");
   });
 });
