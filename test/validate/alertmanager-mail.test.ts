@@ -26,7 +26,7 @@ import { stopProcess } from "../harness/processes";
 
 const root = join(__dirname, "..", "..");
 
-async function waitFor<T>(what: () => string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(what: () => string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await Promise.resolve(probe()).catch(() => undefined);

@@ -90,7 +90,7 @@ class Peer {
   }
 }
 
-async function waitFor<T>(what: string, log: () => string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(what: string, log: () => string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);

@@ -72,14 +72,14 @@ function https(url: string, options: { ca: string; cert?: string; key?: string; 
   });
 }
 
-async function waitFor(what: string, get: () => Promise<Answer>, ok: (a: Answer) => boolean, seconds = 90): Promise<Answer> {
+async function waitFor(what: () => string, get: () => Promise<Answer>, ok: (a: Answer) => boolean, seconds = 90): Promise<Answer> {
   let last: Answer = {};
   for (let i = 0; i < seconds * 4; i++) {
     last = await get();
     if (ok(last)) return last;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`${what}: not within ${seconds}s (last: ${JSON.stringify(last).slice(0, 400)})`);
+  throw new Error(`${what()}: not within ${seconds}s (last: ${JSON.stringify(last).slice(0, 400)})`);
 }
 
 describe("the long-term store on a storage host: mutual TLS for the writers, https and basic auth for the readers", { timeout: 300_000 }, () => {
@@ -135,8 +135,8 @@ describe("the long-term store on a storage host: mutual TLS for the writers, htt
     start("receive", [thanosBinary, ...receive.slice(1)]);
     start("query", [thanosBinary, ...query.slice(1)]);
     const auth = `winyx:${password}`;
-    await waitFor(`thanos receive ready\n${logs.receive}`, () => https(`https://127.0.0.1:${http}/-/ready`, { ca, auth }), (a) => a.status === 200);
-    await waitFor(`thanos query ready\n${logs.query}`, () => https(`https://127.0.0.1:${qhttp}/-/ready`, { ca, auth }), (a) => a.status === 200);
+    await waitFor(() => `thanos receive ready\n${logs.receive}`, () => https(`https://127.0.0.1:${http}/-/ready`, { ca, auth }), (a) => a.status === 200);
+    await waitFor(() => `thanos query ready\n${logs.query}`, () => https(`https://127.0.0.1:${qhttp}/-/ready`, { ca, auth }), (a) => a.status === 200);
     // Each monitoring host's Prometheus with its rendered remote_write (tls_config: the host certificate and key),
     // both scraping the same target (mon-a's Prometheus), as an HA pair does.
     const promPorts: Record<string, number> = { "mon-a": await freePort(), "mon-b": await freePort() };
@@ -183,7 +183,7 @@ describe("the long-term store on a storage host: mutual TLS for the writers, htt
     const q = (dedup: boolean) => https(`https://127.0.0.1:${ports.qhttp}/api/v1/query?query=${encodeURIComponent('up{job="storage_test"}')}&dedup=${dedup}`, { ca, auth: `winyx:${password}` });
     type Result = { data: { result: { metric: Record<string, string> }[] } };
     const count = (a: Answer) => (a.status === 200 ? (JSON.parse(a.body ?? "{}") as Result).data.result.length : -1);
-    const raw = await waitFor(`both replicas' samples in the store\n${logs["prometheus-mon-a"]}\n${logs.receive}`, () => q(false), (a) => count(a) === 2);
+    const raw = await waitFor(() => `both replicas' samples in the store\n${logs["prometheus-mon-a"]}\n${logs.receive}`, () => q(false), (a) => count(a) === 2);
     assert.deepEqual((JSON.parse(raw.body ?? "{}") as Result).data.result.map((r) => r.metric.replica).sort(), ["mon-a", "mon-b"]);
     const deduplicated = await q(true);
     assert.equal(count(deduplicated), 1, deduplicated.body);

@@ -101,7 +101,11 @@ function execStart(unit: string): string[] {
   return (match[1] as string).split(/ \\\n {4}/).map((word) => (word.startsWith('"') ? word.slice(1, -1).replace(/\\(["\\])/g, "$1").replace(/\$\$/g, "$").replace(/%%/g, "%") : word));
 }
 
-async function waitFor(url: string, ok: (body: string) => boolean, what: string, seconds = 60): Promise<string> {
+/**
+ * Polls `url` until `ok`; `what()` (read when it fails, so it carries the programs' logs by then) names it. The
+ * 120 s are a bound for a loaded machine (the quick tiers run side by side): alone each answers within seconds.
+ */
+async function waitFor(url: string, ok: (body: string) => boolean, what: () => string, seconds = 120): Promise<string> {
   let last = "";
   for (let i = 0; i < seconds * 4; i++) {
     try {
@@ -113,7 +117,7 @@ async function waitFor(url: string, ok: (body: string) => boolean, what: string,
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`${what}: not within ${seconds}s (last: ${last.slice(0, 400)})`);
+  throw new Error(`${what()}: not within ${seconds}s (last: ${last.slice(0, 400)})`);
 }
 
 describe("the Thanos binary runs the rendered units' flags; two replicas are served once", { timeout: 240_000 }, () => {
@@ -145,8 +149,8 @@ describe("the Thanos binary runs the rendered units' flags; two replicas are ser
     assert.equal(receive[0], "/usr/local/bin/thanos");
     start("receive", [thanosBinary, ...receive.slice(1)]);
     start("query", [thanosBinary, ...query.slice(1)]);
-    await waitFor(`http://127.0.0.1:${http}/-/ready`, () => true, `thanos receive ready\n${logs.receive}`);
-    await waitFor(`http://127.0.0.1:${qhttp}/-/ready`, () => true, `thanos query ready\n${logs.query}`);
+    await waitFor(`http://127.0.0.1:${http}/-/ready`, () => true, () => `thanos receive ready\n${logs.receive}`);
+    await waitFor(`http://127.0.0.1:${qhttp}/-/ready`, () => true, () => `thanos query ready\n${logs.query}`);
     // Two real Prometheus servers (Debian's 2.42, as on the hosts), the same job and target, replica a and b,
     // each writing to the receiver with the remote_write the stack renders (its URL moved to this port).
     const rendered = yaml.load(files["prometheus/prometheus.yml"] ?? "") as { remote_write: { url: string }[] };
@@ -175,13 +179,13 @@ describe("the Thanos binary runs the rendered units' flags; two replicas are ser
   type Result = { data: { result: { metric: Record<string, string> }[] } };
 
   it("the querier sees the receiver's Store API (the endpoint config of the unit)", async () => {
-    const body = await waitFor(`http://127.0.0.1:${queryPort}/api/v1/stores`, (b) => b.includes("receive"), `the receiver among the querier's stores\n${logs.query}`);
+    const body = await waitFor(`http://127.0.0.1:${queryPort}/api/v1/stores`, (b) => b.includes("receive"), () => `the receiver among the querier's stores\n${logs.query}`);
     assert.match(body, /"receive"/);
   });
 
   it("with dedup, the querier returns the series once; without, once per replica", async () => {
     const expr = 'up{job="thanos_receive"}';
-    await waitFor(query(expr, false), (b) => (JSON.parse(b.slice(4)) as Result).data.result.length === 2, `both replicas' samples in the store\n${logs["prometheus-a"]}\n${logs.receive}`);
+    await waitFor(query(expr, false), (b) => (JSON.parse(b.slice(4)) as Result).data.result.length === 2, () => `both replicas' samples in the store\n${logs["prometheus-a"]}\n${logs.receive}`);
     const raw = (await (await fetch(query(expr, false))).json()) as Result;
     assert.deepEqual(raw.data.result.map((r) => r.metric.replica).sort(), ["a", "b"]);
     for (const r of raw.data.result) assert.equal(r.metric.receive_replica, "receive-0", "the receiver's own replica label");
