@@ -6,7 +6,7 @@
 # fleet 336 s, stack 260, upgrade 223, faults 214, firewall 199, pipelines 185, docker-stack 173, the rest under 130.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-slowest_first=(fleet stack upgrade faults firewall pipelines docker-stack grafana-install upstream migrate tls longterm docker-ssh hostkey drift policy providers smoke docker-providers host-logging harness)
+slowest_first=(fleet stack upgrade faults firewall pipelines docker-stack grafana-install upstream migrate tls longterm docker-ssh hostkey drift mysql-login policy providers smoke docker-providers host-logging harness)
 declare -A listed=()
 for name in "${slowest_first[@]}"; do
   [ -f "test/e2e/$name.test.ts" ] || continue
