@@ -4,7 +4,7 @@
  */
 
 export class ValidationError extends Error {
-  /** What is wrong, e.g. `alert HighCPUUsage`, `route #2`, `config`. */
+  /** What is wrong, e.g. `alert HighCPUUsage`, `route #2`, `stack dev` (a config key of that stack). */
   readonly object: string;
   /** Which field of it, e.g. `expr`, `receiver`, `jobs.mysql.targets[0]`. */
   readonly field: string;
