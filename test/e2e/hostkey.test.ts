@@ -80,6 +80,9 @@ async function refused(operation: () => Promise<unknown>, what: string, expected
   const text = `${error.message}\n${error.result.stdout}\n${error.result.stderr}`;
   assert.ok(text.includes(`host key verification failed for 127.0.0.1:${relayPort}`), `${what}: the error names the host:\n${error.message}`);
   assert.ok(text.includes(`expected ${expected}`) && text.includes(`presented ${seen}`), `${what}: the error names both fingerprints:\n${error.message}`);
+  // Field report: the dynamic-provider host printed the message again under the Stack, with its JS frames.
+  const frame = /at \S+ \([^)]*\.(?:ts|js):\d+:\d+\)/.exec(text);
+  assert.equal(frame, null, `${what}: a stack frame in the output:\n${frame ? text.slice(Math.max(0, frame.index - 600), frame.index + 200) : ""}`);
   return text;
 }
 
