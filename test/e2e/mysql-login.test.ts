@@ -17,8 +17,8 @@ import { devLikeConfig, onlyJobs } from "../harness/stackConfig";
 const timings = new Timings();
 const myCnf = hostPaths.mysqlExporterMyCnf;
 const grantsFile = `${hostPaths.prometheusSecretsDir}/mysqld_exporter.sql`;
-// Letters and digits only: the login script would take it over from my.cnf on the switch back, so the test
-// could not tell a new host-made password from the old one. With "-" in it, it cannot.
+// With a "-" in it: a password of letters and digits only the login script would keep from my.cnf on the switch
+// back, and the test could not tell a new host-made password from it.
 const secretPassword = `${randomBytes(12).toString("hex")}-${randomBytes(6).toString("hex")}`;
 let host: TestHost;
 let stack: TestStack;
