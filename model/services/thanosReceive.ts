@@ -9,10 +9,13 @@
  * once for receive and query by components/longTermStore.ts. Flags as `thanos receive --help` of
  * v0.42.5 lists them; each exists since 0.13 at least.
  */
-import { defineService, flag } from "./types";
+import { compareVersions, defineService, flag } from "./types";
 
-/** Receive's ports: Thanos' own defaults (HTTP 10902, gRPC 10901, remote write 19291). */
-const receivePorts = { thanosReceiveHttp: 10902, thanosReceiveGrpc: 10901, thanosRemoteWrite: 19291 } as const;
+/**
+ * Receive's ports: Thanos' own defaults (HTTP 10902, gRPC 10901, remote write 19291, and since 0.37.0 the Cap'n
+ * Proto replication server, 19391).
+ */
+const receivePorts = { thanosReceiveHttp: 10902, thanosReceiveGrpc: 10901, thanosRemoteWrite: 19291, thanosReceiveCapnproto: 19391 } as const;
 
 /** Where Prometheus sends (remote_write `url`) and the querier reads (its `--endpoint`), on the store's host. */
 export const receiveEndpoints = {
@@ -53,6 +56,10 @@ export const thanosReceive = defineService({
     // On a storage host (remoteWriteTls) the Store API stays on loopback: query runs beside it.
     flag("--grpc-address", "0.13.0", `${ctx.stack.remoteWriteTls ? "127.0.0.1" : ctx.listen.host}:${receivePorts.thanosReceiveGrpc}`),
     flag("--remote-write.address", "0.13.0", `${ctx.listen.host}:${receivePorts.thanosRemoteWrite}`),
+    // Replication between the receivers of a hashring, which one receiver never does: without the flag 0.37.0 and
+    // later listen on 0.0.0.0:19391, unauthenticated (found when two test receivers on one machine collided there).
+    // Older releases have no such server.
+    ...(compareVersions(ctx.version, "0.37.0") >= 0 ? [flag("--receive.capnproto-address", "0.37.0", `127.0.0.1:${receivePorts.thanosReceiveCapnproto}`)] : []),
     // A storage host's writers are the monitoring hosts' Prometheus: mutual TLS with the fleet's CA.
     ...(ctx.stack.remoteWriteTls
       ? [

@@ -101,6 +101,11 @@ test("up installs Thanos from the mirror and runs receive and query as their own
     assert.ok(exposure <= 2.0, `${unit}: systemd-analyze security exposure ${exposure} (bound 2.0)`);
   }
   assert.equal((await host.exec("stat -c '%U %a' /var/lib/thanos/receive")).stdout.trim().split(" ")[0], "thanos-receive");
+  // Thanos' ports, each on loopback only: receive's Cap'n Proto server (0.37.0 on) listened on 0.0.0.0:19391 by
+  // default before the unit named an address.
+  const listening = (await host.exec("ss -ltnH")).stdout.split("\n").map((l) => l.trim().split(/\s+/)[3] ?? "").filter((a) => /:(1090[1-4]|19291|19391)$/.test(a));
+  assert.ok(listening.includes("127.0.0.1:19391"), `receive's Cap'n Proto server on loopback: ${listening.join(" ")}`);
+  assert.deepEqual(listening.filter((a) => !a.startsWith("127.0.0.1:")), [], "a Thanos port beyond loopback");
   assert.equal((await getText(host, `${QUERY}/-/ready`)).trim().length > 0, true);
   // The second receiver's password: its own file, root:prometheus 0640, the value Prometheus sends.
   assert.equal((await host.exec("stat -c '%U:%G %a' /etc/prometheus/secrets/remote_write_offsite")).stdout.trim(), "root:prometheus 640");

@@ -281,6 +281,7 @@ describe("fleet: the long-term store on a storage host", () => {
       "--http-address=0.0.0.0:10902",
       "--grpc-address=127.0.0.1:10901",
       "--remote-write.address=0.0.0.0:19291",
+      "--receive.capnproto-address=127.0.0.1:19391",
       "--remote-write.server-tls-cert=/etc/prometheus/web/server.crt",
       "--remote-write.server-tls-key=/etc/prometheus/web/thanosReceive.key",
       "--remote-write.server-tls-client-ca=/etc/prometheus/web/ca.crt",

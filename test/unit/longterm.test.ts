@@ -145,7 +145,7 @@ describe("longTermStore: Thanos receive and query on the monitoring host", () =>
     assert.ok(prom.scrape_configs.some((c) => c.job_name === "thanos_receive") && prom.scrape_configs.some((c) => c.job_name === "thanos_query"));
     const receive = files["services/thanosReceive/etc/systemd/system/thanos-receive.service"] ?? "";
     assert.match(receive, /ExecStart=\/usr\/local\/bin\/thanos \\\n    receive \\\n    --log.format=logfmt/);
-    for (const flag of ["--http-address=127.0.0.1:10902", "--grpc-address=127.0.0.1:10901", "--remote-write.address=127.0.0.1:19291", "--tsdb.path=/var/lib/thanos/receive", "--tsdb.retention=180d", '"--label=receive_replica=\\"receive-0\\""']) {
+    for (const flag of ["--http-address=127.0.0.1:10902", "--grpc-address=127.0.0.1:10901", "--remote-write.address=127.0.0.1:19291", "--receive.capnproto-address=127.0.0.1:19391", "--tsdb.path=/var/lib/thanos/receive", "--tsdb.retention=180d", '"--label=receive_replica=\\"receive-0\\""']) {
       assert.ok(receive.includes(flag), `${flag} in\n${receive}`);
     }
     assert.match(receive, /^User=thanos-receive$/m);

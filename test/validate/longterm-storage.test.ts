@@ -109,7 +109,7 @@ describe("the long-term store on a storage host: mutual TLS for the writers, htt
       longTermStore: { engine: "thanos", release: { version: "0.42.5", sha256: "a".repeat(64) } },
     });
     const files = renderStack(spec);
-    const [http, grpc, rw, qhttp, qgrpc] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [http, grpc, rw, qhttp, qgrpc, capnp] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
     ports = { http, grpc, rw, qhttp, qgrpc };
     // The host's paths and ports, moved to this machine's: the test CA's files for the fleet's.
     const local = (word: string) =>
@@ -119,6 +119,7 @@ describe("the long-term store on a storage host: mutual TLS for the writers, htt
         .replace("0.0.0.0:19291", `127.0.0.1:${rw}`)
         .replace("0.0.0.0:10904", `127.0.0.1:${qhttp}`)
         .replace("127.0.0.1:10903", `127.0.0.1:${qgrpc}`)
+        .replace("127.0.0.1:19391", `127.0.0.1:${capnp}`)
         .replace("10.0.0.3:19291", `127.0.0.1:${rw}`)
         .replace(webTlsPaths.certificate, join(dir, "fleet-host.crt"))
         .replace(webTlsPaths.ca, join(dir, "fleet-ca.crt"))

@@ -133,7 +133,7 @@ describe("the Thanos binary runs the rendered units' flags; two replicas are ser
     dir = mkdtempSync(join(tmpdir(), "winyx-thanos-"));
     const spec: StackSpec = fixtureSpecWithStore();
     const files = renderStack(spec);
-    const [http, grpc, rw, qhttp, qgrpc] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [http, grpc, rw, qhttp, qgrpc, capnp] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
     queryPort = qhttp;
     // The rendered words, with this machine's free ports and a temporary TSDB folder for the host's.
     const local = (word: string) =>
@@ -143,6 +143,7 @@ describe("the Thanos binary runs the rendered units' flags; two replicas are ser
         .replace("127.0.0.1:19291", `127.0.0.1:${rw}`)
         .replace("127.0.0.1:10904", `127.0.0.1:${qhttp}`)
         .replace("127.0.0.1:10903", `127.0.0.1:${qgrpc}`)
+        .replace("127.0.0.1:19391", `127.0.0.1:${capnp}`)
         .replace("/var/lib/thanos/receive", join(dir, "receive"));
     const receive = execStart(files["services/thanosReceive/etc/systemd/system/thanos-receive.service"] ?? "").map(local);
     const query = execStart(files["services/thanosQuery/etc/systemd/system/thanos-query.service"] ?? "").map(local);
