@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RemoteFile } from "../providers/remoteFile";
 import type { SystemdService } from "../providers/systemdService";
 import { mysqlExporterDbUser, mysqlGrantsDelete, mysqlLoginScriptDelete, mysqlLoginScriptPath, mysqlMyCnfDelete, nginxStubStatusPath } from "../render/exporters";
+import { myCnfValueProblem } from "../model/secrets";
 import { nginxConfDelete, nginxConfPostChange } from "../render/nginx";
 import { hostPaths, packagedServices, type PackagedServiceName } from "../render/systemd";
 import { hostFile, hostService, renderedFile, serviceBase, type ServiceBase, type ServiceComponentArgs } from "./common";
@@ -49,9 +50,10 @@ function sqlString(value: string): string {
   return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
 
-/** mysqld_exporter's INI parser strips surrounding quotes but unescapes nothing: refuse what it would misread. */
+/** A my.cnf value in quotes; what mysqld_exporter's parser would misread is refused (model/secrets.ts myCnfValueProblem). */
 function cnfString(value: string): string {
-  if (/["\\\n\r]/.test(value)) throw new Error('mysqlExporterPassword: must not contain ", \\ or line breaks (mysqld_exporter cannot read them from my.cnf)');
+  const problem = myCnfValueProblem(value);
+  if (problem) throw new Error(`mysqlExporterPassword: ${problem}`);
   return `"${value}"`;
 }
 

@@ -769,7 +769,7 @@ export const configShape = {
   slackWebhookUrl: secret("Slack incoming-webhook URL; without it no Slack notifications are configured. One line"),
   grafanaAdminPassword: secret("password of the Grafana admin user. One line"),
   grafanaSecretKey: secret("Grafana secret_key, which signs cookies and encrypts datasource secrets. One line"),
-  mysqlExporterPassword: secret("password of the MySQL user mysqld_exporter logs in as. One line"),
+  mysqlExporterPassword: secret("password of the MySQL user mysqld_exporter logs in as (without it the host makes one). One line, without \" \\ # ; (my.cnf cannot hold them)"),
   redisPassword: secret("Redis password redis_exporter authenticates with. One line"),
   sshPrivateKey: secret("the SSH private key for target (instead of target.privateKeyPath), PEM"),
   dockerTlsCa: secret("Docker target over tcp://: CA certificate of the engine, PEM"),

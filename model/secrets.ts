@@ -78,7 +78,19 @@ export function secretProblem(key: SecretKey, value: string): string | undefined
   const trimmed = value.replace(/[\r\n]+$/, "");
   if (/[\r\n]/.test(trimmed)) return "has a line break inside; it must be one line (trailing line breaks are removed, inner ones cannot be)";
   if (value !== "" && trimmed === "") return "is only line breaks: set the value, or remove the key (pulumi config rm)";
-  // mysqld_exporter reads it from my.cnf, whose parser strips the quotes around a value and unescapes nothing.
-  if (key === "mysqlExporterPassword" && /["\\]/.test(trimmed)) return 'must not contain " or \\: mysqld_exporter reads it from my.cnf, which cannot escape them';
+  if (key === "mysqlExporterPassword") return myCnfValueProblem(trimmed);
   return undefined;
+}
+
+/**
+ * Why a value cannot stand in mysqld_exporter's my.cnf as `password="<value>"`, or undefined. Never includes the
+ * value. The rule is go-ini's, which mysqld_exporter reads my.cnf with (ini.LoadSources, default options): it
+ * ends a value at the first # or ; (an inline comment) before it strips the quotes around it, and unescapes
+ * nothing, so ", \ and line breaks cannot be written either. Field report: `Hash#pw-7;x` was accepted, written,
+ * and the exporter logged in with `"Hash` (mysql_up 0, Access denied) while up reported success.
+ */
+export function myCnfValueProblem(value: string): string | undefined {
+  const bad = [...new Set(value.match(/["\\#;\r\n]/g) ?? [])].map((c) => (c === "\n" ? "a line break" : c === "\r" ? "a carriage return" : c));
+  if (bad.length === 0) return undefined;
+  return `must not contain ${bad.join(" or ")}: mysqld_exporter reads it from my.cnf, whose parser ends a value at # or ; and unescapes nothing (", \\ and line breaks cannot be written)`;
 }
