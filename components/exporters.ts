@@ -5,7 +5,7 @@ import type { SystemdService } from "../providers/systemdService";
 import { mysqlExporterDbUser, mysqlGrantsDelete, mysqlLoginScriptDelete, mysqlLoginScriptPath, mysqlMyCnfDelete, nginxStubStatusPath } from "../render/exporters";
 import { myCnfValueProblem } from "../model/secrets";
 import { nginxConfDelete, nginxConfPostChange } from "../render/nginx";
-import { hostPaths, packagedServices, type PackagedServiceName } from "../render/systemd";
+import { environmentFileLine, hostPaths, packagedServices, type PackagedServiceName } from "../render/systemd";
 import { hostFile, hostService, renderedFile, serviceBase, type ServiceBase, type ServiceComponentArgs } from "./common";
 
 export { mysqlExporterDbUser, renderMysqlLoginScript, renderNginxStubStatus } from "../render/exporters";
@@ -143,7 +143,7 @@ export class RedisExporter extends PackagedExporter {
       const env = hostFile(this, name, "env", {
         connection: args.connection,
         path: hostPaths.redisExporterEnv,
-        content: pulumi.secret(password).apply((p) => `REDIS_PASSWORD=${JSON.stringify(p)}\n`),
+        content: pulumi.secret(password).apply((p) => environmentFileLine("REDIS_PASSWORD", p)),
         mode: "0600",
       }, base.ready);
       // The drop-in or unit renderStack rendered names it as EnvironmentFile (the stack sets redisPassword).

@@ -102,6 +102,17 @@ export const nginxStubStatus = { listen: "127.0.0.1:8080", path: "/stub_status" 
 export const debianPrometheusConsoleDir = services.prometheus.extraPaths.consoles;
 
 /**
+ * One `NAME="value"` line of a systemd EnvironmentFile: in double quotes systemd unescapes `\"`, `\\`, `\$` and
+ * `` \` `` and takes every other character as it is (tabs and control characters too), expanding nothing. The value
+ * must be one line (model/secrets.ts refuses line breaks). Checked against systemd 252 on a test host
+ * (test/e2e/providers.test.ts); JSON.stringify, used before, wrote a tab as `\t`, which systemd reads as `\t`.
+ */
+export function environmentFileLine(name: string, value: string): string {
+  if (/[\r\n]/.test(value)) throw new Error(`${name}: an EnvironmentFile value must be one line`);
+  return `${name}="${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"\n`;
+}
+
+/**
  * Quotes one ExecStart argument for systemd: double quotes, `\` and `"` escaped, `$` and `%`
  * doubled so systemd expands neither variables nor specifiers (the chapter's regexes contain both `$` and `\`).
  */

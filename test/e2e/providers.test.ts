@@ -16,7 +16,7 @@ import { fileSha256, httpStatus, pathExists, unitState } from "../harness/probes
 import { nginxConfDelete, nginxConfPostChange } from "../../render/nginx";
 import { nginxStubStatusPath, renderNginxStubStatus } from "../../render/exporters";
 import { nginxLogFormatPath, renderNginxLogFormat } from "../../render/mtail";
-import { nginxStubStatus } from "../../render/systemd";
+import { environmentFileLine, nginxStubStatus } from "../../render/systemd";
 
 type Provider = Required<Pick<pulumi.dynamic.ResourceProvider, "check" | "create" | "read" | "update" | "delete">>;
 
@@ -93,6 +93,19 @@ test("RemoteFile in nginx's conf.d: delete reloads nginx; while a server block u
   await host.exec(`rm -f ${vhost} && systemctl reload nginx`);
   await files.delete(format.created.id, format.created.outs);
   assert.equal(await pathExists(host, nginxLogFormatPath), false, "with no server block using it, it goes");
+});
+
+test("EnvironmentFile lines (redis_exporter's password): systemd reads back every character as written", { timeout: 2 * 60_000 }, async () => {
+  // JSON.stringify, used before, wrote a tab as \t and a control character as \u0001, which systemd keeps as written.
+  const values = ['quote"d', "back\\slash\\", "dollar$HOME ${X}", "single'q", "hash#x;y", "back`tick`", "tab\there", "pct%i%n", " lead and trail ", "uni-é", "ctl\x01x"];
+  const wrong = [];
+  for (const value of values) {
+    const file = Buffer.from(environmentFileLine("REDIS_PASSWORD", value)).toString("base64");
+    const run = await host.exec(`echo ${file} | base64 -d > /tmp/winyx-e2e.env && systemd-run --quiet --wait --pipe -p EnvironmentFile=/tmp/winyx-e2e.env /bin/sh -c 'printf %s "$REDIS_PASSWORD" | base64 -w0'`);
+    const seen = Buffer.from(run.stdout.trim(), "base64").toString();
+    if (seen !== value) wrong.push(`${JSON.stringify(value)} read as ${JSON.stringify(seen)} ${run.stderr}`);
+  }
+  assert.deepEqual(wrong, []);
 });
 
 test("AptPackages + SystemdService: the package does not start its service; reload keeps the process, restart replaces it", { timeout: 10 * 60_000 }, async () => {
