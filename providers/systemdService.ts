@@ -207,8 +207,10 @@ export const systemdServiceProvider: pulumi.dynamic.ResourceProvider = {
 
   async delete(_id: string, props: SystemdServiceState) {
     if (props.keepOnDelete) return;
-    // The unit may already be gone with its package: nothing to stop then.
-    await runRemote(props.connection, `systemctl disable --now ${shellQuote(props.unit)} 2>/dev/null || true`);
+    // The unit may already be gone with its package: nothing to stop then. A program that exits non-zero on
+    // SIGTERM (nginx-prometheus-exporter 0.11) leaves its unit failed, and the host "degraded" after a destroy.
+    const unit = shellQuote(props.unit);
+    await runRemote(props.connection, `systemctl disable --now ${unit} 2>/dev/null || true; systemctl reset-failed ${unit} 2>/dev/null || true`);
   },
 };
 
