@@ -120,7 +120,9 @@ function keyFileProblem(path: string, contentProblem: (text: string) => string |
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    return `${JSON.stringify(path)} cannot be read here: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+    const code = (e as NodeJS.ErrnoException).code;
+    const meaning: Record<string, string> = { ENOENT: "no such file", EACCES: "permission denied", EISDIR: "a directory, not a file", ENOTDIR: "a part of the path is not a directory" };
+    return `${JSON.stringify(path)} cannot be read here: ${code ?? String(e)}${code && meaning[code] ? ` (${meaning[code]})` : ""}`;
   }
   const problem = contentProblem(text.trimStart());
   return problem === undefined ? undefined : `${JSON.stringify(path)} ${problem}`;

@@ -213,7 +213,9 @@ test("a key file that cannot be read or has a passphrase is refused before anyth
   try {
     for (const [path, says] of [
       [withPassphrase, "is protected by a passphrase, which a deploy cannot enter"],
-      ["/nonexistent/id_ed25519", "cannot be read here: ENOENT"],
+      ["/nonexistent/id_ed25519", "cannot be read here: ENOENT (no such file)"],
+      // Field report: a directory said only EISDIR.
+      [keyDir, "cannot be read here: EISDIR (a directory, not a file)"],
       ["~/.ssh/id_ed25519", '"~" is not expanded in Pulumi config'],
       // Field report: the .pub file given; ssh2's parse error named no config key.
       [`${original.privateKeyPath}.pub`, "is a public key; give the private key (for a file, the one without .pub)"],
