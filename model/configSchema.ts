@@ -213,7 +213,7 @@ const sshTargetFields = {
   port: doc(port().optional(), { description: "SSH form: the SSH port", defaultText: "22" }),
   user: doc(text(/^[a-z_][a-z0-9_-]*$/, "a user name").optional(), { description: "SSH form: login user (root, or a user with passwordless sudo)", defaultText: "root" }),
   privateKeyPath: doc(text().optional(), { description: "SSH form: private key file on the machine running Pulumi (or the secret sshPrivateKey)" }),
-  hostKeyFingerprint: doc(text(/^SHA256:[A-Za-z0-9+/]{43}$/, "an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters, as `ssh-keygen -lf` prints it)").optional(), {
+  hostKeyFingerprint: doc(text(/^SHA256:[A-Za-z0-9+/]{43}$/, "an OpenSSH SHA256 fingerprint: SHA256: and 43 base64 characters, the second field of what `ssh-keygen -lf` prints").optional(), {
     description: "SSH form: the host key every connection must present; without it the key seen first is recorded in the state and any other refused (trust on first use)",
   }),
 };

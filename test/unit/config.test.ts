@@ -129,7 +129,7 @@ describe("parseStackConfig errors name the key path and the bad value", () => {
     const fingerprint = "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s";
     assert.deepEqual(parseStackConfig("test", { ...minimalConfig(), target: { host: "a", hostKeyFingerprint: fingerprint } }).target, { kind: "ssh", host: "a", port: 22, user: "root", hostKeyFingerprint: fingerprint });
     assert.deepEqual(badConfig({ target: { host: "a", hostKeyFingerprint: "MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48" } }), [
-      'stack test: target.hostKeyFingerprint: "MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48" is not an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters, as `ssh-keygen -lf` prints it)',
+      'stack test: target.hostKeyFingerprint: "MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48" is not an OpenSSH SHA256 fingerprint: SHA256: and 43 base64 characters, the second field of what `ssh-keygen -lf` prints',
     ]);
   });
 
