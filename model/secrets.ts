@@ -8,7 +8,7 @@
  * password ending in "\n" is sent in SMTP AUTH and the login fails; a Slack URL with one is a
  * different URL; Grafana and redis_exporter take the value byte for byte as well.
  */
-import { parseRemoteWritePasswords, remoteWritePasswordsKey } from "./remoteWrite";
+import { edgeSpaceProblem, parseRemoteWritePasswords, remoteWritePasswordsKey } from "./remoteWrite";
 import type { DockerTlsSecretName, SecretName, WebTlsSecretName } from "./spec";
 
 /** Every secret config key. */
@@ -78,6 +78,7 @@ export function secretProblem(key: SecretKey, value: string): string | undefined
   const trimmed = value.replace(/[\r\n]+$/, "");
   if (/[\r\n]/.test(trimmed)) return "has a line break inside; it must be one line (trailing line breaks are removed, inner ones cannot be)";
   if (value !== "" && trimmed === "") return "is only line breaks: set the value, or remove the key (pulumi config rm)";
+  if (/^[ \t]|[ \t]$/.test(trimmed)) return edgeSpaceProblem;
   if (key === "mysqlExporterPassword") return myCnfValueProblem(trimmed);
   return undefined;
 }
