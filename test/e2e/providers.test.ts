@@ -12,7 +12,7 @@ import { remoteFileProvider } from "../../providers/remoteFile";
 import type { SshConnection } from "../../providers/ssh";
 import { systemdServiceProvider } from "../../providers/systemdService";
 import { startHosts, stopAllHosts, type TestHost } from "../harness/hosts";
-import { fileSha256, httpStatus, pathExists, unitState } from "../harness/probes";
+import { fileSha256, httpStatus, pathExists, unitState, waitFor } from "../harness/probes";
 import { nginxConfDelete, nginxConfPostChange } from "../../render/nginx";
 import { nginxStubStatusPath, renderNginxStubStatus } from "../../render/exporters";
 import { nginxLogFormatPath, renderNginxLogFormat } from "../../render/mtail";
@@ -75,10 +75,12 @@ test("RemoteFile in nginx's conf.d: delete reloads nginx; while a server block u
     return { inputs, created: await files.create(inputs) };
   };
   const stub = await nginxFile(nginxStubStatusPath, renderNginxStubStatus());
-  assert.equal(await httpStatus(host, stubStatusUrl), 200, "the reload after the write serves stub_status");
+  // `systemctl reload nginx` signals nginx and returns: the new configuration is live a moment later.
+  const served = (status: number) => async () => ((await httpStatus(host, stubStatusUrl)) === status ? true : undefined);
+  await waitFor("stub_status served after the write's reload (200)", served(200), { timeoutMs: 10_000 });
   await files.delete(stub.created.id, stub.created.outs);
   assert.equal(await pathExists(host, nginxStubStatusPath), false);
-  assert.equal(await httpStatus(host, stubStatusUrl), 0, "the reload after the delete closed the server block (curl: no connection)");
+  await waitFor("the server block closed by the delete's reload (curl: no connection)", served(0), { timeoutMs: 10_000 });
 
   const format = await nginxFile(nginxLogFormatPath, renderNginxLogFormat());
   // A server block the stack does not manage logs with the format, as the chapter's vhosts do (in sites-enabled,
