@@ -21,18 +21,18 @@ export const nginxStubStatusPath = "/etc/nginx/conf.d/winyx-stub-status.conf";
 export const hostMadeMyCnfMarker = "# winyx-monitoring: password generated on this host by mysqld-exporter-login.sh";
 
 /**
- * Drops the exporter's database login, for a delete: with MariaDB's socket there the DROP must work (a login
- * left behind can read every database); with the client but no socket MariaDB is stopped, and the delete fails
- * saying so; without the client there is no database to drop it from.
+ * Drops the exporter's database login, for a delete. With the mysql client on the host the DROP must work (a login
+ * left behind can read every database): when it fails (MariaDB stopped, its socket unit too) the delete fails with
+ * mysql's error and my.cnf stays. Debian's MariaDB starts on a connection to its socket (mariadb.socket), so a
+ * stopped mariadb.service alone does not fail it. Without the client there is no database to drop it from.
  */
 function dropLoginScript(): string {
-  const socket = "/run/mysqld/mysqld.sock";
   return [
-    `if [ -S ${socket} ]; then`,
-    `  mysql --protocol=socket -e "DROP USER IF EXISTS '${mysqlExporterDbUser}'@'localhost'"`,
-    "elif command -v mysql >/dev/null 2>&1; then",
-    `  echo "MariaDB is not running (no ${socket}): start it and delete again, so the login ${mysqlExporterDbUser}, which can read every database, does not stay behind" >&2`,
-    "  exit 1",
+    "if command -v mysql >/dev/null 2>&1; then",
+    `  if ! out=$(mysql --protocol=socket -e "DROP USER IF EXISTS '${mysqlExporterDbUser}'@'localhost'" 2>&1); then`,
+    `    printf '%s\\n' "could not drop the database login ${mysqlExporterDbUser}, which can read every database: start MariaDB and delete again (mysql: $out)" >&2`,
+    "    exit 1",
+    "  fi",
     "fi",
   ].join("\n");
 }

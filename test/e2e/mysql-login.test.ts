@@ -3,7 +3,8 @@
 // the host had made, and the login it opens. Here: without mysqlExporterPassword the host makes the password
 // (mysql_up 1, the password in my.cnf only); switching to the secret and back keeps one working login (the new
 // resources are created before the old ones are deleted, and the old deletes leave the new login be); destroy
-// drops the login and removes my.cnf, the SQL file and the login script, and MariaDB keeps running.
+// drops the login and removes my.cnf, the SQL file and the login script, and MariaDB keeps running; with MariaDB
+// stopped it fails saying so and keeps my.cnf.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
@@ -95,8 +96,19 @@ test("switching to mysqlExporterPassword and back keeps one login the exporter u
   await assertLoggedIn("with the new host-made password");
 });
 
-test("destroy drops the login and removes my.cnf, the SQL file and the login script; MariaDB runs on", { timeout: 10 * 60_000 }, async () => {
+test("with MariaDB stopped destroy fails saying so and keeps my.cnf; started again, destroy drops the login and removes my.cnf, the SQL file and the login script", { timeout: 10 * 60_000 }, async () => {
   assert.ok(deployed, "needs the first up");
+  // The login can only be dropped while MariaDB runs: the delete says so instead of leaving it behind silently.
+  // Debian's MariaDB starts on a connection to its socket (mariadb.socket): both are stopped.
+  assert.equal((await host.exec("systemctl stop mariadb.socket mariadb.service")).code, 0);
+  const refused = await stack.destroy().then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  assert.ok(refused, "destroy with MariaDB stopped must fail");
+  assert.match(refused.message, /could not drop the database login mysqld_exporter, which can read every database: start MariaDB and delete again \(mysql: /);
+  assert.equal(await pathExists(host, myCnf), true, "my.cnf (the only copy of the password) stays until the login is dropped");
+  assert.equal((await host.exec("systemctl start mariadb.socket mariadb.service")).code, 0);
   const destroy = await stack.destroy();
   deployed = false;
   timings.add("destroy", destroy.durationMs);
