@@ -137,8 +137,14 @@ test("Prometheus ships samples; thanos query returns the up series of every targ
     assert.equal(series.metric.environment, "dev", JSON.stringify(series.metric));
     assert.equal(series.metric.receive_replica, undefined, "the receiver's replica label is deduplicated away");
   }
-  const sent = await getJson<Vector>(host, `${PROMETHEUS}/api/v1/query?query=${encodeURIComponent('prometheus_remote_storage_samples_total{remote_name="long-term-store"}')}`);
-  assert.ok(Number(sent.data.result[0]?.value[1] ?? 0) > 0, `Prometheus counts samples sent to the store: ${JSON.stringify(sent)}`);
+  // The counter is what Prometheus' last scrape of itself saw: that scrape may predate the first send (CI: 0 once,
+  // with every series already in the store), so it is waited for, one scrape interval or a few.
+  const sentQuery = `${PROMETHEUS}/api/v1/query?query=${encodeURIComponent('prometheus_remote_storage_samples_total{remote_name="long-term-store"}')}`;
+  await waitFor(
+    "Prometheus to count samples sent to the store",
+    async () => (Number((await getJson<Vector>(host, sentQuery)).data.result[0]?.value[1] ?? 0) > 0 ? true : undefined),
+    { timeoutMs: 60_000, intervalMs: 2000, onTimeout: async () => getText(host, sentQuery) },
+  );
 });
 
 test("a second sender with replica b: twice the series without dedup, still once with it", { timeout: 5 * 60_000 }, async () => {
