@@ -128,6 +128,11 @@ function keyFileProblem(path: string, contentProblem: (text: string) => string |
   return problem === undefined ? undefined : `${JSON.stringify(path)} ${problem}`;
 }
 
+/** An error on config key `field` of this stack, named as config parsing names them (`stack dev: field: ...`). */
+function stackConfigError(field: string, message: string): ValidationError {
+  return new ValidationError(`stack ${pulumi.getStack()}`, field, message);
+}
+
 /** What a deploy needs beyond a valid spec (synth renders without these). */
 function checkDeployable(spec: StackSpec): void {
   const errors: ValidationError[] = [];
@@ -135,7 +140,7 @@ function checkDeployable(spec: StackSpec): void {
   const encrypted = encryptedConfigKeys();
   for (const key of secretKeys) {
     if (secretSet(key) && encrypted && !encrypted.has(`${pulumi.getProject()}:${key}`)) {
-      errors.push(new ValidationError(`stack ${pulumi.getStack()}`, key, `is stored in plain text in Pulumi.${pulumi.getStack()}.yaml; it is a secret: set it again with \`pulumi config set --secret ${key}\``));
+      errors.push(stackConfigError(key, `is stored in plain text in Pulumi.${pulumi.getStack()}.yaml; it is a secret: set it again with \`pulumi config set --secret ${key}\``));
     }
   }
   if (spec.fleet) spec.hosts.forEach((h, i) => checkTargetDeployable(spec, h.target, `hosts[${i}].target`, errors));
@@ -143,10 +148,10 @@ function checkDeployable(spec: StackSpec): void {
   if (spec.hosts.some((h) => h.target.kind === "ssh" && h.roles.includes("monitoring")) && spec.grafana.installPackage) {
     // grafana.repositoryKeyPath itself is required by model/checks.ts (synth sees it too); here: can it be read?
     const problem = spec.grafana.repositoryKeyPath ? keyFileProblem(spec.grafana.repositoryKeyPath) : undefined;
-    if (problem) errors.push(new ValidationError(`stack ${pulumi.getStack()}`, "grafana.repositoryKeyPath", problem));
+    if (problem) errors.push(stackConfigError("grafana.repositoryKeyPath", problem));
     for (const key of ["grafanaAdminPassword", "grafanaSecretKey"] as const) {
       if (!spec.secretsSet.includes(key)) {
-        errors.push(new ValidationError(`stack ${pulumi.getStack()}`, key, "not set: Grafana would run with its built-in defaults (pulumi config set --secret)"));
+        errors.push(stackConfigError(key, "not set: Grafana would run with its built-in defaults (pulumi config set --secret)"));
       }
     }
   }
@@ -177,17 +182,17 @@ function checkTargetDeployable(spec: StackSpec, target: StackSpec["target"], at:
   const needsKey = target.kind === "ssh" || target.host.startsWith("ssh://");
   const field = target.kind === "ssh" ? `${at}.privateKeyPath` : `${at}.docker.privateKeyPath`;
   if (needsKey && !target.privateKeyPath && !secretSet("sshPrivateKey")) {
-    errors.push(new ValidationError(`stack ${pulumi.getStack()}`, field, "set it, or the secret sshPrivateKey, to log in to the host"));
+    errors.push(stackConfigError(field, "set it, or the secret sshPrivateKey, to log in to the host"));
   } else if (needsKey && target.privateKeyPath && !secretSet("sshPrivateKey")) {
     const problem = keyFileProblem(target.privateKeyPath, privateKeyProblem);
-    if (problem) errors.push(new ValidationError(`stack ${pulumi.getStack()}`, field, problem));
+    if (problem) errors.push(stackConfigError(field, problem));
   }
   if (target.kind === "docker") {
     for (const key of ["dockerTlsCa", "dockerTlsCert", "dockerTlsKey"] as const) {
-      if (target.host.startsWith("tcp://") && !secretSet(key)) errors.push(new ValidationError(`stack ${pulumi.getStack()}`, key, `not set: a tcp:// engine (${target.host}) is reached over TLS with a client certificate (pulumi config set --secret)`));
+      if (target.host.startsWith("tcp://") && !secretSet(key)) errors.push(stackConfigError(key, `not set: a tcp:// engine (${target.host}) is reached over TLS with a client certificate (pulumi config set --secret)`));
     }
     if (spec.jobs.mysql.enabled && !spec.secretsSet.includes("mysqlExporterPassword")) {
-      errors.push(new ValidationError(`stack ${pulumi.getStack()}`, "mysqlExporterPassword", "not set: on a Docker target mysqld_exporter logs in over TCP with this password (the database user is the host's to create)"));
+      errors.push(stackConfigError("mysqlExporterPassword", "not set: on a Docker target mysqld_exporter logs in over TCP with this password (the database user is the host's to create)"));
     }
   }
 }

@@ -115,12 +115,14 @@ export function remoteWriteProblems(remoteWrite: readonly RemoteWriteSpec[], sto
 }
 
 /**
- * Leading or trailing spaces in a one-line secret. Prometheus reads password_file with them trimmed (checked with
- * Prometheus 2.42: " pw " in the file, "pw" sent), as Grafana's $__file does: a web password with a space at an
- * end would be hashed with it and sent without it, and every scrape would get 401. Refused for every one-line
- * secret, whatever reads it.
+ * Why a one-line secret with a space or tab at its start or end cannot be used, or undefined. Prometheus reads
+ * password_file with them trimmed (checked with Prometheus 2.42: " pw " in the file, "pw" sent), as Grafana's
+ * $__file does: a web password with a space at an end would be hashed with it and sent without it, and every
+ * scrape would get 401. Refused for every one-line secret, whatever reads it. Never includes the value.
  */
-export const edgeSpaceProblem = "has a space or tab at its start or end, which Prometheus and Grafana drop when they read a secret's file: remove it";
+export function edgeSpaceProblem(value: string): string | undefined {
+  return /^[ \t]|[ \t]$/.test(value) ? "has a space or tab at its start or end, which Prometheus and Grafana drop when they read a secret's file: remove it" : undefined;
+}
 
 /**
  * The receivers' passwords from the secret's decrypted value: a JSON object of one-line, non-empty
@@ -139,7 +141,8 @@ export function parseRemoteWritePasswords(value: string): Record<string, string>
     if (typeof password !== "string" || password === "") throw new Error(`${remoteWritePasswordsKey}.${name}: is not a non-empty string`);
     const trimmed = password.replace(/[\r\n]+$/, "");
     if (/[\r\n]/.test(trimmed)) throw new Error(`${remoteWritePasswordsKey}.${name}: has a line break inside; it must be one line`);
-    if (/^[ \t]|[ \t]$/.test(trimmed)) throw new Error(`${remoteWritePasswordsKey}.${name}: ${edgeSpaceProblem}`);
+    const spaces = edgeSpaceProblem(trimmed);
+    if (spaces) throw new Error(`${remoteWritePasswordsKey}.${name}: ${spaces}`);
     out[name] = trimmed;
   }
   return out;

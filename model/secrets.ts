@@ -78,9 +78,7 @@ export function secretProblem(key: SecretKey, value: string): string | undefined
   const trimmed = value.replace(/[\r\n]+$/, "");
   if (/[\r\n]/.test(trimmed)) return "has a line break inside; it must be one line (trailing line breaks are removed, inner ones cannot be)";
   if (value !== "" && trimmed === "") return "is only line breaks: set the value, or remove the key (pulumi config rm)";
-  if (/^[ \t]|[ \t]$/.test(trimmed)) return edgeSpaceProblem;
-  if (key === "mysqlExporterPassword") return myCnfValueProblem(trimmed);
-  return undefined;
+  return edgeSpaceProblem(trimmed) ?? (key === "mysqlExporterPassword" ? myCnfValueProblem(trimmed) : undefined);
 }
 
 /**
