@@ -123,7 +123,7 @@ function print(title = "deploy benchmark: Prometheus + Node Exporter + Alertmana
  * no-op preview `runs` times.
  */
 async function fleetBench(sizes: readonly number[]): Promise<void> {
-  const hosts = await startHosts(Math.max(...sizes));
+  const hosts = await startHosts(Math.max(...sizes), { packageLists: false });
   const addresses = await Promise.all(hosts.map(hostAddress));
   try {
     for (const size of sizes) {
@@ -164,7 +164,8 @@ async function fleetBench(sizes: readonly number[]): Promise<void> {
 async function main(): Promise<void> {
   await requirePulumi();
   if (fleetSizes.length > 0) return fleetBench(fleetSizes);
-  const [host] = await startHosts(1);
+  // As a fresh cloud image: the cold up runs apt-get update.
+  const [host] = await startHosts(1, { packageLists: false });
   if (!host) throw new Error("no test host started");
   const config = devLikeConfig(host, { jobs: onlyJobs(["prometheus", "node", "alertmanager"]) });
   const stack = await createTestStack({ name: "bench", config, env: { WINYX_SSH_TRACE: traceFile } });

