@@ -143,7 +143,7 @@ async function fleetBench(sizes: readonly number[]): Promise<void> {
           roles: i === 0 ? ["monitoring", "node"] : ["node"],
         })),
       };
-      const stack = await createTestStack({ name: `bench-fleet-${size}`, config, secrets: { webPassword: `bench-${process.pid}` }, env: { WINYX_SSH_TRACE: traceFile } });
+      const stack = await createTestStack({ name: `bench-fleet-${size}`, config, secrets: { webPassword: `bench-${process.pid}` }, env: { WINYX_SSH_TRACE: traceFile }, automaticLog: true });
       try {
         // Cold for the first size only: the next fleets reuse hosts whose packages stay after a destroy.
         await measure(`${size} hosts: first up`, stack, () => stack.up({ skipPreview: true }));
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   const [host] = await startHosts(1, { packageLists: false });
   if (!host) throw new Error("no test host started");
   const config = devLikeConfig(host, { jobs: onlyJobs(["prometheus", "node", "alertmanager"]) });
-  const stack = await createTestStack({ name: "bench", config, env: { WINYX_SSH_TRACE: traceFile } });
+  const stack = await createTestStack({ name: "bench", config, env: { WINYX_SSH_TRACE: traceFile }, automaticLog: true });
   try {
     await measure("cold up", stack, () => stack.up());
     for (let i = 0; i < runs; i++) await measure("no-op up", stack, () => stack.up());
