@@ -83,7 +83,7 @@ configure_rootfs() {
   rm -f "$rootfs/etc/apt/sources.list"
   host_debian_sources >"$rootfs/etc/apt/sources.list.d/debian.sources"
   host_apt_mirror_settings >"$rootfs/etc/apt/apt.conf.d/99winyx-mirror"
-  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb
   # Every host gets its own identity at boot: an empty machine-id is filled by systemd, the SSH host key made before
   # sshd. One Ed25519 key, the type every client here negotiates first (ssh2, OpenSSH): `ssh-keygen -A` also made an
   # RSA 3072 key, 0.7 CPU-seconds at each of the e2e tier's ~40 boots (process accounting of a run).

@@ -1,6 +1,6 @@
 // Smoke test of the real thing (issue 2 item 6): the real Pulumi engine puts a minimal stack (the Node Exporter
-// job only) on a fresh test host over SSH (no package lists, as a fresh cloud image); the exporter answers with node_ metrics; a second `up` changes
-// nothing; `destroy` takes away what `up` put there.
+// job only) on a fresh test host over SSH (no package lists, as a fresh cloud image); the exporter answers with
+// node_ metrics; a second `up` changes nothing; `destroy` takes away what `up` put there.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { hostPaths, dropInPath, packagedServices } from "../../render/systemd";
