@@ -15,15 +15,27 @@
 const Module = require("node:module");
 const path = require("node:path");
 
-/** Module name -> the file (path suffix) whose require of it is deferred. */
-const deferred = new Map([
+/** [module name, the file (path suffix) whose require of it is deferred]. */
+const deferred = [
   ["@npmcli/arborist", path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js")],
   // Also only for computing a serialized function's code paths (with its SPDX tables: about 50 ms per process).
   ["normalize-package-data", path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js")],
   ["../../typescript-shim", path.join("@pulumi", "pulumi", "runtime", "closure", "parseFunction.js")],
   // The Automation API (pulumi.automation: driving the CLI from code), which neither process uses.
   ["./automation", path.join("@pulumi", "pulumi", "index.js")],
-]);
+  // zod's messages in every language it has (`z.locales`, about 25 ms per program run); English, the default, is
+  // loaded by its schemas module on its own.
+  ["../locales/index.cjs", path.join("zod", "v4", "core", "index.cjs")],
+  ["../locales/index.cjs", path.join("zod", "v4", "classic", "external.cjs")],
+];
+
+/**
+ * The Grafana SDK's panel and query modules (gauge, stat, timeseries, prometheus, ...) each load their builders for
+ * dashboard schema v2, and with them both v2 dashboard modules, which those builders read only in their methods;
+ * dashboards/ builds schema v1 dashboards. Deferred from any module of the SDK (about 0.1 s per program run).
+ */
+const grafanaSdkDist = path.sep + path.join("@grafana", "grafana-foundation-sdk", "dist") + path.sep;
+const grafanaV2Dashboards = new Set(["../dashboardv2", "../dashboardv2beta1"]);
 
 /**
  * A stand-in for the module `request` as required from `parent`: every property read loads the real module
@@ -94,12 +106,47 @@ function captureNoPromiseStacks(debuggable) {
 const v8HooksStandIn = Object.freeze({ __esModule: true, isInitializedAsync: () => Promise.resolve() });
 const runHarness = path.join("@pulumi", "pulumi", "cmd", "run", "index.js");
 
+/**
+ * Whether Pulumi asked this process to trace: the run harness's `--tracing <url>` (`pulumi --tracing`), or a
+ * TRACEPARENT (the CLI's OpenTelemetry context, which cmd/run/instrumentation.js exports to).
+ * @returns {boolean}
+ */
+function tracingRequested() {
+  if (process.env.TRACEPARENT) return true;
+  const at = process.argv.findIndex((arg) => arg === "--tracing" || arg.startsWith("--tracing="));
+  if (at < 0) return false;
+  const url = process.argv[at].startsWith("--tracing=") ? process.argv[at].slice("--tracing=".length) : process.argv[at + 1];
+  return typeof url === "string" && url.length > 0 && !url.startsWith("--");
+}
+
+/**
+ * The run harness's cmd/run/tracing.js loads OpenTelemetry's SDK, its Zipkin exporter and gRPC instrumentation at
+ * start-up (about 0.1 s per program run here), to trace only when tracing was asked for; otherwise its spans
+ * (`newSpan`) are OpenTelemetry's no-op spans. Without tracing the harness gets this stand-in, whose spans are the
+ * same no-op span; `start` and `stop` still reach the real module.
+ * @param {Module} parent cmd/run/run.js
+ * @param {(request: string, parent: Module, isMain: boolean) => unknown} load Module._load
+ * @returns {object} the stand-in
+ */
+function tracingOffStandIn(parent, load) {
+  const api = load.call(Module, "@opentelemetry/api", parent, false);
+  const real = () => load.call(Module, "./tracing", parent, false);
+  return Object.freeze({
+    __esModule: true,
+    start: (url) => real().start(url),
+    stop: () => real().stop(),
+    newSpan: () => api.trace.wrapSpanContext(api.INVALID_SPAN_CONTEXT),
+  });
+}
+const runHarnessProgram = path.join("@pulumi", "pulumi", "cmd", "run", "run.js");
+
 const sdkRuntimeDir = path.sep + path.join("@pulumi", "pulumi", "runtime") + path.sep;
 const originalLoad = Module._load;
 Module._load = function loadDeferringSome(request, parent, isMain) {
-  const requiredFrom = deferred.get(request);
-  if (requiredFrom !== undefined && parent?.filename?.endsWith(path.sep + requiredFrom)) return deferredModule(request, parent, originalLoad);
+  if (deferred.some(([name, from]) => name === request && parent?.filename?.endsWith(path.sep + from))) return deferredModule(request, parent, originalLoad);
+  if (grafanaV2Dashboards.has(request) && parent?.filename?.includes(grafanaSdkDist)) return deferredModule(request, parent, originalLoad);
   if (request === "../../runtime/closure/v8Hooks" && parent?.filename?.endsWith(path.sep + runHarness)) return v8HooksStandIn;
+  if (request === "./tracing" && parent?.filename?.endsWith(path.sep + runHarnessProgram) && !tracingRequested()) return tracingOffStandIn(parent, originalLoad);
   const loaded = originalLoad.call(this, request, parent, isMain);
   // The SDK's modules that use it require it as "./debuggable" from its runtime/ directory.
   if (request === "./debuggable" && parent?.filename?.endsWith(sdkRuntimeDir + path.basename(parent.filename))) captureNoPromiseStacks(loaded);

@@ -16,7 +16,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ReferencedDynamicResource } from "./dynamicResource";
-import forge from "node-forge";
+import type * as forgeModule from "node-forge";
+
+/**
+ * node-forge, loaded on first use in the provider process: the program imports this module only for the resource
+ * classes, and loading node-forge there cost about 25 ms of every program run.
+ */
+function forge(): typeof forgeModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, see above
+  return require("node-forge") as typeof forgeModule;
+}
 
 export interface WebCertificatesInputs {
   /** The server certificate's names: IP addresses and DNS names, in order. */
@@ -61,16 +70,16 @@ function lf(pem: string): string {
 
 function serial(): string {
   // Positive (first bit clear), 16 random bytes, as RFC 5280 4.1.2.2 allows up to 20.
-  const bytes = forge.random.getBytesSync(16);
-  return (((bytes.charCodeAt(0) & 0x7f) | 0x40).toString(16) + forge.util.bytesToHex(bytes.slice(1))).padStart(32, "0");
+  const bytes = forge().random.getBytesSync(16);
+  return (((bytes.charCodeAt(0) & 0x7f) | 0x40).toString(16) + forge().util.bytesToHex(bytes.slice(1))).padStart(32, "0");
 }
 
 /** A CA and a server certificate for `names`, valid from `now` (minus an hour of clock skew). */
 export function generateCertificates(props: WebCertificatesProps, now: Date = new Date()): WebCertificatesState {
   if (props.names.length === 0) throw new Error("WebCertificates: names must not be empty");
   const notBefore = new Date(now.getTime() - 60 * 60 * 1000);
-  const caKeys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
-  const ca = forge.pki.createCertificate();
+  const caKeys = forge().pki.rsa.generateKeyPair({ bits: 2048 });
+  const ca = forge().pki.createCertificate();
   ca.publicKey = caKeys.publicKey;
   ca.serialNumber = serial();
   ca.validity.notBefore = notBefore;
@@ -83,10 +92,10 @@ export function generateCertificates(props: WebCertificatesProps, now: Date = ne
     { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
     { name: "subjectKeyIdentifier" },
   ]);
-  ca.sign(caKeys.privateKey, forge.md.sha256.create());
+  ca.sign(caKeys.privateKey, forge().md.sha256.create());
 
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
-  const cert = forge.pki.createCertificate();
+  const keys = forge().pki.rsa.generateKeyPair({ bits: 2048 });
+  const cert = forge().pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();
   cert.validity.notBefore = notBefore;
@@ -101,12 +110,12 @@ export function generateCertificates(props: WebCertificatesProps, now: Date = ne
     { name: "subjectKeyIdentifier" },
     { name: "authorityKeyIdentifier", keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  cert.sign(caKeys.privateKey, forge.md.sha256.create());
+  cert.sign(caKeys.privateKey, forge().md.sha256.create());
   return {
     ...props,
-    caCertificate: lf(forge.pki.certificateToPem(ca)),
-    certificate: lf(forge.pki.certificateToPem(cert)),
-    key: lf(forge.pki.privateKeyToPem(keys.privateKey)),
+    caCertificate: lf(forge().pki.certificateToPem(ca)),
+    certificate: lf(forge().pki.certificateToPem(cert)),
+    key: lf(forge().pki.privateKeyToPem(keys.privateKey)),
     notAfter: cert.validity.notAfter.toISOString(),
   };
 }
@@ -130,7 +139,7 @@ export const webCertificatesProvider: pulumi.dynamic.ResourceProvider = {
   },
   async create(inputs: WebCertificatesProps) {
     const outs = generateCertificates(inputs);
-    return { id: forge.pki.certificateFromPem(outs.certificate).serialNumber, outs };
+    return { id: forge().pki.certificateFromPem(outs.certificate).serialNumber, outs };
   },
   // Nothing to read back: the certificates live in the state only (the files are RemoteFiles).
 };
@@ -180,8 +189,8 @@ export const authorityValidDays = 3650;
 
 /** A fleet's CA: RSA 2048, SHA-256, basicConstraints CA (path length 0), keyCertSign and cRLSign. */
 export function generateAuthority(props: AuthorityProps, now: Date = new Date()): AuthorityState {
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
-  const ca = forge.pki.createCertificate();
+  const keys = forge().pki.rsa.generateKeyPair({ bits: 2048 });
+  const ca = forge().pki.createCertificate();
   ca.publicKey = keys.publicKey;
   ca.serialNumber = serial();
   ca.validity.notBefore = new Date(now.getTime() - 60 * 60 * 1000);
@@ -194,8 +203,8 @@ export function generateAuthority(props: AuthorityProps, now: Date = new Date())
     { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
     { name: "subjectKeyIdentifier" },
   ]);
-  ca.sign(keys.privateKey, forge.md.sha256.create());
-  return { ...props, caCertificate: lf(forge.pki.certificateToPem(ca)), caKey: lf(forge.pki.privateKeyToPem(keys.privateKey)), notAfter: ca.validity.notAfter.toISOString() };
+  ca.sign(keys.privateKey, forge().md.sha256.create());
+  return { ...props, caCertificate: lf(forge().pki.certificateToPem(ca)), caKey: lf(forge().pki.privateKeyToPem(keys.privateKey)), notAfter: ca.validity.notAfter.toISOString() };
 }
 
 /** Replace the CA when its subject changes or when it could no longer cover a whole host certificate. */
@@ -212,7 +221,7 @@ export const authorityProvider: pulumi.dynamic.ResourceProvider = {
   },
   async create(inputs: AuthorityProps) {
     const outs = generateAuthority(inputs);
-    return { id: forge.pki.certificateFromPem(outs.caCertificate).serialNumber, outs };
+    return { id: forge().pki.certificateFromPem(outs.caCertificate).serialNumber, outs };
   },
 };
 
@@ -255,10 +264,10 @@ export interface HostCertificateState extends HostCertificateProps {
  */
 export function issueHostCertificate(props: HostCertificateProps, now: Date = new Date()): HostCertificateState {
   if (props.names.length === 0) throw new Error("HostCertificate: names must not be empty");
-  const ca = forge.pki.certificateFromPem(props.caCertificate);
-  const caKey = forge.pki.privateKeyFromPem(props.caKey);
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
-  const cert = forge.pki.createCertificate();
+  const ca = forge().pki.certificateFromPem(props.caCertificate);
+  const caKey = forge().pki.privateKeyFromPem(props.caKey);
+  const keys = forge().pki.rsa.generateKeyPair({ bits: 2048 });
+  const cert = forge().pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();
   cert.validity.notBefore = new Date(now.getTime() - 60 * 60 * 1000);
@@ -273,8 +282,8 @@ export function issueHostCertificate(props: HostCertificateProps, now: Date = ne
     { name: "subjectKeyIdentifier" },
     { name: "authorityKeyIdentifier", keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  cert.sign(caKey, forge.md.sha256.create());
-  return { ...props, certificate: lf(forge.pki.certificateToPem(cert)), key: lf(forge.pki.privateKeyToPem(keys.privateKey)), notAfter: cert.validity.notAfter.toISOString() };
+  cert.sign(caKey, forge().md.sha256.create());
+  return { ...props, certificate: lf(forge().pki.certificateToPem(cert)), key: lf(forge().pki.privateKeyToPem(keys.privateKey)), notAfter: cert.validity.notAfter.toISOString() };
 }
 
 /** Replace when the names or the CA change, or when the certificate is due for renewal at `now`. */
@@ -296,7 +305,7 @@ export const hostCertificateProvider: pulumi.dynamic.ResourceProvider = {
   },
   async create(inputs: HostCertificateProps) {
     const outs = issueHostCertificate(inputs);
-    return { id: forge.pki.certificateFromPem(outs.certificate).serialNumber, outs };
+    return { id: forge().pki.certificateFromPem(outs.certificate).serialNumber, outs };
   },
 };
 

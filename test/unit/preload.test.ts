@@ -1,6 +1,7 @@
-// providers/preload.cjs defers three of @pulumi/pulumi's start-up requires (npm's @npmcli/arborist and
-// normalize-package-data, the TypeScript compiler: all only for serializing functions) to their first use: the SDK must load without them
-// and still work when a caller does need them.
+// providers/preload.cjs defers some start-up requires to their first use (@pulumi/pulumi's npm's @npmcli/arborist and
+// normalize-package-data and the TypeScript compiler, all only for serializing functions; the run harness's OpenTelemetry
+// SDK when nothing traces; the Grafana SDK's v2 dashboard schemas; zod's other languages): each process must load without
+// them and still work when a caller does need them.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -74,6 +75,50 @@ describe("providers/preload.cjs", () => {
         process.stdout.write(JSON.stringify({ before, after: v8HooksLoaded(), answer }));
       })();`);
     assert.deepEqual(result, { before: false, after: true, answer: 42 });
+  });
+
+  // The run harness's cmd/run/tracing.js, required as run.js requires it.
+  const harnessTracing = (argv: string) => `${loadedCheck}
+    process.argv.push(${argv});
+    const tracing = require("node:module").createRequire(require.resolve("@pulumi/pulumi/cmd/run/run.js"))("./tracing");
+    const span = tracing.newSpan("language-runtime.run");
+    span.setAttribute("a", 1);
+    span.end();
+    process.stdout.write(JSON.stringify({ recording: span.isRecording(), zipkin: loaded("@opentelemetry/exporter-zipkin"), sdk: loaded("@opentelemetry/sdk-trace-node") }));`;
+
+  it("without --tracing the run harness gets no-op spans and OpenTelemetry's SDK and Zipkin exporter stay unloaded", () => {
+    assert.deepEqual(runPreloaded(harnessTracing(`"--monitor", "127.0.0.1:1"`)), { recording: false, zipkin: false, sdk: false });
+  });
+
+  it("with --tracing (or a TRACEPARENT) the run harness gets the real tracing module", () => {
+    assert.deepEqual(runPreloaded(harnessTracing(`"--tracing", "http://127.0.0.1:9/api/v2/spans"`)), { recording: false, zipkin: true, sdk: true });
+    assert.deepEqual(runPreloaded(harnessTracing(`"--tracing="`)), { recording: false, zipkin: false, sdk: false }, "an empty URL is tracing off, as run.js reads it");
+    assert.deepEqual(runPreloaded(harnessTracing(`"--dry-run"`), { TRACEPARENT: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" }), { recording: false, zipkin: true, sdk: true });
+  });
+
+  it("the Grafana SDK's panel modules load without the v2 dashboard schemas; a v2 builder still loads them and works", () => {
+    const result = runPreloaded(`
+      const v2 = () => Object.keys(require.cache).filter((f) => f.includes("/grafana-foundation-sdk/dist/dashboardv2/") || f.includes("/grafana-foundation-sdk/dist/dashboardv2beta1/")).length;
+      const gauge = require("@grafana/grafana-foundation-sdk/gauge");
+      const prometheus = require("@grafana/grafana-foundation-sdk/prometheus");
+      const before = v2();
+      new gauge.PanelBuilder().title("t").build();
+      const v1Query = new prometheus.DataqueryBuilder().expr("up").build();
+      const afterV1 = v2();
+      const v2Query = new prometheus.QueryBuilder().build();
+      process.stdout.write(JSON.stringify({ before, afterV1, v1Expr: v1Query.expr, v2Kind: v2Query.kind, after: v2() > 0 }));`) as Record<string, unknown>;
+    assert.deepEqual(result, { before: 0, afterV1: 0, v1Expr: "up", v2Kind: "DataQuery", after: true });
+  });
+
+  it("zod loads without its other languages' messages; z.locales still gives them", () => {
+    const result = runPreloaded(`
+      const locales = () => Object.keys(require.cache).filter((f) => f.includes("/zod/v4/locales/")).map((f) => f.split("/").pop()).sort();
+      const { z } = require("zod");
+      const before = locales();
+      const english = z.number().safeParse("x").error.issues[0].message;
+      const german = typeof z.locales.de;
+      process.stdout.write(JSON.stringify({ before, english, german, after: locales().includes("de.cjs") }));`) as Record<string, unknown>;
+    assert.deepEqual(result, { before: ["en.cjs"], english: "Invalid input: expected number, received string", german: "function", after: true });
   });
 });
 
