@@ -120,11 +120,16 @@ export function actionScript(unit: string, plan: readonly ServiceAction[], liste
   const u = shellQuote(unit);
   const lines = ["set -eu"];
   const enablement = plan.filter((a) => a === "enable" || a === "disable");
+  // Only when the unit is not in that state already: for a unit with a SysV init script as well (Debian's
+  // Prometheus packages ship them) systemctl runs systemd-sysv-install, whose update-rc.d reloads systemd twice
+  // even with --no-reload (0.4 s here, one at a time with every other reload), and a package's postinst has
+  // usually enabled its unit already.
+  const unlessAlready = (action: "enable" | "disable") => `[ "$(systemctl is-enabled ${u} 2>/dev/null)" = ${action}d ] || `;
   if (plan.includes("daemon-reload")) {
-    for (const action of enablement) lines.push(`systemctl ${action} --no-reload ${u}`);
+    for (const action of enablement) lines.push(`${unlessAlready(action)}systemctl ${action} --no-reload ${u}`);
     lines.push("systemctl daemon-reload");
   } else {
-    for (const action of enablement) lines.push(`systemctl ${action} ${u}`);
+    for (const action of enablement) lines.push(`${unlessAlready(action)}systemctl ${action} ${u}`);
   }
   for (const action of plan) if (action !== "daemon-reload" && action !== "enable" && action !== "disable") lines.push(`systemctl ${action} ${u}`);
   if (!plan.some((a) => a === "start" || a === "restart" || a === "reload")) return lines.join("\n") + "\n";

@@ -1,7 +1,7 @@
 // The dynamic providers' decisions, without a host: diffs, update plans, and the shell they would run.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { checkRemoteFile, diffRemoteFile, fillTemplate, normalizeMode, parseStat, remoteFileProvider, sha256Hex, writeScript, type RemoteFileProps, type RemoteFileState } from "../../providers/remoteFile";
 import { actionScript, checkSystemdService, diffSystemdService, parseState, planServiceUpdate, type SystemdServiceProps } from "../../providers/systemdService";
 import { APT_BATCH_MAX_WAIT_MS, APT_BATCH_QUIET_MS, aptTogether, checkAptPackages, diffAptPackages, installScript, packagesToInstall, parseQuery } from "../../providers/aptPackages";
@@ -158,10 +158,19 @@ describe("SystemdService", () => {
 
   it("a new unit is enabled without systemd's implicit reload, then reloaded once", () => {
     const script = actionScript("prometheus.service", ["daemon-reload", "enable", "restart"], 9090);
-    const commands = script.split("\n").filter((line) => line.startsWith("systemctl ") && !line.includes("is-active"));
-    assert.deepEqual(commands, ["systemctl enable --no-reload 'prometheus.service'", "systemctl daemon-reload", "systemctl restart 'prometheus.service'"]);
+    const commands = script.split("\n").filter((line) => /^(\[ .* \] \|\| )?systemctl /.test(line) && !line.includes("is-active"));
+    assert.deepEqual(commands, [`[ "$(systemctl is-enabled 'prometheus.service' 2>/dev/null)" = enabled ] || systemctl enable --no-reload 'prometheus.service'`, "systemctl daemon-reload", "systemctl restart 'prometheus.service'"]);
     // Drift repair (enable without a unit change) keeps enable's own reload: there is no other.
-    assert.ok(actionScript("prometheus.service", ["enable", "start"]).includes("systemctl enable 'prometheus.service'\n"));
+    assert.ok(actionScript("prometheus.service", ["enable", "start"]).includes(`= enabled ] || systemctl enable 'prometheus.service'\n`));
+    assert.ok(actionScript("prometheus.service", ["disable", "stop"]).includes(`[ "$(systemctl is-enabled 'prometheus.service' 2>/dev/null)" = disabled ] || systemctl disable 'prometheus.service'\n`));
+  });
+
+  it("enables or disables a unit only when it is not so already (a SysV script's update-rc.d reloads systemd twice)", () => {
+    const script = actionScript("prometheus.service", ["daemon-reload", "enable", "restart"]);
+    // systemctl stands in as a shell function: is-enabled answers, every other call is printed.
+    const run = (isEnabled: string) => execFileSync("sh", ["-c", `systemctl() { case "$1" in is-enabled) echo ${isEnabled} ;; is-active) ;; *) echo "systemctl $*" ;; esac; }\nsleep() { :; }\n${script}`], { encoding: "utf8" });
+    assert.deepEqual(run("enabled").trim().split("\n"), ["systemctl daemon-reload", "systemctl restart prometheus.service"]);
+    assert.deepEqual(run("disabled").trim().split("\n"), ["systemctl enable --no-reload prometheus.service", "systemctl daemon-reload", "systemctl restart prometheus.service"]);
   });
 
   it("reads systemd's states", () => {
