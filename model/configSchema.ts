@@ -9,7 +9,7 @@
  *
  * Messages: each check returns the text after `<key.path>: `; model/config.ts adds the path.
  */
-import { Address4, Address6 } from "ip-address";
+import type { Address4, Address6 } from "ip-address";
 import { isIP, isIPv4 } from "node:net";
 import * as z from "zod";
 import { PACKAGE_NAME, PACKAGE_VERSION } from "./packageVersions";
@@ -652,6 +652,9 @@ const longTermStore = z
  * would silently mask `10.0.0.1/8` to `10.0.0.0/8`; a range written that way is more likely a typo.
  */
 export function cidrProblem(v: string): string | undefined {
+  // Loaded here: only a stack with firewall sources needs it (about 20 ms of every program run otherwise).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Address4, Address6 } = require("ip-address") as typeof import("ip-address");
   let address: Address4 | Address6;
   try {
     address = v.includes(":") ? new Address6(v) : new Address4(v);
