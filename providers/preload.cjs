@@ -1,9 +1,10 @@
 // Preloaded (`node --require ./providers/preload.cjs`) into both Node.js processes of a deploy: the program
 // (Pulumi.yaml runtime option nodeargs) and Pulumi's dynamic-provider process (the plugin wrapper that
-// scripts/build-pulumi.sh writes). It changes no output, only when a module is loaded, when the run harness turns
-// on V8's debugger (v8HooksStandIn below) and what the SDK keeps of a stack trace nobody reads
-// (captureNoPromiseStacks below), and it makes `.ts` files loadable (typescriptHook.cjs: Pulumi.yaml sets
-// `typescript: false`, so the program's index.ts and the providers load through that hook, not ts-node or tsx).
+// scripts/build-pulumi.sh writes). It changes no output, only when a module is loaded (the deferred requires,
+// tracingOffStandIn, loadSshClientWhenIdle below), when the run harness turns on V8's debugger (v8HooksStandIn) and
+// what the SDK keeps of a stack trace nobody reads (captureNoPromiseStacks), and it makes `.ts` files loadable
+// (typescriptHook.cjs: Pulumi.yaml sets `typescript: false`, so the program's index.ts and the providers load
+// through that hook, not ts-node or tsx).
 //
 // @pulumi/pulumi requires two large modules at start-up only for serializing functions: npm's @npmcli/arborist
 // (runtime/closure/codePaths.js: the node_modules a serialized function needs) and the TypeScript compiler
@@ -154,3 +155,22 @@ Module._load = function loadDeferringSome(request, parent, isMain) {
 };
 
 require("./typescriptHook.cjs").register();
+
+/**
+ * The dynamic-provider process is idle from when it tells the engine its port (its first line on stdout) until the
+ * first request, while the program still loads (0.3-0.4 s here). That first request is the target's HostKey check,
+ * whose diff loads ssh2 (about 40 ms) before its key exchange, and every other resource of the host waits for that
+ * diff: ssh2 loads in the idle time instead. A stack without an SSH host loads it for nothing (about 30 ms of CPU).
+ */
+function loadSshClientWhenIdle() {
+  const write = process.stdout.write;
+  process.stdout.write = function writeThenLoad(...args) {
+    process.stdout.write = write;
+    const written = write.apply(this, args);
+    setImmediate(() => require("ssh2"));
+    return written;
+  };
+}
+const dynamicProviderMain = path.sep + path.join("@pulumi", "pulumi", "cmd", "dynamic-provider");
+const mainScript = process.argv[1] ?? "";
+if (mainScript.endsWith(dynamicProviderMain) || mainScript.endsWith(path.join(dynamicProviderMain, "index.js"))) loadSshClientWhenIdle();

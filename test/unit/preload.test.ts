@@ -5,7 +5,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { join } from "node:path";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 
 const repoRoot = join(__dirname, "..", "..");
 
@@ -119,6 +121,25 @@ describe("providers/preload.cjs", () => {
       const german = typeof z.locales.de;
       process.stdout.write(JSON.stringify({ before, english, german, after: locales().includes("de.cjs") }));`) as Record<string, unknown>;
     assert.deepEqual(result, { before: ["en.cjs"], english: "Invalid input: expected number, received string", german: "function", after: true });
+  });
+
+  it("Pulumi's dynamic-provider process loads ssh2 once it has printed its port; no other process does", () => {
+    const dir = mkdtempSync(join(tmpdir(), "winyx-preload-"));
+    try {
+      // A stand-in main script at the dynamic provider's path: it prints its "port", then reports after a moment.
+      const script = `console.log("4242"); setTimeout(() => process.stdout.write(JSON.stringify({ ssh2: Object.keys(require.cache).some((f) => f.includes("/node_modules/ssh2/")) })), 300);`;
+      const run = (main: string) => {
+        mkdirSync(dirname(main), { recursive: true });
+        writeFileSync(main, script);
+        const out = execFileSync(process.execPath, ["--require", "./providers/preload.cjs", main], { cwd: repoRoot, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+        const [port, report] = out.split("\n");
+        return { port, ...(JSON.parse(report!) as object) };
+      };
+      assert.deepEqual(run(join(dir, "node_modules", "@pulumi", "pulumi", "cmd", "dynamic-provider", "index.js")), { port: "4242", ssh2: true });
+      assert.deepEqual(run(join(dir, "node_modules", "@pulumi", "pulumi", "cmd", "run", "index.js")), { port: "4242", ssh2: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
