@@ -28,7 +28,7 @@ export interface SystemdServiceInputs {
   /**
    * The TCP port the service's main process listens on once it is up (its HTTP port). A start or restart then
    * waits until that process listens there (at most {@link LISTEN_TIMEOUT_SECONDS}), instead of 2 s.
-   * @default none: after a start or restart, the unit must still be active 2 s later
+   * @default none: after a start or restart, the unit must still be active 2 s later (a simple, exec or idle service)
    */
   readonly listenPort?: number;
 }
@@ -106,7 +106,8 @@ export const LISTEN_TIMEOUT_SECONDS = 120;
  * After a start or restart: with `listenPort`, it waits until the unit's main process listens on that port (the
  * program parsed its flags, read its web config and serves; where `ss` cannot see which process holds a socket,
  * a listener on the port while the started process still runs), and fails at once if the unit stops being active
- * (a service that dies on bad flags); without it, it waits 2 s and checks the unit is still active. Either way a
+ * (a service that dies on bad flags); without it, it waits 2 s and checks the unit is still active (only a simple,
+ * exec or idle service: for the other types and a timer systemctl has already waited for readiness). Either way a
  * failure prints the unit's journal, so the deployment fails with the cause instead of passing and failing
  * silently later. After a reload it checks at once: the config was validated before it went live
  * (RemoteFile.validate), and a program that rejects a config on SIGHUP keeps serving the old one, so waiting
@@ -155,7 +156,9 @@ export function actionScript(unit: string, plan: readonly ServiceAction[], liste
       "fi",
     );
   } else if (started) {
-    lines.push("sleep 2");
+    // systemctl itself waited for readiness, and failed on a failed start, for the other types (notify, forking,
+    // oneshot, dbus) and for a timer; a simple, exec or idle service counts as started once it is forked or exec'd.
+    lines.push(`case "$(systemctl show -p Type --value ${u})" in simple | exec | idle) sleep 2 ;; esac`);
   }
   lines.push(`if ! systemctl is-active --quiet ${u}; then ${failed}; fi`);
   return lines.join("\n") + "\n";

@@ -165,6 +165,13 @@ describe("SystemdService", () => {
     assert.ok(actionScript("prometheus.service", ["disable", "stop"]).includes(`[ "$(systemctl is-enabled 'prometheus.service' 2>/dev/null)" = disabled ] || systemctl disable 'prometheus.service'\n`));
   });
 
+  it("without a port, waits 2 s only for a service systemd counts as started once forked (simple, exec, idle)", () => {
+    const script = actionScript("rsyslog.service", ["restart"]);
+    const slept = (type: string) => execFileSync("sh", ["-c", `systemctl() { case "$1" in show) echo ${type} ;; esac; }\nsleep() { echo "slept $1"; }\n${script}`], { encoding: "utf8" }).trim();
+    assert.deepEqual(["simple", "exec", "idle"].map(slept), ["slept 2", "slept 2", "slept 2"]);
+    assert.deepEqual(["notify", "forking", "oneshot", "dbus", ""].map(slept), ["", "", "", "", ""], "systemctl waited for these (an empty Type: a timer)");
+  });
+
   it("enables or disables a unit only when it is not so already (a SysV script's update-rc.d reloads systemd twice)", () => {
     const script = actionScript("prometheus.service", ["daemon-reload", "enable", "restart"]);
     // systemctl stands in as a shell function: is-enabled answers, every other call is printed.
