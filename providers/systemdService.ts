@@ -169,7 +169,10 @@ export function actionScript(unit: string, plan: readonly ServiceAction[], liste
   for (const action of enablement) lines.push(`${unlessAlready(action)}systemctl ${action}${noReload} ${u}`);
   for (const action of plan) if (action !== "daemon-reload" && action !== "enable" && action !== "disable") lines.push(`systemctl ${action} ${u}`);
   if (!plan.some((a) => a === "start" || a === "restart" || a === "reload")) return lines.join("\n") + "\n";
-  const failed = `journalctl -u ${u} -n 25 --no-pager >&2 || true; systemctl status ${u} --no-pager >&2 || true; exit 1`;
+  // journald reads a service's output from its stream asynchronously: a program that printed why it stopped and
+  // exited can be seen stopped before its last lines are in the journal (a CI run's e2e, under load). So a second
+  // passes before the journal is read, on failure only.
+  const failed = `sleep 1; journalctl -u ${u} -n 25 --no-pager >&2 || true; systemctl status ${u} --no-pager >&2 || true; exit 1`;
   const started = plan.some((a) => a === "start" || a === "restart");
   if (started && listenPort !== undefined) {
     if (!validPort(listenPort)) throw new Error(`listenPort: not a TCP port (1-65535): ${listenPort}`);

@@ -133,7 +133,8 @@ describe("SystemdService", () => {
     const reload = actionScript("prometheus.service", ["reload"], 9090);
     assert.ok(reload.includes("systemctl reload 'prometheus.service'"));
     assert.ok(reload.includes("systemctl is-active --quiet 'prometheus.service'"));
-    assert.ok(!reload.includes("sleep") && !reload.includes("ss -H"), reload);
+    assert.ok(!reload.includes("sleep 2") && !reload.includes("ss -H"), reload);
+    assert.match(reload, /then sleep 1; journalctl/, "only a failure waits, for the journal to catch up");
     for (const plan of [["restart"], ["daemon-reload", "enable", "restart"], ["start"]] as const) {
       const script = actionScript("prometheus.service", plan);
       assert.ok(script.indexOf("sleep 2") < script.lastIndexOf("systemctl is-active --quiet 'prometheus.service'") && script.includes("sleep 2"), script);
@@ -149,7 +150,7 @@ describe("SystemdService", () => {
       assert.match(script, /systemctl show -p MainPID --value 'prometheus.service'/);
       assert.match(script, /ss -Hltnp 'sport = :9090'/);
       assert.match(script, /\*users:\*\) echo "\$sockets" \| grep -q "pid=\$pid," ;; \*\) \[ "\$pid" = "\$started" \] ;;/, "the process ss names, else the one started still running");
-      assert.match(script, /if ! systemctl is-active --quiet 'prometheus.service'; then echo "prometheus.service stopped before it listened on port 9090" >&2; journalctl -u 'prometheus.service'/);
+      assert.match(script, /if ! systemctl is-active --quiet 'prometheus.service'; then echo "prometheus.service stopped before it listened on port 9090" >&2; sleep 1; journalctl -u 'prometheus.service'/);
       assert.match(script, /did not listen on port 9090 within 120 s/);
     }
     assert.throws(() => actionScript("prometheus.service", ["restart"], 70000), /listenPort: not a TCP port \(1-65535\): 70000/);
