@@ -9,7 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ReferencedDynamicResource } from "./dynamicResource";
-import { connectionKey, movedOnSameHost, runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
+import { movedOnSameHost, runRemote, runRemoteOk, sameHost, shellQuote, type SshConnection, type SshConnectionInput } from "./ssh";
 
 export interface SystemdServiceInputs {
   readonly connection: SshConnectionInput;
@@ -99,48 +99,9 @@ export function diffSystemdService(olds: SystemdServiceState, news: SystemdServi
 export const LISTEN_TIMEOUT_SECONDS = 120;
 
 /**
- * Host (connectionKey) -> the daemon-reload running there, and the one queued after it. (A plain object, not a
- * Map, as aptPackages.ts's waitingRequests.)
- */
-const daemonReloads: Record<string, { running?: Promise<void>; queued?: Promise<void> } | undefined> = {};
-
-/**
- * `systemctl daemon-reload` on the host, shared with the services whose requests reach it meanwhile: systemd runs
- * reloads one at a time (0.3-0.5 s each on a small host), and a cold up's six services each asked for one within
- * two seconds. A request made while a reload runs joins the next one (the running one may have read the unit files
- * before this service's were written), which every request arriving meanwhile shares.
- * @param run runs a script on the host and throws on a non-zero exit (runRemoteOk; a stand-in in unit tests)
- * @throws Error from `run`, to every request that shared the failed reload
- */
-export function daemonReloadTogether(conn: SshConnection, run: typeof runRemoteOk = runRemoteOk): Promise<void> {
-  const key = connectionKey(conn);
-  const host = (daemonReloads[key] ??= {});
-  const start = (): Promise<void> => {
-    const running = run(conn, "systemctl daemon-reload", "systemctl daemon-reload\n").then(() => undefined);
-    host.running = running;
-    const settled = () => {
-      if (host.running === running) host.running = undefined;
-    };
-    running.then(settled, settled);
-    return running;
-  };
-  if (host.running === undefined) return start();
-  host.queued ??= host.running.then(
-    () => undefined,
-    () => undefined,
-  ).then(() => {
-    host.queued = undefined;
-    return start();
-  });
-  return host.queued;
-}
-
-/**
- * The shell for a plan, but for its daemon-reload, which runs before it (daemonReloadTogether). A unit is enabled
- * without systemd's implicit reload (`--no-reload`) when the plan reloads anyway: each reload takes systemd
- * 0.3-0.5 s on a small host and they run one at a time, so a cold up's twelve (two per service) held the service
- * starts back (seen in the host's journal, issue 13). The [Install] links enable makes serve the next boot; the
- * start or restart here does not need systemd to have read them.
+ * The shell for a plan. A new unit is enabled without systemd's implicit reload (`--no-reload`), then one
+ * daemon-reload: each reload takes systemd 0.3-0.5 s on a small host and they run one at a time, so a cold up's
+ * twelve (two per service) held the service starts back (seen in the host's journal, issue 13).
  *
  * After a start or restart: with `listenPort`, it waits until the unit's main process listens on that port (the
  * program parsed its flags, read its web config and serves; where `ss` cannot see which process holds a socket,
@@ -165,8 +126,12 @@ export function actionScript(unit: string, plan: readonly ServiceAction[], liste
   // even with --no-reload (0.4 s here, one at a time with every other reload), and a package's postinst has
   // usually enabled its unit already.
   const unlessAlready = (action: "enable" | "disable") => `[ "$(systemctl is-enabled ${u} 2>/dev/null)" = ${action}d ] || `;
-  const noReload = plan.includes("daemon-reload") ? " --no-reload" : "";
-  for (const action of enablement) lines.push(`${unlessAlready(action)}systemctl ${action}${noReload} ${u}`);
+  if (plan.includes("daemon-reload")) {
+    for (const action of enablement) lines.push(`${unlessAlready(action)}systemctl ${action} --no-reload ${u}`);
+    lines.push("systemctl daemon-reload");
+  } else {
+    for (const action of enablement) lines.push(`${unlessAlready(action)}systemctl ${action} ${u}`);
+  }
   for (const action of plan) if (action !== "daemon-reload" && action !== "enable" && action !== "disable") lines.push(`systemctl ${action} ${u}`);
   if (!plan.some((a) => a === "start" || a === "restart" || a === "reload")) return lines.join("\n") + "\n";
   // journald reads a service's output from its stream asynchronously: a program that printed why it stopped and
@@ -224,8 +189,7 @@ function withDefaults(inputs: Partial<SystemdServiceProps>): SystemdServiceProps
 
 async function apply(olds: SystemdServiceState | undefined, news: SystemdServiceProps): Promise<SystemdServiceState> {
   const plan = planServiceUpdate(olds, news);
-  if (plan.includes("daemon-reload")) await daemonReloadTogether(news.connection);
-  if (plan.some((action) => action !== "daemon-reload")) await runRemoteOk(news.connection, `${plan.join(", ")} ${news.unit}`, actionScript(news.unit, plan, news.listenPort));
+  if (plan.length > 0) await runRemoteOk(news.connection, `${plan.join(", ")} ${news.unit}`, actionScript(news.unit, plan, news.listenPort));
   return news;
 }
 

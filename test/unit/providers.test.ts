@@ -3,9 +3,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { checkRemoteFile, diffRemoteFile, fillTemplate, normalizeMode, parseStat, remoteFileProvider, sha256Hex, writeScript, type RemoteFileProps, type RemoteFileState } from "../../providers/remoteFile";
-import { actionScript, checkSystemdService, daemonReloadTogether, diffSystemdService, parseState, planServiceUpdate, type SystemdServiceProps } from "../../providers/systemdService";
+import { actionScript, checkSystemdService, diffSystemdService, parseState, planServiceUpdate, type SystemdServiceProps } from "../../providers/systemdService";
 import { APT_BATCH_MAX_WAIT_MS, APT_BATCH_QUIET_MS, aptTogether, checkAptPackages, diffAptPackages, installScript, packagesToInstall, parseQuery } from "../../providers/aptPackages";
-import { connectFailure, movedOnSameHost, remoteCommandLine, sameHost, shellQuote, type SshConnection } from "../../providers/ssh";
+import { connectFailure, movedOnSameHost, remoteCommandLine, sameHost, shellQuote } from "../../providers/ssh";
 import { mysqlGrantsDelete, mysqlLoginScriptDelete, mysqlMyCnfDelete } from "../../render/exporters";
 import { nginxConfDelete } from "../../render/nginx";
 
@@ -157,10 +157,10 @@ describe("SystemdService", () => {
     assert.deepEqual(checkSystemdService({ unit: "prometheus.service", listenPort: 0 }), [["listenPort", "not a TCP port (1-65535): 0"]]);
   });
 
-  it("a new unit is enabled without systemd's implicit reload: the plan's daemon-reload runs before the script, shared", () => {
+  it("a new unit is enabled without systemd's implicit reload, then reloaded once", () => {
     const script = actionScript("prometheus.service", ["daemon-reload", "enable", "restart"], 9090);
     const commands = script.split("\n").filter((line) => /^(\[ .* \] \|\| )?systemctl /.test(line) && !line.includes("is-active"));
-    assert.deepEqual(commands, [`[ "$(systemctl is-enabled 'prometheus.service' 2>/dev/null)" = enabled ] || systemctl enable --no-reload 'prometheus.service'`, "systemctl restart 'prometheus.service'"]);
+    assert.deepEqual(commands, [`[ "$(systemctl is-enabled 'prometheus.service' 2>/dev/null)" = enabled ] || systemctl enable --no-reload 'prometheus.service'`, "systemctl daemon-reload", "systemctl restart 'prometheus.service'"]);
     // Drift repair (enable without a unit change) keeps enable's own reload: there is no other.
     assert.ok(actionScript("prometheus.service", ["enable", "start"]).includes(`= enabled ] || systemctl enable 'prometheus.service'\n`));
     assert.ok(actionScript("prometheus.service", ["disable", "stop"]).includes(`[ "$(systemctl is-enabled 'prometheus.service' 2>/dev/null)" = disabled ] || systemctl disable 'prometheus.service'\n`));
@@ -177,35 +177,8 @@ describe("SystemdService", () => {
     const script = actionScript("prometheus.service", ["daemon-reload", "enable", "restart"]);
     // systemctl stands in as a shell function: is-enabled answers, every other call is printed.
     const run = (isEnabled: string) => execFileSync("sh", ["-c", `systemctl() { case "$1" in is-enabled) echo ${isEnabled} ;; is-active) ;; *) echo "systemctl $*" ;; esac; }\nsleep() { :; }\n${script}`], { encoding: "utf8" });
-    assert.deepEqual(run("enabled").trim().split("\n"), ["systemctl restart prometheus.service"]);
-    assert.deepEqual(run("disabled").trim().split("\n"), ["systemctl enable --no-reload prometheus.service", "systemctl restart prometheus.service"]);
-  });
-
-  it("daemon-reloads requested while one runs on the host share the next one; other hosts reload on their own", async () => {
-    const runs: string[] = [];
-    const finish: Array<(fail?: Error) => void> = [];
-    const run = (conn: SshConnection) => {
-      runs.push(conn.host);
-      return new Promise<string>((resolve, reject) => finish.push((fail) => (fail ? reject(fail) : resolve(""))));
-    };
-    const a: SshConnection = { host: "reload-a.test", user: "root", privateKey: "unused" };
-    const first = daemonReloadTogether(a, run);
-    const [second, third] = [daemonReloadTogether(a, run), daemonReloadTogether(a, run)];
-    const other = daemonReloadTogether({ host: "reload-b.test", user: "root", privateKey: "unused" }, run);
-    assert.deepEqual(runs, ["reload-a.test", "reload-b.test"], "one running per host; the requests made meanwhile wait");
-    finish[0]!();
-    await first;
-    await new Promise((tick) => setImmediate(tick));
-    assert.deepEqual(runs, ["reload-a.test", "reload-b.test", "reload-a.test"], "the two waiting requests start one reload after it");
-    finish[1]!();
-    finish[2]!(new Error("reload-a.test: systemctl daemon-reload failed (exit 1)"));
-    await other;
-    await assert.rejects(second, /daemon-reload failed/);
-    await assert.rejects(third, /daemon-reload failed/, "both requests that shared it get its failure");
-    const later = daemonReloadTogether(a, run);
-    assert.equal(runs.length, 4, "a request after they settled starts its own");
-    finish[3]!();
-    await later;
+    assert.deepEqual(run("enabled").trim().split("\n"), ["systemctl daemon-reload", "systemctl restart prometheus.service"]);
+    assert.deepEqual(run("disabled").trim().split("\n"), ["systemctl enable --no-reload prometheus.service", "systemctl daemon-reload", "systemctl restart prometheus.service"]);
   });
 
   it("reads systemd's states", () => {
