@@ -14,6 +14,8 @@ if [ "${1:-}" = --docker ]; then
   shift
 fi
 step "set-up" bash "$scripts_dir/setup.sh"
+# The Docker target runs stand-ins of the official images, built here (no registry is reachable).
+[ "$stack" = dev ] || step "service images for the Docker target" bash "$scripts_dir/images.sh" build
 [ "$stack" = dev-docker ] || step "dev test host on 127.0.0.1:$TESTHOST_DEV_PORT" bash "$scripts_dir/testhost.sh" start-dev >/dev/null
 source "$scripts_dir/env.sh"
 # The dev stacks' secrets are encrypted with this documented dev-only passphrase.

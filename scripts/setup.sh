@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# One command brings this machine (Debian 12, root) to a working state: Debian packages, Node modules, the Pulumi
-# builds, the Docker engine, the test host image and the Docker target's service images. Idempotent: a second run
-# only checks, in seconds.
-# Works from a fresh clone (no node_modules yet): `bash scripts/setup.sh`; `npm run setup` runs the same.
+# One command brings this machine (Debian 12, root) to a working state.
+#
+#   setup.sh           what the main job (scripts/dev-up.sh) needs: Debian packages, Node modules, the Pulumi builds,
+#                      the Docker engine and the test host image
+#   setup.sh --tests   that, and what only the tests need: Thanos, the contract tools (goctl, oasdiff) and the
+#                      Docker target's service images (scripts/test.sh runs this itself)
+#
+# Idempotent: a second run only checks, in seconds. Works from a fresh clone (no node_modules yet):
+# `bash scripts/setup.sh`; `npm run setup` runs the same.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+for_tests=false
+case "${1:-}" in
+  "") ;;
+  --tests) for_tests=true ;;
+  *) die "unknown argument '$1' (usage: setup.sh [--tests])" ;;
+esac
 
 [ "$(id -u)" -eq 0 ] || die "setup needs root (apt-get, dockerd)"
 mkdir -p "$WINYX_CACHE_DIR"
@@ -86,25 +98,38 @@ step "Debian packages" apt_packages
 pulumi_toolchain() {
   step "Pulumi CLI, language host and plugins" bash "$scripts_dir/build-pulumi.sh"
 }
+node_modules_step() {
+  step "node modules (npm ci)" node_modules
+}
+test_host_image() {
+  step "Docker engine" ensure_docker_engine &&
+    step "test host image" bash "$scripts_dir/testhost.sh" build-image
+}
+# Independent builds side by side: the Go builds share the CPU (a cold set-up measured 873 CPU-s on one 2-core
+# machine, 1680 CPU-s on a slower one with the Go modules still to download: 7 to 14 minutes of wall time on 2 cores
+# whatever their order); one after another they leave a core idle in each build's link and in its slowest packages;
+# the image builds use the disk and the Debian mirror. What only the tests need (Thanos, goctl, 6 of those minutes
+# on 2 cores) waits for --tests, so the main job's set-up is the Pulumi CLI's build and the test host image.
+if ! $for_tests; then
+  parallel_steps "Pulumi toolchain" pulumi_toolchain "Node modules" node_modules_step "host images" test_host_image
+  log "==> set-up complete in $(elapsed "$total_start") (the tests' tools: bash scripts/setup.sh --tests)"
+  exit 0
+fi
+
 # buf is Buf's release binary from npm: the contract tools come after npm ci. (Inside parallel_steps, set -e does
 # not stop a group at a failed step: each step runs only if the one before it succeeded.)
 node_and_contract_tools() {
-  step "node modules (npm ci)" node_modules &&
-    step "contract pipeline tools (goctl, oasdiff; buf from npm) for the e2e tier" bash "$scripts_dir/build-contract-tools.sh"
+  node_modules_step &&
+    step "contract pipeline tools (goctl, oasdiff; buf from npm) for the validate and e2e tiers" bash "$scripts_dir/build-contract-tools.sh"
 }
 host_images() {
-  step "Docker engine" ensure_docker_engine &&
-    step "test host image" bash "$scripts_dir/testhost.sh" build-image &&
+  test_host_image &&
     # The Docker target's tests run stand-ins of the official images, built here (no registry is reachable).
     step "service images for the Docker target (stand-ins of the official images)" bash "$scripts_dir/images.sh" build
 }
 long_term_store() {
   step "Thanos (the optional long-term store) for the validate and e2e tiers" bash "$scripts_dir/build-thanos.sh"
 }
-# Independent builds side by side: the Go builds share the CPU (a cold set-up measured 873 CPU-s on one 2-core
-# machine, 1680 CPU-s on a slower one with the Go modules still to download: 7 to 14 minutes of wall time on 2 cores
-# whatever their order); one after another they leave a core idle in each
-# build's link and in its slowest packages; the image builds use the disk and the Debian mirror.
 parallel_steps "Thanos" long_term_store "Pulumi toolchain" pulumi_toolchain "Node modules, contract tools" node_and_contract_tools \
   "host images" host_images
-log "==> set-up complete in $(elapsed "$total_start")"
+log "==> set-up for the tests complete in $(elapsed "$total_start")"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command (`npm test`): every tier, each one run even when another failed, so one run reports
-# everything; exits non-zero if any tier failed. lint, unit and validate run side by side, then e2e. `bash scripts/test.sh unit validate` runs only those tiers.
+# The test command (`npm test`): first the set-up the asked tiers need (scripts/setup.sh, with --tests for validate
+# and e2e: seconds when the machine is set up, the builds on a fresh one), then every tier, each one run even when
+# another failed, so one run reports everything; exits non-zero if any tier failed. lint, unit and validate run side by side, then e2e. `bash scripts/test.sh unit validate` runs only those tiers.
 #   lint      tsc --noEmit, eslint and actionlint (.github/workflows)
 #   unit      pure functions and components with Pulumi mocks
 #   validate  promtool / amtool on rendered files
@@ -17,6 +18,13 @@ declare -A scripts=([lint]=lint [unit]=test:unit [validate]=test:validate [e2e]=
 
 failed=()
 summary=()
+
+# Tests that cannot run fail and say why; a missing tool the set-up could build is built here instead.
+setup_args=()
+for tier in "${tiers[@]}"; do
+  case $tier in validate | e2e) setup_args=(--tests) ;; esac
+done
+step "set-up for: ${tiers[*]}" bash "$scripts_dir/setup.sh" "${setup_args[@]}" || die "the set-up failed: no tier ran"
 
 # run_tier TIER: the tier's npm script; records its result in the summary (and in failed).
 run_tier() {

@@ -10,7 +10,7 @@ const imagesScript = join(__dirname, "..", "..", "scripts", "images.sh");
 export function testImages(): Promise<Record<ServiceName, string>> {
   return new Promise((resolve, reject) =>
     execFile("bash", [imagesScript, "tags"], (error, stdout, stderr) => {
-      if (error) return reject(new Error(`the test images are not built (run \`bash scripts/setup.sh\` or \`bash scripts/images.sh build\`): ${stderr.trim()}`));
+      if (error) return reject(new Error(`the test images are not built (run \`bash scripts/setup.sh --tests\` or \`bash scripts/images.sh build\`): ${stderr.trim()}`));
       resolve(JSON.parse(stdout) as Record<ServiceName, string>);
     }),
   );

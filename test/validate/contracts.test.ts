@@ -20,7 +20,7 @@ const converter = join(__dirname, "..", "..", "render", "contracts", "swagger2op
 let dir: string;
 
 function run(file: string, args: readonly string[]): { code: number; out: string } {
-  if (file.startsWith("/") && !existsSync(file)) throw new Error(`${file} is missing: run bash scripts/setup.sh (it builds the contract tools)`);
+  if (file.startsWith("/") && !existsSync(file)) throw new Error(`${file} is missing: run bash scripts/setup.sh --tests (it builds the contract tools)`);
   const r = spawnSync(file, args, { encoding: "utf8", cwd: dir, env: { ...process.env, HOME: dir } });
   if (r.error) throw new Error(`${file} could not be run: ${r.error.message}`);
   return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };

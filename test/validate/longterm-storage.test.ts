@@ -92,7 +92,7 @@ describe("the long-term store on a storage host: mutual TLS for the writers, htt
   const start = (name: string, argv: string[]) => group.start(name, argv);
 
   before(async () => {
-    assert.ok(existsSync(thanosBinary), `${thanosBinary} is missing: run bash scripts/build-thanos.sh (bash scripts/setup.sh does)`);
+    assert.ok(existsSync(thanosBinary), `${thanosBinary} is missing: run bash scripts/build-thanos.sh (bash scripts/setup.sh --tests does)`);
     dir = mkdtempSync(join(tmpdir(), "winyx-thanos-storage-"));
     issue(dir, "fleet");
     issue(dir, "other");

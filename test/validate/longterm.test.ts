@@ -129,7 +129,7 @@ describe("the Thanos binary runs the rendered units' flags; two replicas are ser
   const start = (name: string, argv: string[]) => group.start(name, argv);
 
   before(async () => {
-    assert.ok(existsSync(thanosBinary), `${thanosBinary} is missing: run bash scripts/build-thanos.sh (bash scripts/setup.sh does)`);
+    assert.ok(existsSync(thanosBinary), `${thanosBinary} is missing: run bash scripts/build-thanos.sh (bash scripts/setup.sh --tests does)`);
     dir = mkdtempSync(join(tmpdir(), "winyx-thanos-"));
     const spec: StackSpec = fixtureSpecWithStore();
     const files = renderStack(spec);
