@@ -108,8 +108,9 @@ test_host_image() {
 # Independent builds side by side: the Go builds share the CPU (a cold set-up measured 873 CPU-s on one 2-core
 # machine, 1680 CPU-s on a slower one with the Go modules still to download: 7 to 14 minutes of wall time on 2 cores
 # whatever their order); one after another they leave a core idle in each build's link and in its slowest packages;
-# the image builds use the disk and the Debian mirror. What only the tests need (Thanos, goctl, 6 of those minutes
-# on 2 cores) waits for --tests, so the main job's set-up is the Pulumi CLI's build and the test host image.
+# the image builds use the disk and the Debian mirror. What only the tests need waits for --tests: a fresh set-up
+# for the main job measured 6.6 min and 736 CPU-s (nearly all the Pulumi CLI's build), --tests 6.0 min and 626 CPU-s
+# more (Thanos, goctl; README.md, "How the toolchain works without internet").
 if ! $for_tests; then
   parallel_steps "Pulumi toolchain" pulumi_toolchain "Node modules" node_modules_step "host images" test_host_image
   log "==> set-up complete in $(elapsed "$total_start") (the tests' tools: bash scripts/setup.sh --tests)"
