@@ -56,6 +56,45 @@ export function show(value: unknown): string {
 }
 
 /**
+ * The first path segment of `url` that looks like a credential, or undefined. Many webhook services put the token in
+ * the path rather than in a password or the query: Discord (`/api/webhooks/<id>/<token>`), Microsoft Teams
+ * connectors (`/webhookb2/<uuid>@<uuid>/IncomingWebhook/<hex>/<uuid>`), Mattermost and Rocket.Chat
+ * (`/hooks/<token>`), n8n (`/webhook/<uuid>`), Telegram (`/bot<id>:<token>/...`). Looks like a credential: any
+ * segment of 16 characters or more after Discord's `/api/webhooks/<id>/`, or of 16 letters and digits with a digit
+ * after `/hooks/`; a UUID; 20 or more letters and digits in a row, mixing both (`9d3f0c6be4a14c0f8d2e`); or 16 or
+ * more base64url characters that switch between lower case, upper case and digits at least every third character
+ * (`AbCd1234-EfGh5678_IjKl`). Words joined by `-` or `_` (`alertmanager-receiver-v2`, `winyx_production_2026`,
+ * `IncomingWebhook-Prod2024`) pass.
+ */
+export function tokenInPath(url: URL): string | undefined {
+  const segments = url.pathname.split("/").map(safeDecode);
+  for (const [index, segment] of segments.entries()) {
+    const after = segments.slice(0, index).join("/");
+    if (segment.length >= 16 && /\/api\/webhooks\/[^/]+$/.test(after)) return segment;
+    if (/(^|\/)hooks$/.test(after) && /^[A-Za-z0-9]{16,}$/.test(segment) && /[0-9]/.test(segment)) return segment;
+    if (/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.test(segment)) return segment;
+    if ((segment.match(/[A-Za-z0-9]{20,}/g) ?? []).some((run) => /[0-9]/.test(run) && /[A-Za-z]/.test(run))) return segment;
+    if ((segment.match(/[A-Za-z0-9_-]{16,}/g) ?? []).some(looksRandom)) return segment;
+  }
+  return undefined;
+}
+
+/** How often a run switches between lower case, upper case and digits (`-` and `_` not counted): at least every 3rd character. */
+function looksRandom(run: string): boolean {
+  const kinds = [...run.replace(/[-_]/g, "")].map((c) => (/[0-9]/.test(c) ? 0 : c === c.toLowerCase() ? 1 : 2));
+  const switches = kinds.filter((kind, i) => i > 0 && kind !== kinds[i - 1]).length;
+  return kinds.includes(0) && switches * 3 >= kinds.length;
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/**
  * `show` for a URL that may carry a password: the password shows as `***`, since the error is printed (and kept
  * in CI logs). A value that is not a URL shows as it is.
  */
@@ -386,9 +425,12 @@ const alertmanager = z.strictObject({
       if (u.hostname === "hooks.slack.com") return `${u.origin}/*** is a Slack incoming-webhook URL, which is a secret: set it with \`pulumi config set --secret slackWebhookUrl\` (it stays encrypted), not in plain config`;
       const secretParameter = [...u.searchParams.keys()].find((name) => /token|key|secret|password|passwd|sig/i.test(name));
       if (secretParameter !== undefined) return `${u.origin}${u.pathname}?... carries a credential in its query (${secretParameter}=): plain config and the rendered alertmanager.yml would hold it in plain text; use a receiver on the host or a URL without it`;
+      // Alertmanager 0.25 (Debian 12) reads a webhook's URL only from its config (url_file came later): a URL that
+      // is itself the credential cannot be kept out of alertmanager.yml, so it is refused here.
+      if (tokenInPath(u) !== undefined) return `${u.origin}/*** carries what looks like a token in its path (a UUID or a long run of mixed letters and digits, as Discord, Teams and Mattermost webhook URLs do): plain config and the rendered alertmanager.yml would hold it in plain text; use a receiver on the host or a URL without it`;
       return undefined;
     }).optional(),
-    { description: "an extra webhook every alert is also sent to (no credentials in it: no user:password, no token in its query, no Slack webhook URL, which goes in the secret slackWebhookUrl; plain config is not encrypted)" },
+    { description: "an extra webhook every alert is also sent to (no credentials in it: no user:password, no token in its query or path, no Slack webhook URL, which goes in the secret slackWebhookUrl; plain config is not encrypted)" },
   ),
   groupWait: doc(duration().default("30s"), { description: "group_wait" }),
   groupInterval: doc(duration(1, "Alertmanager refuses a zero group_interval").default("5m"), { description: "group_interval" }),

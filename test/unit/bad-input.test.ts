@@ -65,6 +65,10 @@ const cases: [string, () => string[], string, RegExp][] = [
   ["a release mirror that is not a URL", () => bad({ releaseMirror: "mirror.example" }), "releaseMirror", /"mirror.example" is not an http\(s\) URL/],
   ["a remote_write URL that is not a URL", () => bad({ remoteWrite: [{ name: "offsite", url: "not a url" }] }), "remoteWrite[0].url", /"not a url" is not an http\(s\) URL/],
   ["a Slack webhook URL in plain config (newcomer: shown in the diff)", () => bad({ alertmanager: { ...am, webhookUrl: "https://hooks.slack.com/services/T000/B000/XXXXSECRET" } }), "alertmanager.webhookUrl", /^(?![\s\S]*XXXXSECRET)[\s\S]*Slack incoming-webhook URL, which is a secret: set it with `pulumi config set --secret slackWebhookUrl`/],
+  // Siblings of the Slack URL: services that put the token in the path.
+  ["a Discord webhook URL (token in the path)", () => bad({ alertmanager: { ...am, webhookUrl: "https://discord.com/api/webhooks/123456789012345678/AbCdEfGh1234-IjKlMnOp5678_QrStUvWx90" } }), "alertmanager.webhookUrl", /^(?![\s\S]*AbCdEfGh1234)[\s\S]*"?https:\/\/discord\.com\/\*\*\* carries what looks like a token in its path/],
+  ["a Teams connector URL (token in the path)", () => bad({ alertmanager: { ...am, webhookUrl: "https://contoso.webhook.office.com/webhookb2/0f5c1b8e-1a2b-4c3d-8e9f-0123456789ab@72f988bf-86f1-41af-91ab-2d7cd011db47/IncomingWebhook/9d3f0c6be4a14c0f8d2e/5b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d" } }), "alertmanager.webhookUrl", /^(?![\s\S]*9d3f0c6be4a1)[\s\S]*carries what looks like a token in its path/],
+  ["a Mattermost hook (token in the path)", () => bad({ alertmanager: { ...am, webhookUrl: "https://chat.example.com/hooks/xj4kq9w2p7r3m5t8y6e1u0i9o2" } }), "alertmanager.webhookUrl", /^(?![\s\S]*xj4kq9w2p7r3)[\s\S]*carries what looks like a token in its path/],
   ["a token in the webhook URL's query", () => bad({ alertmanager: { ...am, webhookUrl: "https://hooks.example.com/alert?api_token=s3cr3t" } }), "alertmanager.webhookUrl", /^(?![\s\S]*s3cr3t)[\s\S]*carries a credential in its query \(api_token=\)/],
   ["not host:port", () => bad({ jobs: { mysql: { targets: ["http://db:9104"] } } }), "jobs.mysql.targets[0]", /is not host:port/],
   ["a port out of range", () => bad({ target: { host: "a", port: 70000 } }), "target.port", /out of range \(1-65535\)/],
@@ -222,6 +226,12 @@ describe("the right values are accepted", () => {
   it("8.7: the stack's own exporters on 127.0.0.1, other hosts by name", () => {
     const spec = parseStackConfig("test", { ...base, target: { host: "mon.example.test" }, jobs: { node: { targets: ["127.0.0.1:9100", "web1.example.test:9100"] } } });
     assert.deepEqual(spec.jobs.node.targets, ["127.0.0.1:9100", "web1.example.test:9100"]);
+  });
+
+  it("webhook URLs without a token in them: words, versions and ports in the path", () => {
+    for (const url of ["http://127.0.0.1:9999/alerts", "http://host.docker.internal:40123/alerts", "https://relay.internal/alertmanager-receiver-v2/api/v1/alerts", "https://ops.example.jp/hooks/winyx_production_2026"]) {
+      assert.equal(parseStackConfig("test", { ...base, alertmanager: { ...am, webhookUrl: url } }).alertmanager.webhookUrl, url);
+    }
   });
 
   it("a sender with a display name and receiver lists, as Alertmanager takes them (newcomer: \"Winyx <a@x>\" was refused)", () => {
