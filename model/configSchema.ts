@@ -207,6 +207,17 @@ function url(protocols: readonly string[] = ["http:", "https:"], mayHoldCredenti
   });
 }
 
+/**
+ * A URL (`schema`, one of url()'s) refused when it carries a user:password: plain config is stored unencrypted and
+ * the URL reaches the container's arguments. `instead` says what to use; the password shows as `***`.
+ */
+function withoutCredentials(schema: z.ZodString, instead: string): z.ZodString {
+  return checked(schema, "a URL without user:password", (v) => {
+    const u = new URL(v);
+    return u.username !== "" || u.password !== "" ? `${showUrl(v)} carries credentials: plain config is stored unencrypted; use ${instead}` : undefined;
+  });
+}
+
 const absolutePath = () => text(/^\/\S*$/, "an absolute path");
 /** `a@x.jp` or `Display Name <a@x.jp>` (no quotes, commas or angle brackets in the name): what Go's net/mail takes, less its quoted forms. */
 const MAILBOX = /^(?:[^<>,"@\s][^<>,"@]*?\s*<[^\s@<>,"]+@[^\s@<>,"]+\.[^\s@<>,"]+>|[^\s@<>,"]+@[^\s@<>,"]+\.[^\s@<>,"]+)$/;
@@ -318,8 +329,13 @@ const dockerTarget = z.strictObject({
     z
       .strictObject({
         mysql: doc(hostPort().default("host.docker.internal:3306"), { description: "MySQL as the exporter's container reaches it" }),
-        redis: doc(url(["redis:", "rediss:"]).default("redis://host.docker.internal:6379"), { description: "Redis as the exporter's container reaches it" }),
-        nginxStatusUrl: doc(url().default("http://host.docker.internal:8080/stub_status"), { description: "nginx stub_status as the exporter's container reaches it" }),
+        redis: doc(
+          withoutCredentials(url(["redis:", "rediss:"]), "the secret redisPassword, which the exporter reads from a file").default("redis://host.docker.internal:6379"),
+          { description: "Redis as the exporter's container reaches it (no password in it: that is the secret redisPassword)" },
+        ),
+        nginxStatusUrl: doc(withoutCredentials(url(), "an nginx location that allows the exporter's address").default("http://host.docker.internal:8080/stub_status"), {
+          description: "nginx stub_status as the exporter's container reaches it",
+        }),
       })
       .prefault({}),
     { description: "Docker form: where the exporters find what they watch" },
