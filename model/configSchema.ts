@@ -456,7 +456,7 @@ const alertmanager = z.strictObject({
 const grafana = z
   .strictObject({
     domain: doc(text(/^[A-Za-z0-9.-]+$/, "a domain name").default("winyx.jp"), { description: "Grafana's `domain`, the host name of rootUrl" }),
-    rootUrl: doc(url().optional(), { description: "public URL through the reverse proxy; its host is domain", defaultText: "https://<domain>/grafana/" }),
+    rootUrl: doc(withoutCredentials(url(), "the public URL alone (it is shown in every link Grafana sends)").optional(), { description: "public URL through the reverse proxy; its host is domain", defaultText: "https://<domain>/grafana/" }),
     adminUser: doc(text(/^[^\s:]+$/, "a user name (no spaces or colons)").default("admin"), { description: "admin login" }),
     cookieSecure: doc(bool().default(true), { description: "secure cookies; only with an https rootUrl" }),
     installPackage: doc(bool().default(true), { description: "install Grafana from its APT repository (needs repositoryKeyPath and the secrets grafanaAdminPassword, grafanaSecretKey); false where it is unreachable: files only" }),
