@@ -14,10 +14,14 @@
  * N-1 light hosts (node exporter only), cold up, then no-op up and preview; the SSH figures are per up.
  *
  * Needs `bash scripts/setup.sh` (the CLI, the language host, the test host image). Starts and removes its
- * own test host; the machine's load shows in the figures, so compare figures taken in the same run.
+ * own test host; the machine's load shows in the figures, so compare figures taken in the same run. The machine
+ * line says how fast the CPU was: one PBKDF2-SHA256 of 1,000,000 iterations (the passphrase secrets manager's key
+ * derivation, which every `pulumi` command of these stacks runs) timed before and after the runs, and the load
+ * average. On these shared machines it varied about twofold within a day, with the figures.
  */
+import { pbkdf2Sync } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { hostAddress, startHosts, stopAllHosts } from "../test/harness/hosts";
@@ -98,6 +102,21 @@ function median(samples: readonly number[]): number {
   return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
 }
 
+/** Milliseconds one PBKDF2-SHA256 of 1,000,000 iterations takes here: a fixed piece of CPU work to compare machines and hours by. */
+function cpuReferenceMs(): number {
+  const start = process.hrtime.bigint();
+  pbkdf2Sync("winyx-bench", "winyx-bench-salt", 1_000_000, 32, "sha256");
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+const referenceBefore = cpuReferenceMs();
+
+/** The machine line: CPU model and count, the CPU reference before and after the runs, the 1-minute load average now. */
+function machineLine(): string {
+  const model = cpus()[0]?.model.trim() ?? "unknown CPU";
+  return `machine: ${cpus().length} x ${model}; CPU reference (PBKDF2-SHA256, 1M iterations) ${referenceBefore.toFixed(0)} ms before the runs, ${cpuReferenceMs().toFixed(0)} ms after; load average ${loadavg()[0]?.toFixed(1)}`;
+}
+
 function print(title = "deploy benchmark: Prometheus + Node Exporter + Alertmanager on one fresh test host over SSH"): void {
   const mib = (bytes: number) => (bytes ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : "-");
   const rows = [...figures].map(([name, f]) => [
@@ -114,7 +133,7 @@ function print(title = "deploy benchmark: Prometheus + Node Exporter + Alertmana
   const header = ["operation", "median", "runs (s)", "ssh conns", "remote cmds", "program RSS", "provider RSS", "resources", "state"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
-  console.log(`\n${title}\n${line(header)}\n${rows.map(line).join("\n")}`);
+  console.log(`\n${title}\n${machineLine()}\n${line(header)}\n${rows.map(line).join("\n")}`);
 }
 
 /**
