@@ -19,13 +19,6 @@ declare -A scripts=([lint]=lint [unit]=test:unit [validate]=test:validate [e2e]=
 failed=()
 summary=()
 
-# Tests that cannot run fail and say why; a missing tool the set-up could build is built here instead.
-setup_args=()
-for tier in "${tiers[@]}"; do
-  case $tier in validate | e2e) setup_args=(--tests) ;; esac
-done
-step "set-up for: ${tiers[*]}" bash "$scripts_dir/setup.sh" "${setup_args[@]}" || die "the set-up failed: no tier ran"
-
 # run_tier TIER: the tier's npm script; records its result in the summary (and in failed).
 run_tier() {
   local tier=$1 start=$EPOCHREALTIME
@@ -77,6 +70,14 @@ for tier in "${tiers[@]}"; do
   [ -n "${scripts[$tier]:-}" ] || die "unknown tier '$tier' (tiers: ${all_tiers[*]})"
   case $tier in lint | unit | validate) at_once+=("$tier") ;; *) after+=("$tier") ;; esac
 done
+
+# Tests that cannot run fail and say why; a missing tool the set-up could build is built here instead.
+setup_args=()
+for tier in "${tiers[@]}"; do
+  case $tier in validate | e2e) setup_args=(--tests) ;; esac
+done
+step "set-up for: ${tiers[*]}" bash "$scripts_dir/setup.sh" "${setup_args[@]}" || die "the set-up failed: no tier ran"
+
 if [ ${#at_once[@]} -gt 1 ]; then run_at_once "${at_once[@]}"; elif [ ${#at_once[@]} -eq 1 ]; then run_tier "${at_once[0]}"; fi
 for tier in "${after[@]}"; do run_tier "$tier"; done
 
