@@ -49,41 +49,63 @@ export function doc<T extends z.ZodType>(schema: T, docs: FieldDoc): T {
   return schema.meta({ ...(schema.meta() ?? {}), ...docs }) as T;
 }
 
-/** A value for an error message, short. */
+/**
+ * A value for an error message, short. The user information of anything URL-shaped in it (`scheme://user:pass@`,
+ * `scheme://token@`) shows as `***`: the error is printed and kept in CI logs, and a value refused for its form
+ * (`smtp://user:pass@relay:587` where host:port is expected) can still hold a credential.
+ */
 export function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  const text = (JSON.stringify(value) ?? String(value)).replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#@\s"]*@/g, "$1***@");
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /**
- * The first path segment of `url` that looks like a credential, or undefined. Many webhook services put the token in
- * the path rather than in a password or the query: Discord (`/api/webhooks/<id>/<token>`), Microsoft Teams
- * connectors (`/webhookb2/<uuid>@<uuid>/IncomingWebhook/<hex>/<uuid>`), Mattermost and Rocket.Chat
- * (`/hooks/<token>`), n8n (`/webhook/<uuid>`), Telegram (`/bot<id>:<token>/...`). Looks like a credential: any
- * segment of 16 characters or more after Discord's `/api/webhooks/<id>/`, or of 16 letters and digits with a digit
- * after `/hooks/`; a UUID; 20 or more letters and digits in a row, mixing both (`9d3f0c6be4a14c0f8d2e`); or 16 or
- * more base64url characters that switch between lower case, upper case and digits at least every third character
- * (`AbCd1234-EfGh5678_IjKl`). Words joined by `-` or `_` (`alertmanager-receiver-v2`, `winyx_production_2026`,
- * `IncomingWebhook-Prod2024`) pass.
+ * Where `url`'s path seems to hold a credential: the 1-based index and length of the first such segment, or
+ * undefined. Many webhook services put the token in the path rather than in a password or the query: Discord
+ * (`/api/webhooks/<id>/<token>`), Microsoft Teams connectors (`/webhookb2/<uuid>@<uuid>/IncomingWebhook/<hex>/...`),
+ * Mattermost and Rocket.Chat (`/hooks/<26 letters and digits>`), n8n (`/webhook/<uuid>`), Telegram
+ * (`/bot<id>:<token>/...`). A segment counts when it follows Discord's `/api/webhooks/<id>/` (16 characters or
+ * more), holds a UUID, or holds a run of 16 or more letters and digits without separators that looks random
+ * (looksRandom; names with a number in them, `prometheusAlerts2024`, `IoT-Alerts-2024-Q4`, do not). A heuristic:
+ * about 1 in 100 random hex or lower-case tokens of 20+ characters, and some short base64 ones, pass.
  */
-export function tokenInPath(url: URL): string | undefined {
-  const segments = url.pathname.split("/").map(safeDecode);
+export function tokenInPath(url: URL): { segment: number; length: number } | undefined {
+  const segments = url.pathname.split("/").slice(1).map(safeDecode);
   for (const [index, segment] of segments.entries()) {
-    const after = segments.slice(0, index).join("/");
-    if (segment.length >= 16 && /\/api\/webhooks\/[^/]+$/.test(after)) return segment;
-    if (/(^|\/)hooks$/.test(after) && /^[A-Za-z0-9]{16,}$/.test(segment) && /[0-9]/.test(segment)) return segment;
-    if (/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.test(segment)) return segment;
-    if ((segment.match(/[A-Za-z0-9]{20,}/g) ?? []).some((run) => /[0-9]/.test(run) && /[A-Za-z]/.test(run))) return segment;
-    if ((segment.match(/[A-Za-z0-9_-]{16,}/g) ?? []).some(looksRandom)) return segment;
+    const after = `/${segments.slice(0, index).join("/")}`;
+    const found =
+      (segment.length >= 16 && /\/api\/webhooks\/[^/]+$/.test(after)) ||
+      /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.test(segment) ||
+      (segment.match(/[A-Za-z0-9]{16,}/g) ?? []).some(looksRandom);
+    if (found) return { segment: index + 1, length: segment.length };
   }
   return undefined;
 }
 
-/** How often a run switches between lower case, upper case and digits (`-` and `_` not counted): at least every 3rd character. */
+/**
+ * Whether a run of letters and digits looks like a random token: it switches between letters and digits at least 4
+ * times, or between lower case, upper case and digits at least once every third character (base64 does about two
+ * times in three; `prometheusAlerts2024`, `IncidentWebhookV2`, `alertmanager2slack` switch 2-4 times in 17-20).
+ */
 function looksRandom(run: string): boolean {
-  const kinds = [...run.replace(/[-_]/g, "")].map((c) => (/[0-9]/.test(c) ? 0 : c === c.toLowerCase() ? 1 : 2));
-  const switches = kinds.filter((kind, i) => i > 0 && kind !== kinds[i - 1]).length;
-  return kinds.includes(0) && switches * 3 >= kinds.length;
+  const letterDigit = (run.match(/[A-Za-z](?=[0-9])|[0-9](?=[A-Za-z])/g) ?? []).length;
+  const anyKind = (run.match(/[a-z](?=[A-Z0-9])|[A-Z](?=[a-z0-9])|[0-9](?=[A-Za-z])/g) ?? []).length;
+  return letterDigit >= 4 || anyKind * 3 >= run.length;
+}
+
+/**
+ * The first query parameter of `url` named like a credential, or undefined: a name with the word token, key,
+ * apikey, secret, password, passwd, pwd, sig, signature or auth in it, words split at `_`, `-`, `.` and lower-to-upper
+ * case (`api_token`, `apiKey`, `X-Amz-Signature`; not `assignee` or `signal`).
+ */
+export function credentialParameter(url: URL): string | undefined {
+  const words = new Set(["token", "key", "apikey", "secret", "password", "passwd", "pwd", "sig", "signature", "auth"]);
+  return [...url.searchParams.keys()].find((name) =>
+    name
+      .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+      .split(/[\s_.-]+/)
+      .some((word) => words.has(word.toLowerCase())),
+  );
 }
 
 function safeDecode(segment: string): string {
@@ -95,18 +117,20 @@ function safeDecode(segment: string): string {
 }
 
 /**
- * `show` for a URL that may carry a password: the password shows as `***`, since the error is printed (and kept
- * in CI logs). A value that is not a URL shows as it is.
+ * `show` for a URL that may carry credentials: its user name and password show as `***` (a token is often given
+ * as the user name, `https://<token>@host/`), since the error is printed (and kept in CI logs). A value that is not
+ * a URL goes through `show`, which hides what looks like user information.
  */
 export function showUrl(value: string): string {
   try {
     const u = new URL(value);
-    if (u.password !== "") {
-      u.password = "***";
+    if (u.username !== "" || u.password !== "") {
+      if (u.username !== "") u.username = "***";
+      if (u.password !== "") u.password = "***";
       return show(u.toString());
     }
   } catch {
-    // Not a URL: nothing to hide.
+    // Not a URL: show hides what looks like user information.
   }
   return show(value);
 }
@@ -425,6 +449,14 @@ const thresholds = doc(
   },
 );
 
+/**
+ * Why a webhook URL holding a credential is refused, and what to do. Alertmanager 0.25 (Debian 12's) reads a webhook's
+ * URL only from alertmanager.yml (its amtool refuses `url_file` in webhook_configs), so the URL would sit in plain
+ * text in that file, in the stack's state and in review diffs, even when given as a Pulumi secret.
+ */
+const notKeptSecret =
+  "Alertmanager 0.25 reads a webhook URL only from alertmanager.yml, which this stack keeps in plain text (state, previews, review diffs), so a URL that is itself a credential cannot be kept secret; send to a receiver on the host that holds the credential (or, for Slack, the secret slackWebhookUrl)";
+
 const alertmanager = z.strictObject({
   smtpSmarthost: doc(hostPort(), { description: "SMTP relay" }),
   smtpFrom: doc(email(), { description: "sender address" }),
@@ -436,17 +468,16 @@ const alertmanager = z.strictObject({
     checked(url(["http:", "https:"], true), "http(s) URL without credentials", (v) => {
       const u = new URL(v);
       // Plain config is stored unencrypted and alertmanager.yml is rendered into synth output and review diffs.
-      if (u.username || u.password) return `${showUrl(v)} carries credentials: plain config and the rendered alertmanager.yml would hold them in plain text; use a URL without user:password (a token the receiver checks, or a proxy on the host)`;
+      if (u.username || u.password) return `${showUrl(v)} carries credentials: ${notKeptSecret}`;
       // A Slack incoming-webhook URL is itself the credential (its path is the token).
       if (u.hostname === "hooks.slack.com") return `${u.origin}/*** is a Slack incoming-webhook URL, which is a secret: set it with \`pulumi config set --secret slackWebhookUrl\` (it stays encrypted), not in plain config`;
-      const secretParameter = [...u.searchParams.keys()].find((name) => /token|key|secret|password|passwd|sig/i.test(name));
-      if (secretParameter !== undefined) return `${u.origin}${u.pathname}?... carries a credential in its query (${secretParameter}=): plain config and the rendered alertmanager.yml would hold it in plain text; use a receiver on the host or a URL without it`;
-      // Alertmanager 0.25 (Debian 12) reads a webhook's URL only from its config (url_file came later): a URL that
-      // is itself the credential cannot be kept out of alertmanager.yml, so it is refused here.
-      if (tokenInPath(u) !== undefined) return `${u.origin}/*** carries what looks like a token in its path (a UUID or a long run of mixed letters and digits, as Discord, Teams and Mattermost webhook URLs do): plain config and the rendered alertmanager.yml would hold it in plain text; use a receiver on the host or a URL without it`;
+      const secretParameter = credentialParameter(u);
+      if (secretParameter !== undefined) return `${u.origin}${u.pathname}?... carries a credential in its query (${secretParameter}=): ${notKeptSecret}`;
+      const token = tokenInPath(u);
+      if (token !== undefined) return `${u.origin}/*** carries what looks like a token in its path (segment ${token.segment}, ${token.length} characters: a UUID, or letters and digits mixed as in a random token, as Discord, Teams and Mattermost webhook URLs do): ${notKeptSecret}`;
       return undefined;
     }).optional(),
-    { description: "an extra webhook every alert is also sent to (no credentials in it: no user:password, no token in its query or path, no Slack webhook URL, which goes in the secret slackWebhookUrl; plain config is not encrypted)" },
+    { description: "an extra webhook every alert is also sent to. No credentials in it, as alertmanager.yml is kept in plain text: no user:password, no query parameter named like token, key, secret, sig or auth, no path segment with a UUID or a random-looking run of 16+ letters and digits (Discord, Teams, Mattermost URLs), no Slack webhook URL, which goes in the secret slackWebhookUrl" },
   ),
   groupWait: doc(duration().default("30s"), { description: "group_wait" }),
   groupInterval: doc(duration(1, "Alertmanager refuses a zero group_interval").default("5m"), { description: "group_interval" }),
