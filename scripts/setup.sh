@@ -12,11 +12,16 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 for_tests=false
-case "${1:-}" in
-  "") ;;
-  --tests) for_tests=true ;;
-  *) die "unknown argument '$1' (usage: setup.sh [--tests])" ;;
-esac
+for argument in "$@"; do
+  case $argument in
+    --tests) for_tests=true ;;
+    -h | --help)
+      sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+      exit 0
+      ;;
+    *) die "unknown argument '$argument' (usage: setup.sh [--tests]; --help says more)" ;;
+  esac
+done
 
 [ "$(id -u)" -eq 0 ] || die "setup needs root (apt-get, dockerd)"
 mkdir -p "$WINYX_CACHE_DIR"

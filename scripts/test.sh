@@ -12,6 +12,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$scripts_dir/env.sh"
 cd "$repo_dir" || exit 1
 
+case "${1:-}" in -h | --help)
+  sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+  exit 0
+  ;;
+esac
 all_tiers=(lint unit validate e2e)
 tiers=("${@:-${all_tiers[@]}}")
 declare -A scripts=([lint]=lint [unit]=test:unit [validate]=test:validate [e2e]=test:e2e)
