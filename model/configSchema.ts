@@ -60,6 +60,25 @@ export function show(value: unknown): string {
 }
 
 /**
+ * `show` for a URL that may carry credentials: its user name and password show as `***` (a token is often given
+ * as the user name, `https://<token>@host/`), since the error is printed (and kept in CI logs). A value that is not
+ * a URL goes through `show`, which hides what looks like user information.
+ */
+export function showUrl(value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.username !== "" || u.password !== "") {
+      if (u.username !== "") u.username = "***";
+      if (u.password !== "") u.password = "***";
+      return show(u.toString());
+    }
+  } catch {
+    // Not a URL: show hides what looks like user information.
+  }
+  return show(value);
+}
+
+/**
  * Where `url`'s path seems to hold a credential: the 1-based index and length of the first such segment, or
  * undefined. Many webhook services put the token in the path rather than in a password or the query: Discord
  * (`/api/webhooks/<id>/<token>`), Microsoft Teams connectors (`/webhookb2/<uuid>@<uuid>/IncomingWebhook/<hex>/...`),
@@ -67,7 +86,8 @@ export function show(value: unknown): string {
  * (`/bot<id>:<token>/...`). A segment counts when it follows Discord's `/api/webhooks/<id>/` (16 characters or
  * more), holds a UUID, or holds a run of 16 or more letters and digits without separators that looks random
  * (looksRandom; names with a number in them, `prometheusAlerts2024`, `IoT-Alerts-2024-Q4`, do not). A heuristic:
- * about 1 in 100 random hex or lower-case tokens of 20+ characters, and some short base64 ones, pass.
+ * about 1 in 100 random hex or lower-case tokens of 20+ characters pass, 1 in 10 base64url ones of 32 and 4 in 10
+ * of 16 (split by `-` and `_` into short runs).
  */
 export function tokenInPath(url: URL): { segment: number; length: number } | undefined {
   const segments = url.pathname.split("/").slice(1).map(safeDecode);
@@ -114,25 +134,6 @@ function safeDecode(segment: string): string {
   } catch {
     return segment;
   }
-}
-
-/**
- * `show` for a URL that may carry credentials: its user name and password show as `***` (a token is often given
- * as the user name, `https://<token>@host/`), since the error is printed (and kept in CI logs). A value that is not
- * a URL goes through `show`, which hides what looks like user information.
- */
-export function showUrl(value: string): string {
-  try {
-    const u = new URL(value);
-    if (u.username !== "" || u.password !== "") {
-      if (u.username !== "") u.username = "***";
-      if (u.password !== "") u.password = "***";
-      return show(u.toString());
-    }
-  } catch {
-    // Not a URL: show hides what looks like user information.
-  }
-  return show(value);
 }
 
 /**
@@ -233,7 +234,7 @@ function url(protocols: readonly string[] = ["http:", "https:"], mayHoldCredenti
 
 /**
  * A URL (`schema`, one of url()'s) refused when it carries a user:password: plain config is stored unencrypted and
- * the URL reaches the container's arguments. `instead` says what to use; the password shows as `***`.
+ * the URL reaches the container's arguments. `instead` says what to use; the user information shows as `***`.
  */
 function withoutCredentials(schema: z.ZodString, instead: string): z.ZodString {
   return checked(schema, "a URL without user:password", (v) => {
