@@ -204,5 +204,5 @@ print_tags() {
 case "${1:-}" in
   build) build_all ;;
   tags) print_tags ;;
-  *) sed -n '2,14s/^# \{0,1\}//p' "$0" >&2 && exit 2 ;;
+  *) usage "$0" >&2 && exit 2 ;;
 esac

@@ -8,6 +8,8 @@ source "$scripts_dir/versions.sh"
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+# usage FILE: a script's usage, its header comment (from its second line to the first line that is not a comment).
+usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$1"; }
 
 # step TITLE COMMAND...: run one set-up step, saying what it does and how long it took; a step that runs
 # longer than 30 s says so every 30 s (a cold Go build prints nothing for minutes), with the note the command

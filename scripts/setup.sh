@@ -16,7 +16,7 @@ for argument in "$@"; do
   case $argument in
     --tests) for_tests=true ;;
     -h | --help)
-      sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+      usage "${BASH_SOURCE[0]}"
       exit 0
       ;;
     *) die "unknown argument '$argument' (usage: setup.sh [--tests]; --help says more)" ;;

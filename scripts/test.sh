@@ -13,7 +13,7 @@ source "$scripts_dir/env.sh"
 cd "$repo_dir" || exit 1
 
 case "${1:-}" in -h | --help)
-  sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+  usage "${BASH_SOURCE[0]}"
   exit 0
   ;;
 esac

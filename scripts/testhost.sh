@@ -279,6 +279,5 @@ case "${1:-}" in
   stop) shift && ensure_docker_engine && stop_hosts "$@" ;;
   ls) ensure_docker_engine && list_hosts ;;
   key) ensure_key && echo "$key_path" ;;
-  # The usage is the header comment, from its second line to the first line that is not a comment.
-  *) sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0" >&2 && exit 2 ;;
+  *) usage "$0" >&2 && exit 2 ;;
 esac
