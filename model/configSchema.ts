@@ -233,14 +233,20 @@ function url(protocols: readonly string[] = ["http:", "https:"], mayHoldCredenti
 }
 
 /**
+ * The error for a URL (already parsed by url()) that carries a user name or password, saying `why` it may not;
+ * undefined when it carries none. The user information shows as `***`.
+ */
+function credentialsProblem(v: string, why: string): string | undefined {
+  const u = new URL(v);
+  return u.username !== "" || u.password !== "" ? `${showUrl(v)} carries credentials: ${why}` : undefined;
+}
+
+/**
  * A URL (`schema`, one of url()'s) refused when it carries a user:password: plain config is stored unencrypted and
- * the URL reaches the container's arguments. `instead` says what to use; the user information shows as `***`.
+ * the URL reaches the container's arguments. `instead` says what to use.
  */
 function withoutCredentials(schema: z.ZodString, instead: string): z.ZodString {
-  return checked(schema, "a URL without user:password", (v) => {
-    const u = new URL(v);
-    return u.username !== "" || u.password !== "" ? `${showUrl(v)} carries credentials: plain config is stored unencrypted; use ${instead}` : undefined;
-  });
+  return checked(schema, "a URL without user:password", (v) => credentialsProblem(v, `plain config is stored unencrypted; use ${instead}`));
 }
 
 const absolutePath = () => text(/^\/\S*$/, "an absolute path");
@@ -469,7 +475,8 @@ const alertmanager = z.strictObject({
     checked(url(["http:", "https:"], true), "http(s) URL without credentials", (v) => {
       const u = new URL(v);
       // Plain config is stored unencrypted and alertmanager.yml is rendered into synth output and review diffs.
-      if (u.username || u.password) return `${showUrl(v)} carries credentials: ${notKeptSecret}`;
+      const credentials = credentialsProblem(v, notKeptSecret);
+      if (credentials !== undefined) return credentials;
       // A Slack incoming-webhook URL is itself the credential (its path is the token).
       if (u.hostname === "hooks.slack.com") return `${u.origin}/*** is a Slack incoming-webhook URL, which is a secret: set it with \`pulumi config set --secret slackWebhookUrl\` (it stays encrypted), not in plain config`;
       const secretParameter = credentialParameter(u);
@@ -636,7 +643,8 @@ function ipOrCidrProblem(v: string): string | undefined {
 
 const releaseMirror = checked(url(), "http(s) URL without credentials, query or fragment", (v) => {
   const u = new URL(v);
-  if (u.username || u.password) return `${showUrl(v)} carries credentials: plain config is stored unencrypted; give the host access instead (a netrc, a proxy)`;
+  const credentials = credentialsProblem(v, "plain config is stored unencrypted; give the host access instead (a netrc, a proxy)");
+  if (credentials !== undefined) return credentials;
   if (u.search || u.hash) return `${show(v)} has a query or fragment: release paths are appended to it`;
   return undefined;
 });
@@ -698,9 +706,9 @@ const relabelRule = checked(
 
 /** A remote_write receiver's URL: http(s), no credentials in it (they would sit in prometheus.yml, world-readable). */
 const remoteWriteUrl = checked(url(), "an http(s) URL without credentials or fragment", (v) => {
-  const u = new URL(v);
-  if (u.username !== "" || u.password !== "") return `${showUrl(v)} carries credentials: prometheus.yml is readable by every user of the host; use basicAuth and the secret remoteWritePasswords`;
-  if (u.hash !== "") return `${show(v)} has a fragment, which is never sent`;
+  const credentials = credentialsProblem(v, "prometheus.yml is readable by every user of the host; use basicAuth and the secret remoteWritePasswords");
+  if (credentials !== undefined) return credentials;
+  if (new URL(v).hash !== "") return `${show(v)} has a fragment, which is never sent`;
   return undefined;
 });
 
