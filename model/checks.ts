@@ -51,6 +51,9 @@ export function crossFieldProblems(spec: StackSpec, context: CheckContext): Chec
   checkLongTermStore(spec, fail);
   for (const [path, message] of firewallProblems(spec)) fail(path, message);
   checkWebTls(spec, context, fail);
+  if (!spec.fleet && spec.target.kind === "docker" && spec.jobs.redis?.enabled && spec.secretsSet.includes("redisPassword")) {
+    fail("redisPassword", "not supported on a Docker target yet: redis_exporter reads it from its environment, which the engine shows to anyone who may inspect the container (run the redis job on an SSH host, or a Redis without a password)");
+  }
   if (!spec.fleet && spec.target.kind === "docker" && spec.jobs.mtail?.enabled) {
     fail("jobs.mtail.enabled", "mtail reads the host's log files, which a Docker target does not manage: run it on an SSH host (on a Docker target it is off by default)");
   }

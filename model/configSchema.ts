@@ -50,12 +50,16 @@ export function doc<T extends z.ZodType>(schema: T, docs: FieldDoc): T {
 }
 
 /**
- * A value for an error message, short. The user information of anything URL-shaped in it (`scheme://user:pass@`,
- * `scheme://token@`) shows as `***`: the error is printed and kept in CI logs, and a value refused for its form
- * (`smtp://user:pass@relay:587` where host:port is expected) can still hold a credential.
+ * A value for an error message, short, with what may be a credential hidden: the error is printed and kept in CI
+ * logs, and a value refused for its form can still hold one. User information shows as `***`, with a scheme
+ * (`smtp://user:pass@relay:587`, `https://token@host/`) or without (`user:pass@relay:587`); a URL's query and
+ * fragment show as `?...` and `#...` (`https://mirror/path?token=...`).
  */
 export function show(value: unknown): string {
-  const text = (JSON.stringify(value) ?? String(value)).replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#@\s"]*@/g, "$1***@");
+  const text = (JSON.stringify(value) ?? String(value))
+    .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#@\s"]*@/g, "$1***@")
+    .replace(/(^"|[\s"])[^\s/@":]+:[^\s/@"]*@/g, "$1***@")
+    .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"?#]*)([?#])[^\s"]*/g, "$1$2...");
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -86,8 +90,8 @@ export function showUrl(value: string): string {
  * (`/bot<id>:<token>/...`). A segment counts when it follows Discord's `/api/webhooks/<id>/` (16 characters or
  * more), holds a UUID, or holds a run of 16 or more letters and digits without separators that looks random
  * (looksRandom; names with a number in them, `prometheusAlerts2024`, `IoT-Alerts-2024-Q4`, do not). A heuristic:
- * about 1 in 100 random hex or lower-case tokens of 20+ characters pass, 1 in 10 base64url ones of 32 and 4 in 10
- * of 16 (split by `-` and `_` into short runs).
+ * of random tokens, about 3 in 100 of 32 hex digits pass, 6 in 100 of 20, 2 in 100 Mattermost ones, 1 in 10
+ * base64url ones of 32 and more of 16 (split by `-` and `_` into short runs).
  */
 export function tokenInPath(url: URL): { segment: number; length: number } | undefined {
   const segments = url.pathname.split("/").slice(1).map(safeDecode);
@@ -105,21 +109,28 @@ export function tokenInPath(url: URL): { segment: number; length: number } | und
 /**
  * Whether a run of letters and digits looks like a random token: it switches between letters and digits at least 4
  * times, or between lower case, upper case and digits at least once every third character (base64 does about two
- * times in three; `prometheusAlerts2024`, `IncidentWebhookV2`, `alertmanager2slack` switch 2-4 times in 17-20).
+ * times in three), and at least a third of it is not made of words. A name is split into its parts
+ * (`k8sClusterAlertsV2`: k, 8, s, Cluster, Alerts, V, 2); a part is a word when it has 4+ letters with a vowel and
+ * no 4 consonants in a row, or is a number of 4+ digits (a year). Names like `k8sClusterAlertsV2`,
+ * `ProdDB01Replica02Alerts` and `prometheusAlerts2024` pass; hex, base64 and Mattermost tokens mostly do not.
  */
 function looksRandom(run: string): boolean {
   const letterDigit = (run.match(/[A-Za-z](?=[0-9])|[0-9](?=[A-Za-z])/g) ?? []).length;
   const anyKind = (run.match(/[a-z](?=[A-Z0-9])|[A-Z](?=[a-z0-9])|[0-9](?=[A-Za-z])/g) ?? []).length;
-  return letterDigit >= 4 || anyKind * 3 >= run.length;
+  if (letterDigit < 4 && anyKind * 3 < run.length) return false;
+  const isWord = (part: string) => /^[0-9]{4,}$/.test(part) || (part.length >= 4 && /[aeiouy]/i.test(part) && !/[^aeiouy0-9]{4,}/i.test(part));
+  const notWords = (run.match(/[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+/g) ?? []).filter((part) => !isWord(part)).join("").length;
+  return notWords * 3 >= run.length;
 }
 
 /**
  * The first query parameter of `url` named like a credential, or undefined: a name with the word token, key,
- * apikey, secret, password, passwd, pwd, sig, signature or auth in it, words split at `_`, `-`, `.` and lower-to-upper
+ * apikey, secret, password, passwd, pwd, sig, signature, auth or code in it, words split at `_`, `-`, `.` and lower-to-upper
  * case (`api_token`, `apiKey`, `X-Amz-Signature`; not `assignee` or `signal`).
  */
 export function credentialParameter(url: URL): string | undefined {
-  const words = new Set(["token", "key", "apikey", "secret", "password", "passwd", "pwd", "sig", "signature", "auth"]);
+  // `code`: Azure Functions' key parameter.
+  const words = new Set(["token", "key", "apikey", "secret", "password", "passwd", "pwd", "sig", "signature", "auth", "code"]);
   return [...url.searchParams.keys()].find((name) =>
     name
       .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
@@ -233,12 +244,15 @@ function url(protocols: readonly string[] = ["http:", "https:"], mayHoldCredenti
 }
 
 /**
- * The error for a URL (already parsed by url()) that carries a user name or password, saying `why` it may not;
- * undefined when it carries none. The user information shows as `***`.
+ * The error for a URL (already parsed by url()) that carries a credential, saying `why` it may not: a user name or
+ * password, or a query parameter named like one (credentialParameter); undefined when it carries none. Neither
+ * shows in the error.
  */
 function credentialsProblem(v: string, why: string): string | undefined {
   const u = new URL(v);
-  return u.username !== "" || u.password !== "" ? `${showUrl(v)} carries credentials: ${why}` : undefined;
+  if (u.username !== "" || u.password !== "") return `${showUrl(v)} carries credentials: ${why}`;
+  const parameter = credentialParameter(u);
+  return parameter === undefined ? undefined : `${u.origin}${u.pathname}?... carries a credential in its query (${parameter}=): ${why}`;
 }
 
 /**
@@ -246,7 +260,7 @@ function credentialsProblem(v: string, why: string): string | undefined {
  * the URL reaches the container's arguments. `instead` says what to use.
  */
 function withoutCredentials(schema: z.ZodString, instead: string): z.ZodString {
-  return checked(schema, "a URL without user:password", (v) => credentialsProblem(v, `plain config is stored unencrypted; use ${instead}`));
+  return checked(schema, "a URL without credentials (user:password, a token in its query)", (v) => credentialsProblem(v, `plain config is stored unencrypted; use ${instead}`));
 }
 
 const absolutePath = () => text(/^\/\S*$/, "an absolute path");
@@ -361,8 +375,8 @@ const dockerTarget = z.strictObject({
       .strictObject({
         mysql: doc(hostPort().default("host.docker.internal:3306"), { description: "MySQL as the exporter's container reaches it" }),
         redis: doc(
-          withoutCredentials(url(["redis:", "rediss:"]), "the secret redisPassword, which the exporter reads from a file").default("redis://host.docker.internal:6379"),
-          { description: "Redis as the exporter's container reaches it (no password in it: that is the secret redisPassword)" },
+          withoutCredentials(url(["redis:", "rediss:"]), "a Redis the exporter reaches without a password (redisPassword is not supported on a Docker target yet)").default("redis://host.docker.internal:6379"),
+          { description: "Redis as the exporter's container reaches it (no password in it)" },
         ),
         nginxStatusUrl: doc(withoutCredentials(url(), "an nginx location that allows the exporter's address").default("http://host.docker.internal:8080/stub_status"), {
           description: "nginx stub_status as the exporter's container reaches it",
@@ -479,13 +493,12 @@ const alertmanager = z.strictObject({
       if (credentials !== undefined) return credentials;
       // A Slack incoming-webhook URL is itself the credential (its path is the token).
       if (u.hostname === "hooks.slack.com") return `${u.origin}/*** is a Slack incoming-webhook URL, which is a secret: set it with \`pulumi config set --secret slackWebhookUrl\` (it stays encrypted), not in plain config`;
-      const secretParameter = credentialParameter(u);
-      if (secretParameter !== undefined) return `${u.origin}${u.pathname}?... carries a credential in its query (${secretParameter}=): ${notKeptSecret}`;
+      if (u.hash !== "") return `${u.origin}${u.pathname}#... has a fragment, which is never sent`;
       const token = tokenInPath(u);
       if (token !== undefined) return `${u.origin}/*** carries what looks like a token in its path (segment ${token.segment}, ${token.length} characters: a UUID, or letters and digits mixed as in a random token, as Discord, Teams and Mattermost webhook URLs do): ${notKeptSecret}`;
       return undefined;
     }).optional(),
-    { description: "an extra webhook every alert is also sent to. No credentials in it, as alertmanager.yml is kept in plain text: no user:password, no query parameter named like token, key, secret, sig or auth, no path segment with a UUID or a random-looking run of 16+ letters and digits (Discord, Teams, Mattermost URLs), no Slack webhook URL, which goes in the secret slackWebhookUrl" },
+    { description: "an extra webhook every alert is also sent to. No credentials in it, as alertmanager.yml is kept in plain text: no user:password, no query parameter named like token, key, secret, sig, auth or code, no fragment, no path segment with a UUID or a random-looking run of 16+ letters and digits (Discord, Teams, Mattermost URLs), no Slack webhook URL, which goes in the secret slackWebhookUrl" },
   ),
   groupWait: doc(duration().default("30s"), { description: "group_wait" }),
   groupInterval: doc(duration(1, "Alertmanager refuses a zero group_interval").default("5m"), { description: "group_interval" }),

@@ -138,7 +138,18 @@ const cases: [string, () => string[], string, RegExp][] = [
   ["Docker: zero CPUs", () => docker({ host: "unix:///var/run/docker.sock", resources: { grafana: { cpus: 0 } } }), "target.docker.resources.grafana.cpus", /CPU count above 0/],
   ["Docker: installMethod upstream", () => docker({ host: "unix:///var/run/docker.sock" }, { installMethod: "upstream" }), "installMethod", /target.docker runs images/],
   ["credentials in Grafana's rootUrl", () => bad({ grafana: { rootUrl: "https://admin:pw2@grafana.winyx.jp/" } }), "grafana.rootUrl", /^(?![\s\S]*pw2@)[\s\S]*carries credentials/],
-  ["Docker: a password in the Redis upstream (plain config)", () => docker({ host: "unix:///var/run/docker.sock", upstreams: { redis: "redis://:hunter2@redis.internal:6379" } }), "target.docker.upstreams.redis", /^(?![\s\S]*hunter2)[\s\S]*"redis:\/\/\*\*\*@redis\.internal:6379" carries credentials: plain config is stored unencrypted; use the secret redisPassword/],
+  ["Docker: a password in the Redis upstream (plain config)", () => docker({ host: "unix:///var/run/docker.sock", upstreams: { redis: "redis://:hunter2@redis.internal:6379" } }), "target.docker.upstreams.redis", /^(?![\s\S]*hunter2)[\s\S]*"redis:\/\/\*\*\*@redis\.internal:6379" carries credentials: plain config is stored unencrypted; use a Redis the exporter reaches without a password/],
+  // Newcomer trial: following that advice ended in an unhandled exception from components/docker.ts.
+  ["Docker: the secret redisPassword with the redis job", () => docker({ host: "unix:///var/run/docker.sock" }, { redisPassword: SECRET_SET, jobs: { redis: { enabled: true } } }), "redisPassword", /not supported on a Docker target yet/],
+  ["Docker: a token in the nginx status URL's query", () => docker({ host: "unix:///var/run/docker.sock", upstreams: { nginxStatusUrl: "http://web.internal/stub_status?auth=NgxT0k77" } }), "target.docker.upstreams.nginxStatusUrl", /^(?![\s\S]*NgxT0k77)[\s\S]*carries a credential in its query \(auth=\)/],
+  ["a key in the remote_write URL's query", () => bad({ remoteWrite: [{ name: "offsite", url: "https://thanos.winyx.jp/api/v1/receive?api_key=RwK3y44xyz" }] }), "remoteWrite[0].url", /^(?![\s\S]*RwK3y44xyz)[\s\S]*carries a credential in its query \(api_key=\): prometheus\.yml is readable/],
+  ["an Azure Functions key in the webhook URL", () => bad({ alertmanager: { ...am, webhookUrl: "https://winyx.azurewebsites.net/api/AlertHandler?code=AzK3yZZ99" } }), "alertmanager.webhookUrl", /^(?![\s\S]*AzK3yZZ99)[\s\S]*carries a credential in its query \(code=\)/],
+  ["a fragment in the webhook URL", () => bad({ alertmanager: { ...am, webhookUrl: "https://hooks.winyx.jp/alerts#token=Fr4gT0kenXyZ987" } }), "alertmanager.webhookUrl", /^(?![\s\S]*Fr4gT0ken)[\s\S]*#\.\.\. has a fragment, which is never sent/],
+  // Refused for their form, with a credential inside: never echoed (newcomer trial).
+  ["a release mirror with a query, not echoed", () => bad({ releaseMirror: "https://mirror.winyx.jp/github?s=M1rrT0k33" }), "releaseMirror", /^(?![\s\S]*M1rrT0k33)[\s\S]*"https:\/\/mirror\.winyx\.jp\/github\?\.\.\." has a query or fragment/],
+  ["a remote_write URL with a fragment, not echoed", () => bad({ remoteWrite: [{ name: "offsite", url: "https://thanos.winyx.jp/api/v1/receive#token=RwFr4g55" }] }), "remoteWrite[0].url", /^(?![\s\S]*RwFr4g55)[\s\S]*has a fragment, which is never sent/],
+  ["user:password without a scheme where host:port is expected, not echoed", () => bad({ alertmanager: { ...am, smtpSmarthost: "alerts:SmtpPw66@smtp.winyx.jp:587" } }), "alertmanager.smtpSmarthost", /^(?![\s\S]*SmtpPw66)[\s\S]*"\*\*\*@smtp\.winyx\.jp:587" is not host:port/],
+  ["a target host with user:password, not echoed", () => bad({ target: { host: "root:R00tPw12@127.0.0.1" } }), "target.host", /^(?![\s\S]*R00tPw12)[\s\S]*"\*\*\*@127\.0\.0\.1" is not/],
   ["Docker: credentials in the nginx status URL", () => docker({ host: "unix:///var/run/docker.sock", upstreams: { nginxStatusUrl: "http://admin:pw1@web.internal/stub_status" } }), "target.docker.upstreams.nginxStatusUrl", /^(?![\s\S]*pw1@)[\s\S]*carries credentials/],
   ["Docker: a Redis upstream that is no redis:// URL", () => docker({ host: "unix:///var/run/docker.sock", upstreams: { redis: "host.docker.internal:6379" } }), "target.docker.upstreams.redis", /redis:\/\/ or rediss:\/\/ URL/],
   ["Docker: mtail enabled (it reads the host's log files)", () => docker({ host: "unix:///var/run/docker.sock" }, { jobs: { mtail: { enabled: true } } }), "jobs.mtail.enabled", /reads the host's log files/],
@@ -249,6 +260,10 @@ describe("the right values are accepted", () => {
       "https://ops.example.jp/v2/tenants/42/alerts",
       "https://jira.example.jp/alerts?project=OPS&assignee=oncall",
       "https://ops.example.jp/notify?signal=pager",
+      "https://ops.winyx.jp/hooks/k8sClusterAlertsV2",
+      "https://ops.winyx.jp/alerts/ProdDB01Replica02Alerts",
+      "https://ops.winyx.jp/api/AlertmanagerWebhookReceiver",
+      "https://ops.winyx.jp/integrations/alertmanager2prometheus/v1/receive",
     ];
     for (const url of urls) {
       assert.equal(parseStackConfig("test", { ...base, alertmanager: { ...am, webhookUrl: url } }).alertmanager.webhookUrl, url);
