@@ -247,13 +247,31 @@ export async function runOneShot(docker: Dockerode, options: OneShotOptions): Pr
     },
   });
   try {
-    if (options.put) await container.putArchive(options.put.archive, { path: options.put.at });
-    await container.start();
+    const put = options.put;
+    if (put) await retryOnCopyUpRace(() => container.putArchive(put.archive, { path: put.at }));
+    await retryOnCopyUpRace(() => container.start());
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
     return { code: StatusCode, output: demuxLogs(logs) };
   } finally {
     await container.remove({ force: true, v: false }).catch(() => undefined);
+  }
+}
+
+/**
+ * `operation` (a step that mounts a container's volumes), once more if it failed on Docker's copy-up race: two
+ * containers mounting the same new, empty volume at once both copy the image's files at the mount path into it,
+ * and the slower one's mkdir fails ("failed to mkdir <volume>/_data/consoles: file exists", seen in a CI run's
+ * e2e when a stack's files were first written side by side). The volume is populated by then, so the second try
+ * copies nothing.
+ * @throws whatever `operation` throws otherwise, or on its second try
+ */
+export async function retryOnCopyUpRace<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (!/failed to mkdir .*: file exists/.test(error instanceof Error ? error.message : String(error))) throw error;
+    return operation();
   }
 }
 

@@ -9,7 +9,7 @@ import { MonitoringStack } from "../../components/monitoringStack";
 import { services } from "../../model/services/index";
 import type { DockerTargetSpec, StackSpec } from "../../model/spec";
 import { candidatePath, checkContainerFile, installScript } from "../../providers/containerFile";
-import { sameEngine } from "../../providers/docker";
+import { retryOnCopyUpRace, sameEngine } from "../../providers/docker";
 import { createBody, diffContainer, durationNs, type DockerContainerProps, type DockerContainerState } from "../../providers/dockerContainer";
 import { renderStack } from "../../render/index";
 import { fixtureSpec } from "../fixtures/spec";
@@ -164,5 +164,20 @@ describe("MonitoringStack on a Docker target, under mocks", () => {
 
   it("a Docker spec refuses an SSH connection", () => {
     assert.throws(() => new MonitoringStack("x", { spec: dockerSpec(), connection: { host: "h", privateKey: "k" } }), /engine is required/);
+  });
+});
+
+describe("retryOnCopyUpRace", () => {
+  it("tries once more on Docker's copy-up race only, and gives up after the second failure", async () => {
+    const race = new Error("(HTTP code 500) server error - failed to mkdir /var/lib/docker/volumes/v/_data/consoles: mkdir /var/lib/docker/volumes/v/_data/consoles: file exists");
+    let calls = 0;
+    assert.equal(await retryOnCopyUpRace(async () => (++calls === 1 ? Promise.reject(race) : "done")), "done");
+    assert.equal(calls, 2);
+    calls = 0;
+    await assert.rejects(retryOnCopyUpRace(async () => { calls++; throw new Error("(HTTP code 404) no such container"); }), /no such container/);
+    assert.equal(calls, 1, "another error is not retried");
+    calls = 0;
+    await assert.rejects(retryOnCopyUpRace(async () => { calls++; throw race; }), /file exists/);
+    assert.equal(calls, 2, "one retry only");
   });
 });
